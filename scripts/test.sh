@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test of Presence: builds the solution (warnings are errors), then the unit and
+# integration suites. Integration tests start real redis-server processes, so Debian's
+# redis-server package is installed first when it is missing (as root; otherwise it says how).
+# Extra arguments go to `dotnet test` (e.g. --filter 'FullyQualifiedName~Ingest').
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_packages+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || need_packages+=(redis-tools)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  echo "== installing ${need_packages[*]} (Debian packages)"
+  if [ "$(id -u)" -eq 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  else
+    echo "error: the integration tests need ${need_packages[*]}: run 'apt-get install ${need_packages[*]}' as root, or run this script as root." >&2
+    exit 1
+  fi
+fi
+# Debian's package may start a system redis on 6379; the tests never use it (they pick free ports).
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+echo "== build (Release, warnings as errors)"
+dotnet build Presence.sln -c Release -warnaserror -nologo -clp:NoSummary -v:q
+
+echo "== test"
+log=$(mktemp)
+status=0
+dotnet test Presence.sln -c Release --no-build -nologo \
+  --blame-hang-timeout 5m --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line over every test assembly, in the form CI reads ('N passed, N failed').
+awk '
+  # vstest prints, per test assembly, "Total tests: N" then "Passed: N", "Failed: N", "Skipped: N".
+  /^Total tests:/            { runs++ }
+  /^[[:space:]]+Passed: [0-9]+$/  { p += $2 }
+  /^[[:space:]]+Failed: [0-9]+$/  { f += $2 }
+  /^[[:space:]]+Skipped: [0-9]+$/ { s += $2 }
+  /Test Run Aborted|Test Run Failed/ { aborted++ }
+  END {
+    if (runs == 0) { print "Tests: no test assembly reported a result"; exit 1 }
+    printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s
+    if (f > 0 || p == 0 || aborted > 0) exit 1
+  }' "$log" || status=1
+rm -f "$log"
+exit $status
