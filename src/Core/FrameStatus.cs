@@ -24,4 +24,6 @@ public enum FrameStatus : byte
     UnsignedKeyId,
     /// <summary>A signed record gives time 0 ("unknown" is allowed only unsigned).</summary>
     SignedZeroTime,
+    /// <summary>Longer than the transport allows (1472 bytes on UDP); set by the receiver, not the parser.</summary>
+    TooLong,
 }

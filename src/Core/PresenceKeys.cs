@@ -24,6 +24,25 @@ public static class PresenceKeys
         return prefix.Length + digits;
     }
 
+    /// <summary>The key as a new array of exactly its length (what a store client keeps).</summary>
+    public static byte[] ToKey(ReadOnlySpan<byte> prefix, ulong userId)
+    {
+        var key = new byte[prefix.Length + CountDigits(userId)];
+        Format(prefix, userId, key);
+        return key;
+    }
+
+    public static int CountDigits(ulong value)
+    {
+        int digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+        return digits;
+    }
+
     public static string Format(string prefix, ulong userId) => string.Concat(prefix, userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public static byte[] EncodePrefix(string prefix) => Encoding.UTF8.GetBytes(prefix);

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Presence.Ingest.Internal;
+using StackExchange.Redis;
+
+namespace Presence.Ingest;
+
+/// <summary>
+/// One ingester: UDP receive loops → bounded channel of record batches → coalescer → flusher →
+/// store, plus the HTTP side (/metrics, /healthz, /readyz). Built and stopped in-process, so
+/// tests run it on port 0 next to a real redis-server; <c>Program</c> wraps it with signals.
+/// </summary>
+public sealed class IngestHost : IAsyncDisposable
+{
+    private readonly IngestOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly IngestClock _clock = new();
+    private readonly CancellationTokenSource _stopFlushing = new();
+    private StoreConnection? _store;
+    private Socket? _socket;
+    private KernelUdpStats? _kernelStats;
+    private ReceiveLoop[] _loops = [];
+    private Channel<RecordBatch>? _channel;
+    private Coalescer? _coalescer;
+    private Flusher? _flusher;
+    private Task? _coalescerTask;
+    private Task? _flusherTask;
+    private WebApplication? _http;
+    private int _stopped;
+
+    private IngestHost(IngestOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("presence.ingest");
+    }
+
+    public IngestMetrics Metrics { get; } = new();
+
+    /// <summary>Where UDP frames are received (the bound port when --udp gave port 0).</summary>
+    public IPEndPoint UdpEndPoint => (IPEndPoint)_socket!.LocalEndPoint!;
+
+    /// <summary>Base URL of /metrics, /healthz and /readyz.</summary>
+    public Uri HttpAddress { get; private set; } = null!;
+
+    /// <summary>The store's configuration string (for the embedded store, its loopback address).</summary>
+    public string StoreDescription => _store!.Description;
+
+    /// <summary>Port of the embedded Garnet store, when no --redis was given.</summary>
+    public int? EmbeddedStorePort => _store?.EmbeddedPort;
+
+    internal nint SocketHandleForTests => _socket!.SafeHandle.DangerousGetHandle();
+
+    /// <summary>Users held, not yet confirmed written.</summary>
+    public long HeldUsers => _flusher?.HeldUsers ?? 0;
+
+    /// <summary>Validates <paramref name="options"/> (throws <see cref="ArgumentException"/> with the reason), then starts everything.</summary>
+    public static async Task<IngestHost> StartAsync(IngestOptions options, ILoggerFactory loggerFactory)
+    {
+        var error = options.Validate();
+        if (error is not null)
+            throw new ArgumentException(error, nameof(options));
+        var host = new IngestHost(options, loggerFactory);
+        try
+        {
+            await host.StartCoreAsync().ConfigureAwait(false);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync()
+    {
+        _store = await StoreConnection.OpenAsync(_options, _logger).ConfigureAwait(false);
+        IngestLog.StoreConfigured(_logger, _store.Description);
+
+        _channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(_options.QueueBatches)
+        {
+            SingleReader = true,
+            SingleWriter = _options.Receivers == 1,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
+        });
+        var pool = new RecordBatchPool(_options.QueueBatches + _options.Receivers + 2, ReceiveLoop.RecordsPerBatch);
+        _coalescer = new Coalescer(_channel.Reader, pool, Metrics);
+        var writer = new StoreWriter(_store.Multiplexer.GetDatabase(), _options.Prefix);
+        _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger);
+
+        _socket = UdpSocketFactory.Create(_options.UdpEndPoint, _options.ReceiveBufferBytes, _options.ReusePort, out int granted);
+        Metrics.ReceiveBufferBytes.Set(granted);
+        // The kernel reports twice what it holds for payload; less than asked means rmem_max capped it.
+        if (granted < _options.ReceiveBufferBytes)
+            IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
+        _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
+
+        var intake = new FrameIntake(_options);
+        _loops = new ReceiveLoop[_options.Receivers];
+        for (int i = 0; i < _loops.Length; i++)
+            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, intake, _channel.Writer, pool, Metrics, _clock, _logger, i);
+
+        _coalescerTask = Task.Run(_coalescer.RunAsync);
+        _flusherTask = Task.Run(() => _flusher.RunAsync(_stopFlushing.Token));
+        foreach (var loop in _loops)
+            loop.Start();
+        IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
+
+        _http = BuildHttp();
+        await _http.StartAsync().ConfigureAwait(false);
+        var addresses = _http.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        HttpAddress = new Uri(addresses.First());
+        IngestLog.HttpListening(_logger, string.Join(", ", addresses));
+    }
+
+    private WebApplication BuildHttp()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(_options.HttpEndPoint));
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapGet("/metrics", WriteMetricsAsync);
+        return app;
+    }
+
+    private async Task<IResult> ReadyAsync()
+    {
+        if (Volatile.Read(ref _stopped) != 0)
+            return Results.Text("stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        try
+        {
+            var ping = _store!.Multiplexer.GetDatabase().PingAsync();
+            var done = await Task.WhenAny(ping, Task.Delay(_options.StoreTimeoutMs)).ConfigureAwait(false);
+            if (done == ping && ping.IsCompletedSuccessfully)
+                return Results.Text("ready\n");
+        }
+        catch (RedisException)
+        {
+        }
+        return Results.Text("store unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private async Task WriteMetricsAsync(HttpContext context)
+    {
+        if (_kernelStats?.ReadDrops() is long drops)
+            Metrics.KernelDrops.IncTo(drops);
+        if (_flusher is not null)
+            Metrics.PendingUsers.Set(_flusher.HeldUsers);
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops receiving, lets the coalescer drain, writes what is held (for at most
+    /// --shutdown-timeout-ms), then stops HTTP. Returns the users left unwritten.
+    /// </summary>
+    public async Task<long> StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return HeldUsers;
+        foreach (var loop in _loops)
+            loop.Stop();
+        _channel?.Writer.TryComplete();
+        if (_coalescerTask is not null)
+            await _coalescerTask.ConfigureAwait(false);
+        await _stopFlushing.CancelAsync().ConfigureAwait(false);
+        if (_flusherTask is not null)
+            await _flusherTask.ConfigureAwait(false);
+        long unwritten = 0;
+        if (_flusher is not null)
+        {
+            IngestLog.Stopping(_logger, _flusher.HeldUsers, _options.ShutdownTimeoutMs);
+            unwritten = await _flusher.DrainAsync(TimeSpan.FromMilliseconds(_options.ShutdownTimeoutMs)).ConfigureAwait(false);
+        }
+        if (_http is not null)
+            await _http.StopAsync().ConfigureAwait(false);
+        IngestLog.Stopped(_logger, unwritten);
+        return unwritten;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _socket?.Dispose();
+        foreach (var loop in _loops)
+            loop.Dispose();
+        if (_http is not null)
+            await _http.DisposeAsync().ConfigureAwait(false);
+        if (_store is not null)
+            await _store.DisposeAsync().ConfigureAwait(false);
+        _stopFlushing.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+
+namespace Presence.Ingest;
+
+/// <summary>Every log line of the ingester, source-generated with fixed event ids. Nothing is logged per packet.</summary>
+internal static partial class IngestLog
+{
+    [LoggerMessage(1, LogLevel.Information, "UDP listening on {EndPoint} with {Loops} {Method} loop(s); receive buffer asked {Asked} bytes, kernel granted {Granted}")]
+    public static partial void UdpListening(ILogger logger, string endPoint, int loops, string method, int asked, int granted);
+
+    [LoggerMessage(2, LogLevel.Information, "Store: {Store}")]
+    public static partial void StoreConfigured(ILogger logger, string store);
+
+    [LoggerMessage(3, LogLevel.Information, "Embedded Garnet store listening on 127.0.0.1:{Port}")]
+    public static partial void EmbeddedStarted(ILogger logger, int port);
+
+    [LoggerMessage(4, LogLevel.Information, "HTTP (/metrics, /healthz, /readyz) on {Urls}")]
+    public static partial void HttpListening(ILogger logger, string urls);
+
+    [LoggerMessage(5, LogLevel.Warning, "Store writes failed: {Failed} of {Total}; holding {Pending} users; next attempt in {DelayMs} ms")]
+    public static partial void StoreWriteFailed(ILogger logger, long failed, int total, int pending, double delayMs);
+
+    [LoggerMessage(6, LogLevel.Information, "Store reachable again after {Failures} failed attempts; {Pending} users still held")]
+    public static partial void StoreRecovered(ILogger logger, int failures, int pending);
+
+    [LoggerMessage(7, LogLevel.Warning, "UDP receive failed with errno {Errno} ({Count} in a row); retrying in {DelayMs} ms")]
+    public static partial void ReceiveError(ILogger logger, int errno, int count, double delayMs);
+
+    [LoggerMessage(8, LogLevel.Information, "Stopping: receiving stopped; writing {Held} held users (at most {TimeoutMs} ms)")]
+    public static partial void Stopping(ILogger logger, long held, int timeoutMs);
+
+    [LoggerMessage(9, LogLevel.Information, "Stopped; {Unwritten} users left unwritten")]
+    public static partial void Stopped(ILogger logger, long unwritten);
+
+    [LoggerMessage(10, LogLevel.Warning, "Receive buffer: asked {Asked} bytes, kernel granted only {Granted}; raise net.core.rmem_max or run with CAP_NET_ADMIN to avoid drops in bursts")]
+    public static partial void SmallReceiveBuffer(ILogger logger, int asked, int granted);
+}

@@ -1,0 +1,80 @@
+using Presence.Core;
+using Presence.Ingest.Internal;
+using Prometheus;
+
+namespace Presence.Ingest;
+
+/// <summary>
+/// The ingester's Prometheus families (names per OPERATIONS.md). Each host has its own registry,
+/// so several ingesters in one test process never share counts. Hot paths count into locals
+/// and add here once per batch.
+/// </summary>
+public sealed class IngestMetrics
+{
+    internal const int FrameStatusCount = (int)FrameStatus.TooLong + 1;
+
+    private readonly Counter _rejected;
+    private readonly Counter.Child[] _rejectedChildren;
+    private readonly Counter.Child[] _malformedChildren;
+    private readonly Counter.Child _writesOk;
+    private readonly Counter.Child _writesFailed;
+
+    public IngestMetrics()
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var f = Metrics.WithCustomRegistry(Registry);
+        FramesReceived = f.CreateCounter("presence_frames_received_total", "Frames read from UDP or TCP.");
+        FramesMalformed = f.CreateCounter("presence_frames_malformed_total", "Frames dropped whole because they break the protocol (PROTOCOL.md).");
+        var malformedReasons = f.CreateCounter("presence_frames_malformed_reasons_total", "Malformed frames by the rule they broke.", "reason");
+        _malformedChildren = new Counter.Child[FrameStatusCount];
+        for (int i = 1; i < FrameStatusCount; i++)
+            _malformedChildren[i] = malformedReasons.WithLabels(SnakeCase(((FrameStatus)i).ToString()));
+        RecordsAccepted = f.CreateCounter("presence_records_accepted_total", "Records that passed every check.");
+        _rejected = f.CreateCounter("presence_records_rejected_total", "Well-formed records not applied, by reason.", "reason");
+        _rejectedChildren =
+        [
+            _rejected.WithLabels("auth_failed"), _rejected.WithLabels("stale"),
+            _rejected.WithLabels("replayed"), _rejected.WithLabels("unsigned_rejected"),
+        ];
+        RecordsCoalesced = f.CreateCounter("presence_records_coalesced_total", "Records absorbed by a newer one for the same user in a window.");
+        var dropped = f.CreateCounter("presence_records_dropped_total",
+            "Accepted records or users dropped before reaching the store, by reason: queue_full (coalescer behind), pending_full (--max-pending reached).", "reason");
+        QueueFullDropped = dropped.WithLabels("queue_full");
+        PendingFullDropped = dropped.WithLabels("pending_full");
+        UsersExpired = f.CreateCounter("presence_users_expired_total", "Held users dropped unwritten because their TTL ran out while the store was away.");
+        var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome.", "result");
+        _writesOk = writes.WithLabels("ok");
+        _writesFailed = writes.WithLabels("failed");
+        PendingUsers = f.CreateGauge("presence_pending_users", "Users held, not yet confirmed written.");
+        KernelDrops = f.CreateCounter("presence_udp_kernel_drops_total", "The kernel's drop count for the UDP socket (/proc/net/udp).");
+        ReceiveBufferBytes = f.CreateGauge("presence_udp_receive_buffer_bytes", "SO_RCVBUF the kernel granted to the UDP socket.");
+        FlushSeconds = f.CreateHistogram("presence_flush_seconds", "Duration of one flush: every command of the batch issued and answered.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+        StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Counter FramesReceived { get; }
+    public Counter FramesMalformed { get; }
+    public Counter RecordsAccepted { get; }
+    public Counter RecordsCoalesced { get; }
+    public Counter.Child QueueFullDropped { get; }
+    public Counter.Child PendingFullDropped { get; }
+    public Counter UsersExpired { get; }
+    public Gauge PendingUsers { get; }
+    public Counter KernelDrops { get; }
+    public Gauge ReceiveBufferBytes { get; }
+    public Histogram FlushSeconds { get; }
+    public Gauge StoreUp { get; }
+
+    public Counter.Child WritesOk => _writesOk;
+    public Counter.Child WritesFailed => _writesFailed;
+
+    internal Counter.Child Rejected(RejectReason reason) => _rejectedChildren[(int)reason];
+
+    internal Counter.Child Malformed(FrameStatus status) => _malformedChildren[(int)status];
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

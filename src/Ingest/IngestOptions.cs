@@ -1,0 +1,114 @@
+using System.Net;
+using CommandLine;
+using Presence.Core;
+
+namespace Presence.Ingest;
+
+/// <summary>
+/// presence-ingest's options (names and defaults per OPERATIONS.md; the rest are additions).
+/// Every default is written where the option is declared; <see cref="Validate"/> gives a one-line reason.
+/// </summary>
+public sealed class IngestOptions
+{
+    [Option("udp", Default = "0.0.0.0:7700", HelpText = "UDP listener, HOST:PORT (port 0: any free port).")]
+    public string Udp { get; set; } = "0.0.0.0:7700";
+
+    [Option("tcp", HelpText = "Gateway TCP listener, HOST:PORT. Off unless given. (Not built yet: giving it is an error.)")]
+    public string? Tcp { get; set; }
+
+    [Option("redis", HelpText = "StackExchange.Redis configuration string (one node, or cluster seeds), e.g. 127.0.0.1:6379. Default: an embedded Garnet store on 127.0.0.1:--embedded-port.")]
+    public string? Redis { get; set; }
+
+    [Option("embedded-port", Default = 6380, HelpText = "Port of the embedded Garnet store on 127.0.0.1 when no --redis is given (0: any free port).")]
+    public int EmbeddedPort { get; set; } = 6380;
+
+    [Option("http", Default = "127.0.0.1:9700", HelpText = "HOST:PORT serving /metrics, /healthz and /readyz.")]
+    public string Http { get; set; } = "127.0.0.1:9700";
+
+    [Option("ttl", Default = 30, HelpText = "Online threshold in seconds: a user's key expires this long after its latest heartbeat was received.")]
+    public int TtlSeconds { get; set; } = 30;
+
+    [Option("flush-ms", Default = 100, HelpText = "Coalescing window in milliseconds (10..250): one pipelined store batch per window.")]
+    public int FlushMs { get; set; } = 100;
+
+    [Option("prefix", Default = PresenceKeys.DefaultPrefix, HelpText = "Key prefix in the store.")]
+    public string Prefix { get; set; } = PresenceKeys.DefaultPrefix;
+
+    [Option("keys", HelpText = "Master keys for signed frames, one key_id:hex a line. (Signed frames are not verified yet: giving it is an error.)")]
+    public string? Keys { get; set; }
+
+    [Option("require-signed", Default = false, HelpText = "Drop unsigned frames (counted unsigned_rejected).")]
+    public bool RequireSigned { get; set; }
+
+    [Option("reuseport", Default = false, HelpText = "Bind with SO_REUSEPORT so several ingesters share one UDP port.")]
+    public bool ReusePort { get; set; }
+
+    [Option("max-pending", Default = 4_000_000, HelpText = "Most users held unwritten while the store is slow or away (~40 bytes each: 4M ≈ 160 MB); beyond it new users are dropped and counted (presence_records_dropped_total{reason=\"pending_full\"}).")]
+    public int MaxPending { get; set; } = 4_000_000;
+
+    [Option("receivers", Default = 1, HelpText = "Receive loops on the UDP socket (1..16).")]
+    public int Receivers { get; set; } = 1;
+
+    [Option("receiver", Default = "recvmmsg", HelpText = "Receive method: recvmmsg (Linux batch receive) or socket (Socket.ReceiveFrom per datagram).")]
+    public string Receiver { get; set; } = "recvmmsg";
+
+    [Option("rcvbuf", Default = 32 * 1024 * 1024, HelpText = "SO_RCVBUF to ask for, in bytes (as root it is forced past net.core.rmem_max). The granted size is logged and exported.")]
+    public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
+
+    [Option("queue-batches", Default = 1024, HelpText = "Capacity, in receive batches, of the channel from receive loops to the coalescer; a full channel drops (counted).")]
+    public int QueueBatches { get; set; } = 1024;
+
+    [Option("store-timeout-ms", Default = 2000, HelpText = "Time a store command may take before it counts as failed and is retried (unless --redis sets asyncTimeout).")]
+    public int StoreTimeoutMs { get; set; } = 2000;
+
+    [Option("shutdown-timeout-ms", Default = 5000, HelpText = "On SIGTERM/SIGINT, the most time spent writing what is held before exiting.")]
+    public int ShutdownTimeoutMs { get; set; } = 5000;
+
+    internal IPEndPoint UdpEndPoint { get; private set; } = null!;
+
+    internal IPEndPoint HttpEndPoint { get; private set; } = null!;
+
+    internal bool UseRecvMmsg => Receiver == "recvmmsg";
+
+    /// <summary>Checks every option; returns a one-line reason for the first bad one, or null.</summary>
+    public string? Validate()
+    {
+        if (!HostPort.TryParse(Udp, out var udp, out var error))
+            return $"--udp: {error}";
+        UdpEndPoint = udp;
+        if (!HostPort.TryParse(Http, out var http, out error))
+            return $"--http: {error}";
+        HttpEndPoint = http;
+        if (Tcp is not null)
+            return "--tcp: the TCP gateway listener is not available yet";
+        if (Keys is not null)
+            return "--keys: signed-frame verification is not available yet";
+        if (TtlSeconds is < 1 or > 86_400)
+            return $"--ttl must be 1..86400 seconds, not {TtlSeconds}";
+        if (FlushMs is < 10 or > 250)
+            return $"--flush-ms must be 10..250, not {FlushMs}";
+        if (FlushMs >= TtlSeconds * 1000)
+            return "--flush-ms must be shorter than --ttl";
+        if (string.IsNullOrEmpty(Prefix) || Prefix.Length > 200)
+            return "--prefix must be 1..200 characters";
+        if (MaxPending < 1)
+            return $"--max-pending must be at least 1, not {MaxPending}";
+        if (Receivers is < 1 or > 16)
+            return $"--receivers must be 1..16, not {Receivers}";
+        if (Receiver is not ("recvmmsg" or "socket"))
+            return $"--receiver must be recvmmsg or socket, not '{Receiver}'";
+        if (UseRecvMmsg && !OperatingSystem.IsLinux())
+            return "--receiver recvmmsg needs Linux; use --receiver socket";
+        if (ReceiveBufferBytes < 4096)
+            return "--rcvbuf must be at least 4096 bytes";
+        if (QueueBatches < 1)
+            return "--queue-batches must be at least 1";
+        if (StoreTimeoutMs is < 50 or > 60_000)
+            return "--store-timeout-ms must be 50..60000";
+        if (ShutdownTimeoutMs is < 0 or > 600_000)
+            return "--shutdown-timeout-ms must be 0..600000";
+        if (Redis is null && EmbeddedPort is < 0 or > 65535)
+            return "--embedded-port must be 0..65535";
+        return null;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Presence.Ingest.Internal;
+
+/// <summary>
+/// Capped exponential backoff between store attempts after a failure: 100 ms, 200 ms, … up to
+/// the cap (2 s by default), so a returning store is used within 2 s while a dead one is not hammered.
+/// </summary>
+internal struct Backoff(TimeSpan initial, TimeSpan cap)
+{
+    private TimeSpan _next = initial;
+
+    public readonly TimeSpan Initial { get; } = initial;
+
+    public readonly TimeSpan Cap { get; } = cap;
+
+    public int Failures { get; private set; }
+
+    /// <summary>The delay before the next attempt, doubling each time up to the cap.</summary>
+    public TimeSpan Fail()
+    {
+        Failures++;
+        var delay = _next;
+        _next = TimeSpan.FromTicks(Math.Min(_next.Ticks * 2, Cap.Ticks));
+        return delay;
+    }
+
+    public void Succeed()
+    {
+        Failures = 0;
+        _next = Initial;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using Presence.Core;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>One store command of a flush: SET with the time left, or DEL.</summary>
+internal readonly record struct PendingWrite(ulong UserId, long ReceiveMs, RecordKind Kind, long TtlLeftMs);
+
+/// <summary>
+/// Users held until the store confirms their write: closed windows are merged in (latest time
+/// wins), a flush takes a snapshot, and a user leaves only when the write of exactly its
+/// current state succeeded. A failed write, or one overtaken by a newer record while in flight,
+/// simply stays for the next flush. Bounded: past <see cref="Capacity"/> new users are refused
+/// (and counted by the caller); users already held are still updated. Owned by the flusher thread.
+/// </summary>
+internal sealed class PendingSet(int capacity)
+{
+    private readonly Dictionary<ulong, UserState> _users = new();
+
+    public int Capacity { get; } = capacity;
+
+    public int Count => _users.Count;
+
+    /// <summary>Merges a closed window; returns how many new users were refused for want of room.</summary>
+    public long Merge(CoalescingWindow window)
+    {
+        long refused = 0;
+        foreach (var (user, state) in window.Users)
+        {
+            if (_users.Count >= Capacity)
+            {
+                ref var existing = ref CollectionsMarshal.GetValueRefOrNullRef(_users, user);
+                if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref existing))
+                {
+                    refused++;
+                    continue;
+                }
+                existing = UserState.Latest(existing, state);
+                continue;
+            }
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, user, out bool exists);
+            slot = exists ? UserState.Latest(slot, state) : state;
+        }
+        return refused;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="writes"/> with one command per held user. Users whose time is up
+    /// (receive + ttl ≤ now: their key would already have expired) are dropped, not written.
+    /// </summary>
+    /// <returns>How many expired users were dropped.</returns>
+    public long Snapshot(List<PendingWrite> writes, long nowMs, long ttlMs)
+    {
+        writes.Clear();
+        long expired = 0;
+        foreach (var (user, state) in _users)
+        {
+            long left = state.ReceiveMs + ttlMs - nowMs;
+            if (left <= 0)
+            {
+                _users.Remove(user); // allowed while enumerating since .NET Core 3.0
+                expired++;
+                continue;
+            }
+            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, left));
+        }
+        return expired;
+    }
+
+    /// <summary>The write of <paramref name="write"/> succeeded: the user leaves unless a newer record arrived meanwhile.</summary>
+    public void Confirm(in PendingWrite write)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_users, write.UserId);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot) && slot.ReceiveMs == write.ReceiveMs && slot.Kind == write.Kind)
+            _users.Remove(write.UserId);
+    }
+
+    public bool TryGet(ulong userId, out UserState state) => _users.TryGetValue(userId, out state);
+}

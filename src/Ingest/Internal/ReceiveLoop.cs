@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Presence.Core;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>
+/// One receive loop on a dedicated thread: reads datagrams in batches into fixed buffers,
+/// validates them (<see cref="FrameIntake"/>), stamps the batch with the receive time and hands
+/// it to the coalescer. Nothing is allocated or logged per packet; the service never sends.
+/// </summary>
+internal abstract class ReceiveLoop : IDisposable
+{
+    /// <summary>Datagrams read per batch.</summary>
+    public const int DatagramsPerBatch = 64;
+
+    /// <summary>Room per datagram: larger than any valid frame, so an oversized one is seen as such.</summary>
+    protected const int SlotSize = 2048;
+
+    /// <summary>Records one batch can hold: every datagram a full UDP frame.</summary>
+    public const int RecordsPerBatch = DatagramsPerBatch * FrameFormat.MaxUdpUnsignedRecords;
+
+    private readonly FrameIntake _intake;
+    private readonly ChannelWriter<RecordBatch> _output;
+    private readonly RecordBatchPool _pool;
+    private readonly IngestMetrics _metrics;
+    private readonly IngestClock _clock;
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+
+    protected ReceiveLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
+        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
+    {
+        Socket = socket;
+        _intake = intake;
+        _output = output;
+        _pool = pool;
+        _metrics = metrics;
+        _clock = clock;
+        _logger = logger;
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+    }
+
+    protected Socket Socket { get; }
+
+    public static ReceiveLoop Create(bool recvmmsg, Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output,
+        RecordBatchPool pool, IngestMetrics metrics, IngestClock clock, ILogger logger, int index) =>
+        recvmmsg
+            ? new RecvMmsgLoop(socket, intake, output, pool, metrics, clock, logger, $"udp-recvmmsg-{index}")
+            : new SocketReceiveLoop(socket, intake, output, pool, metrics, clock, logger, $"udp-receive-{index}");
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Asks the loop to stop and waits for it (it wakes within the socket's receive timeout).</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        if (_thread.IsAlive)
+            _thread.Join();
+    }
+
+    /// <summary>
+    /// Receives the next batch of datagrams, blocking until at least one arrives or the receive
+    /// timeout passes. Returns how many (0 on timeout) or -errno.
+    /// </summary>
+    protected abstract int ReceiveBatch();
+
+    /// <summary>Datagram <paramref name="index"/> of the last batch; <paramref name="truncated"/> when it did not fit its slot.</summary>
+    protected abstract ReadOnlySpan<byte> Datagram(int index, out bool truncated);
+
+    private void Run()
+    {
+        var counters = new IntakeCounters();
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(500));
+        while (!_stopping)
+        {
+            int n = ReceiveBatch();
+            if (n <= 0)
+            {
+                if (n == 0 || n == -Native.EAgain || n == -Native.EIntr)
+                    continue;
+                if (n == -Native.EBadF || n == -Native.ENotSock)
+                    break; // the socket was closed: shutting down
+                // ENOMEM, ENOBUFS and the unexpected: back off, never spin, never die.
+                var delay = backoff.Fail();
+                if (backoff.Failures == 1 || backoff.Failures % 100 == 0)
+                    IngestLog.ReceiveError(_logger, -n, backoff.Failures, delay.TotalMilliseconds);
+                Thread.Sleep(delay);
+                continue;
+            }
+            backoff.Succeed();
+
+            var batch = _pool.Rent();
+            batch.ReceiveMs = _clock.NowMs;
+            for (int i = 0; i < n; i++)
+            {
+                var datagram = Datagram(i, out bool truncated);
+                if (truncated || datagram.Length > FrameFormat.MaxUdpFrameSize)
+                {
+                    counters.Frames++;
+                    FrameIntake.CountMalformed(ref counters, FrameStatus.TooLong);
+                    continue;
+                }
+                _intake.Process(datagram, batch, ref counters, FrameFormat.MaxUdpUnsignedRecords);
+            }
+            if (batch.Count == 0)
+                _pool.Return(batch);
+            else if (!_output.TryWrite(batch))
+            {
+                counters.Dropped += batch.Count;
+                _pool.Return(batch);
+            }
+            counters.Publish(_metrics);
+        }
+    }
+
+    public virtual void Dispose()
+    {
+    }
+}
+
+/// <summary>Batch receive with Linux recvmmsg: one system call for up to 64 datagrams.</summary>
+internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
+{
+    private readonly byte* _buffers;
+    private readonly Native.IoVec* _iov;
+    private readonly Native.MMsgHdr* _headers;
+    private readonly int _fd;
+
+    public RecvMmsgLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
+        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
+        : base(socket, intake, output, pool, metrics, clock, logger, name)
+    {
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(DatagramsPerBatch * SlotSize), 64);
+        _iov = (Native.IoVec*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(Native.IoVec)));
+        _headers = (Native.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(Native.MMsgHdr)));
+        for (int i = 0; i < DatagramsPerBatch; i++)
+        {
+            _iov[i].Base = _buffers + i * SlotSize;
+            _iov[i].Length = SlotSize;
+            _headers[i].Header.Iov = &_iov[i];
+            _headers[i].Header.IovLength = 1;
+        }
+    }
+
+    protected override int ReceiveBatch()
+    {
+        // MSG_WAITFORONE: block (up to SO_RCVTIMEO) for the first datagram, then take whatever
+        // else is queued without waiting. recvmmsg's own timeout is only checked between
+        // datagrams, so it is not used.
+        int n = Native.RecvMmsg(_fd, _headers, DatagramsPerBatch, Native.MsgWaitForOne, null);
+        return n >= 0 ? n : -Marshal.GetLastPInvokeError();
+    }
+
+    protected override ReadOnlySpan<byte> Datagram(int index, out bool truncated)
+    {
+        ref var header = ref _headers[index];
+        truncated = (header.Header.Flags & Native.MsgTrunc) != 0;
+        return new ReadOnlySpan<byte>(_buffers + index * SlotSize, (int)Math.Min(header.Length, SlotSize));
+    }
+
+    public override void Dispose()
+    {
+        NativeMemory.AlignedFree(_buffers);
+        NativeMemory.Free(_iov);
+        NativeMemory.Free(_headers);
+    }
+}
+
+/// <summary>
+/// Portable receive: Socket.ReceiveFrom into a span with a reused SocketAddress (no allocation),
+/// one datagram per call, gathered into a batch while more are queued.
+/// </summary>
+internal sealed class SocketReceiveLoop : ReceiveLoop
+{
+    private readonly byte[] _buffers = GC.AllocateArray<byte>(DatagramsPerBatch * SlotSize, pinned: true);
+    private readonly int[] _lengths = new int[DatagramsPerBatch];
+    private readonly SocketAddress _from;
+
+    public SocketReceiveLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
+        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
+        : base(socket, intake, output, pool, metrics, clock, logger, name)
+        => _from = new SocketAddress(socket.AddressFamily);
+
+    protected override int ReceiveBatch()
+    {
+        int n = 0;
+        try
+        {
+            do
+            {
+                try
+                {
+                    _lengths[n] = Socket.ReceiveFrom(_buffers.AsSpan(n * SlotSize, SlotSize), SocketFlags.None, _from);
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    _lengths[n] = -1; // larger than a slot: counted as too long
+                }
+                n++;
+            }
+            while (n < DatagramsPerBatch && Socket.Available > 0);
+            return n;
+        }
+        catch (SocketException) when (n > 0)
+        {
+            return n;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode switch
+            {
+                SocketError.TimedOut or SocketError.WouldBlock => 0,
+                SocketError.Interrupted => -Native.EIntr,
+                SocketError.NoBufferSpaceAvailable => -Native.ENoBufs,
+                _ => -Math.Max(1, e.NativeErrorCode),
+            };
+        }
+        catch (ObjectDisposedException)
+        {
+            return -Native.EBadF;
+        }
+    }
+
+    protected override ReadOnlySpan<byte> Datagram(int index, out bool truncated)
+    {
+        int length = _lengths[index];
+        truncated = length < 0;
+        return _buffers.AsSpan(index * SlotSize, Math.Max(length, 0));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using Garnet;
+using StackExchange.Redis;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>
+/// The store the ingester writes to: the Redis named by --redis, or, without it, a Garnet server
+/// hosted in this process on 127.0.0.1 (zero install). Either way it is reached over RESP with
+/// StackExchange.Redis, so the write path is the same.
+/// </summary>
+internal sealed class StoreConnection : IAsyncDisposable
+{
+    private readonly GarnetServer? _garnet;
+
+    private StoreConnection(ConnectionMultiplexer multiplexer, GarnetServer? garnet, string description)
+    {
+        Multiplexer = multiplexer;
+        _garnet = garnet;
+        Description = description;
+    }
+
+    public ConnectionMultiplexer Multiplexer { get; }
+
+    public string Description { get; }
+
+    /// <summary>Port of the embedded store, when there is one.</summary>
+    public int? EmbeddedPort { get; private init; }
+
+    public static async Task<StoreConnection> OpenAsync(IngestOptions options, ILogger logger)
+    {
+        GarnetServer? garnet = null;
+        string configuration;
+        int? embeddedPort = null;
+        if (options.Redis is null)
+        {
+            int port = options.EmbeddedPort == 0 ? FreeTcpPort() : options.EmbeddedPort;
+            garnet = StartGarnet(port);
+            embeddedPort = port;
+            configuration = $"127.0.0.1:{port}";
+            IngestLog.EmbeddedStarted(logger, port);
+        }
+        else
+        {
+            configuration = options.Redis;
+        }
+
+        var config = Configure(configuration, options.StoreTimeoutMs);
+        try
+        {
+            var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+            var description = garnet is null ? $"redis {string.Join(",", config.EndPoints)}" : $"embedded Garnet on {configuration}";
+            return new StoreConnection(mux, garnet, description) { EmbeddedPort = embeddedPort };
+        }
+        catch
+        {
+            garnet?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Client settings for a store that may be away: never abort at start (the ingester holds
+    /// users until the store comes), fail commands fast while disconnected rather than queue
+    /// them (the flusher holds and retries them itself), and time out commands after
+    /// --store-timeout-ms. Whatever the --redis string sets explicitly wins.
+    /// </summary>
+    internal static ConfigurationOptions Configure(string configuration, int timeoutMs)
+    {
+        ConfigurationOptions config;
+        try
+        {
+            config = ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--redis: {e.Message}", e);
+        }
+        bool Has(string name) => configuration.Contains(name + "=", StringComparison.OrdinalIgnoreCase);
+        if (!Has("abortConnect"))
+            config.AbortOnConnectFail = false;
+        if (!Has("asyncTimeout"))
+            config.AsyncTimeout = timeoutMs;
+        if (!Has("syncTimeout"))
+            config.SyncTimeout = timeoutMs;
+        if (!Has("connectTimeout"))
+            config.ConnectTimeout = Math.Min(timeoutMs, 5000);
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        if (!Has("name"))
+            config.ClientName = "presence-ingest";
+        return config;
+    }
+
+    private static GarnetServer StartGarnet(int port)
+    {
+        // Memory only (no checkpoints, no AOF); a modest index: presence keys are small and few
+        // per user. Garnet expires keys with PX on access and in periodic scans.
+        string[] args =
+        [
+            "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--index", "64m", "--memory", "2g", "--page", "8m",
+            "--expired-key-deletion-scan-freq", "10",
+            "--logger-level", "Warning",
+        ];
+        var server = new GarnetServer(args);
+        try
+        {
+            server.Start();
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Multiplexer.CloseAsync().ConfigureAwait(false);
+        Multiplexer.Dispose();
+        _garnet?.Dispose();
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using Presence.Core;
+using Presence.Testing;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Ingest;
+
+/// <summary>The real presence-ingest program: signals, exit codes, the embedded store.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class IngestProcessTests
+{
+    private static Process StartIngest(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "presence-ingest.dll"));
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    private static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {p.Id}");
+        kill.WaitForExit();
+    }
+
+    [Fact]
+    public async Task BadOption_ExitsTwoWithOneLineReason()
+    {
+        using var p = StartIngest("--flush-ms", "9999");
+        string stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("--flush-ms", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Help_ListsEveryOperationsOption_ExitsZero()
+    {
+        using var p = StartIngest("--help");
+        string stdout = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+
+        Assert.Equal(0, p.ExitCode);
+        foreach (var option in new[] { "--udp", "--tcp", "--redis", "--http", "--ttl", "--flush-ms", "--prefix", "--keys", "--require-signed", "--reuseport", "--max-pending" })
+            Assert.Contains(option, stdout);
+    }
+
+    [Fact]
+    public async Task Sigterm_WithUsersHeldWhileStoreAway_WritesThemBeforeExitingZero()
+    {
+        using var server = RedisServer.Start();
+        var prefix = TestKeys.Prefix();
+        int udpPort = FreePort.Udp();
+        using var p = StartIngest("--udp", $"127.0.0.1:{udpPort}", "--http", "127.0.0.1:0", "--redis", server.Configuration,
+            "--prefix", prefix, "--flush-ms", "50", "--store-timeout-ms", "500", "--shutdown-timeout-ms", "10000");
+        var log = new System.Text.StringBuilder();
+        p.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        try
+        {
+            await Eventually.Until(() => { lock (log) return log.ToString().Contains("UDP listening"); }, "ingest started");
+
+            // Held, not written: the store is down, so every write of this user fails and is retried.
+            // (A paused store would not do: it runs the queued write on resume, drain or not.)
+            server.Stop();
+            using var client = new HeartbeatClient(4242);
+            var target = new IPEndPoint(IPAddress.Loopback, udpPort);
+            client.Send(target);
+            await Eventually.Until(() => { lock (log) return log.ToString().Contains("Store writes failed"); }, "a failed write");
+            Signal(p, "TERM");
+            await Eventually.Until(() => { lock (log) return log.ToString().Contains("Stopping"); }, "shutdown begun");
+            Assert.False(p.HasExited, "the ingest must wait for the held write, not exit at once");
+            server.Restart();
+
+            Assert.True(p.WaitForExit(15_000), "exited after SIGTERM");
+            Assert.Equal(0, p.ExitCode);
+            using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+            Assert.True(await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 4242)));
+        }
+        finally
+        {
+            if (!p.HasExited)
+                p.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task EmbeddedGarnet_NoRedisOption_EndToEnd()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis: null, prefix);
+        Assert.NotNull(ingest.Host.EmbeddedStorePort);
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        ingest.Heartbeat([9, 10], perFrame: 2);
+
+        using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{ingest.Host.EmbeddedStorePort}");
+        var db = mux.GetDatabase();
+        await Eventually.Until(() => db.KeyExists(IngestTestHost.Key(prefix, 9)) && db.KeyExists(IngestTestHost.Key(prefix, 10)), "both users in Garnet");
+        long value = (long)await db.StringGetAsync(IngestTestHost.Key(prefix, 9));
+        Assert.InRange(value, before - 5, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var ttl = await db.KeyTimeToLiveAsync(IngestTestHost.Key(prefix, 9));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value.TotalMilliseconds, 28_000, 30_000);
+
+        ingest.Heartbeat([9], kind: RecordKind.Offline);
+        await Eventually.Until(() => !db.KeyExists(IngestTestHost.Key(prefix, 9)), "offline deletes in Garnet too");
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Presence.Core;
+using Presence.Ingest;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Ingest;
+
+/// <summary>An in-process ingester on 127.0.0.1 port 0 (UDP and HTTP), writing under a prefix of its own.</summary>
+internal sealed class IngestTestHost : IAsyncDisposable
+{
+    private readonly Socket _sender = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly byte[] _buffer = new byte[FrameFormat.MaxUdpFrameSize];
+
+    private IngestTestHost(IngestHost host, IngestOptions options)
+    {
+        Host = host;
+        Options = options;
+    }
+
+    public IngestHost Host { get; }
+
+    public IngestOptions Options { get; }
+
+    public IngestMetrics Metrics => Host.Metrics;
+
+    public static async Task<IngestTestHost> StartAsync(string? redis, string prefix, Action<IngestOptions>? configure = null)
+    {
+        var options = new IngestOptions
+        {
+            Udp = "127.0.0.1:0",
+            Http = "127.0.0.1:0",
+            Redis = redis,
+            EmbeddedPort = 0,
+            Prefix = prefix,
+            FlushMs = 50,
+            StoreTimeoutMs = 1000,
+        };
+        configure?.Invoke(options);
+        var host = await IngestHost.StartAsync(options, NullLoggerFactory.Instance);
+        return new IngestTestHost(host, options);
+    }
+
+    public void Send(ReadOnlySpan<byte> datagram) => _sender.SendTo(datagram, SocketFlags.None, Host.UdpEndPoint);
+
+    /// <summary>One unsigned frame holding <paramref name="records"/>.</summary>
+    public void Send(params HeartbeatRecord[] records)
+    {
+        int n = FrameWriter.WriteUnsigned(_buffer, records);
+        Send(_buffer.AsSpan(0, n));
+    }
+
+    /// <summary>One heartbeat frame per user, users packed <paramref name="perFrame"/> to a frame.</summary>
+    public void Heartbeat(IEnumerable<ulong> users, int perFrame = 1, RecordKind kind = RecordKind.Heartbeat)
+    {
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        foreach (var chunk in users.Chunk(perFrame))
+            Send(chunk.Select(u => new HeartbeatRecord(u, now, 1, kind, 0)).ToArray());
+    }
+
+    public static RedisKey Key(string prefix, ulong user) => PresenceKeys.Format(prefix, user);
+
+    public async ValueTask DisposeAsync()
+    {
+        _sender.Dispose();
+        await Host.DisposeAsync();
+    }
+}

@@ -1,0 +1,209 @@
+using Presence.Core;
+using Presence.Testing;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Ingest;
+
+[Collection(RedisCollection.Name)]
+public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
+{
+    private ConnectionMultiplexer _mux = null!;
+
+    private IDatabase Db => _mux.GetDatabase();
+
+    public async Task InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+
+    public async Task DisposeAsync() => await _mux.DisposeAsync();
+
+    private async Task<bool> AllExist(string prefix, IEnumerable<ulong> users)
+    {
+        foreach (var u in users)
+            if (!await Db.KeyExistsAsync(IngestTestHost.Key(prefix, u)))
+                return false;
+        return true;
+    }
+
+    [Fact]
+    public async Task Heartbeats_OverUdp_StoredWithReceiveTimeAndTtlFromIt()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 30);
+        var users = Enumerable.Range(1, 200).Select(i => (ulong)i).ToArray();
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        ingest.Heartbeat(users, perFrame: 10);
+
+        await Eventually.Until(() => AllExist(prefix, users), "all 200 users stored");
+        long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var u in users)
+        {
+            var key = IngestTestHost.Key(prefix, u);
+            long value = (long)await Db.StringGetAsync(key);
+            Assert.InRange(value, before - 5, after + 5);
+            // The key expires exactly ttl after the receive time it holds (to the ms, give or take rounding).
+            long expireAt = (long)await Db.ExecuteAsync("PEXPIRETIME", key);
+            Assert.InRange(expireAt - value, 30_000 - 2, 30_000 + 2);
+        }
+        // Read right after it appears, the PTTL lies in (ttl − window − read delay, ttl].
+        var pttl = (long)await Db.ExecuteAsync("PTTL", IngestTestHost.Key(prefix, 1));
+        Assert.InRange(pttl, 30_000 - ingest.Options.FlushMs - 1_000, 30_000);
+        Assert.Equal(200, ingest.Metrics.RecordsAccepted.Value);
+        Assert.Equal(20, ingest.Metrics.FramesReceived.Value);
+        Assert.Equal(200, ingest.Metrics.WritesOk.Value);
+    }
+
+    [Fact]
+    public async Task Duplicates_WithinOneWindow_OneWrite()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.FlushMs = 250);
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        // One frame, so all 50 records are received together, inside one window.
+        var records = Enumerable.Range(0, 50).Select(i => new HeartbeatRecord(77, now, (ushort)i, RecordKind.Heartbeat, 0)).ToArray();
+
+        ingest.Send(records);
+
+        await Eventually.Until(() => ingest.Metrics.WritesOk.Value >= 1, "the write");
+        Assert.True(await Db.KeyExistsAsync(IngestTestHost.Key(prefix, 77)));
+        Assert.Equal(50, ingest.Metrics.RecordsAccepted.Value);
+        Assert.Equal(49, ingest.Metrics.RecordsCoalesced.Value);
+        await Task.Delay(300); // one more window: nothing else may be written
+        Assert.Equal(1, ingest.Metrics.WritesOk.Value);
+    }
+
+    [Fact]
+    public async Task Offline_AfterHeartbeat_DeletesKey()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        var key = IngestTestHost.Key(prefix, 5);
+        ingest.Heartbeat([5]);
+        await Eventually.Until(() => Db.KeyExists(key), "heartbeat stored");
+
+        ingest.Heartbeat([5], kind: RecordKind.Offline);
+
+        await Eventually.Until(() => !Db.KeyExists(key), "key deleted by the offline record");
+    }
+
+    [Fact]
+    public async Task OfflineThenHeartbeat_InOneFrame_HeartbeatWins_AndViceVersa()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        ingest.Send(new HeartbeatRecord(1, 1, 1, RecordKind.Offline, 0), new HeartbeatRecord(1, 1, 2, RecordKind.Heartbeat, 0));
+        ingest.Send(new HeartbeatRecord(2, 1, 1, RecordKind.Heartbeat, 0), new HeartbeatRecord(2, 1, 2, RecordKind.Offline, 0));
+
+        await Eventually.Until(() => ingest.Metrics.WritesOk.Value >= 2, "both users written");
+
+        Assert.True(await Db.KeyExistsAsync(IngestTestHost.Key(prefix, 1)));
+        Assert.False(await Db.KeyExistsAsync(IngestTestHost.Key(prefix, 2)));
+    }
+
+    [Fact]
+    public async Task MalformedFrames_InBurstWithGoodOnes_CountedAndGoodOnesLand()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        var good = new byte[22];
+        var rnd = new Random(7);
+        byte[][] bad =
+        [
+            [],
+            Convert.FromHexString("504801000000"),                              // count 0
+            Convert.FromHexString("505801000001000000000000002a69289fb000070000"), // bad magic
+            Convert.FromHexString("504801000001000000000000000069289fb000070000"), // user 0
+            Convert.FromHexString("504801000001000000000000002a69289fb000070200"), // kind 2
+            Convert.FromHexString("504801000002000000000000002a69289fb000070000"), // count mismatch
+            new byte[1600],                                                        // longer than any UDP frame
+        ];
+        int badSent = 0;
+        for (ulong u = 1; u <= 100; u++)
+        {
+            FrameWriter.WriteUnsigned(good, [new HeartbeatRecord(u, 0, 0, RecordKind.Heartbeat, 0)]);
+            ingest.Send(good);
+            var b = bad[rnd.Next(bad.Length)];
+            ingest.Send(b);
+            badSent++;
+        }
+
+        await Eventually.Until(() => AllExist(prefix, Enumerable.Range(1, 100).Select(i => (ulong)i)), "every good user stored");
+        await Eventually.Until(() => ingest.Metrics.FramesReceived.Value == 200, "all 200 frames received");
+        Assert.Equal(badSent, ingest.Metrics.FramesMalformed.Value);
+        Assert.Equal(100, ingest.Metrics.RecordsAccepted.Value);
+    }
+
+    [Fact]
+    public async Task RequireSigned_UnsignedFrames_RejectedAndCounted()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.RequireSigned = true);
+
+        ingest.Heartbeat([1, 2, 3], perFrame: 3);
+
+        await Eventually.Until(() => ingest.Metrics.FramesReceived.Value == 1, "frame received");
+        Assert.Equal(3, ingest.Metrics.Rejected(Presence.Ingest.Internal.RejectReason.UnsignedRejected).Value);
+        Assert.Equal(0, ingest.Metrics.RecordsAccepted.Value);
+        Assert.False(await Db.KeyExistsAsync(IngestTestHost.Key(prefix, 1)));
+    }
+
+    [Fact]
+    public async Task SocketReceiver_Heartbeats_StoredLikeRecvMmsg()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.Receiver = "socket");
+        var users = Enumerable.Range(1, 50).Select(i => (ulong)i).ToArray();
+
+        ingest.Heartbeat(users);
+        ingest.Send(new byte[1600]);
+
+        await Eventually.Until(() => AllExist(prefix, users), "all users stored");
+        await Eventually.Until(() => ingest.Metrics.FramesMalformed.Value == 1, "the oversized datagram counted");
+    }
+
+    [Fact]
+    public async Task Http_MetricsHealthReady_ServeOperationsNames()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        ingest.Heartbeat([1]);
+        await Eventually.Until(() => ingest.Metrics.WritesOk.Value == 1, "written");
+        using var http = new HttpClient { BaseAddress = ingest.Host.HttpAddress };
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        var text = await http.GetStringAsync("/metrics");
+
+        foreach (var name in new[]
+        {
+            "presence_frames_received_total", "presence_frames_malformed_total", "presence_records_accepted_total",
+            "presence_records_rejected_total", "presence_records_coalesced_total", "presence_store_writes_total",
+            "presence_pending_users", "presence_udp_kernel_drops_total", "presence_flush_seconds",
+        })
+        {
+            Assert.Contains($"# HELP {name} ", text);
+            Assert.Contains($"# TYPE {name} ", text);
+        }
+        Assert.Contains("presence_store_writes_total{result=\"ok\"} 1", text);
+        // promtool's rule: counters end in _total.
+        foreach (var line in text.Split('\n').Where(l => l.StartsWith("# TYPE ") && l.EndsWith(" counter")))
+            Assert.EndsWith("_total counter", line);
+    }
+
+    [Fact]
+    public async Task KernelDrops_SocketFoundInProcNetUdp()
+    {
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        using var http = new HttpClient { BaseAddress = ingest.Host.HttpAddress };
+
+        var text = await http.GetStringAsync("/metrics");
+
+        // The counter is read from /proc on scrape; 0 drops on an idle socket, but it must be found.
+        Assert.Matches(@"(?m)^presence_udp_kernel_drops_total 0$", text);
+        Assert.True(ingest.Metrics.ReceiveBufferBytes.Value >= 4096);
+        var stats = new Presence.Ingest.Internal.KernelUdpStats((int)GetSocketFd(ingest.Host));
+        Assert.True(stats.Available);
+        Assert.Equal(0, stats.ReadDrops());
+    }
+
+    private static nint GetSocketFd(Presence.Ingest.IngestHost host) => host.SocketHandleForTests;
+}
