@@ -47,6 +47,11 @@ using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
 }).SetMinimumLevel(LogLevel.Information));
 
+// Signals are caught before anything starts: a SIGTERM during start-up still gets a clean stop.
+var stop = new TaskCompletionSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+
 IngestHost host;
 try
 {
@@ -59,9 +64,6 @@ catch (Exception e)
     return 1;
 }
 
-var stop = new TaskCompletionSource();
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 await stop.Task;
 long unwritten = await host.StopAsync();
 await host.DisposeAsync();

@@ -84,7 +84,9 @@ public sealed class IngestProcessTests
             server.Restart();
 
             Assert.True(p.WaitForExit(15_000), "exited after SIGTERM");
-            Assert.Equal(0, p.ExitCode);
+            p.WaitForExit(); // flushes the redirected output
+            lock (log)
+                Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}; log:\n{log}");
             using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
             Assert.True(await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 4242)));
         }
