@@ -33,7 +33,7 @@ public class IntakeBenchmarks
             FrameWriter.WriteUnsigned(_frames[f], records);
         }
         var options = new IngestOptions();
-        _intake = new FrameIntake(options);
+        _intake = new FrameIntake(options, new IngestClock());
         var pool = new RecordBatchPool(1, ReceiveLoop.RecordsPerBatch);
         _coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, pool, new IngestMetrics(), 200_000);
         _batch = new RecordBatch(ReceiveLoop.RecordsPerBatch);

@@ -25,6 +25,7 @@ public sealed class IngestHost : IAsyncDisposable
     private ReceiveLoop[] _loops = [];
     private Channel<RecordBatch>? _channel;
     private Coalescer? _coalescer;
+    private FrameIntake? _intake;
     private Flusher? _flusher;
     private Task? _coalescerTask;
     private Task? _flusherTask;
@@ -51,6 +52,28 @@ public sealed class IngestHost : IAsyncDisposable
 
     /// <summary>Port of the embedded Garnet store, when no --redis was given.</summary>
     public int? EmbeddedStorePort => _store?.EmbeddedPort;
+
+    /// <summary>
+    /// Re-reads --keys (SIGHUP): key rotation without a restart. Returns null when done, else
+    /// the reason the new file was refused (the old keys then stay in force).
+    /// </summary>
+    public string? ReloadKeys()
+    {
+        if (_options.Keys is null || _intake is null)
+            return "no --keys file was given";
+        try
+        {
+            var ring = KeyFile.Load(_options.Keys);
+            _intake.ReplaceKeys(ring);
+            IngestLog.KeysLoaded(_logger, ring.Count, string.Join(",", ring.KeyIds));
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            IngestLog.KeysRefused(_logger, e.Message);
+            return e.Message;
+        }
+    }
 
     internal nint SocketHandleForTests => _socket!.SafeHandle.DangerousGetHandle();
 
@@ -98,8 +121,10 @@ public sealed class IngestHost : IAsyncDisposable
         if (granted < _options.ReceiveBufferBytes)
             IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
         _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
+        if (_options.KeyRing is { } keyRing)
+            IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds));
 
-        var intake = new FrameIntake(_options);
+        var intake = _intake = new FrameIntake(_options, _clock);
         _loops = new ReceiveLoop[_options.Receivers];
         for (int i = 0; i < _loops.Length; i++)
             _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, intake, _channel.Writer, pool, Metrics, _clock, _logger, i);

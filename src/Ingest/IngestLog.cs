@@ -33,4 +33,10 @@ internal static partial class IngestLog
 
     [LoggerMessage(10, LogLevel.Warning, "Receive buffer: asked {Asked} bytes, kernel granted only {Granted}; raise net.core.rmem_max or run with CAP_NET_ADMIN to avoid drops in bursts")]
     public static partial void SmallReceiveBuffer(ILogger logger, int asked, int granted);
+
+    [LoggerMessage(11, LogLevel.Information, "Master keys loaded: {Count} (key ids {KeyIds})")]
+    public static partial void KeysLoaded(ILogger logger, int count, string keyIds);
+
+    [LoggerMessage(12, LogLevel.Error, "Key reload refused, previous keys stay in force: {Reason}")]
+    public static partial void KeysRefused(ILogger logger, string reason);
 }

@@ -34,8 +34,17 @@ public sealed class IngestOptions
     [Option("prefix", Default = PresenceKeys.DefaultPrefix, HelpText = "Key prefix in the store.")]
     public string Prefix { get; set; } = PresenceKeys.DefaultPrefix;
 
-    [Option("keys", HelpText = "Master keys for signed frames, one key_id:hex a line. (Signed frames are not verified yet: giving it is an error.)")]
+    [Option("keys", HelpText = "Master keys for signed frames, one key_id:hex a line (key id 0..255, 64 hex digits); the file must not be accessible to group or others. SIGHUP reloads it (key rotation). Without it no signed record is accepted.")]
     public string? Keys { get; set; }
+
+    [Option("skew", Default = 60, HelpText = "Most seconds a signed record's time may differ from the server's clock (else counted stale).")]
+    public int SkewSeconds { get; set; } = 60;
+
+    [Option("replay-users", Default = 1_000_000, HelpText = "Most users whose 64-wide replay window is kept (~50 bytes each); past it windows are forgotten in shards, and the skew check alone bounds replays for them.")]
+    public int ReplayUsers { get; set; } = 1_000_000;
+
+    [Option("key-cache", Default = 262_144, HelpText = "Slots of the derived device-key cache (~56 bytes each); a miss costs one HKDF.")]
+    public int KeyCacheSlots { get; set; } = 262_144;
 
     [Option("require-signed", Default = false, HelpText = "Drop unsigned frames (counted unsigned_rejected).")]
     public bool RequireSigned { get; set; }
@@ -70,6 +79,9 @@ public sealed class IngestOptions
 
     internal bool UseRecvMmsg => Receiver == "recvmmsg";
 
+    /// <summary>The master keys read from --keys by <see cref="Validate"/>; null without --keys.</summary>
+    internal MasterKeyRing? KeyRing { get; set; }
+
     /// <summary>Checks every option; returns a one-line reason for the first bad one, or null.</summary>
     public string? Validate()
     {
@@ -81,8 +93,23 @@ public sealed class IngestOptions
         HttpEndPoint = http;
         if (Tcp is not null)
             return "--tcp: the TCP gateway listener is not available yet";
+        if (SkewSeconds is < 1 or > 86_400)
+            return $"--skew must be 1..86400 seconds, not {SkewSeconds}";
+        if (ReplayUsers < 64)
+            return $"--replay-users must be at least 64, not {ReplayUsers}";
+        if (KeyCacheSlots < 1)
+            return $"--key-cache must be at least 1, not {KeyCacheSlots}";
         if (Keys is not null)
-            return "--keys: signed-frame verification is not available yet";
+        {
+            try
+            {
+                KeyRing = Internal.KeyFile.Load(Keys);
+            }
+            catch (ArgumentException e)
+            {
+                return e.Message;
+            }
+        }
         if (TtlSeconds is < 1 or > 86_400)
             return $"--ttl must be 1..86400 seconds, not {TtlSeconds}";
         if (FlushMs is < 10 or > 250)

@@ -51,11 +51,14 @@ using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
 var stop = new TaskCompletionSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+IngestHost? running = null;
+using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; running?.ReloadKeys(); });
 
 IngestHost host;
 try
 {
     host = await IngestHost.StartAsync(options, loggerFactory);
+    running = host;
 }
 catch (Exception e)
 {

@@ -51,12 +51,40 @@ internal struct IntakeCounters
 }
 
 /// <summary>
-/// Validates one frame and appends its records to a batch: the part of receiving that UDP and
-/// TCP share. A malformed frame is counted and contributes nothing.
+/// Validates one frame and appends its accepted records to a batch: the part of receiving that
+/// UDP and TCP share. A malformed frame is counted and contributes nothing. Records of a signed
+/// frame are checked one by one, in PROTOCOL.md's order: tag (constant time), time skew, replay
+/// window (advanced only after the tag verified); a failing record is dropped and counted alone.
+/// Thread-safe: receive loops and TCP connections share one instance.
 /// </summary>
-internal sealed class FrameIntake(IngestOptions options)
+internal sealed class FrameIntake
 {
-    private readonly bool _requireSigned = options.RequireSigned;
+    private readonly bool _requireSigned;
+    private readonly long _skewSeconds;
+    private readonly IngestClock _clock;
+    private readonly ReplayGuard _replay;
+    private readonly int _keyCacheSlots;
+    private volatile DeviceKeyCache? _keys;
+
+    public FrameIntake(IngestOptions options, IngestClock clock)
+    {
+        _requireSigned = options.RequireSigned;
+        _skewSeconds = options.SkewSeconds;
+        _clock = clock;
+        _replay = new ReplayGuard(options.ReplayUsers);
+        _keyCacheSlots = options.KeyCacheSlots;
+        if (options.KeyRing is not null)
+            _keys = new DeviceKeyCache(options.KeyRing, _keyCacheSlots);
+    }
+
+    /// <summary>Users whose replay windows were forgotten to stay within --replay-users.</summary>
+    public long ReplayEvicted => Interlocked.Read(ref _replay.Evicted);
+
+    /// <summary>Device keys derived (cache misses).</summary>
+    public long KeyDerivations => _keys is { } k ? Interlocked.Read(ref k.Misses) : 0;
+
+    /// <summary>Replaces the master keys (rotation); records signed with a key id no longer present fail authentication.</summary>
+    public void ReplaceKeys(Presence.Core.MasterKeyRing ring) => _keys = new DeviceKeyCache(ring, _keyCacheSlots);
 
     /// <summary>Processes one datagram or stream frame.</summary>
     /// <param name="maxRecords">The most records a frame may hold on this transport.</param>
@@ -72,9 +100,7 @@ internal sealed class FrameIntake(IngestOptions options)
 
         if (frame.IsSigned)
         {
-            // Signed verification (master keys, skew, replay window) is not built yet: no record
-            // of a signed frame can be authenticated, so each is rejected as auth_failed, counted.
-            counters.AuthFailed += frame.Count;
+            ProcessSigned(frame, batch, ref counters);
             return;
         }
         if (_requireSigned)
@@ -88,6 +114,41 @@ internal sealed class FrameIntake(IngestOptions options)
             batch.Add(r.UserId, r.Kind);
         }
         counters.Accepted += frame.Count;
+    }
+
+    private void ProcessSigned(in Frame frame, RecordBatch batch, ref IntakeCounters counters)
+    {
+        var keys = _keys;
+        if (keys is null)
+        {
+            // No master keys configured: nothing signed can be authenticated.
+            counters.AuthFailed += frame.Count;
+            return;
+        }
+        long now = _clock.NowMs / 1000;
+        Span<byte> key = stackalloc byte[Signing.DeviceKeySize];
+        for (int i = 0; i < frame.Count; i++)
+        {
+            var r = frame[i];
+            if (!keys.TryGet(r.UserId, r.KeyId, key) || !Signing.VerifyRecord(frame, i, key))
+            {
+                counters.AuthFailed++;
+                continue;
+            }
+            if (Math.Abs(now - r.Time) > _skewSeconds)
+            {
+                counters.Stale++;
+                continue;
+            }
+            if (!_replay.TryAccept(r.UserId, r.Seq))
+            {
+                counters.Replayed++;
+                continue;
+            }
+            batch.Add(r.UserId, r.Kind);
+            counters.Accepted++;
+        }
+        key.Clear();
     }
 
     /// <summary>Counts a frame dropped whole, with its reason.</summary>
