@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CommandLine;
+using CommandLine.Text;
+using Presence.Demo;
+
+// presence-demo: the whole system on one machine. Exit 0 when every simulated user was
+// verified online, 1 otherwise, 2 for bad options.
+
+var parsed = new Parser(s => s.HelpWriter = null).ParseArguments<DemoOptions>(args);
+if (parsed is NotParsed<DemoOptions> notParsed)
+{
+    if (notParsed.Errors.Any(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.VersionRequestedError))
+    {
+        Console.WriteLine(HelpText.AutoBuild(parsed, h =>
+        {
+            h.Heading = "presence-demo: runs the store, presence-ingest, presence-query and presence-loadgen, then prints a summary.";
+            h.Copyright = "Usage: scripts/demo.sh [--users N] [--duration S] [--short] [--signed] [--redis CONFIG]";
+            h.AdditionalNewLineAfterOption = false;
+            return h;
+        }, e => e));
+        return 0;
+    }
+    Console.Error.WriteLine($"presence-demo: bad option: {notParsed.Errors.First().Tag} (see --help)");
+    return 2;
+}
+var o = ((Parsed<DemoOptions>)parsed).Value;
+o.ApplyShort();
+o.Redis ??= Environment.GetEnvironmentVariable("PRESENCE_REDIS") is { Length: > 0 } env ? env : null;
+if (o.Validate() is { } invalid)
+{
+    Console.Error.WriteLine($"presence-demo: {invalid} (see --help)");
+    return 2;
+}
+
+await using var demo = new Demo(o);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; demo.Cancel(); });
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; demo.Cancel(); });
+return await demo.RunAsync();
+
+namespace Presence.Demo
+{
+    /// <summary>Starts the parts as real processes, watches them, summarises, and always stops what it started.</summary>
+    internal sealed class Demo(DemoOptions o) : IAsyncDisposable
+    {
+        private readonly List<(string Name, Process Process, StringWriter Log)> _started = [];
+        private readonly CancellationTokenSource _cancel = new();
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+        private string? _keyFile;
+
+        public void Cancel() => _cancel.Cancel();
+
+        public async Task<int> RunAsync()
+        {
+            int udp = FreePort(SocketType.Dgram), ingestHttp = FreePort(SocketType.Stream), queryHttp = FreePort(SocketType.Stream);
+            int storePort = FreePort(SocketType.Stream);
+            string store = o.Redis ?? $"127.0.0.1:{storePort}";
+            string storeText = o.Redis is null ? $"embedded Garnet on 127.0.0.1:{storePort} (inside presence-ingest)" : $"Redis {o.Redis}";
+            string prefix = $"demo:{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}:";
+            Say($"store: {storeText}; key prefix {prefix}");
+            try
+            {
+                if (o.Signed)
+                    _keyFile = WriteKeyFile();
+
+                var ingestArgs = new List<string> { "--udp", $"127.0.0.1:{udp}", "--http", $"127.0.0.1:{ingestHttp}", "--prefix", prefix };
+                ingestArgs.AddRange(o.Redis is null ? ["--embedded-port", storePort.ToString(CultureInfo.InvariantCulture)] : ["--redis", o.Redis]);
+                if (_keyFile is not null)
+                    ingestArgs.AddRange(["--keys", _keyFile, "--require-signed"]);
+                Start("presence-ingest", ingestArgs);
+                await WaitReady("presence-ingest", $"http://127.0.0.1:{ingestHttp}/readyz");
+
+                Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix]);
+                await WaitReady("presence-query", $"http://127.0.0.1:{queryHttp}/readyz");
+
+                var loadArgs = new List<string>
+                {
+                    "--target", $"127.0.0.1:{udp}", "--users", Str(o.Users), "--interval", Str(o.Interval),
+                    "--duration", Str(o.Duration), "--per-frame", Str(o.PerFrame),
+                    "--verify", $"http://127.0.0.1:{queryHttp}", "--json",
+                };
+                if (_keyFile is not null)
+                    loadArgs.AddRange(["--keys", _keyFile]);
+                Say($"presence-loadgen: {o.Users:N0} users, a heartbeat each every {o.Interval} s, for {o.Duration} s ({o.PerFrame} record(s) per frame{(o.Signed ? ", signed" : "")})");
+                var (exit, json) = await RunLoadGen(loadArgs);
+                if (_cancel.IsCancellationRequested)
+                {
+                    Say("interrupted; stopping everything");
+                    return 1;
+                }
+                if (json is null)
+                {
+                    Say($"presence-loadgen exited with {exit} and printed no summary");
+                    return 1;
+                }
+
+                var metrics = await Scrape($"http://127.0.0.1:{ingestHttp}/metrics");
+                var latencies = await TimeBatchQueries($"http://127.0.0.1:{queryHttp}", 20);
+                return PrintSummary(storeText, json.Value, metrics, latencies, exit);
+            }
+            catch (DemoException e)
+            {
+                Say(e.Message);
+                return 1;
+            }
+            catch (OperationCanceledException)
+            {
+                Say("interrupted; stopping everything");
+                return 1;
+            }
+        }
+
+        private int PrintSummary(string store, JsonElement load, Dictionary<string, double> m, List<double> latencies, int loadExit)
+        {
+            double elapsed = load.GetProperty("elapsedSeconds").GetDouble();
+            long sent = load.GetProperty("recordsSent").GetInt64();
+            double received = Metric(m, "presence_records_accepted_total");
+            double writes = Metric(m, "presence_store_writes_total{result=\"ok\"}");
+            double failed = Metric(m, "presence_store_writes_total{result=\"failed\"}");
+            double malformed = Metric(m, "presence_frames_malformed_total");
+            double kernelDrops = Metric(m, "presence_udp_kernel_drops_total");
+            var verify = load.TryGetProperty("verify", out var v) && v.ValueKind == JsonValueKind.Object ? v : (JsonElement?)null;
+            latencies.Sort();
+
+            Console.WriteLine();
+            Console.WriteLine("== Presence demo: summary ==");
+            Row("store", store);
+            Row("simulated", $"{o.Users:N0} users, every {o.Interval} s, for {elapsed:0.0} s");
+            Row("heartbeats sent", $"{sent:N0} ({sent / elapsed:N0}/s)");
+            Row("heartbeats received", $"{received:N0} ({received / elapsed:N0}/s); malformed frames {malformed:N0}, kernel drops {kernelDrops:N0}");
+            Row("store writes", $"{writes:N0} ({writes / elapsed:N0}/s){(failed > 0 ? $", {failed:N0} failed and retried" : "")}");
+            Row("coalescing", writes > 0 ? $"{received / writes:0.00} heartbeats per store write (one write per user per {100} ms window at most)" : "no writes");
+            if (verify is { } vv)
+            {
+                Row("verified online", $"{vv.GetProperty("online").GetInt64():N0} of {vv.GetProperty("expected").GetInt64():N0} users that heartbeated within the TTL"
+                    + (vv.GetProperty("missing").GetInt64() > 0 ? $"; MISSING {vv.GetProperty("missing").GetInt64():N0}" : ""));
+            }
+            else
+            {
+                Row("verified online", "no verification result");
+            }
+            if (latencies.Count > 0)
+                Row("50-id batch query", $"{latencies[latencies.Count / 2]:0.00} ms median of {latencies.Count} (fastest {latencies[0]:0.00} ms, slowest {latencies[^1]:0.00} ms)");
+            bool ok = loadExit == 0 && verify is { } okv && okv.GetProperty("ok").GetBoolean();
+            Row("result", ok ? "every user online: OK" : "FAILED (see above)");
+            return ok ? 0 : 1;
+        }
+
+        private static void Row(string name, string value) => Console.WriteLine($"  {name,-20} {value}");
+
+        private void Start(string name, IEnumerable<string> args, bool inheritStderr = false)
+        {
+            var psi = new ProcessStartInfo("dotnet")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = !inheritStderr,
+            };
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, name + ".dll"));
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            var process = Process.Start(psi) ?? throw new DemoException($"{name} did not start");
+            var log = new StringWriter();
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+            process.BeginOutputReadLine();
+            if (!inheritStderr)
+            {
+                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+                process.BeginErrorReadLine();
+            }
+            _started.Add((name, process, log));
+        }
+
+        private async Task<(int Exit, JsonElement? Json)> RunLoadGen(List<string> args)
+        {
+            // stderr is the terminal's, so its live progress line shows; stdout carries the JSON summary.
+            Start("presence-loadgen", args, inheritStderr: true);
+            var (_, process, log) = _started[^1];
+            await process.WaitForExitAsync(_cancel.Token);
+            process.WaitForExit();
+            string output;
+            lock (log)
+                output = log.ToString();
+            var line = output.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'));
+            return (process.ExitCode, line is null ? null : JsonDocument.Parse(line).RootElement.Clone());
+        }
+
+        private async Task WaitReady(string name, string url)
+        {
+            var deadline = Stopwatch.StartNew();
+            var (_, process, log) = _started[^1];
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                _cancel.Token.ThrowIfCancellationRequested();
+                if (process.HasExited)
+                {
+                    lock (log)
+                        throw new DemoException($"{name} exited with {process.ExitCode}:\n{log}");
+                }
+                try
+                {
+                    using var r = await _http.GetAsync(url, _cancel.Token);
+                    if (r.IsSuccessStatusCode)
+                    {
+                        Say($"{name} ready");
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                await Task.Delay(100, _cancel.Token);
+            }
+            throw new DemoException($"{name} was not ready within 60 s");
+        }
+
+        private async Task<Dictionary<string, double>> Scrape(string url)
+        {
+            var text = await _http.GetStringAsync(url);
+            var metrics = new Dictionary<string, double>();
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.Length == 0 || line[0] == '#')
+                    continue;
+                int space = line.LastIndexOf(' ');
+                if (space > 0 && double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                    metrics[line[..space]] = value;
+            }
+            return metrics;
+        }
+
+        private static double Metric(Dictionary<string, double> m, string name) => m.GetValueOrDefault(name);
+
+        private async Task<List<double>> TimeBatchQueries(string baseUrl, int count)
+        {
+            var ids = string.Join(",", Enumerable.Range(1, Math.Min(50, o.Users)));
+            var times = new List<double>();
+            for (int i = 0; i < count; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                using var r = await _http.GetAsync($"{baseUrl}/v1/presence?ids={ids}", _cancel.Token);
+                await r.Content.ReadAsByteArrayAsync(_cancel.Token);
+                if (r.IsSuccessStatusCode)
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            return times;
+        }
+
+        private static string WriteKeyFile()
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"presence-demo-keys-{Environment.ProcessId}");
+            using (var f = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            using (var w = new StreamWriter(f))
+                w.WriteLine($"1:{Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant()}");
+            Say($"signed: master key file {path} (mode 600, deleted at the end)");
+            return path;
+        }
+
+        private static int FreePort(SocketType type)
+        {
+            using var s = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return ((IPEndPoint)s.LocalEndPoint!).Port;
+        }
+
+        private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+        private static void Say(string text) => Console.Error.WriteLine($"[demo] {text}");
+
+        public async ValueTask DisposeAsync()
+        {
+            // Stop in reverse order with SIGTERM (the ingest writes what it holds), then wait.
+            for (int i = _started.Count - 1; i >= 0; i--)
+            {
+                var (name, process, log) = _started[i];
+                if (process.HasExited)
+                    continue;
+                _ = Kill(process.Id, 15);
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await process.WaitForExitAsync(wait.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Say($"{name} did not stop within 15 s; killing it");
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            foreach (var (_, process, _) in _started)
+                process.Dispose();
+            if (_keyFile is not null)
+                File.Delete(_keyFile);
+            _http.Dispose();
+            _cancel.Dispose();
+        }
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static extern int Kill(int pid, int signal);
+    }
+
+    internal sealed class DemoException(string message) : Exception(message);
+}
