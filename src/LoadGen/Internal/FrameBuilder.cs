@@ -10,16 +10,22 @@ namespace Presence.LoadGen.Internal;
 /// </summary>
 /// <remarks>
 /// Memory per user is its <c>ushort</c> sequence number (2 bytes: 20 MB at 10 million users);
-/// everything else is derived from the slot counter. Duplicates are spread evenly: after each
-/// scheduled record the share <c>dup</c> is added to a credit, and each whole credit puts in one
-/// extra record for a user sent within the last <c>dupWindow</c> slots, with that user's next
-/// sequence number (a second heartbeat, as a client that sends twice would; a repeated sequence
-/// number would be dropped as a replay when signed rather than coalesced).
+/// everything else is derived from the slot counter. The numbers are kept by the user's position
+/// in the round (slot mod users), not by its id: consecutive slots then touch consecutive
+/// entries. Kept by id (which the schedule scatters), nearly every record missed the cache: perf
+/// put 27% of the sender's samples in <see cref="NextRecord"/> at 32 records per frame, 3% now.
+/// <para>
+/// Duplicates are spread evenly: after each scheduled record the share <c>dup</c> is added to a
+/// credit, and each whole credit puts in one extra record for a user sent within the last
+/// <c>dupWindow</c> slots, with that user's next sequence number (a second heartbeat, as a client
+/// that sends twice would; a repeated sequence number would be dropped as a replay when signed
+/// rather than coalesced).
+/// </para>
 /// </remarks>
 internal sealed class FrameBuilder
 {
     private readonly HeartbeatSchedule _schedule;
-    private readonly ushort[] _seq;
+    private readonly ushort[] _seqByPosition;
     private readonly int _perFrame;
     private readonly double _dupShare;
     private readonly int _dupWindow;
@@ -27,6 +33,7 @@ internal sealed class FrameBuilder
     private readonly byte _keyId;
     private ulong _random;
     private int _nextIndex;
+    private int _nextPosition;
     private double _dupCredit;
     private long _offlineNext;
 
@@ -44,7 +51,7 @@ internal sealed class FrameBuilder
             throw new ArgumentOutOfRangeException(nameof(dupShare), dupShare, "The duplicate share is 0 to 1.");
         ArgumentOutOfRangeException.ThrowIfLessThan(dupWindow, 1);
         _schedule = schedule;
-        _seq = new ushort[schedule.Users];
+        _seqByPosition = new ushort[schedule.Users];
         _perFrame = perFrame;
         _dupShare = dupShare;
         _dupWindow = dupWindow;
@@ -110,7 +117,10 @@ internal sealed class FrameBuilder
         {
             int n = (int)Math.Min(_perFrame, OfflineRemaining);
             for (int r = 0; r < n; r++)
-                records[r] = Record(_schedule.IndexAt(_offlineNext++), unixSeconds, RecordKind.Offline);
+            {
+                records[r] = Record((int)_offlineNext, _schedule.IndexAt(_offlineNext), unixSeconds, RecordKind.Offline);
+                _offlineNext++;
+            }
             Write(batch, records[..n]);
             built++;
         }
@@ -119,28 +129,27 @@ internal sealed class FrameBuilder
 
     private HeartbeatRecord NextRecord(uint unixSeconds)
     {
-        int index;
         if (_dupCredit >= 1)
         {
             _dupCredit -= 1;
-            long back = 1 + NextRandom((int)Math.Min(_dupWindow, SlotsBuilt));
-            index = _schedule.IndexAt(SlotsBuilt - back);
+            long slot = SlotsBuilt - 1 - NextRandom((int)Math.Min(_dupWindow, SlotsBuilt));
             DuplicatesBuilt++;
+            return Record((int)(slot % _schedule.Users), _schedule.IndexAt(slot), unixSeconds, RecordKind.Heartbeat);
         }
-        else
-        {
-            index = _nextIndex;
-            _nextIndex = _schedule.NextIndex(index);
-            SlotsBuilt++;
-            _dupCredit += _dupShare;
-        }
-        return Record(index, unixSeconds, RecordKind.Heartbeat);
+        int position = _nextPosition, index = _nextIndex;
+        _nextIndex = _schedule.NextIndex(index);
+        _nextPosition = position + 1 == _schedule.Users ? 0 : position + 1;
+        SlotsBuilt++;
+        _dupCredit += _dupShare;
+        return Record(position, index, unixSeconds, RecordKind.Heartbeat);
     }
 
-    private HeartbeatRecord Record(int index, uint unixSeconds, RecordKind kind)
+    /// <param name="position">The user's slot in the round (slot mod users): where its sequence number is kept.</param>
+    /// <param name="index">The user's index (id − first).</param>
+    private HeartbeatRecord Record(int position, int index, uint unixSeconds, RecordKind kind)
     {
         RecordsBuilt++;
-        return new HeartbeatRecord(_schedule.UserOfIndex(index), unixSeconds, _seq[index]++, kind, _keyId);
+        return new HeartbeatRecord(_schedule.UserOfIndex(index), unixSeconds, _seqByPosition[position]++, kind, _keyId);
     }
 
     private void Write(FrameBatch batch, ReadOnlySpan<HeartbeatRecord> records)
@@ -161,7 +170,4 @@ internal sealed class FrameBuilder
         uint x = (uint)((_random * 0x2545F4914F6CDD1D) >> 32);
         return (int)(((ulong)x * (uint)bound) >> 32);
     }
-
-    /// <summary>The sequence number the next record for user index <paramref name="index"/> will carry.</summary>
-    internal ushort NextSeq(int index) => _seq[index];
 }

@@ -106,10 +106,12 @@ public sealed class FrameBuilderTests
         Assert.Equal(builder.DuplicatesBuilt, repeats);
     }
 
-    [Fact]
-    public void Build_Dup_CarriesTheUsersNextSeq()
+    [Theory]
+    [InlineData(1_000_000, 4)]
+    [InlineData(5, 16)] // the window reaches back over more than one round
+    public void Build_Dup_CarriesTheUsersNextSeq(int users, int window)
     {
-        var builder = new FrameBuilder(new HeartbeatSchedule(1, 1_000_000, 10), perFrame: 8, dupShare: 1, dupWindow: 4);
+        var builder = new FrameBuilder(new HeartbeatSchedule(1, users, 10), perFrame: 8, dupShare: 1, dupWindow: window);
         var records = LoadGenFrames.BuildAll(builder, 100);
         foreach (var user in records.GroupBy(r => r.UserId))
             Assert.Equal(Enumerable.Range(0, user.Count()), user.Select(r => (int)r.Seq));
