@@ -18,10 +18,14 @@ internal sealed class PresenceQueryClient : IDisposable
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
     private readonly HttpClient _http;
 
-    public PresenceQueryClient(Uri baseUrl, TimeSpan timeout, HttpMessageHandler? handler = null)
+    public PresenceQueryClient(Uri baseUrl, TimeSpan timeout)
     {
-        _http = handler is null ? new HttpClient() : new HttpClient(handler);
-        _http.Timeout = timeout;
+        // Straight to the service named: a proxy inherited from the environment (http_proxy) has
+        // no business between a load test and the service it checks.
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+        {
+            Timeout = timeout,
+        };
         // "http://host:8080/api" and "http://host:8080/api/" both mean the service under /api/.
         var root = baseUrl.AbsolutePath.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
         Endpoint = new Uri(root, "v1/presence/query");
