@@ -22,6 +22,7 @@ batch=64
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+trap 'echo "run.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cc -O2 -o "$work/udp-flood" "$tools/udp-flood.c"
 cc -O2 -o "$work/udp-sink" "$tools/udp-sink.c"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -61,9 +62,10 @@ run_one() {
     { time "$work/udp-flood" 127.0.0.1 "$port" "$secs" "$k" "$users" "$batch" > "$work/out"; } 2> "$work/time"
   else
     { time "$loadgen" --target "127.0.0.1:$port" --users "$users" --interval 0 --duration "$secs" --per-frame "$k" \
-        --batch "$batch" --sender "${name#loadgen-}" --json > "$work/out" 2>/dev/null; } 2> "$work/time"
+        --batch "$batch" --sender "${name#loadgen-}" --json > "$work/out" 2> "$work/err"; } 2> "$work/time" \
+      || { echo "run.sh: presence-loadgen failed:" >&2; cat "$work/err" >&2; exit 1; }
   fi
-  wait "$sink"
+  wait "$sink" || { echo "run.sh: udp-sink on port $port failed" >&2; exit 1; }
   local sent records received
   sent=$(sed -n -e 's/.*records_per_s \([0-9.]*\).*/\1/p' -e 's/.*"recordsPerSecond":\([0-9.]*\).*/\1/p' "$work/out")
   records=$(sed -n -e 's/.*records_sent \([0-9]*\).*/\1/p' -e 's/.*"recordsSent":\([0-9]*\).*/\1/p' "$work/out")
