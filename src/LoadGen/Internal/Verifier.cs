@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Presence.LoadGen.Internal;
@@ -13,18 +14,17 @@ internal readonly record struct Expectation(ulong UserId, long UntilUnixMs);
 /// moment after the check starts. A user whose TTL ran out before it was confirmed is counted
 /// <c>expired</c>, not missing.
 /// </summary>
-internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSpan wait, TimeProvider? time = null)
+internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSpan wait)
 {
     /// <summary>How many missing ids a result lists.</summary>
     public const int MissingListed = 10;
 
     private static readonly TimeSpan s_retryEvery = TimeSpan.FromMilliseconds(200);
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public async Task<VerifySummary> RunAsync(IEnumerable<Expectation> expectations, bool expectOnline, CancellationToken cancel)
     {
-        long started = _time.GetTimestamp();
-        var pass = new Pass(client, batchSize, _time, expectOnline);
+        var started = Stopwatch.StartNew();
+        var pass = new Pass(client, batchSize, expectOnline);
         foreach (var e in expectations)
         {
             pass.Considered++;
@@ -32,10 +32,10 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
         }
         await pass.Flush(cancel);
 
-        while (pass.Missing.Count > 0 && _time.GetElapsedTime(started) < wait)
+        while (pass.Missing.Count > 0 && started.Elapsed < wait)
         {
-            var left = wait - _time.GetElapsedTime(started);
-            await Task.Delay(left < s_retryEvery ? left : s_retryEvery, _time, cancel);
+            var left = wait - started.Elapsed;
+            await Task.Delay(left < s_retryEvery ? left : s_retryEvery, cancel);
             var again = pass.Missing;
             pass.Missing = [];
             foreach (var e in again)
@@ -56,8 +56,11 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
             Ok: pass.Missing.Count == 0);
     }
 
-    /// <summary>One round of questions: gathers a batch, asks, sorts the answers.</summary>
-    private sealed class Pass(PresenceQueryClient client, int batchSize, TimeProvider time, bool expectOnline)
+    /// <summary>
+    /// Gathers expectations into batches, asks, and sorts the answers into confirmed, expired and
+    /// missing; the first round and every retry go through it.
+    /// </summary>
+    private sealed class Pass(PresenceQueryClient client, int batchSize, bool expectOnline)
     {
         private readonly Expectation[] _batch = new Expectation[batchSize];
         private readonly ulong[] _ids = new ulong[batchSize];
@@ -82,7 +85,7 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
             for (int i = 0; i < _count; i++)
                 _ids[i] = _batch[i].UserId;
             await client.QueryAsync(_ids.AsMemory(0, _count), _online.AsMemory(0, _count), cancel);
-            long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             for (int i = 0; i < _count; i++)
             {
                 if (_online[i] == expectOnline)
