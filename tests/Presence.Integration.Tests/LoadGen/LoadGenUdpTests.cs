@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.Json;
+using Presence.Core;
+using Presence.Testing;
+
+namespace Presence.Integration.Tests.LoadGen;
+
+/// <summary>presence-loadgen against a real UDP socket on 127.0.0.1: what reaches the wire.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class LoadGenUdpTests
+{
+    [Theory]
+    [InlineData("sendmmsg", 1)]
+    [InlineData("sendmmsg", 7)]
+    [InlineData("socket", 1)]
+    [InlineData("socket", 7)]
+    public async Task Run_UsersIntervalPerFrame_EveryFrameDecodesAndCoversExactlyTheUsers(string sender, int perFrame)
+    {
+        using var capture = new UdpCapture();
+        const int users = 300;
+        const ulong first = 5000;
+
+        var run = await LoadGenProcess.Run("--target", capture.Target, "--users", $"{users}", "--first-id", $"{first}",
+            "--interval", "1", "--duration", "2.2", "--per-frame", $"{perFrame}", "--sender", sender, "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        long sent = run.Long("framesSent");
+        await Eventually.Until(() => capture.Count >= sent, $"{sent} frames received");
+        var frames = capture.Frames();
+        Assert.Equal(sent, frames.Count);
+        Assert.Equal(sent * perFrame, run.Long("recordsSent"));
+        Assert.Equal(0, run.Long("errors"));
+        Assert.Equal(users, run.Long("usersCovered"));
+
+        var now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var records = new List<HeartbeatRecord>();
+        foreach (var (_, bytes) in frames)
+        {
+            Assert.Equal(FrameStatus.Ok, FrameParser.TryParse(bytes, out var frame, FrameFormat.MaxUdpUnsignedRecords));
+            Assert.False(frame.IsSigned);
+            Assert.Equal(perFrame, frame.Count);
+            for (int i = 0; i < frame.Count; i++)
+                records.Add(frame[i]);
+        }
+        Assert.Equal(Enumerable.Range(0, users).Select(i => first + (ulong)i), records.Select(r => r.UserId).Distinct().Order());
+        Assert.All(records, r => Assert.InRange(r.Time, now - 10, now));
+        Assert.All(records, r => Assert.Equal(RecordKind.Heartbeat, r.Kind));
+        // About two intervals: every user two or three times (once where a starved machine ends the
+        // run before the last slots went), its seq counting up from 0.
+        foreach (var user in records.GroupBy(r => r.UserId))
+        {
+            Assert.InRange(user.Count(), 1, 3);
+            Assert.Equal(Enumerable.Range(0, user.Count()), user.Select(r => (int)r.Seq).Order());
+        }
+    }
+
+    [Theory]
+    [InlineData(2000, "--users", "1000000", "--interval", "0")]      // flooding, held by the cap alone
+    [InlineData(1500, "--users", "100000", "--interval", "10")]      // the schedule wants 10,000/s; the cap holds it to 1,500
+    [InlineData(400, "--users", "100000", "--interval", "0", "--per-frame", "32", "--sender", "socket")]
+    public async Task Run_RateCap_HoldsWithinTenPercentOverFiveSeconds(int rate, params string[] more)
+    {
+        using var capture = new UdpCapture();
+
+        var run = await LoadGenProcess.Run(["--target", capture.Target, "--rate", $"{rate}", "--duration", "5", "--json", .. more]);
+
+        Assert.Equal(0, run.ExitCode);
+        long sent = run.Long("framesSent");
+        double elapsed = run.Summary.GetProperty("elapsedSeconds").GetDouble();
+        Assert.InRange(elapsed, 5, 5.5);
+        Assert.InRange(sent / elapsed, rate * 0.9, rate * 1.1);
+        await Eventually.Until(() => capture.Count >= sent, $"{sent} frames received");
+        // Seen from the receiver, over the whole run.
+        var frames = capture.Frames();
+        double span = (frames[^1].At - frames[0].At).TotalSeconds;
+        Assert.InRange(frames.Count / span, rate * 0.9, rate * 1.1);
+    }
+
+    [Theory]
+    [InlineData(null, 9)]
+    [InlineData("2", 2)]
+    public async Task Run_Signed_EveryRecordVerifiesWithTheKeyFile(string? keyId, byte expectedKeyId)
+    {
+        using var capture = new UdpCapture();
+        var keyFile = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(keyFile, $"# test keys\n2:{RandomHex()}\n9:{RandomHex()}\n");
+            var ring = MasterKeyRing.Parse(File.ReadAllText(keyFile));
+            string[] args = ["--target", capture.Target, "--keys", keyFile, "--users", "200", "--interval", "0.5",
+                "--duration", "1.2", "--per-frame", "45", "--dup", "0.2", "--json"];
+            if (keyId is not null)
+                args = [.. args, "--key-id", keyId];
+
+            var run = await LoadGenProcess.Run(args);
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.True(run.Summary.GetProperty("signed").GetBoolean());
+            long sent = run.Long("framesSent");
+            Assert.True(sent > 0);
+            await Eventually.Until(() => capture.Count >= sent, $"{sent} frames received");
+            var key = new byte[Signing.DeviceKeySize];
+            int verified = 0;
+            foreach (var (_, bytes) in capture.Frames())
+            {
+                Assert.Equal(FrameStatus.Ok, FrameParser.TryParse(bytes, out var frame, FrameFormat.MaxUdpSignedRecords));
+                Assert.True(frame.IsSigned);
+                for (int i = 0; i < frame.Count; i++)
+                {
+                    Assert.Equal(expectedKeyId, frame[i].KeyId);
+                    ring.GetDeviceKey(frame[i].UserId, expectedKeyId, key);
+                    Assert.True(Signing.VerifyRecord(frame, i, key), $"user {frame[i].UserId}");
+                    verified++;
+                }
+            }
+            Assert.Equal(run.Long("recordsSent"), verified);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
+
+    [Fact]
+    public async Task Run_NobodyListening_CountsErrorsAndFinishes()
+    {
+        // A connected UDP socket hears the ICMP port-unreachable and fails the next send with
+        // ECONNREFUSED: counted, skipped, and the run goes on.
+        var run = await LoadGenProcess.Run("--target", $"127.0.0.1:{FreePort.Udp()}", "--users", "2000", "--interval", "1",
+            "--duration", "1", "--sender", "sendmmsg", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(run.Long("errors") > 0, run.Stdout);
+        Assert.Contains("errors", run.Stderr); // the progress lines report them too
+    }
+
+    [Fact]
+    public async Task Run_NotATerminal_PlainProgressLinesOnStderr_OneJsonObjectOnStdout()
+    {
+        using var capture = new UdpCapture();
+
+        var run = await LoadGenProcess.Run("--target", capture.Target, "--users", "100", "--interval", "1", "--duration", "2.5", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(JsonValueKind.Object, run.Summary.ValueKind);
+        Assert.Single(run.Stdout.TrimEnd('\n').Split('\n'));
+        var lines = run.Stderr.TrimEnd('\n').Split('\n');
+        Assert.InRange(lines.Length, 2, 3); // every 2 s, and a last one
+        Assert.All(lines, l => Assert.Matches(@"^\s*[\d.]+ s\s+[\d,]+ frames/s\s+[\d,]+ records/s\s+users [\d,]+/100\s+errors \d+$", l));
+        Assert.DoesNotContain('\r', run.Stderr);
+    }
+
+    private static string RandomHex() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLower(CultureInfo.InvariantCulture);
+}
