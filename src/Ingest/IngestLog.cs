@@ -33,4 +33,13 @@ internal static partial class IngestLog
 
     [LoggerMessage(10, LogLevel.Warning, "Receive buffer: asked {Asked} bytes, kernel granted only {Granted}; raise net.core.rmem_max or run with CAP_NET_ADMIN to avoid drops in bursts")]
     public static partial void SmallReceiveBuffer(ILogger logger, int asked, int granted);
+
+    [LoggerMessage(11, LogLevel.Information, "TCP gateway listening on {EndPoint}; at most {MaxConnections} connections, idle ones closed after {IdleSeconds} s")]
+    public static partial void TcpListening(ILogger logger, string endPoint, int maxConnections, int idleSeconds);
+
+    [LoggerMessage(12, LogLevel.Warning, "TCP accept failed with {Error} ({Count} in a row); retrying in {DelayMs} ms")]
+    public static partial void TcpAcceptError(ILogger logger, string error, int count, double delayMs);
+
+    [LoggerMessage(13, LogLevel.Error, "A TCP connection failed unexpectedly and was closed")]
+    public static partial void TcpConnectionFailed(ILogger logger, Exception exception);
 }

@@ -60,14 +60,15 @@ internal sealed class FrameIntake(IngestOptions options)
 
     /// <summary>Processes one datagram or stream frame.</summary>
     /// <param name="maxRecords">The most records a frame may hold on this transport.</param>
-    public void Process(ReadOnlySpan<byte> bytes, RecordBatch batch, ref IntakeCounters counters, int maxRecords)
+    /// <returns>False when the frame was malformed (a TCP connection is then closed).</returns>
+    public bool Process(ReadOnlySpan<byte> bytes, RecordBatch batch, ref IntakeCounters counters, int maxRecords)
     {
         counters.Frames++;
         var status = FrameParser.TryParse(bytes, out var frame, maxRecords);
         if (status != FrameStatus.Ok)
         {
             CountMalformed(ref counters, status);
-            return;
+            return false;
         }
 
         if (frame.IsSigned)
@@ -75,12 +76,12 @@ internal sealed class FrameIntake(IngestOptions options)
             // Signed verification (master keys, skew, replay window) is not built yet: no record
             // of a signed frame can be authenticated, so each is rejected as auth_failed, counted.
             counters.AuthFailed += frame.Count;
-            return;
+            return true;
         }
         if (_requireSigned)
         {
             counters.UnsignedRejected += frame.Count;
-            return;
+            return true;
         }
         for (int i = 0; i < frame.Count; i++)
         {
@@ -88,6 +89,7 @@ internal sealed class FrameIntake(IngestOptions options)
             batch.Add(r.UserId, r.Kind);
         }
         counters.Accepted += frame.Count;
+        return true;
     }
 
     /// <summary>Counts a frame dropped whole, with its reason.</summary>
