@@ -195,14 +195,19 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
             peakBuffered = Math.Max(peakBuffered, listener.BufferedBytes);
             return ingest.Metrics.TcpStalls.Value > 0 && ingest.Host.HeldUsers >= maxPending - perFrame;
         }, "the connection stalled with --max-pending users held");
-        // Stalled: the sender cannot get rid of its burst, because nothing more is read.
-        long stalledAt = Interlocked.Read(ref sent);
+        // Stalled: once the kernel's buffers are full too, the sender cannot get rid of its burst.
+        long lastSent = -1;
+        int unchanged = 0;
         await Eventually.Until(() =>
         {
             peakBuffered = Math.Max(peakBuffered, listener.BufferedBytes);
             Assert.InRange(ingest.Host.HeldUsers, 0, maxPending);
-            return Interlocked.Read(ref sent) == stalledAt && ingest.Metrics.WritesFailed.Value > 0;
+            long now = Interlocked.Read(ref sent);
+            unchanged = now == lastSent ? unchanged + 1 : 0;
+            lastSent = now;
+            return unchanged >= 25 && ingest.Metrics.WritesFailed.Value > 0; // no frame out for 25 polls (0.5 s or more)
         }, "the sender blocked while the store is paused");
+        long stalledAt = lastSent;
         Assert.False(sender.IsCompleted);
         output.WriteLine($"sender blocked after {stalledAt:N0} of {total:N0} bytes; peak unparsed {peakBuffered:N0} bytes; held {ingest.Host.HeldUsers:N0}");
         // What the kernel can hold on loopback (tcp_rmem max 32 MiB + tcp_wmem max 4 MiB here) is well under the burst.
