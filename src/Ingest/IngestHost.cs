@@ -112,10 +112,10 @@ public sealed class IngestHost : IAsyncDisposable
             IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
         _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
 
-        var intake = new FrameIntake(_options);
+        var receive = new ReceiveContext(new FrameIntake(_options), _channel.Writer, pool, Metrics, _clock, _logger);
         _loops = new ReceiveLoop[_options.Receivers];
         for (int i = 0; i < _loops.Length; i++)
-            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, intake, _channel.Writer, pool, Metrics, _clock, _logger, i);
+            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, receive, i);
 
         _coalescerTask = Task.Run(_coalescer.RunAsync);
         _flusherTask = Task.Run(() => _flusher.RunAsync(_stopFlushing.Token));
@@ -124,7 +124,7 @@ public sealed class IngestHost : IAsyncDisposable
         IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
         if (_options.TcpEndPoint is { } tcp)
         {
-            _tcp = TcpListenerLoop.Start(tcp, _options, intake, _channel.Writer, pool, room, Metrics, _clock, _logger);
+            _tcp = TcpListenerLoop.Start(tcp, _options, receive, room);
             IngestLog.TcpListening(_logger, _tcp.EndPoint.ToString(), _options.TcpMaxConnections, _options.TcpIdleSeconds);
         }
 

@@ -38,6 +38,7 @@ internal sealed class TcpListenerConnection
     private const int Open = -1;
 
     private readonly TcpListenerLoop _owner;
+    private readonly ReceiveContext _context;
     private readonly Socket _socket;
     private readonly Pipe _pipe = new(new PipeOptions(
         pauseWriterThreshold: PauseWriterThreshold,
@@ -52,6 +53,7 @@ internal sealed class TcpListenerConnection
     public TcpListenerConnection(TcpListenerLoop owner, Socket socket)
     {
         _owner = owner;
+        _context = owner.Context;
         _socket = socket;
     }
 
@@ -155,7 +157,7 @@ internal sealed class TcpListenerConnection
                 var result = await reader.ReadAsync(abort).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 long before = buffer.Length;
-                long receiveMs = _owner.Clock.NowMs;
+                long receiveMs = _context.Clock.NowMs;
                 bool malformed = false;
                 while (true)
                 {
@@ -187,10 +189,10 @@ internal sealed class TcpListenerConnection
                     if (batch.Count > 0)
                         await PublishAsync(batch, abort).ConfigureAwait(false);
                     else
-                        _owner.Pool.Return(batch);
+                        _context.Pool.Return(batch);
                     batch = null;
                 }
-                counters.Publish(_owner.Metrics);
+                counters.Publish(_context.Metrics);
                 Consumed(before - buffer.Length);
                 reader.AdvanceTo(buffer.Start, buffer.End);
 
@@ -206,7 +208,7 @@ internal sealed class TcpListenerConnection
                     {
                         counters.Frames++;
                         FrameIntake.CountMalformed(ref counters, TcpListenerFrameReader.TruncatedStatus(buffer.Length));
-                        counters.Publish(_owner.Metrics);
+                        counters.Publish(_context.Metrics);
                     }
                     return TcpListenerCloseReason.Truncated;
                 }
@@ -217,10 +219,10 @@ internal sealed class TcpListenerConnection
             // Stopping: what was read and not yet handed over is dropped, counted.
             if (batch is not null)
             {
-                _owner.Metrics.ShutdownDropped.Inc(batch.Count);
-                _owner.Pool.Return(batch);
+                _context.Metrics.ShutdownDropped.Inc(batch.Count);
+                _context.Pool.Return(batch);
             }
-            counters.Publish(_owner.Metrics);
+            counters.Publish(_context.Metrics);
             return TcpListenerCloseReason.Shutdown;
         }
         finally
@@ -231,7 +233,7 @@ internal sealed class TcpListenerConnection
 
     private RecordBatch Rent(long receiveMs)
     {
-        var batch = _owner.Pool.Rent();
+        var batch = _context.Pool.Rent();
         batch.ReceiveMs = receiveMs;
         return batch;
     }
@@ -239,14 +241,14 @@ internal sealed class TcpListenerConnection
     private bool Apply(in ReadOnlySequence<byte> frame, RecordBatch batch, ref IntakeCounters counters)
     {
         if (frame.IsSingleSegment)
-            return _owner.Intake.Process(frame.FirstSpan, batch, ref counters, FrameFormat.MaxTcpRecords);
+            return _context.Intake.Process(frame.FirstSpan, batch, ref counters, FrameFormat.MaxTcpRecords);
         // A frame across pipe segments is copied whole: validation needs one span.
         int length = (int)frame.Length;
         byte[] copy = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             frame.CopyTo(copy);
-            return _owner.Intake.Process(copy.AsSpan(0, length), batch, ref counters, FrameFormat.MaxTcpRecords);
+            return _context.Intake.Process(copy.AsSpan(0, length), batch, ref counters, FrameFormat.MaxTcpRecords);
         }
         finally
         {
@@ -260,16 +262,16 @@ internal sealed class TcpListenerConnection
         var room = _owner.Room;
         if (!room.TryReserve(batch.Count))
         {
-            _owner.Metrics.TcpStalls.Inc();
+            _context.Metrics.TcpStalls.Inc();
             await room.ReserveAsync(batch.Count, abort).ConfigureAwait(false);
         }
         batch.Reserved = batch.Count;
         try
         {
-            if (!_owner.Output.TryWrite(batch))
+            if (!_context.Output.TryWrite(batch))
             {
-                _owner.Metrics.TcpStalls.Inc();
-                await _owner.Output.WriteAsync(batch, abort).ConfigureAwait(false);
+                _context.Metrics.TcpStalls.Inc();
+                await _context.Output.WriteAsync(batch, abort).ConfigureAwait(false);
             }
         }
         catch

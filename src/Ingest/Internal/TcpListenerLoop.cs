@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace Presence.Ingest.Internal;
 
@@ -30,8 +29,7 @@ internal sealed class TcpListenerLoop
     private long _buffered;
     private int _open;
 
-    private TcpListenerLoop(Socket listener, IngestOptions options, FrameIntake intake, ChannelWriter<RecordBatch> output,
-        RecordBatchPool pool, PendingRoom room, IngestMetrics metrics, IngestClock clock, ILogger logger)
+    private TcpListenerLoop(Socket listener, IngestOptions options, ReceiveContext context, PendingRoom room)
     {
         _listener = listener;
         _maxConnections = options.TcpMaxConnections;
@@ -39,13 +37,9 @@ internal sealed class TcpListenerLoop
         _idleTicks = (long)(idle.TotalSeconds * Stopwatch.Frequency);
         // A connection is closed between idle and idle + one sweep: a quarter of it, at most a second.
         _sweepInterval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.TicksPerSecond));
-        Intake = intake;
-        Output = output;
-        Pool = pool;
+        Context = context;
         Room = room;
-        Metrics = metrics;
-        Clock = clock;
-        _logger = logger;
+        _logger = context.Logger;
     }
 
     public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndPoint!;
@@ -55,16 +49,14 @@ internal sealed class TcpListenerLoop
     /// <summary>Bytes read from every connection and not yet parsed (each connection stops reading past 1 MiB).</summary>
     public long BufferedBytes => Interlocked.Read(ref _buffered);
 
-    internal FrameIntake Intake { get; }
-    internal ChannelWriter<RecordBatch> Output { get; }
-    internal RecordBatchPool Pool { get; }
+    internal ReceiveContext Context { get; }
+
     internal PendingRoom Room { get; }
-    internal IngestMetrics Metrics { get; }
-    internal IngestClock Clock { get; }
+
+    private IngestMetrics Metrics => Context.Metrics;
 
     /// <summary>Binds (with SO_REUSEPORT under --reuseport, like UDP) and starts accepting.</summary>
-    public static TcpListenerLoop Start(IPEndPoint endPoint, IngestOptions options, FrameIntake intake, ChannelWriter<RecordBatch> output,
-        RecordBatchPool pool, PendingRoom room, IngestMetrics metrics, IngestClock clock, ILogger logger)
+    public static TcpListenerLoop Start(IPEndPoint endPoint, IngestOptions options, ReceiveContext context, PendingRoom room)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -79,7 +71,7 @@ internal sealed class TcpListenerLoop
             socket.Dispose();
             throw;
         }
-        var loop = new TcpListenerLoop(socket, options, intake, output, pool, room, metrics, clock, logger);
+        var loop = new TcpListenerLoop(socket, options, context, room);
         loop._accepting = Task.Run(loop.AcceptAsync);
         loop._sweeping = Task.Run(loop.SweepIdleAsync);
         return loop;

@@ -56,7 +56,7 @@ public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper o
         try
         {
             // 6400 users, each sent from the source port its id picks, 50 to a frame.
-            var users = Enumerable.Range(1, 6400).Select(i => (ulong)i).ToArray();
+            var users = IngestTestHost.Users(1, 6400);
             int frames = 0;
             foreach (var group in users.GroupBy(u => (int)(u % SourcePorts)))
                 foreach (var chunk in group.Chunk(50))
@@ -66,13 +66,7 @@ public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper o
                 }
 
             await Eventually.Until(() => first.Metrics.FramesReceived.Value + second.Metrics.FramesReceived.Value == frames, "every frame received by one or the other");
-            await Eventually.Until(async () =>
-            {
-                var batch = db.CreateBatch();
-                var checks = users.Select(u => batch.KeyExistsAsync(IngestTestHost.Key(prefix, u))).ToArray();
-                batch.Execute();
-                return (await Task.WhenAll(checks)).All(e => e);
-            }, "every user online, whichever ingester got its frames");
+            await Eventually.Until(() => IngestTestHost.AllExist(db, prefix, users), "every user online, whichever ingester got its frames");
             output.WriteLine($"frames: first {first.Metrics.FramesReceived.Value}, second {second.Metrics.FramesReceived.Value}");
             Assert.True(first.Metrics.FramesReceived.Value > 0 && second.Metrics.FramesReceived.Value > 0, "the kernel spread the source ports over both");
 

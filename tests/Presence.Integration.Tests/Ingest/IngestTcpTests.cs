@@ -20,22 +20,12 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
 
     public async Task DisposeAsync() => await _mux.DisposeAsync();
 
-    private static ulong[] Users(int first, int count) => Enumerable.Range(first, count).Select(i => (ulong)i).ToArray();
-
     private static Task<IngestTestHost> StartAsync(string store, string prefix, Action<IngestOptions>? configure = null) =>
         IngestTestHost.StartAsync(store, prefix, o =>
         {
             o.Tcp = "127.0.0.1:0";
             configure?.Invoke(o);
         });
-
-    private static async Task<bool> AllExist(IDatabase db, string prefix, IEnumerable<ulong> users)
-    {
-        var batch = db.CreateBatch();
-        var checks = users.Select(u => batch.KeyExistsAsync(IngestTestHost.Key(prefix, u))).ToArray();
-        batch.Execute();
-        return (await Task.WhenAll(checks)).All(e => e);
-    }
 
     private static async Task<bool> NoneExist(IDatabase db, string prefix, IEnumerable<ulong> users)
     {
@@ -72,16 +62,16 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         using var client = await ingest.ConnectTcpAsync();
 
         // A 500-record frame dribbled out 7 bytes per write (and so spread over many receives).
-        var split = IngestTestHost.Frame(Users(1, 500));
+        var split = IngestTestHost.Frame(IngestTestHost.Users(1, 500));
         for (int i = 0; i < split.Length; i += 7)
             await client.SendAsync(split.AsMemory(i, Math.Min(7, split.Length - i)), SocketFlags.None);
         // Ten frames in one write, then a 4096-record frame (the TCP maximum).
-        var ten = Enumerable.Range(0, 10).SelectMany(k => IngestTestHost.Frame(Users(1000 + k * 50, 50))).ToArray();
+        var ten = Enumerable.Range(0, 10).SelectMany(k => IngestTestHost.Frame(IngestTestHost.Users(1000 + k * 50, 50))).ToArray();
         await client.SendAsync(ten, SocketFlags.None);
-        await client.SendAsync(IngestTestHost.Frame(Users(10_000, 4096)), SocketFlags.None);
+        await client.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(10_000, 4096)), SocketFlags.None);
 
-        var all = Users(1, 500).Concat(Users(1000, 500)).Concat(Users(10_000, 4096)).ToArray();
-        await Eventually.Until(() => AllExist(Db, prefix, all), "every user of every frame stored");
+        var all = IngestTestHost.Users(1, 500).Concat(IngestTestHost.Users(1000, 500)).Concat(IngestTestHost.Users(10_000, 4096)).ToArray();
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, all), "every user of every frame stored");
         Assert.Equal(12, ingest.Metrics.FramesReceived.Value);
         Assert.Equal(all.Length, ingest.Metrics.RecordsAccepted.Value);
         Assert.Equal(0, ingest.Metrics.FramesMalformed.Value);
@@ -101,11 +91,11 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         using var bad = await ingest.ConnectTcpAsync();
         using var good = await ingest.ConnectTcpAsync();
 
-        await bad.SendAsync(IngestTestHost.Frame(Users(1, 10)), SocketFlags.None);
+        await bad.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 10)), SocketFlags.None);
         byte[] malformed;
         if (how == "bad record")
         {
-            malformed = IngestTestHost.Frame(Users(100, 3));
+            malformed = IngestTestHost.Frame(IngestTestHost.Users(100, 3));
             malformed[FrameFormat.HeaderSize + HeartbeatRecord.Size + 14] = 2;
         }
         else
@@ -115,10 +105,10 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await bad.SendAsync(malformed, SocketFlags.None);
 
         Assert.True(await ClosedByServer(bad, TimeSpan.FromSeconds(10)), "the connection that sent a malformed frame is closed");
-        await good.SendAsync(IngestTestHost.Frame(Users(200, 10)), SocketFlags.None);
-        await Eventually.Until(() => AllExist(Db, prefix, Users(1, 10).Concat(Users(200, 10))),
+        await good.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(200, 10)), SocketFlags.None);
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 10).Concat(IngestTestHost.Users(200, 10))),
             "the good frame before it, and the other connection's frame, stored");
-        Assert.True(await NoneExist(Db, prefix, Users(100, 3)), "no record of the malformed frame applied");
+        Assert.True(await NoneExist(Db, prefix, IngestTestHost.Users(100, 3)), "no record of the malformed frame applied");
         Assert.Equal(1, ingest.Metrics.FramesMalformed.Value);
         await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Malformed).Value == 1, "counted malformed");
         await Eventually.Until(() => ingest.Host.TcpListener!.OpenConnections == 1, "only the good connection open");
@@ -131,18 +121,18 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await using var ingest = await StartAsync(redis.Server.Configuration, prefix);
         using (var client = await ingest.ConnectTcpAsync())
         {
-            await client.SendAsync(IngestTestHost.Frame(Users(1, 5)), SocketFlags.None);
-            var frame = IngestTestHost.Frame(Users(50, 100));
+            await client.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 5)), SocketFlags.None);
+            var frame = IngestTestHost.Frame(IngestTestHost.Users(50, 100));
             await client.SendAsync(frame.AsMemory(0, frame.Length / 2), SocketFlags.None);
             client.Shutdown(SocketShutdown.Send);
         }
 
         await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Truncated).Value == 1, "closed as truncated");
-        await Eventually.Until(() => AllExist(Db, prefix, Users(1, 5)), "the whole frame before the cut stored");
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 5)), "the whole frame before the cut stored");
         using var next = await ingest.ConnectTcpAsync();
-        await next.SendAsync(IngestTestHost.Frame(Users(500, 5)), SocketFlags.None);
-        await Eventually.Until(() => AllExist(Db, prefix, Users(500, 5)), "a new connection still works");
-        Assert.True(await NoneExist(Db, prefix, Users(50, 100)), "no record of the cut frame applied");
+        await next.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(500, 5)), SocketFlags.None);
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(500, 5)), "a new connection still works");
+        Assert.True(await NoneExist(Db, prefix, IngestTestHost.Users(50, 100)), "no record of the cut frame applied");
         Assert.Equal(1, ingest.Metrics.FramesMalformed.Value);
         await Eventually.Until(() => ingest.Host.TcpListener!.BufferedBytes == 0, "the cut frame's bytes released");
     }
@@ -242,15 +232,15 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
 
         Assert.True(await ClosedByServer(c, TimeSpan.FromSeconds(10)), "the third connection is closed");
         await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.OverLimit).Value == 1, "counted over_limit");
-        await a.SendAsync(IngestTestHost.Frame(Users(1, 3)), SocketFlags.None);
-        await b.SendAsync(IngestTestHost.Frame(Users(4, 3)), SocketFlags.None);
-        await Eventually.Until(() => AllExist(Db, prefix, Users(1, 6)), "both admitted connections work");
+        await a.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 3)), SocketFlags.None);
+        await b.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(4, 3)), SocketFlags.None);
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 6)), "both admitted connections work");
 
         a.Dispose(); // room for one more
         await Eventually.Until(() => ingest.Host.TcpListener!.OpenConnections == 1, "one connection left");
         using var d = await ingest.ConnectTcpAsync();
-        await d.SendAsync(IngestTestHost.Frame(Users(7, 1)), SocketFlags.None);
-        await Eventually.Until(() => AllExist(Db, prefix, Users(7, 1)), "a connection under the limit again works");
+        await d.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(7, 1)), SocketFlags.None);
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(7, 1)), "a connection under the limit again works");
         await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Eof).Value == 1, "the closed one counted eof");
     }
 
@@ -261,7 +251,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await using var ingest = await StartAsync(redis.Server.Configuration, prefix, o => o.TcpIdleSeconds = 1);
         using var idle = await ingest.ConnectTcpAsync();
         using var busy = await ingest.ConnectTcpAsync();
-        await idle.SendAsync(IngestTestHost.Frame(Users(1, 2)), SocketFlags.None);
+        await idle.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 2)), SocketFlags.None);
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         // The busy connection sends every 200 ms, so it is never idle for a second.
@@ -278,7 +268,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Idle).Value == 1, "counted as idle");
         Assert.Equal(1, ingest.Host.TcpListener!.OpenConnections);
         await busy.SendAsync(IngestTestHost.Frame([user]), SocketFlags.None);
-        await Eventually.Until(() => AllExist(Db, prefix, Users(1, 2).Append(user)), "frames of both stored");
+        await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 2).Append(user)), "frames of both stored");
     }
 
     [Fact]
@@ -289,13 +279,13 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         try
         {
             using var client = await ingest.ConnectTcpAsync();
-            await client.SendAsync(IngestTestHost.Frame(Users(1, 300)), SocketFlags.None);
+            await client.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 300)), SocketFlags.None);
             await Eventually.Until(() => ingest.Metrics.RecordsAccepted.Value == 300, "frame read");
 
             long unwritten = await ingest.Host.StopAsync();
 
             Assert.Equal(0, unwritten);
-            Assert.True(await AllExist(Db, prefix, Users(1, 300)));
+            Assert.True(await IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 300)));
             Assert.True(await ClosedByServer(client, TimeSpan.FromSeconds(5)), "the connection is closed");
             Assert.Equal(1, ingest.Metrics.TcpClosed(TcpListenerCloseReason.Shutdown).Value);
         }
