@@ -139,6 +139,7 @@ public sealed class IngestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, HttpHostLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(_options.HttpEndPoint));
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
