@@ -35,7 +35,7 @@ public class IntakeBenchmarks
         var options = new IngestOptions();
         _intake = new FrameIntake(options, new IngestClock());
         var pool = new RecordBatchPool(1, ReceiveLoop.RecordsPerBatch);
-        _coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, pool, new IngestMetrics(), 200_000);
+        _coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, pool, new IngestMetrics(), windowCapacity: 200_000);
         _batch = new RecordBatch(ReceiveLoop.RecordsPerBatch);
         Run(); // warm the window to its steady size
     }

@@ -8,8 +8,8 @@ using StackExchange.Redis;
 namespace Presence.Ingest;
 
 /// <summary>
-/// One ingester: UDP receive loops → bounded channel of record batches → coalescer → flusher →
-/// store, plus the HTTP side (/metrics, /healthz, /readyz). Built and stopped in-process, so
+/// One ingester: UDP receive loops and the gateway TCP listener → bounded channel of record
+/// batches → coalescer → flusher → store, plus the HTTP side (/metrics, /healthz, /readyz). Built and stopped in-process, so
 /// tests run it on port 0 next to a real redis-server; <c>Program</c> wraps it with signals.
 /// </summary>
 public sealed class IngestHost : IAsyncDisposable
@@ -23,6 +23,7 @@ public sealed class IngestHost : IAsyncDisposable
     private Socket? _socket;
     private KernelUdpStats? _kernelStats;
     private ReceiveLoop[] _loops = [];
+    private TcpListenerLoop? _tcp;
     private Channel<RecordBatch>? _channel;
     private Coalescer? _coalescer;
     private FrameIntake? _intake;
@@ -31,6 +32,12 @@ public sealed class IngestHost : IAsyncDisposable
     private Task? _flusherTask;
     private WebApplication? _http;
     private int _stopped;
+
+    /// <summary>
+    /// How long a stopping TCP connection may wait for room to hand over what it read. Short: with
+    /// room there it takes microseconds; without (the store away) waiting longer saves nothing.
+    /// </summary>
+    private const int TcpStopGraceMs = 1000;
 
     private IngestHost(IngestOptions options, ILoggerFactory loggerFactory)
     {
@@ -75,6 +82,11 @@ public sealed class IngestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Where gateway TCP connections are accepted (the bound port when --tcp gave port 0), or null without --tcp.</summary>
+    public IPEndPoint? TcpEndPoint => _tcp?.EndPoint;
+
+    internal TcpListenerLoop? TcpListener => _tcp;
+
     internal nint SocketHandleForTests => _socket!.SafeHandle.DangerousGetHandle();
 
     /// <summary>Users held, not yet confirmed written.</summary>
@@ -107,13 +119,14 @@ public sealed class IngestHost : IAsyncDisposable
         _channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(_options.QueueBatches)
         {
             SingleReader = true,
-            SingleWriter = _options.Receivers == 1,
+            SingleWriter = _options.Receivers == 1 && _options.TcpEndPoint is null,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
         });
         var pool = new RecordBatchPool(_options.QueueBatches + _options.Receivers + 2, ReceiveLoop.RecordsPerBatch);
-        _coalescer = new Coalescer(_channel.Reader, pool, Metrics);
+        var room = new PendingRoom(_options.MaxPending, () => _flusher?.HeldUsers ?? 0);
+        _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var writer = new StoreWriter(_store.Multiplexer.GetDatabase(), _options.Prefix);
-        _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger);
+        _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room);
 
         _socket = UdpSocketFactory.Create(_options.UdpEndPoint, _options.ReceiveBufferBytes, _options.ReusePort, out int granted);
         Metrics.ReceiveBufferBytes.Set(granted);
@@ -125,15 +138,21 @@ public sealed class IngestHost : IAsyncDisposable
             IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds));
 
         var intake = _intake = new FrameIntake(_options, _clock);
+        var receive = new ReceiveContext(intake, _channel.Writer, pool, Metrics, _clock, _logger);
         _loops = new ReceiveLoop[_options.Receivers];
         for (int i = 0; i < _loops.Length; i++)
-            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, intake, _channel.Writer, pool, Metrics, _clock, _logger, i);
+            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket, receive, i);
 
         _coalescerTask = Task.Run(_coalescer.RunAsync);
         _flusherTask = Task.Run(() => _flusher.RunAsync(_stopFlushing.Token));
         foreach (var loop in _loops)
             loop.Start();
         IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
+        if (_options.TcpEndPoint is { } tcp)
+        {
+            _tcp = TcpListenerLoop.Start(tcp, _options, receive, room);
+            IngestLog.TcpListening(_logger, _tcp.EndPoint.ToString(), _options.TcpMaxConnections, _options.TcpIdleSeconds);
+        }
 
         _http = BuildHttp();
         await _http.StartAsync().ConfigureAwait(false);
@@ -146,6 +165,7 @@ public sealed class IngestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, HttpHostLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(_options.HttpEndPoint));
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
@@ -177,18 +197,23 @@ public sealed class IngestHost : IAsyncDisposable
             Metrics.KernelDrops.IncTo(drops);
         if (_flusher is not null)
             Metrics.PendingUsers.Set(_flusher.HeldUsers);
+        if (_tcp is not null)
+            Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Stops receiving, lets the coalescer drain, writes what is held (for at most
+    /// Stops receiving (TCP: stops accepting, closes every connection after it hands over the whole
+    /// frames it had read), lets the coalescer drain, writes what is held (for at most
     /// --shutdown-timeout-ms), then stops HTTP. Returns the users left unwritten.
     /// </summary>
     public async Task<long> StopAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return HeldUsers;
+        if (_tcp is not null)
+            await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
         foreach (var loop in _loops)
             loop.Stop();
         _channel?.Writer.TryComplete();

@@ -39,4 +39,13 @@ internal static partial class IngestLog
 
     [LoggerMessage(12, LogLevel.Error, "Key reload refused, previous keys stay in force: {Reason}")]
     public static partial void KeysRefused(ILogger logger, string reason);
+
+    [LoggerMessage(13, LogLevel.Information, "TCP gateway listening on {EndPoint}; at most {MaxConnections} connections, idle ones closed after {IdleSeconds} s")]
+    public static partial void TcpListening(ILogger logger, string endPoint, int maxConnections, int idleSeconds);
+
+    [LoggerMessage(14, LogLevel.Warning, "TCP accept failed with {Error} ({Count} in a row); retrying in {DelayMs} ms")]
+    public static partial void TcpAcceptError(ILogger logger, string error, int count, double delayMs);
+
+    [LoggerMessage(15, LogLevel.Error, "A TCP connection failed unexpectedly and was closed")]
+    public static partial void TcpConnectionFailed(ILogger logger, Exception exception);
 }

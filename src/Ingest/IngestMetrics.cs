@@ -18,6 +18,7 @@ public sealed class IngestMetrics
     private readonly Counter.Child[] _malformedChildren;
     private readonly Counter.Child _writesOk;
     private readonly Counter.Child _writesFailed;
+    private readonly Counter.Child[] _tcpClosedChildren;
 
     public IngestMetrics()
     {
@@ -38,9 +39,10 @@ public sealed class IngestMetrics
         ];
         RecordsCoalesced = f.CreateCounter("presence_records_coalesced_total", "Records absorbed by a newer one for the same user in a window.");
         var dropped = f.CreateCounter("presence_records_dropped_total",
-            "Accepted records or users dropped before reaching the store, by reason: queue_full (coalescer behind), pending_full (--max-pending reached).", "reason");
+            "Accepted records or users dropped before reaching the store, by reason: queue_full (coalescer behind), pending_full (--max-pending reached), shutdown (a TCP batch still waiting for room when the ingester stopped).", "reason");
         QueueFullDropped = dropped.WithLabels("queue_full");
         PendingFullDropped = dropped.WithLabels("pending_full");
+        ShutdownDropped = dropped.WithLabels("shutdown");
         UsersExpired = f.CreateCounter("presence_users_expired_total", "Held users dropped unwritten because their TTL ran out while the store was away.");
         var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome.", "result");
         _writesOk = writes.WithLabels("ok");
@@ -51,6 +53,17 @@ public sealed class IngestMetrics
         FlushSeconds = f.CreateHistogram("presence_flush_seconds", "Duration of one flush: every command of the batch issued and answered.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
         StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
+
+        TcpConnections = f.CreateGauge("presence_tcp_connections", "Gateway TCP connections open now.");
+        TcpAccepted = f.CreateCounter("presence_tcp_connections_accepted_total", "Gateway TCP connections accepted (including those closed at once for being over --tcp-max-connections).");
+        var tcpClosed = f.CreateCounter("presence_tcp_connections_closed_total",
+            "Gateway TCP connections closed, by reason: eof, malformed, truncated, idle, over_limit, error, shutdown.", "reason");
+        var reasons = Enum.GetValues<TcpListenerCloseReason>();
+        _tcpClosedChildren = new Counter.Child[reasons.Length];
+        foreach (var reason in reasons)
+            _tcpClosedChildren[(int)reason] = tcpClosed.WithLabels(SnakeCase(reason.ToString()));
+        TcpBufferedBytes = f.CreateGauge("presence_tcp_buffered_bytes", "Bytes read from gateway TCP connections and not yet parsed (each connection stops reading past 1 MiB).");
+        TcpStalls = f.CreateCounter("presence_tcp_stalls_total", "Times a gateway TCP connection stopped reading to wait for room in the pipeline (--max-pending held, or the queue full).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -61,12 +74,17 @@ public sealed class IngestMetrics
     public Counter RecordsCoalesced { get; }
     public Counter.Child QueueFullDropped { get; }
     public Counter.Child PendingFullDropped { get; }
+    public Counter.Child ShutdownDropped { get; }
     public Counter UsersExpired { get; }
     public Gauge PendingUsers { get; }
     public Counter KernelDrops { get; }
     public Gauge ReceiveBufferBytes { get; }
     public Histogram FlushSeconds { get; }
     public Gauge StoreUp { get; }
+    public Gauge TcpConnections { get; }
+    public Counter TcpAccepted { get; }
+    public Gauge TcpBufferedBytes { get; }
+    public Counter TcpStalls { get; }
 
     public Counter.Child WritesOk => _writesOk;
     public Counter.Child WritesFailed => _writesFailed;
@@ -74,6 +92,8 @@ public sealed class IngestMetrics
     internal Counter.Child Rejected(RejectReason reason) => _rejectedChildren[(int)reason];
 
     internal Counter.Child Malformed(FrameStatus status) => _malformedChildren[(int)status];
+
+    internal Counter.Child TcpClosed(TcpListenerCloseReason reason) => _tcpClosedChildren[(int)reason];
 
     private static string SnakeCase(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

@@ -13,8 +13,14 @@ public sealed class IngestOptions
     [Option("udp", Default = "0.0.0.0:7700", HelpText = "UDP listener, HOST:PORT (port 0: any free port).")]
     public string Udp { get; set; } = "0.0.0.0:7700";
 
-    [Option("tcp", HelpText = "Gateway TCP listener, HOST:PORT. Off unless given. (Not built yet: giving it is an error.)")]
+    [Option("tcp", HelpText = "Gateway TCP listener, HOST:PORT (port 0: any free port): frames back to back, up to 4096 records each. Off unless given.")]
     public string? Tcp { get; set; }
+
+    [Option("tcp-max-connections", Default = 1024, HelpText = "Most gateway TCP connections open at once; one more is accepted and closed at once (counted over_limit).")]
+    public int TcpMaxConnections { get; set; } = 1024;
+
+    [Option("tcp-idle-seconds", Default = 60, HelpText = "A gateway TCP connection that sends nothing for this long is closed (counted idle).")]
+    public int TcpIdleSeconds { get; set; } = 60;
 
     [Option("redis", HelpText = "StackExchange.Redis configuration string (one node, or cluster seeds), e.g. 127.0.0.1:6379. Default: an embedded Garnet store on 127.0.0.1:--embedded-port.")]
     public string? Redis { get; set; }
@@ -49,10 +55,10 @@ public sealed class IngestOptions
     [Option("require-signed", Default = false, HelpText = "Drop unsigned frames (counted unsigned_rejected).")]
     public bool RequireSigned { get; set; }
 
-    [Option("reuseport", Default = false, HelpText = "Bind with SO_REUSEPORT so several ingesters share one UDP port.")]
+    [Option("reuseport", Default = false, HelpText = "Bind with SO_REUSEPORT so several ingesters share one UDP port (and one --tcp port).")]
     public bool ReusePort { get; set; }
 
-    [Option("max-pending", Default = 4_000_000, HelpText = "Most users held unwritten while the store is slow or away (~40 bytes each: 4M ≈ 160 MB); beyond it new users are dropped and counted (presence_records_dropped_total{reason=\"pending_full\"}).")]
+    [Option("max-pending", Default = 4_000_000, HelpText = "Most users held unwritten while the store is slow or away (~40 bytes each: 4M ≈ 160 MB); beyond it new UDP users are dropped and counted (presence_records_dropped_total{reason=\"pending_full\"}), while TCP connections stop reading until there is room (backpressure).")]
     public int MaxPending { get; set; } = 4_000_000;
 
     [Option("receivers", Default = 1, HelpText = "Receive loops on the UDP socket (1..16).")]
@@ -77,6 +83,9 @@ public sealed class IngestOptions
 
     internal IPEndPoint HttpEndPoint { get; private set; } = null!;
 
+    /// <summary>The TCP listener's address, or null when --tcp was not given.</summary>
+    internal IPEndPoint? TcpEndPoint { get; private set; }
+
     internal bool UseRecvMmsg => Receiver == "recvmmsg";
 
     /// <summary>The master keys read from --keys by <see cref="Validate"/>; null without --keys.</summary>
@@ -91,8 +100,17 @@ public sealed class IngestOptions
         if (!HostPort.TryParse(Http, out var http, out error))
             return $"--http: {error}";
         HttpEndPoint = http;
+        TcpEndPoint = null;
         if (Tcp is not null)
-            return "--tcp: the TCP gateway listener is not available yet";
+        {
+            if (!HostPort.TryParse(Tcp, out var tcp, out error))
+                return $"--tcp: {error}";
+            TcpEndPoint = tcp;
+        }
+        if (TcpMaxConnections is < 1 or > 1_000_000)
+            return $"--tcp-max-connections must be 1..1000000, not {TcpMaxConnections}";
+        if (TcpIdleSeconds is < 1 or > 86_400)
+            return $"--tcp-idle-seconds must be 1..86400, not {TcpIdleSeconds}";
         if (SkewSeconds is < 1 or > 86_400)
             return $"--skew must be 1..86400 seconds, not {SkewSeconds}";
         if (ReplayUsers < 64)

@@ -16,6 +16,7 @@ internal sealed class Flusher
     private readonly PendingSet _pending;
     private readonly IngestMetrics _metrics;
     private readonly IngestClock _clock;
+    private readonly PendingRoom _room;
     private readonly ILogger _logger;
     private readonly TimeSpan _interval;
     private readonly long _ttlMs;
@@ -28,8 +29,10 @@ internal sealed class Flusher
     private long _nextAttemptMs;
     private bool _storeDown;
 
-    public Flusher(Coalescer coalescer, StoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger)
+    public Flusher(Coalescer coalescer, StoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
+        PendingRoom room)
     {
+        _room = room;
         _coalescer = coalescer;
         _writer = writer;
         _pending = new PendingSet(options.MaxPending);
@@ -90,8 +93,13 @@ internal sealed class Flusher
     /// <summary>One flush step; runs on one thread at a time (the timer loop, then the drain).</summary>
     internal void Tick()
     {
-        var closed = _coalescer.Swap(_spare);
-        long refused = _pending.Merge(closed);
+        CoalescingWindow closed;
+        long refused;
+        using (_room.HoldForMerge())
+        {
+            closed = _coalescer.Swap(_spare);
+            refused = _pending.Merge(closed);
+        }
         closed.Clear();
         _spare = closed;
         if (refused > 0)
@@ -105,6 +113,7 @@ internal sealed class Flusher
             Start(now);
 
         _metrics.PendingUsers.Set(HeldUsers);
+        _room.Signal(); // confirmed or expired users may have made room for waiting TCP connections
     }
 
     private void Start(long now)

@@ -88,25 +88,26 @@ internal sealed class FrameIntake
 
     /// <summary>Processes one datagram or stream frame.</summary>
     /// <param name="maxRecords">The most records a frame may hold on this transport.</param>
-    public void Process(ReadOnlySpan<byte> bytes, RecordBatch batch, ref IntakeCounters counters, int maxRecords)
+    /// <returns>False when the frame was malformed (a TCP connection is then closed).</returns>
+    public bool Process(ReadOnlySpan<byte> bytes, RecordBatch batch, ref IntakeCounters counters, int maxRecords)
     {
         counters.Frames++;
         var status = FrameParser.TryParse(bytes, out var frame, maxRecords);
         if (status != FrameStatus.Ok)
         {
             CountMalformed(ref counters, status);
-            return;
+            return false;
         }
 
         if (frame.IsSigned)
         {
             ProcessSigned(frame, batch, ref counters);
-            return;
+            return true;
         }
         if (_requireSigned)
         {
             counters.UnsignedRejected += frame.Count;
-            return;
+            return true;
         }
         for (int i = 0; i < frame.Count; i++)
         {
@@ -114,6 +115,7 @@ internal sealed class FrameIntake
             batch.Add(r.UserId, r.Kind);
         }
         counters.Accepted += frame.Count;
+        return true;
     }
 
     private void ProcessSigned(in Frame frame, RecordBatch batch, ref IntakeCounters counters)

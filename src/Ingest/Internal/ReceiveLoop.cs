@@ -31,26 +31,19 @@ internal abstract class ReceiveLoop : IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    protected ReceiveLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
-        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
+    protected ReceiveLoop(Socket socket, ReceiveContext context, string name)
     {
         Socket = socket;
-        _intake = intake;
-        _output = output;
-        _pool = pool;
-        _metrics = metrics;
-        _clock = clock;
-        _logger = logger;
+        (_intake, _output, _pool, _metrics, _clock, _logger) = context;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
 
     protected Socket Socket { get; }
 
-    public static ReceiveLoop Create(bool recvmmsg, Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output,
-        RecordBatchPool pool, IngestMetrics metrics, IngestClock clock, ILogger logger, int index) =>
+    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index) =>
         recvmmsg
-            ? new RecvMmsgLoop(socket, intake, output, pool, metrics, clock, logger, $"udp-recvmmsg-{index}")
-            : new SocketReceiveLoop(socket, intake, output, pool, metrics, clock, logger, $"udp-receive-{index}");
+            ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}")
+            : new SocketReceiveLoop(socket, context, $"udp-receive-{index}");
 
     public void Start() => _thread.Start();
 
@@ -130,9 +123,8 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
     private readonly Native.MMsgHdr* _headers;
     private readonly int _fd;
 
-    public RecvMmsgLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
-        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
-        : base(socket, intake, output, pool, metrics, clock, logger, name)
+    public RecvMmsgLoop(Socket socket, ReceiveContext context, string name)
+        : base(socket, context, name)
     {
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(DatagramsPerBatch * SlotSize), 64);
@@ -181,9 +173,8 @@ internal sealed class SocketReceiveLoop : ReceiveLoop
     private readonly int[] _lengths = new int[DatagramsPerBatch];
     private readonly SocketAddress _from;
 
-    public SocketReceiveLoop(Socket socket, FrameIntake intake, ChannelWriter<RecordBatch> output, RecordBatchPool pool,
-        IngestMetrics metrics, IngestClock clock, ILogger logger, string name)
-        : base(socket, intake, output, pool, metrics, clock, logger, name)
+    public SocketReceiveLoop(Socket socket, ReceiveContext context, string name)
+        : base(socket, context, name)
         => _from = new SocketAddress(socket.AddressFamily);
 
     protected override int ReceiveBatch()

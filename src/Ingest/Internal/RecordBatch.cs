@@ -16,6 +16,9 @@ internal sealed class RecordBatch(int capacity)
     public int Count;
     public long ReceiveMs;
 
+    /// <summary>Records admitted through <see cref="PendingRoom"/> for this batch (TCP); 0 for UDP.</summary>
+    public int Reserved;
+
     public int Capacity => Users.Length;
 
     public void Add(ulong user, RecordKind kind)
@@ -27,9 +30,11 @@ internal sealed class RecordBatch(int capacity)
 }
 
 /// <summary>
-/// A fixed set of batches, allocated at start: the receive side never allocates in steady state.
-/// Sized so that every batch the channel can hold, plus one per receive loop, exists; a Rent
-/// that finds it empty anyway (it cannot by construction) allocates rather than stall receiving.
+/// A set of batches allocated at start: the receive side never allocates in steady state.
+/// Sized so that every batch the channel can hold, plus one per UDP receive loop, exists. TCP
+/// connections rent one only while they parse or publish, so a Rent that finds the set empty
+/// (many TCP connections busy at once) allocates rather than stall; the batch then stays in the
+/// set, which grows to the peak number in use and no further.
 /// </summary>
 internal sealed class RecordBatchPool
 {
@@ -53,6 +58,7 @@ internal sealed class RecordBatchPool
     public void Return(RecordBatch batch)
     {
         batch.Count = 0;
+        batch.Reserved = 0;
         _free.Enqueue(batch);
     }
 }

@@ -16,6 +16,9 @@ public sealed class IngestOptionsTests
     [InlineData("flush-ms", "5", "--flush-ms")]
     [InlineData("max-pending", "0", "--max-pending")]
     [InlineData("receiver", "poll", "--receiver")]
+    [InlineData("tcp", "nohost", "--tcp")]
+    [InlineData("tcp-max-connections", "0", "--tcp-max-connections")]
+    [InlineData("tcp-idle-seconds", "0", "--tcp-idle-seconds")]
     public void Validate_BadValue_NamesTheOption(string option, string value, string expected)
     {
         var o = new IngestOptions();
@@ -27,10 +30,20 @@ public sealed class IngestOptionsTests
             case "flush-ms": o.FlushMs = int.Parse(value); break;
             case "max-pending": o.MaxPending = int.Parse(value); break;
             case "receiver": o.Receiver = value; break;
+            case "tcp": o.Tcp = value; break;
+            case "tcp-max-connections": o.TcpMaxConnections = int.Parse(value); break;
+            case "tcp-idle-seconds": o.TcpIdleSeconds = int.Parse(value); break;
         }
         var error = o.Validate();
         Assert.NotNull(error);
         Assert.StartsWith(expected, error);
         Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void Validate_Tcp_IsAvailable_AndOffByDefault()
+    {
+        Assert.Null(new IngestOptions().Tcp);
+        Assert.Null(new IngestOptions { Tcp = "127.0.0.1:7701" }.Validate());
     }
 }

@@ -60,6 +60,51 @@ internal sealed class IngestTestHost : IAsyncDisposable
 
     public static RedisKey Key(string prefix, ulong user) => PresenceKeys.Format(prefix, user);
 
+    /// <summary>Users <paramref name="first"/>, <paramref name="first"/> + 1, … (<paramref name="count"/> of them).</summary>
+    public static ulong[] Users(int first, int count) => Enumerable.Range(first, count).Select(i => (ulong)i).ToArray();
+
+    /// <summary>
+    /// Whether every user has a key, asked in one pipelined round (routed per slot on a cluster).
+    /// A store error reads as "not yet": callers poll this while a store comes back.
+    /// </summary>
+    public static async Task<bool> AllExist(IDatabase db, string prefix, IEnumerable<ulong> users)
+    {
+        var checks = users.Select(u => db.KeyExistsAsync(Key(prefix, u))).ToArray();
+        try
+        {
+            return (await Task.WhenAll(checks)).All(e => e);
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A new connection to the gateway TCP listener (the host must have been started with --tcp).</summary>
+    public async Task<Socket> ConnectTcpAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(Host.TcpEndPoint ?? throw new InvalidOperationException("started without --tcp"));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One unsigned frame (up to 4096 records on TCP) with a record per user.</summary>
+    public static byte[] Frame(IEnumerable<ulong> users, RecordKind kind = RecordKind.Heartbeat)
+    {
+        var records = users.Select(u => new HeartbeatRecord(u, 0, 1, kind, 0)).ToArray();
+        var frame = new byte[FrameFormat.FrameSize(records.Length, signed: false)];
+        FrameWriter.WriteUnsigned(frame, records);
+        return frame;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _sender.Dispose();

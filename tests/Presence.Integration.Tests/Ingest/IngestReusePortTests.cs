@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using Presence.Core;
+using Presence.Testing;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Presence.Integration.Tests.Ingest;
+
+/// <summary>Several ingesters behind one UDP port (--reuseport), writing the same keys.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper output)
+{
+    /// <summary>The kernel spreads datagrams over SO_REUSEPORT sockets by a hash of the source address and port.</summary>
+    private const int SourcePorts = 64;
+
+    private static Socket[] Senders()
+    {
+        var senders = new Socket[SourcePorts];
+        for (int i = 0; i < senders.Length; i++)
+        {
+            senders[i] = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            senders[i].Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        }
+        return senders;
+    }
+
+    private static int Send(Socket sender, IPEndPoint target, ReadOnlySpan<ulong> users)
+    {
+        Span<byte> frame = stackalloc byte[FrameFormat.MaxUdpFrameSize];
+        Span<HeartbeatRecord> records = stackalloc HeartbeatRecord[users.Length];
+        for (int i = 0; i < users.Length; i++)
+            records[i] = new HeartbeatRecord(users[i], 0, 1, RecordKind.Heartbeat, 0);
+        int n = FrameWriter.WriteUnsigned(frame, records);
+        return sender.SendTo(frame[..n], SocketFlags.None, target);
+    }
+
+    [Fact]
+    public async Task TwoIngesters_OnePort_ManySourcePorts_EveryUserOnline_StoredTimeRegressesAtMostAWindow()
+    {
+        var prefix = TestKeys.Prefix();
+        int port = FreePort.Udp();
+        const int flushMs = 50;
+        void Shared(Presence.Ingest.IngestOptions o)
+        {
+            o.Udp = $"127.0.0.1:{port}";
+            o.ReusePort = true;
+            o.FlushMs = flushMs;
+        }
+        await using var first = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, Shared);
+        await using var second = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, Shared);
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var senders = Senders();
+        var target = new IPEndPoint(IPAddress.Loopback, port);
+        try
+        {
+            // 6400 users, each sent from the source port its id picks, 50 to a frame.
+            var users = IngestTestHost.Users(1, 6400);
+            int frames = 0;
+            foreach (var group in users.GroupBy(u => (int)(u % SourcePorts)))
+                foreach (var chunk in group.Chunk(50))
+                {
+                    Send(senders[group.Key], target, chunk);
+                    frames++;
+                }
+
+            await Eventually.Until(() => first.Metrics.FramesReceived.Value + second.Metrics.FramesReceived.Value == frames, "every frame received by one or the other");
+            await Eventually.Until(() => IngestTestHost.AllExist(db, prefix, users), "every user online, whichever ingester got its frames");
+            output.WriteLine($"frames: first {first.Metrics.FramesReceived.Value}, second {second.Metrics.FramesReceived.Value}");
+            Assert.True(first.Metrics.FramesReceived.Value > 0 && second.Metrics.FramesReceived.Value > 0, "the kernel spread the source ports over both");
+
+            // One user heartbeating from every source port in turn, so both ingesters write its key
+            // within the same windows; its stored time is sampled meanwhile.
+            const ulong hot = 999_999;
+            var hotKey = IngestTestHost.Key(prefix, hot);
+            double firstBefore = first.Metrics.RecordsAccepted.Value, secondBefore = second.Metrics.RecordsAccepted.Value;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            var sending = Task.Run(async () =>
+            {
+                for (int k = 0; !stop.IsCancellationRequested; k++)
+                {
+                    Send(senders[k % SourcePorts], target, [hot]);
+                    await Task.Delay(2); // pacing the sender, not waiting for a condition
+                }
+            });
+            long highest = 0, worst = 0, samples = 0, rises = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var value = await db.StringGetAsync(hotKey);
+                if (value.IsNull)
+                    continue;
+                long ms = (long)value;
+                samples++;
+                if (ms > highest)
+                {
+                    rises++;
+                    highest = ms;
+                }
+                worst = Math.Max(worst, highest - ms);
+            }
+            await sending;
+
+            output.WriteLine($"{samples} samples, {rises} rises; worst regression {worst} ms (window {flushMs} ms)");
+            Assert.True(first.Metrics.RecordsAccepted.Value > firstBefore && second.Metrics.RecordsAccepted.Value > secondBefore,
+                "both ingesters received the hot user");
+            Assert.True(rises > 10, $"the stored time moved on ({rises} rises)");
+            // Within one ingester the time never goes back. Across two, one's write can land after
+            // the other's newer one: by at most one window (plus the write's own latency, allowed here).
+            Assert.InRange(worst, 0, flushMs + 25);
+        }
+        finally
+        {
+            foreach (var s in senders)
+                s.Dispose();
+        }
+    }
+}
