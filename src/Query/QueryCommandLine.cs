@@ -15,6 +15,8 @@ public static class QueryCommandLine
     /// <summary>The options when the program should run; otherwise null and the exit code.</summary>
     public static QueryOptions? Parse(string[] args, TextWriter stdout, TextWriter stderr, out int exitCode)
     {
+        if (Shape(args) is { } shapeError)
+            return Fail(stderr, shapeError, out exitCode);
         using var parser = new Parser(settings =>
         {
             settings.HelpWriter = null; // help and errors are written below, in our words
@@ -42,6 +44,28 @@ public static class QueryCommandLine
             return null;
         }
         return Fail(stderr, Describe(errors[0]), out exitCode);
+    }
+
+    /// <summary>
+    /// What the parser lets pass silently: an option given last without its value, and stray words
+    /// (every option of presence-query but --help takes a value).
+    /// </summary>
+    private static string? Shape(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg is "--help" or "--version")
+                continue;
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+                return $"unexpected '{arg}'";
+            if (arg.Contains('=', StringComparison.Ordinal))
+                continue;
+            if (i + 1 == args.Length)
+                return $"{arg} needs a value";
+            i++; // the value, whatever it looks like ("-1" included); the parser judges it
+        }
+        return null;
     }
 
     private static QueryOptions? Fail(TextWriter stderr, string reason, out int exitCode)
