@@ -164,11 +164,10 @@ internal sealed class PresenceEndpoints
             var response = context.Response;
             response.ContentType = "application/json; charset=utf-8";
             response.Headers.CacheControl = "no-store";
-            if (single)
-                PresenceJson.WriteUser(response.BodyWriter, ids[0], lastSeen[0]);
-            else
-                PresenceJson.WriteBatch(response.BodyWriter, ids.AsSpan(0, count), lastSeen.AsSpan(0, count));
-            await response.BodyWriter.FlushAsync(context.RequestAborted);
+            var body = PresenceJson.Render(ids.AsSpan(0, count), lastSeen.AsSpan(0, count), single);
+            response.ContentLength = body.Length;
+            // No flush here: Kestrel sends headers and body together when the handler returns.
+            response.BodyWriter.Write(body);
         }
         finally
         {
