@@ -4,7 +4,9 @@
 #   batch:  GET /v1/presence?ids=<50 random ids>     (requests/s, p99)
 #   single: GET /v1/presence/<random id>             (requests/s, p99)
 # Each is run RUNS times (default 3) for DURATION seconds (default 8, at most 10) after a short
-# warm-up; the medians are printed with the ids/s ratio batch/single.
+# warm-up; the medians are printed with the ids/s ratio batch/single, and the CPU time the service
+# and redis-server spent per request (from /proc: less sensitive than req/s to other load on the
+# machine, which the load average before and after is printed to judge).
 # Needs: redis-server, redis-cli, wrk, curl, the .NET SDK. Leaves nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,7 +45,8 @@ query_bin=src/Query/bin/Release/net10.0/presence-query
 redis_port=$(free_port)
 echo "== redis-server on 127.0.0.1:$redis_port, loading $USERS online users"
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
+redis_pid=$!
+pids+=($redis_pid)
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 now_ms=$(($(date +%s) * 1000))
 # RESP for SET presence:<id> <ms> PX 3600000 (an hour: everyone stays online through the run), piped in bulk.
@@ -58,33 +61,44 @@ echo "keys: $(redis-cli -p "$redis_port" dbsize)"
 query_port=$(free_port)
 echo "== presence-query on 127.0.0.1:$query_port"
 "$query_bin" --http "127.0.0.1:$query_port" --redis "127.0.0.1:$redis_port" >"$work/query.log" 2>&1 &
-pids+=($!)
+query_pid=$!
+pids+=($query_pid)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$query_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$query_port/readyz" >/dev/null || { cat "$work/query.log"; exit 1; }
 base="http://127.0.0.1:$query_port"
 echo "sample: $(curl -s "$base/v1/presence?ids=1,2,$((USERS + 1))")"
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, in clock ticks
+ticks_per_second=$(getconf CLK_TCK)
+
 run() { # name batch -> prints one RESULT line per run, keeps them in $work/name
   local name=$1 batch=$2
   echo "-- $name: USERS=$USERS BATCH=$batch wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s -s bench/query/ids.lua $base"
-  USERS=$USERS BATCH=$batch wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s bench/query/ids.lua "$base" >/dev/null # warm-up
+  # Warm-up: the JIT's tiers and PGO settle in the first seconds, and would count against run 1.
+  USERS=$USERS BATCH=$batch wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s bench/query/ids.lua "$base" >/dev/null
   : >"$work/$name"
   for run in $(seq "$RUNS"); do
-    local line
+    local line q0 r0 q1 r1 n
+    q0=$(cpu_ticks "$query_pid"); r0=$(cpu_ticks "$redis_pid")
     line=$(USERS=$USERS BATCH=$batch wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/query/ids.lua "$base" | grep '^RESULT')
+    q1=$(cpu_ticks "$query_pid"); r1=$(cpu_ticks "$redis_pid")
+    n=$(echo "$line" | sed 's/.* requests=\([0-9]*\).*/\1/')
+    line="$line query_cpu_us=$(awk -v d=$((q1 - q0)) -v n="$n" -v t="$ticks_per_second" 'BEGIN { printf "%.1f", d * 1e6 / t / n }') redis_cpu_us=$(awk -v d=$((r1 - r0)) -v n="$n" -v t="$ticks_per_second" 'BEGIN { printf "%.1f", d * 1e6 / t / n }')"
     echo "   run $run: ${line#RESULT }"
     echo "$line" >>"$work/$name"
   done
 }
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$work/$1" | median; }
 
-echo "== runs"
+echo "== runs (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 run batch "$BATCH"
 run single 1
 
 batch_rps=$(field batch rps); batch_p99=$(field batch p99_ms)
 single_rps=$(field single rps); single_p99=$(field single p99_ms)
-echo "== medians of $RUNS runs"
+echo "== medians of $RUNS runs (load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf "batch  (%d ids):  %8.0f req/s  p99 %6.2f ms  = %10.0f ids/s\n" "$BATCH" "$batch_rps" "$batch_p99" "$(awk -v r="$batch_rps" -v b="$BATCH" 'BEGIN { print r * b }')"
 printf "single (1 id):    %8.0f req/s  p99 %6.2f ms  = %10.0f ids/s\n" "$single_rps" "$single_p99" "$single_rps"
+printf "CPU per request, service / redis-server: batch %s / %s us, single %s / %s us\n" \
+  "$(field batch query_cpu_us)" "$(field batch redis_cpu_us)" "$(field single query_cpu_us)" "$(field single redis_cpu_us)"
 printf "ratio ids/s batch/single: %.1fx\n" "$(awk -v r="$batch_rps" -v b="$BATCH" -v s="$single_rps" 'BEGIN { print r * b / s }')"
