@@ -65,8 +65,8 @@ public sealed class PresenceStore : IAsyncDisposable
             for (int i = 0; i < uniqueCount; i++)
                 keys[i] = buffer[..PresenceKeys.Format(_prefix, unique[i], buffer)].ToArray();
 
-            var status = _connection.HashSlot(keys[0]) == NoSlot
-                ? await GetAsync(keys, values)
+            var status = uniqueCount == 1 ? await GetOneAsync(keys[0], values)
+                : _connection.HashSlot(keys[0]) == NoSlot ? await GetAsync(keys, values)
                 : await GetBySlotAsync(keys, values);
             if (status != StoreStatus.Ok)
                 return status;
@@ -131,6 +131,22 @@ public sealed class PresenceStore : IAsyncDisposable
         finally
         {
             ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    private async ValueTask<StoreStatus> GetOneAsync(RedisKey key, long[] values)
+    {
+        Task<RedisValue>? pending = null;
+        try
+        {
+            pending = _database.StringGetAsync(key);
+            values[0] = Value(await pending.WaitAsync(_timeout));
+            return StoreStatus.Ok;
+        }
+        catch (Exception e) when (Classify(e) is { } status)
+        {
+            Observe(pending);
+            return status;
         }
     }
 
@@ -212,12 +228,10 @@ public sealed class PresenceStore : IAsyncDisposable
     private static void Read(RedisValue[] replies, long[] values, int[]? order, int offset)
     {
         for (int i = 0; i < replies.Length; i++)
-        {
-            var reply = replies[i];
-            long value = reply.IsNull ? Offline : reply.TryParse(out long ms) ? ms : UnknownTime;
-            values[order is null ? i : order[offset + i]] = value;
-        }
+            values[order is null ? i : order[offset + i]] = Value(replies[i]);
     }
+
+    private static long Value(RedisValue reply) => reply.IsNull ? Offline : reply.TryParse(out long ms) ? ms : UnknownTime;
 
     private StoreStatus? Classify(Exception e)
     {

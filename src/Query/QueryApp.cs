@@ -40,6 +40,8 @@ public static class QueryApp
         });
         // ASP.NET Core logs every request at Information: far too much at thousands of requests a second.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start (e.g. the port is taken) is said in one line by Program; the host's own report is a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -71,11 +73,8 @@ public static class QueryApp
         if (options.RateLimit is int perSecond)
             QueryLog.RateLimitOn(logger, perSecond);
 
-        // Outermost: every answer is counted, errors and refusals included.
-        app.Use((context, next) => CountRequest(context, next, metrics));
-        app.Use((context, next) => CatchUnhandled(context, next, logger));
-        app.UseStatusCodePages(context => ProblemWriter.WriteAsync(context.HttpContext,
-            Problem.ForStatus(context.HttpContext.Response.StatusCode), $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} has no answer here"));
+        // Outermost: every answer is counted and every error is a problem document (one layer for both).
+        app.Use((context, next) => Outermost(context, next, metrics, logger));
         app.UseRouting();
         if (options.RateLimit is not null)
             app.UseRateLimiter();
@@ -99,25 +98,23 @@ public static class QueryApp
         return new Uri(first).Authority;
     }
 
-    private static async Task CountRequest(HttpContext context, RequestDelegate next, QueryMetrics metrics)
+    /// <summary>
+    /// Times and counts every request by route and status; turns an unhandled exception into a 500
+    /// problem, and an error status the framework set without a body (no route: 404, wrong method:
+    /// 405) into a problem document.
+    /// </summary>
+    private static async Task Outermost(HttpContext context, RequestDelegate next, QueryMetrics metrics, ILogger logger)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await next(context);
-        }
-        finally
-        {
-            var route = context.GetEndpoint()?.Metadata.GetMetadata<QueryMetrics.RouteMetrics>() ?? metrics.Unmatched;
-            route.Observe(context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        }
-    }
-
-    private static async Task CatchUnhandled(HttpContext context, RequestDelegate next, ILogger logger)
-    {
-        try
-        {
-            await next(context);
+            var response = context.Response;
+            if (response.StatusCode >= 400 && !response.HasStarted && response.ContentType is null && response.ContentLength is null)
+            {
+                await ProblemWriter.WriteAsync(context, Problem.ForStatus(response.StatusCode),
+                    $"{context.Request.Method} {context.Request.Path} has no answer here");
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -130,6 +127,11 @@ public static class QueryApp
                 throw;
             context.Response.Clear();
             await ProblemWriter.WriteAsync(context, Problem.Internal, "the service failed to answer; the log has the cause");
+        }
+        finally
+        {
+            var route = context.GetEndpoint()?.Metadata.GetMetadata<QueryMetrics.RouteMetrics>() ?? metrics.Unmatched;
+            route.Observe(context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -193,6 +193,14 @@ public sealed class QueryErrorTests(RedisFixture redis)
         await Refused(query, () => query.Client.GetAsync("/v2/presence/1"), 404, "not-found");
     }
 
+    [Fact]
+    public async Task WrongMethod_405Problem()
+    {
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+
+        await Refused(query, () => query.Client.DeleteAsync("/v1/presence/1"), 405, "method-not-allowed");
+    }
+
     /// <summary>
     /// Sends the request and checks it is refused with a problem of <paramref name="type"/> and no
     /// store read. The read count is taken before and after; the integration tests run one at a time.
