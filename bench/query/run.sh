@@ -58,6 +58,20 @@ awk -v n="$USERS" -v now="$now_ms" 'BEGIN {
 }' | redis-cli -p "$redis_port" --pipe | tail -1
 echo "keys: $(redis-cli -p "$redis_port" dbsize)"
 
+# The store alone, for the ceiling: redis-server's CPU per MGET of BATCH random keys, sent by
+# redis-cli --pipe (no HTTP, no .NET), against the full keyspace and against 1000 hot keys.
+store_alone() { # users -> CPU us per MGET
+  awk -v n=20000 -v users="$1" -v b="$BATCH" 'BEGIN { srand(7); for (r = 0; r < n; r++) {
+    printf "*%d\r\n$4\r\nMGET\r\n", b + 1
+    for (j = 0; j < b; j++) { k = "presence:" int(1 + rand() * users); printf "$%d\r\n%s\r\n", length(k), k } } }' >"$work/mget.resp"
+  local t0 t1
+  t0=$(awk '{ print $14 + $15 }' "/proc/$redis_pid/stat")
+  redis-cli -p "$redis_port" --pipe <"$work/mget.resp" >/dev/null
+  t1=$(awk '{ print $14 + $15 }' "/proc/$redis_pid/stat")
+  awk -v d=$((t1 - t0)) -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", d * 1e6 / t / 20000 }'
+}
+echo "store alone (redis-cli --pipe, 20000 x MGET of $BATCH keys): $(store_alone "$USERS") us CPU per MGET over $USERS keys, $(store_alone 1000) us over 1000 hot keys"
+
 query_port=$(free_port)
 echo "== presence-query on 127.0.0.1:$query_port"
 "$query_bin" --http "127.0.0.1:$query_port" --redis "127.0.0.1:$redis_port" >"$work/query.log" 2>&1 &
