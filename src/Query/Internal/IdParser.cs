@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Primitives;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// Reads user ids from a route value, a comma list or a JSON body into a caller's buffer, without
+/// allocating per id. Ids are unsigned 64-bit, 1 … 18446744073709551615: a JSON number is read from
+/// its own token (never through a double), so ids above 2^53 stay exact.
+/// </summary>
+internal static class IdParser
+{
+    /// <summary>How much of a bad id is echoed back in an error.</summary>
+    private const int MaxEcho = 64;
+
+    /// <summary>One id in decimal: ASCII digits only (no sign, space or exponent), not 0, fitting 64 bits.</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out ulong id) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id != 0;
+
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ulong id) =>
+        ulong.TryParse(utf8, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id != 0;
+
+    /// <summary>
+    /// Comma-separated ids from query values (<c>?ids=1,2,3</c>; several <c>ids</c> parameters are read
+    /// in order). An empty list is <see cref="IdListStatus.Empty"/>; an empty item between commas is a bad id.
+    /// </summary>
+    public static IdList ParseList(StringValues values, Span<ulong> ids)
+    {
+        int count = 0;
+        foreach (var value in values)
+        {
+            if (string.IsNullOrEmpty(value))
+                continue;
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var item = value.AsSpan(range);
+                if (count == ids.Length)
+                    return IdList.TooMany;
+                if (!TryParse(item, out ids[count]))
+                    return IdList.Bad(count, Echo(item));
+                count++;
+            }
+        }
+        return count == 0 ? IdList.Empty : IdList.Ok(count);
+    }
+
+    /// <summary>
+    /// A body <c>{"ids":[1,"2",3]}</c>: each id a JSON number or a decimal string. Other members are
+    /// ignored. Parsing stops at the first bad id or at the id past the limit (<paramref name="ids"/>' length).
+    /// </summary>
+    public static IdList ParseBody(in ReadOnlySequence<byte> body, Span<ulong> ids)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return IdList.Malformed("the body must be a JSON object {\"ids\":[…]}");
+
+            IdList? found = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals("ids"u8))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+                if (found is not null)
+                    return IdList.Malformed("\"ids\" is given more than once");
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                    return IdList.Malformed("\"ids\" must be an array");
+                var list = ParseArray(ref reader, ids);
+                if (list.Status != IdListStatus.Ok && list.Status != IdListStatus.Empty)
+                    return list;
+                found = list;
+            }
+            // The reader throws on anything after the closing brace, or on a body cut short.
+            while (reader.Read())
+            {
+            }
+            return found ?? IdList.Malformed("the body has no \"ids\" member");
+        }
+        catch (JsonException e)
+        {
+            return IdList.Malformed($"not valid JSON: {e.Message}");
+        }
+    }
+
+    private static IdList ParseArray(ref Utf8JsonReader reader, Span<ulong> ids)
+    {
+        int count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (count == ids.Length)
+                return IdList.TooMany;
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Number:
+                    if (!reader.TryGetUInt64(out ids[count]) || ids[count] == 0)
+                        return IdList.Bad(count, Echo(RawToken(ref reader)));
+                    break;
+                case JsonTokenType.String:
+                    if (!TryParseString(ref reader, out ids[count]))
+                        return IdList.Bad(count, Echo(reader.GetString()));
+                    break;
+                case JsonTokenType.True:
+                    return IdList.Bad(count, "true");
+                case JsonTokenType.False:
+                    return IdList.Bad(count, "false");
+                case JsonTokenType.Null:
+                    return IdList.Bad(count, "null");
+                default:
+                    return IdList.Bad(count, reader.TokenType == JsonTokenType.StartArray ? "[…]" : "{…}");
+            }
+            count++;
+        }
+        return count == 0 ? IdList.Empty : IdList.Ok(count);
+    }
+
+    private static bool TryParseString(ref Utf8JsonReader reader, out ulong id)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+            return TryParse(reader.ValueSpan, out id);
+        // Rare: an escaped ("\u0031") or split string. 20 digits is the longest valid id.
+        Span<byte> buffer = stackalloc byte[64];
+        long length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (length > buffer.Length)
+        {
+            id = 0;
+            return false;
+        }
+        int written = reader.CopyString(buffer);
+        return TryParse(buffer[..written], out id);
+    }
+
+    private static ReadOnlySpan<byte> RawToken(ref Utf8JsonReader reader) =>
+        reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
+
+    private static string Echo(ReadOnlySpan<char> text) =>
+        text.Length <= MaxEcho ? text.ToString() : string.Concat(text[..MaxEcho], "…");
+
+    private static string Echo(ReadOnlySpan<byte> utf8) => Echo(Encoding.UTF8.GetString(utf8[..Math.Min(utf8.Length, MaxEcho * 4)]));
+
+    private static string Echo(string? text) => Echo(text.AsSpan());
+}

@@ -1,0 +1,75 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// Writes presence answers with <see cref="Utf8JsonWriter"/>: ids as decimal strings (HTTP-API.md),
+/// nothing allocated per id. <see cref="Render"/> writes into a per-thread buffer, so the response
+/// can go out with a Content-Length in one send (not chunked, not a second write for the last chunk).
+/// </summary>
+internal static class PresenceJson
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? s_threadBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? s_threadWriter;
+
+    /// <summary>
+    /// The answer for ids with their times, in a buffer owned by this thread: valid until this thread
+    /// renders again, so copy it out before any await.
+    /// </summary>
+    public static ReadOnlySpan<byte> Render(ReadOnlySpan<ulong> ids, ReadOnlySpan<long> lastSeenMs, bool single)
+    {
+        var buffer = s_threadBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = s_threadWriter ??= new Utf8JsonWriter(buffer, s_options);
+        writer.Reset(buffer);
+        if (single)
+            WriteEntry(writer, ids[0], lastSeenMs[0]);
+        else
+            WriteBatch(writer, ids, lastSeenMs);
+        writer.Flush();
+        return buffer.WrittenSpan;
+    }
+
+    private static readonly JsonEncodedText s_id = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText s_online = JsonEncodedText.Encode("online");
+    private static readonly JsonEncodedText s_lastSeenMs = JsonEncodedText.Encode("lastSeenMs");
+    private static readonly JsonEncodedText s_users = JsonEncodedText.Encode("users");
+    private static readonly JsonWriterOptions s_options = new() { SkipValidation = true };
+
+    /// <summary><c>{"users":[…],"online":N}</c>, one entry per id in request order.</summary>
+    private static void WriteBatch(Utf8JsonWriter writer, ReadOnlySpan<ulong> ids, ReadOnlySpan<long> lastSeenMs)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray(s_users);
+        int online = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            WriteEntry(writer, ids[i], lastSeenMs[i]);
+            online += lastSeenMs[i] != PresenceStore.Offline ? 1 : 0;
+        }
+        writer.WriteEndArray();
+        writer.WriteNumber(s_online, online);
+        writer.WriteEndObject();
+    }
+
+    /// <summary><c>{"id":"42","online":true,"lastSeenMs":1764270000123}</c></summary>
+    private static void WriteEntry(Utf8JsonWriter writer, ulong id, long lastSeenMs)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(id, digits, out int length);
+        writer.WriteStartObject();
+        writer.WriteString(s_id, digits[..length]);
+        bool online = lastSeenMs != PresenceStore.Offline;
+        writer.WriteBoolean(s_online, online);
+        if (online && lastSeenMs != PresenceStore.UnknownTime)
+            writer.WriteNumber(s_lastSeenMs, lastSeenMs);
+        else
+            writer.WriteNull(s_lastSeenMs);
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,49 @@
+using StackExchange.Redis;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// The store connection settings: the operator's <c>--redis</c> string, with the settings the
+/// query service relies on laid over it.
+/// </summary>
+internal static class RedisConfiguration
+{
+    public static bool TryParse(string text, out ConfigurationOptions options, out string? error)
+    {
+        try
+        {
+            options = ConfigurationOptions.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            options = null!;
+            error = e.Message;
+            return false;
+        }
+        if (options.EndPoints.Count == 0)
+        {
+            error = "no endpoint (expected e.g. 127.0.0.1:6379)";
+            return false;
+        }
+        error = null;
+        return true;
+    }
+
+    public static ConfigurationOptions Create(string text, TimeSpan storeTimeout)
+    {
+        if (!TryParse(text, out var options, out var error))
+            throw new ArgumentException($"--redis {text}: {error}", nameof(text));
+        // The service starts, and reports not ready, while the store is away; it connects when the store comes.
+        options.AbortOnConnectFail = false;
+        // While no connection is up, a query fails at once (503) instead of queueing behind the reconnect:
+        // clients retry, and a down store does not pile up waiting requests.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        // The request path enforces the timeout itself (WaitAsync); the client's own is a backstop that
+        // frees abandoned commands. Its check runs once a heartbeat, so it alone could not keep the limit.
+        int ms = (int)Math.Min(int.MaxValue, storeTimeout.TotalMilliseconds);
+        options.AsyncTimeout = ms;
+        options.SyncTimeout = ms;
+        options.ClientName ??= "presence-query";
+        return options;
+    }
+}

@@ -1,0 +1,269 @@
+using System.Buffers;
+using Presence.Core;
+using StackExchange.Redis;
+
+namespace Presence.Query;
+
+/// <summary>
+/// Reads presence from the store (PROTOCOL.md: key <c>&lt;prefix&gt;&lt;id&gt;</c> exists while the user is
+/// online, its value the receive time in Unix ms). A batch costs one round trip per store node:
+/// on a single node one MGET; under Redis Cluster, where one MGET may not span hash slots, one
+/// MGET per slot, all issued before any is awaited, so each node's share travels in one pipeline.
+/// Repeated ids are asked once. Every call ends within the store timeout, with a status, never a throw.
+/// </summary>
+public sealed class PresenceStore : IAsyncDisposable
+{
+    /// <summary>The user has no key: offline.</summary>
+    public const long Offline = -1;
+
+    /// <summary>The user's key exists (online) but its value is not an integer.</summary>
+    public const long UnknownTime = long.MinValue;
+
+    private const int NoSlot = -1; // what the multiplexer's HashSlot says when the store is not a cluster
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
+    private readonly IDatabase _database;
+    private readonly byte[] _prefix;
+    private readonly TimeSpan _timeout;
+
+    public PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+        _database = connection.GetDatabase();
+        _prefix = PresenceKeys.EncodePrefix(prefix);
+        _timeout = timeout;
+    }
+
+    public TimeSpan Timeout => _timeout;
+
+    /// <summary>The cause of the last failed call, for logs.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>
+    /// Writes, for each of <paramref name="ids"/>, the stored receive time (Unix ms), <see cref="Offline"/>
+    /// or <see cref="UnknownTime"/> into <paramref name="lastSeenMs"/> at the same index.
+    /// </summary>
+    public async ValueTask<StoreStatus> GetLastSeenAsync(ReadOnlyMemory<ulong> ids, Memory<long> lastSeenMs)
+    {
+        if (lastSeenMs.Length < ids.Length)
+            throw new ArgumentException("One result slot per id is needed.", nameof(lastSeenMs));
+        int count = ids.Length;
+        if (count == 0)
+            return StoreStatus.Ok;
+
+        var unique = ArrayPool<ulong>.Shared.Rent(count);
+        var uniqueIndex = ArrayPool<int>.Shared.Rent(count);
+        var values = ArrayPool<long>.Shared.Rent(count);
+        try
+        {
+            int uniqueCount = Dedupe(ids.Span, unique, uniqueIndex);
+            var keys = new RedisKey[uniqueCount];
+            Span<byte> buffer = stackalloc byte[_prefix.Length + PresenceKeys.MaxUserIdDigits];
+            for (int i = 0; i < uniqueCount; i++)
+                keys[i] = buffer[..PresenceKeys.Format(_prefix, unique[i], buffer)].ToArray();
+
+            var status = uniqueCount == 1 ? await GetOneAsync(keys[0], values)
+                : _connection.HashSlot(keys[0]) == NoSlot ? await GetAsync(keys, values)
+                : await GetBySlotAsync(keys, values);
+            if (status != StoreStatus.Ok)
+                return status;
+
+            var result = lastSeenMs.Span;
+            for (int i = 0; i < count; i++)
+                result[i] = values[uniqueIndex[i]];
+            return StoreStatus.Ok;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(unique);
+            ArrayPool<int>.Shared.Return(uniqueIndex);
+            ArrayPool<long>.Shared.Return(values);
+        }
+    }
+
+    /// <summary>PING within the store timeout.</summary>
+    public async ValueTask<StoreStatus> PingAsync()
+    {
+        try
+        {
+            await _database.PingAsync().WaitAsync(_timeout);
+            return StoreStatus.Ok;
+        }
+        catch (Exception e) when (Classify(e) is { } status)
+        {
+            return status;
+        }
+    }
+
+    /// <summary>
+    /// Sorts a copy of <paramref name="ids"/> and keeps each id once in <paramref name="unique"/>;
+    /// <paramref name="uniqueIndex"/>[i] is where ids[i] landed. Returns how many are unique.
+    /// </summary>
+    internal static int Dedupe(ReadOnlySpan<ulong> ids, Span<ulong> unique, Span<int> uniqueIndex)
+    {
+        int count = ids.Length;
+        var sorted = unique[..count];
+        var rented = ArrayPool<int>.Shared.Rent(count);
+        var position = rented.AsSpan(0, count); // position[k]: where sorted[k] stood in ids
+        try
+        {
+            ids.CopyTo(sorted);
+            for (int i = 0; i < count; i++)
+                position[i] = i;
+            sorted.Sort(position);
+
+            int u = -1;
+            ulong previous = 0; // ids are never 0
+            for (int k = 0; k < count; k++)
+            {
+                if (sorted[k] != previous)
+                {
+                    previous = sorted[k];
+                    sorted[++u] = previous; // u <= k: compacting in place never overtakes the reading
+                }
+                uniqueIndex[position[k]] = u;
+            }
+            return u + 1;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    private async ValueTask<StoreStatus> GetOneAsync(RedisKey key, long[] values)
+    {
+        Task<RedisValue>? pending = null;
+        try
+        {
+            pending = _database.StringGetAsync(key);
+            values[0] = Value(await pending.WaitAsync(_timeout));
+            return StoreStatus.Ok;
+        }
+        catch (Exception e) when (Classify(e) is { } status)
+        {
+            Observe(pending);
+            return status;
+        }
+    }
+
+    private async ValueTask<StoreStatus> GetAsync(RedisKey[] keys, long[] values)
+    {
+        Task<RedisValue[]>? pending = null;
+        try
+        {
+            pending = _database.StringGetAsync(keys);
+            Read(await pending.WaitAsync(_timeout), values, null, 0);
+            return StoreStatus.Ok;
+        }
+        catch (Exception e) when (Classify(e) is { } status)
+        {
+            Observe(pending);
+            return status;
+        }
+    }
+
+    private async ValueTask<StoreStatus> GetBySlotAsync(RedisKey[] keys, long[] values)
+    {
+        int count = keys.Length;
+        var slots = ArrayPool<int>.Shared.Rent(count);
+        var order = ArrayPool<int>.Shared.Rent(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                slots[i] = _connection.HashSlot(keys[i]);
+                order[i] = i;
+            }
+            slots.AsSpan(0, count).Sort(order.AsSpan(0, count));
+            int groups = 1;
+            for (int i = 1; i < count; i++)
+                groups += slots[i] != slots[i - 1] ? 1 : 0;
+
+            // Every MGET is issued before any is awaited: the client pipelines them per node.
+            var pending = new Task<RedisValue[]>[groups];
+            var starts = new int[groups + 1];
+            try
+            {
+                int group = 0;
+                for (int start = 0; start < count;)
+                {
+                    int end = start + 1;
+                    while (end < count && slots[end] == slots[start])
+                        end++;
+                    var slotKeys = groups == 1 ? keys : new RedisKey[end - start];
+                    if (groups != 1)
+                    {
+                        for (int j = start; j < end; j++)
+                            slotKeys[j - start] = keys[order[j]];
+                    }
+                    starts[group] = start;
+                    pending[group++] = _database.StringGetAsync(slotKeys);
+                    start = end;
+                }
+                starts[groups] = count;
+                await Task.WhenAll(pending).WaitAsync(_timeout);
+            }
+            catch (Exception e) when (Classify(e) is { } status)
+            {
+                foreach (var task in pending)
+                    Observe(task);
+                return status;
+            }
+            for (int g = 0; g < groups; g++)
+                Read(pending[g].Result, values, groups == 1 ? null : order, starts[g]);
+            return StoreStatus.Ok;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(slots);
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    /// <summary>Reply i belongs to key order[offset + i] (or key i when there is no reordering).</summary>
+    private static void Read(RedisValue[] replies, long[] values, int[]? order, int offset)
+    {
+        for (int i = 0; i < replies.Length; i++)
+            values[order is null ? i : order[offset + i]] = Value(replies[i]);
+    }
+
+    private static long Value(RedisValue reply) => reply.IsNull ? Offline : reply.TryParse(out long ms) ? ms : UnknownTime;
+
+    private StoreStatus? Classify(Exception e)
+    {
+        StoreStatus? status = e switch
+        {
+            TimeoutException or RedisTimeoutException => StoreStatus.TimedOut,
+            RedisConnectionException or ObjectDisposedException => StoreStatus.Unavailable,
+            RedisServerException or RedisException => StoreStatus.Failed,
+            _ => null,
+        };
+        if (status is not null)
+            LastError = Reason(e);
+        return status;
+    }
+
+    /// <summary>A short cause: the client's messages carry its whole connection state, which is for its logs, not ours.</summary>
+    private string Reason(Exception e) => e switch
+    {
+        RedisTimeoutException => $"no answer within {_timeout.TotalMilliseconds:0} ms (client timeout)",
+        TimeoutException => $"no answer within {_timeout.TotalMilliseconds:0} ms",
+        RedisConnectionException connection => $"no connection ({connection.FailureType})",
+        ObjectDisposedException => "the connection is closed",
+        _ => e.Message.Length <= 200 ? e.Message : e.Message[..200] + "…",
+    };
+
+    /// <summary>A command given up on may still fail later; its exception is observed here, not left to the finalizer.</summary>
+    private static void Observe(Task? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsConnection)
+            await _connection.DisposeAsync();
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Presence.Query.Internal;
+using Prometheus;
+using StackExchange.Redis;
+
+namespace Presence.Query;
+
+/// <summary>
+/// Builds the query service: Kestrel on <c>--http</c>, the store connection, the endpoints of
+/// HTTP-API.md, and the middleware for metrics, API keys and rate limits. Tests build it in-process
+/// on port 0 and read the bound address with <see cref="BoundAddress"/>.
+/// </summary>
+public static class QueryApp
+{
+    public const string OneRoute = "/v1/presence/{id}";
+    public const string ListRoute = "/v1/presence";
+    public const string QueryRoute = "/v1/presence/query";
+
+    public static WebApplication Build(QueryOptions options)
+    {
+        var problem = options.Validate();
+        if (problem is not null)
+            throw new ArgumentException(problem, nameof(options));
+        ListenAddress.TryParse(options.Http, out var listen);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [], // the command line is ours (QueryCommandLine), not the host's configuration
+            ApplicationName = "presence-query",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+        });
+        // ASP.NET Core logs every request at Information: far too much at thousands of requests a second.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start (e.g. the port is taken) is said in one line by Program; the host's own report is a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxBody;
+            // A full batch on the query string: max-batch ids of 20 digits, each with an encoded comma ("%2C").
+            kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, 256 + options.MaxBatch * 23);
+            kestrel.Limits.MaxRequestBufferSize = Math.Max(kestrel.Limits.MaxRequestBufferSize ?? 0, 2L * kestrel.Limits.MaxRequestLineSize);
+            kestrel.Listen(listen);
+        });
+        builder.Services.AddRoutingCore();
+        if (options.RateLimit is int limit)
+            builder.Services.AddRateLimiter(rates => ConfigureRateLimit(rates, limit));
+
+        var metrics = new QueryMetrics();
+        var store = new PresenceStore(
+            ConnectionMultiplexer.Connect(RedisConfiguration.Create(options.Redis, options.StoreTimeout)),
+            options.Prefix, options.StoreTimeout, ownsConnection: true);
+        var keys = options.ApiKeys is null ? null : ApiKeyRing.Load(options.ApiKeys);
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Presence.Query");
+        var endpoints = new PresenceEndpoints(store, metrics, options, logger);
+        app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), options.Redis, options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
+        app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
+        app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        if (keys is not null)
+            QueryLog.ApiKeysLoaded(logger, keys.Count, options.ApiKeys!);
+        if (options.RateLimit is int perSecond)
+            QueryLog.RateLimitOn(logger, perSecond);
+
+        // Outermost: every answer is counted and every error is a problem document (one layer for both).
+        app.Use((context, next) => Outermost(context, next, metrics, logger));
+        app.UseRouting();
+        if (options.RateLimit is not null)
+            app.UseRateLimiter();
+        if (keys is not null)
+            app.Use((context, next) => RequireKey(context, next, keys));
+
+        app.MapGet(OneRoute, endpoints.GetOne).WithMetadata(metrics.Route(OneRoute));
+        app.MapGet(ListRoute, endpoints.GetMany).WithMetadata(metrics.Route(ListRoute));
+        app.MapPost(QueryRoute, endpoints.Query).WithMetadata(metrics.Route(QueryRoute));
+        app.MapGet("/healthz", PresenceEndpoints.Healthy).WithMetadata(metrics.Route("/healthz"));
+        app.MapGet("/readyz", endpoints.Ready).WithMetadata(metrics.Route("/readyz"));
+        app.MapGet("/metrics", context => WriteMetrics(context, metrics.Registry)).WithMetadata(metrics.Route("/metrics"));
+        return app;
+    }
+
+    /// <summary>The address Kestrel listens on, e.g. <c>127.0.0.1:41234</c> (the real port when port 0 was asked).</summary>
+    public static string BoundAddress(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The app is not listening yet.");
+        return new Uri(first).Authority;
+    }
+
+    /// <summary>
+    /// Times and counts every request by route and status; turns an unhandled exception into a 500
+    /// problem, and an error status the framework set without a body (no route: 404, wrong method:
+    /// 405) into a problem document.
+    /// </summary>
+    private static async Task Outermost(HttpContext context, RequestDelegate next, QueryMetrics metrics, ILogger logger)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+            var response = context.Response;
+            if (response.StatusCode >= 400 && !response.HasStarted && response.ContentType is null && response.ContentLength is null)
+            {
+                await ProblemWriter.WriteAsync(context, Problem.ForStatus(response.StatusCode),
+                    $"{context.Request.Method} {context.Request.Path} has no answer here");
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception e)
+        {
+            QueryLog.Unhandled(logger, e, context.Request.Path);
+            if (context.Response.HasStarted)
+                throw;
+            context.Response.Clear();
+            await ProblemWriter.WriteAsync(context, Problem.Internal, "the service failed to answer; the log has the cause");
+        }
+        finally
+        {
+            var route = context.GetEndpoint()?.Metadata.GetMetadata<QueryMetrics.RouteMetrics>() ?? metrics.Unmatched;
+            route.Observe(context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static Task RequireKey(HttpContext context, RequestDelegate next, ApiKeyRing keys)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1") || keys.IsAuthorized(context.Request.Headers.Authorization.ToString()))
+            return next(context);
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return ProblemWriter.WriteAsync(context, Problem.Unauthorized, "send 'Authorization: Bearer <key>' with a key from the service's --api-keys file");
+    }
+
+    private static void ConfigureRateLimit(RateLimiterOptions rates, int perSecond)
+    {
+        // A token bucket per client address on /v1/ only: probes and scrapes are never limited.
+        rates.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
+            context.Request.Path.StartsWithSegments("/v1")
+                ? RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress ?? IPAddress.None, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perSecond,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                })
+                : RateLimitPartition.GetNoLimiter(IPAddress.None));
+        rates.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        rates.OnRejected = (rejected, _) =>
+        {
+            var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+                : 1;
+            rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return new ValueTask(ProblemWriter.WriteAsync(rejected.HttpContext, Problem.RateLimited,
+                $"over {perSecond} requests per second from this address; retry after {seconds} s"));
+        };
+    }
+
+    private static async Task WriteMetrics(HttpContext context, CollectorRegistry registry)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+    }
+}

@@ -1,0 +1,75 @@
+using CommandLine;
+using Presence.Core;
+using Presence.Query.Internal;
+
+namespace Presence.Query;
+
+/// <summary>
+/// The command line of <c>presence-query</c> (OPERATIONS.md). Every default is written where
+/// its option is declared, so <c>--help</c> shows it; <see cref="Validate"/> checks the values.
+/// </summary>
+public sealed class QueryOptions
+{
+    public const string DefaultHttp = "127.0.0.1:8080";
+    public const string DefaultRedis = "127.0.0.1:6379";
+    public const int DefaultMaxBatch = 1000;
+    public const int DefaultMaxBody = 64 * 1024;
+    public const int DefaultStoreTimeoutMs = 1000;
+
+    [Option("http", Default = DefaultHttp, MetaValue = "HOST:PORT",
+        HelpText = "HTTP listener: an IP address (or localhost) and a port; port 0 picks a free one.")]
+    public string Http { get; set; } = DefaultHttp;
+
+    [Option("redis", Default = DefaultRedis, MetaValue = "CONFIG",
+        HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds.")]
+    public string Redis { get; set; } = DefaultRedis;
+
+    [Option("prefix", Default = PresenceKeys.DefaultPrefix, MetaValue = "TEXT",
+        HelpText = "Key prefix: a user's key is <prefix><id in decimal>.")]
+    public string Prefix { get; set; } = PresenceKeys.DefaultPrefix;
+
+    [Option("max-batch", Default = DefaultMaxBatch, MetaValue = "N",
+        HelpText = "Most ids in one request; more is a 400 and the store is not asked.")]
+    public int MaxBatch { get; set; } = DefaultMaxBatch;
+
+    [Option("max-body", Default = DefaultMaxBody, MetaValue = "BYTES",
+        HelpText = "Largest request body; more is a 413.")]
+    public int MaxBody { get; set; } = DefaultMaxBody;
+
+    [Option("store-timeout-ms", Default = DefaultStoreTimeoutMs, MetaValue = "MS",
+        HelpText = "How long a request waits for the store before it answers 503 (also the /readyz ping timeout).")]
+    public int StoreTimeoutMs { get; set; } = DefaultStoreTimeoutMs;
+
+    [Option("api-keys", MetaValue = "FILE",
+        HelpText = "(Default: off) Bearer keys, one a line; when given, every /v1/ request needs one. " +
+                   "The file must not be readable by group or others.")]
+    public string? ApiKeys { get; set; }
+
+    [Option("rate-limit", MetaValue = "N",
+        HelpText = "(Default: off) Requests per second allowed to each client address on /v1/; over it, 429 with Retry-After.")]
+    public int? RateLimit { get; set; }
+
+    internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
+
+    /// <summary>Checks every value; returns a one-line reason for the first bad one, or null.</summary>
+    public string? Validate()
+    {
+        if (!ListenAddress.TryParse(Http, out _))
+            return $"--http {Http}: expected HOST:PORT with an IP address (or localhost) and a port 0-65535";
+        if (!RedisConfiguration.TryParse(Redis, out _, out var redisError))
+            return $"--redis {Redis}: {redisError}";
+        if (Prefix.Length == 0)
+            return "--prefix must not be empty";
+        if (MaxBatch < 1)
+            return $"--max-batch {MaxBatch}: must be at least 1";
+        if (MaxBody < 16)
+            return $"--max-body {MaxBody}: must be at least 16 bytes";
+        if (StoreTimeoutMs < 1)
+            return $"--store-timeout-ms {StoreTimeoutMs}: must be at least 1";
+        if (RateLimit is < 1)
+            return $"--rate-limit {RateLimit}: must be at least 1 request per second";
+        if (ApiKeys is not null && !ApiKeyRing.TryLoad(ApiKeys, out _, out var keysError))
+            return $"--api-keys {ApiKeys}: {keysError}";
+        return null;
+    }
+}

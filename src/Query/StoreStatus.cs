@@ -1,0 +1,13 @@
+namespace Presence.Query;
+
+/// <summary>How a store call ended. Every status but <see cref="Ok"/> is answered 503.</summary>
+public enum StoreStatus
+{
+    Ok,
+    /// <summary>No connection to the store (down, unreachable, refused).</summary>
+    Unavailable,
+    /// <summary>The store did not answer within the store timeout (slow or paused).</summary>
+    TimedOut,
+    /// <summary>The store answered with an error.</summary>
+    Failed,
+}

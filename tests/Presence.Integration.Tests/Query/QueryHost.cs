@@ -1,0 +1,58 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Presence.Query;
+
+namespace Presence.Integration.Tests.Query;
+
+/// <summary>The query service built in-process, on Kestrel at 127.0.0.1 port 0 (real TCP), with a client for it.</summary>
+internal sealed class QueryHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private QueryHost(WebApplication app, QueryOptions options, string address)
+    {
+        _app = app;
+        Options = options;
+        Client = new HttpClient { BaseAddress = new Uri($"http://{address}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Client { get; }
+
+    public QueryOptions Options { get; }
+
+    public static async Task<QueryHost> StartAsync(string redis, string prefix, Action<QueryOptions>? configure = null)
+    {
+        var options = new QueryOptions { Http = "127.0.0.1:0", Redis = redis, Prefix = prefix };
+        configure?.Invoke(options);
+        var app = QueryApp.Build(options);
+        await app.StartAsync();
+        return new QueryHost(app, options, QueryApp.BoundAddress(app));
+    }
+
+    public Task<HttpResponseMessage> PostJson(string json, string contentType = "application/json") =>
+        Client.PostAsync(QueryApp.QueryRoute, new StringContent(json, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType)));
+
+    /// <summary>The body as JSON; fails naming the body when it is not.</summary>
+    public static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidOperationException($"Not JSON ({(int)response.StatusCode}): {text}", e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
