@@ -32,6 +32,7 @@ public sealed class IngestHost : IAsyncDisposable
     private Task? _flusherTask;
     private WebApplication? _http;
     private int _stopped;
+    private int _disposed;
 
     /// <summary>
     /// How long a stopping TCP connection may wait for room to hand over what it read. Short: with
@@ -236,6 +237,8 @@ public sealed class IngestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await StopAsync().ConfigureAwait(false);
         _socket?.Dispose();
         foreach (var loop in _loops)

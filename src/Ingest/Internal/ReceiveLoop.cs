@@ -122,6 +122,7 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
     private readonly Native.IoVec* _iov;
     private readonly Native.MMsgHdr* _headers;
     private readonly int _fd;
+    private int _disposed;
 
     public RecvMmsgLoop(Socket socket, ReceiveContext context, string name)
         : base(socket, context, name)
@@ -157,6 +158,9 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
 
     public override void Dispose()
     {
+        // Native memory: freeing twice corrupts the heap, so only the first call frees.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         NativeMemory.AlignedFree(_buffers);
         NativeMemory.Free(_iov);
         NativeMemory.Free(_headers);

@@ -208,4 +208,13 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     }
 
     private static nint GetSocketFd(Presence.Ingest.IngestHost host) => host.SocketHandleForTests;
+
+    [Fact]
+    public async Task DisposeAsync_Twice_SecondIsHarmless()
+    {
+        var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        await ingest.DisposeAsync();
+        await ingest.Host.DisposeAsync(); // native receive buffers must not be freed twice
+        Assert.Equal(0, ingest.Host.HeldUsers);
+    }
 }
