@@ -6,49 +6,14 @@ using StackExchange.Redis;
 namespace Presence.Integration.Tests.Query;
 
 /// <summary>
-/// <see cref="PresenceStore"/> against a real three-node Redis Cluster (three redis-server processes,
-/// slots split in thirds), where one MGET may not span hash slots: ids are grouped by slot, and each
+/// <see cref="PresenceStore"/> against a real three-master Redis Cluster (the shared
+/// <see cref="RedisCluster"/> fixture), where one MGET may not span hash slots: ids are grouped by slot, and each
 /// slot's group is one MGET.
 /// </summary>
 [Collection(RedisCollection.Name)]
-public sealed class PresenceStoreClusterTests : IDisposable
+public sealed class PresenceStoreClusterTests(RedisClusterFixture fixture) : IClassFixture<RedisClusterFixture>
 {
-    private static readonly (int First, int Last)[] s_slotRanges = [(0, 5460), (5461, 10922), (10923, 16383)];
-    private readonly List<RedisServer> _nodes = [];
-    private readonly List<int> _busPorts = [];
-
-    public PresenceStoreClusterTests()
-    {
-        try
-        {
-            foreach (var _ in s_slotRanges)
-            {
-                // The bus port is chosen, not port + 10000, which can run past 65535 for a high free port.
-                int busPort = FreePort.Tcp();
-                _nodes.Add(RedisServer.Start(
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", Text(busPort)));
-                _busPorts.Add(busPort);
-            }
-            for (int i = 0; i < _nodes.Count; i++)
-            {
-                var (first, last) = s_slotRanges[i];
-                Assert.StartsWith("+OK", _nodes[i].Command("CLUSTER", "ADDSLOTSRANGE", Text(first), Text(last)));
-            }
-            for (int i = 1; i < _nodes.Count; i++)
-                Assert.StartsWith("+OK", _nodes[0].Command("CLUSTER", "MEET", "127.0.0.1", Text(_nodes[i].Port), Text(_busPorts[i])));
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var node in _nodes)
-            node.Dispose();
-    }
+    private IReadOnlyList<RedisServer> Nodes => fixture.Cluster.Masters;
 
     [Fact]
     public async Task GetLastSeen_IdsAcrossSlots_OneMgetPerSlotAndAnswersInOrder()
@@ -61,7 +26,7 @@ public sealed class PresenceStoreClusterTests : IDisposable
         var ids = Enumerable.Range(1, 300).Select(i => (ulong)i).Concat<ulong>([18446744073709551615UL, 7, 7, 300]).ToArray();
         foreach (var id in ids.Distinct().Where(id => id % 3 != 0))
             Assert.True(await db.StringSetAsync(PresenceKeys(prefix, id), Text(1_764_270_000_000 + (long)(id % 1000)), TimeSpan.FromMinutes(1)));
-        long mgetsBefore = _nodes.Sum(node => CommandStats.Calls(node, "mget"));
+        long mgetsBefore = Nodes.Sum(node => CommandStats.Calls(node, "mget"));
         await using var store = new PresenceStore(connection, prefix, TimeSpan.FromSeconds(5));
 
         var lastSeen = new long[ids.Length];
@@ -74,8 +39,8 @@ public sealed class PresenceStoreClusterTests : IDisposable
             Assert.Equal(expected, lastSeen[i]);
         }
         int slots = ids.Distinct().Select(id => connection.HashSlot(PresenceKeys(prefix, id))).Distinct().Count();
-        Assert.Equal(slots, _nodes.Sum(node => CommandStats.Calls(node, "mget")) - mgetsBefore);
-        Assert.All(_nodes, node => Assert.True(CommandStats.Calls(node, "mget") > 0, "every node served its share"));
+        Assert.Equal(slots, Nodes.Sum(node => CommandStats.Calls(node, "mget")) - mgetsBefore);
+        Assert.All(Nodes, node => Assert.True(CommandStats.Calls(node, "mget") > 0, "every node served its share"));
     }
 
     [Fact]
@@ -85,7 +50,7 @@ public sealed class PresenceStoreClusterTests : IDisposable
         var prefix = "{" + TestKeys.Prefix() + "}"; // one hash tag: every key in one slot
         await using var connection = await ConnectionMultiplexer.ConnectAsync(Configuration());
         await connection.GetDatabase().StringSetAsync(prefix + "5", "5555", TimeSpan.FromMinutes(1));
-        long mgetsBefore = _nodes.Sum(node => CommandStats.Calls(node, "mget"));
+        long mgetsBefore = Nodes.Sum(node => CommandStats.Calls(node, "mget"));
         await using var store = new PresenceStore(connection, prefix, TimeSpan.FromSeconds(5));
 
         var lastSeen = new long[50];
@@ -94,18 +59,16 @@ public sealed class PresenceStoreClusterTests : IDisposable
         Assert.Equal(StoreStatus.Ok, status);
         Assert.Equal(5555, lastSeen[4]);
         Assert.Equal(49, lastSeen.Count(ms => ms == PresenceStore.Offline));
-        Assert.Equal(1, _nodes.Sum(node => CommandStats.Calls(node, "mget")) - mgetsBefore);
+        Assert.Equal(1, Nodes.Sum(node => CommandStats.Calls(node, "mget")) - mgetsBefore);
     }
 
-    private string Configuration() =>
-        string.Join(',', _nodes.Select(node => $"127.0.0.1:{node.Port}")) + ",abortConnect=false,connectTimeout=5000";
+    private string Configuration() => fixture.Cluster.Configuration;
 
-    private async Task WaitForCluster() =>
-        await Eventually.Until(
-            () => _nodes.All(node => node.Command("CLUSTER", "INFO") is var info
-                && info.Contains("cluster_state:ok", StringComparison.Ordinal)
-                && info.Contains($"cluster_known_nodes:{_nodes.Count}", StringComparison.Ordinal)),
-            "the three nodes form a cluster with every slot served", TimeSpan.FromSeconds(30));
+    private Task WaitForCluster()
+    {
+        fixture.Cluster.WaitHealthy();
+        return Task.CompletedTask;
+    }
 
     private static string PresenceKeys(string prefix, ulong id) => Presence.Core.PresenceKeys.Format(prefix, id);
 
