@@ -15,14 +15,23 @@ public sealed class RedisServer : IDisposable
     private readonly string _binary;
     private readonly string _dir;
     private readonly string[] _extraArgs;
+    private readonly string? _aclFile;
+    private readonly (string User, string Password)? _admin;
     private Process? _process;
 
-    private RedisServer(string binary, int port, string[] extraArgs)
+    private RedisServer(string binary, int port, string[] extraArgs, string? acl = null, (string, string)? admin = null)
     {
         _binary = binary;
         Port = port;
-        _extraArgs = extraArgs;
         _dir = Directory.CreateTempSubdirectory("presence-redis-").FullName;
+        _admin = admin;
+        if (acl is not null)
+        {
+            _aclFile = Path.Combine(_dir, "users.acl");
+            File.WriteAllText(_aclFile, acl);
+            extraArgs = [.. extraArgs, "--aclfile", _aclFile];
+        }
+        _extraArgs = extraArgs;
     }
 
     public int Port { get; }
@@ -35,14 +44,25 @@ public sealed class RedisServer : IDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts a server on a free port; fails with a clear message when the binary is missing.</summary>
-    public static RedisServer Start(params string[] extraArgs)
+    public static RedisServer Start(params string[] extraArgs) => StartCore(null, null, extraArgs);
+
+    /// <summary>
+    /// Starts a server whose users come from an ACL file with <paramref name="acl"/> as its text
+    /// (redis.conf's aclfile format: one <c>user NAME rules…</c> a line). <paramref name="admin"/>
+    /// names a user of that file allowed PING and whatever <see cref="Command"/> is used for: this
+    /// class authenticates as it, so the <c>default</c> user may be turned off.
+    /// </summary>
+    public static RedisServer StartWithAcl(string acl, (string User, string Password) admin, params string[] extraArgs) =>
+        StartCore(acl, admin, extraArgs);
+
+    private static RedisServer StartCore(string? acl, (string, string)? admin, string[] extraArgs)
     {
         var binary = FindBinary();
         Exception? last = null;
         // A free port found by binding port 0 can be taken by someone else before redis binds it: retry.
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            var server = new RedisServer(binary, FreePort.Tcp(), extraArgs);
+            var server = new RedisServer(binary, FreePort.Tcp(), extraArgs, acl, admin);
             try
             {
                 server.StartProcess();
@@ -114,21 +134,45 @@ public sealed class RedisServer : IDisposable
 
     public void Resume() => Signal("CONT");
 
-    /// <summary>Sends one command over a fresh connection and returns the raw RESP reply.</summary>
-    public string Command(params string[] args)
+    /// <summary>
+    /// Sends one command over a fresh connection and returns the raw RESP reply; authenticated as
+    /// the admin user when the server was started with an ACL.
+    /// </summary>
+    public string Command(params string[] args) =>
+        _admin is { } admin ? CommandAs(admin.User, admin.Password, args) : Send(null, args);
+
+    /// <summary>Sends one command after <c>AUTH user password</c> on a fresh connection; returns the command's raw reply.</summary>
+    public string CommandAs(string user, string password, params string[] args) => Send((user, password), args);
+
+    /// <summary>Sends one command without authenticating (as the <c>default</c> user).</summary>
+    public string CommandUnauthenticated(params string[] args) => Send(null, args);
+
+    private string Send((string User, string Password)? auth, string[] args)
     {
         using var client = new TcpClient();
         client.Connect(IPAddress.Loopback, Port);
         client.ReceiveTimeout = 5000;
         var stream = client.GetStream();
+        var buffer = new byte[1 << 16];
+        if (auth is { } a)
+        {
+            stream.Write(Encode(["AUTH", a.User, a.Password]));
+            int m = stream.Read(buffer);
+            var reply = Encoding.UTF8.GetString(buffer, 0, m);
+            if (!reply.StartsWith("+OK", StringComparison.Ordinal))
+                throw new InvalidOperationException($"AUTH {a.User} failed: {reply.Trim()}");
+        }
+        stream.Write(Encode(args));
+        int n = stream.Read(buffer);
+        return Encoding.UTF8.GetString(buffer, 0, n);
+    }
+
+    private static byte[] Encode(string[] args)
+    {
         var request = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
         foreach (var arg in args)
             request.Append('$').Append(Encoding.UTF8.GetByteCount(arg)).Append("\r\n").Append(arg).Append("\r\n");
-        var bytes = Encoding.UTF8.GetBytes(request.ToString());
-        stream.Write(bytes);
-        var buffer = new byte[1 << 16];
-        int n = stream.Read(buffer);
-        return Encoding.UTF8.GetString(buffer, 0, n);
+        return Encoding.UTF8.GetBytes(request.ToString());
     }
 
     public void Dispose()

@@ -1,0 +1,155 @@
+using System.Net;
+using Presence.Core;
+using Presence.Integration.Tests.Ingest;
+using Presence.Integration.Tests.Query;
+using Presence.Testing;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Security;
+
+/// <summary>
+/// The ACLs of SECURITY.md against a real redis-server whose <c>default</c> user is off: each
+/// service does its work as its own user, leaves nothing in <c>ACL LOG</c> (so the connect-time
+/// commands listed there are all it needs), and is refused what it must never do.
+/// </summary>
+[Collection(RedisCollection.Name)] // joins the collection only to run apart from the other classes; the servers are its own
+public sealed class RedisAclTests : IDisposable
+{
+    private const string AdminUser = "admin";
+
+    // The rules of docs/SECURITY.md, word for word.
+    private const string IngestRules =
+        "resetchannels ~presence:* -@all +set +psetex +del +unlink +ping +echo +info +client|setname +client|id +cluster|nodes +quit";
+
+    private const string QueryRules =
+        "resetchannels ~presence:* -@all +get +mget +ping +echo +info +client|setname +client|id +cluster|nodes +quit";
+
+    // Turns off what StackExchange.Redis would otherwise try at connect and be refused (SECURITY.md).
+    private const string QuietConnect = "tiebreaker=,configChannel=,$CONFIG=";
+
+    private readonly string _adminPassword = Guid.NewGuid().ToString("N");
+    private readonly string _ingestPassword = Guid.NewGuid().ToString("N");
+    private readonly string _queryPassword = Guid.NewGuid().ToString("N");
+    private readonly RedisServer _server;
+
+    public RedisAclTests()
+    {
+        var acl = $"""
+            user default off
+            user {AdminUser} on >{_adminPassword} ~* &* +@all
+            user presence-ingest on >{_ingestPassword} {IngestRules}
+            user presence-query on >{_queryPassword} {QueryRules}
+
+            """;
+        _server = RedisServer.StartWithAcl(acl, (AdminUser, _adminPassword));
+    }
+
+    public void Dispose() => _server.Dispose();
+
+    private string As(string user, string password, bool quiet = true) =>
+        $"127.0.0.1:{_server.Port},user={user},password={password}" + (quiet ? "," + QuietConnect : "");
+
+    private Task<ConnectionMultiplexer> Admin() =>
+        ConnectionMultiplexer.ConnectAsync($"{As(AdminUser, _adminPassword)},connectTimeout=2000");
+
+    /// <summary>Denials ACL LOG recorded for <paramref name="user"/>, as "reason object" lines.</summary>
+    private static async Task<string[]> Denials(IServer server, string user)
+    {
+        var entries = (RedisResult[])(await server.ExecuteAsync("ACL", "LOG"))!;
+        return entries
+            .Select(e => ((RedisResult[])e!).Chunk(2).ToDictionary(p => (string)p[0]!, p => p[1].ToString()))
+            .Where(e => e["username"] == user)
+            .Select(e => $"{e["reason"]} {e["object"]}")
+            .ToArray();
+    }
+
+    [Fact]
+    public void DefaultUser_Unauthenticated_IsRefused()
+    {
+        Assert.StartsWith("-NOAUTH", _server.CommandUnauthenticated("PING"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_AsIngestUser_WritesAndDeletes_NoDenials_FlushAllRefused()
+    {
+        var prefix = "presence:" + TestKeys.Prefix();
+        var users = IngestTestHost.Users(1, 50);
+        await using (var ingest = await IngestTestHost.StartAsync(As("presence-ingest", _ingestPassword), prefix))
+        {
+            using var admin = await Admin();
+            var db = admin.GetDatabase();
+            ingest.Heartbeat(users, perFrame: 10);
+            await Eventually.Until(() => IngestTestHost.AllExist(db, prefix, users), "every heartbeat written as presence-ingest");
+
+            // Offline records delete (UNLINK on this server).
+            ingest.Heartbeat(users[..10], perFrame: 10, RecordKind.Offline);
+            await Eventually.Until(async () => !await db.KeyExistsAsync(IngestTestHost.Key(prefix, users[0])), "offline user deleted");
+            Assert.True(await IngestTestHost.AllExist(db, prefix, users[10..]));
+
+            Assert.Empty(await Denials(admin.GetServer(_server.EndPoint), "presence-ingest"));
+        }
+
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "FLUSHALL"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "GET", prefix + "1"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "SET", "other:1", "1"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Query_AsQueryUser_AnswersBatch_NoDenials_WritesRefused()
+    {
+        var prefix = "presence:" + TestKeys.Prefix();
+        using var admin = await Admin();
+        var db = admin.GetDatabase();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await db.StringSetAsync(prefix + "7", now, TimeSpan.FromMinutes(1));
+        await db.StringSetAsync(prefix + "8", now, TimeSpan.FromMinutes(1));
+
+        await using (var query = await QueryHost.StartAsync(As("presence-query", _queryPassword), prefix))
+        {
+            await Eventually.Until(async () => (await query.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "query ready");
+            using var response = await query.PostJson("""{"ids":[7,8,9]}""");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await QueryHost.Json(response);
+            Assert.Equal(2, body.GetProperty("online").GetInt32());
+            var online = body.GetProperty("users").EnumerateArray().ToDictionary(u => u.GetProperty("id").GetString()!, u => u.GetProperty("online").GetBoolean());
+            Assert.True(online["7"]);
+            Assert.True(online["8"]);
+            Assert.False(online["9"]);
+            using var single = await query.Client.GetAsync("/v1/presence/7");
+            Assert.Equal(HttpStatusCode.OK, single.StatusCode);
+
+            Assert.Empty(await Denials(admin.GetServer(_server.EndPoint), "presence-query"));
+        }
+
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-query", _queryPassword, "FLUSHALL"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-query", _queryPassword, "SET", prefix + "7", "1"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-query", _queryPassword, "DEL", prefix + "7"), StringComparison.Ordinal);
+        Assert.True(await db.KeyExistsAsync(prefix + "7"));
+    }
+
+    [Fact]
+    public async Task Services_WithoutQuietConnect_StillWork_OnlyOptionalCommandsDenied()
+    {
+        // SECURITY.md: without the QuietConnect options the services work the same, and ACL LOG
+        // records only the optional connect-time commands: CONFIG GET, SUBSCRIBE, and the tie-breaker
+        // GET (a key denial for the query user, a command denial for the ingest user, who has no GET).
+        var prefix = "presence:" + TestKeys.Prefix();
+        using var admin = await Admin();
+        var db = admin.GetDatabase();
+        await using (var ingest = await IngestTestHost.StartAsync(As("presence-ingest", _ingestPassword, quiet: false), prefix))
+        {
+            var users = IngestTestHost.Users(1, 5);
+            ingest.Heartbeat(users, perFrame: 5);
+            await Eventually.Until(() => IngestTestHost.AllExist(db, prefix, users), "heartbeats written without quiet connect");
+        }
+        await using (var query = await QueryHost.StartAsync(As("presence-query", _queryPassword, quiet: false), prefix))
+        {
+            await Eventually.Until(async () => (await query.Client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "query ready");
+            var body = await QueryHost.Json(await query.PostJson("""{"ids":[1,2,99]}"""));
+            Assert.Equal(2, body.GetProperty("online").GetInt32());
+        }
+        var server = admin.GetServer(_server.EndPoint);
+        var denied = (await Denials(server, "presence-ingest")).Concat(await Denials(server, "presence-query")).Distinct().Order().ToArray();
+        Assert.All(denied, d => Assert.Contains(d, new[] { "command config|get", "command subscribe", "command get", "key __Booksleeve_TieBreak" }));
+    }
+}
