@@ -141,6 +141,9 @@ namespace Presence.Bench.EndToEnd
         long Written, long Lost, double CpuCores, long PeakRssBytes, string Note)
     {
         public double LostPercent => Users == 0 ? 0 : 100.0 * Lost / Users;
+
+        /// <summary>The generator sent at least 95% of the offered rate: the run tested that rate.</summary>
+        public bool RateReached => SentRate >= 0.95 * OfferedRate;
     }
 
     internal static class Runner
@@ -172,7 +175,11 @@ namespace Presence.Bench.EndToEnd
                 using var summary = JsonDocument.Parse(loadgen.Stdout.ToString());
                 long recordsSent = summary.RootElement.GetProperty("recordsSent").GetInt64();
                 double sentRate = summary.RootElement.GetProperty("recordsPerSecond").GetDouble();
-                long firstId = summary.RootElement.TryGetProperty("firstId", out var f) ? f.GetInt64() : 1;
+                // Ids are JSON strings in the summary (64-bit ids do not fit a double).
+                long covered = summary.RootElement.GetProperty("usersCovered").GetInt64();
+                long firstId = summary.RootElement.TryGetProperty("firstId", out var f)
+                    ? long.Parse(f.ValueKind == JsonValueKind.String ? f.GetString()! : f.GetRawText(), CultureInfo.InvariantCulture)
+                    : 1;
 
                 await Task.Delay(1500); // the last flush window (≤ 250 ms) and the baseline's queue
                 var cpuAfter = ProcStat.CpuTicks(receiver.Process.Id);
@@ -206,10 +213,13 @@ namespace Presence.Bench.EndToEnd
                         note = $"queue drops {counts.RootElement.GetProperty("records_dropped").GetInt64():N0}, failed {counts.RootElement.GetProperty("writes_failed").GetInt64():N0}";
                     }
                 }
-                long lost = await store.CountMissingAsync((ulong)firstId, users);
-                Console.WriteLine($"  EXISTS presence:<id> for ids {firstId:N0} … {firstId + users - 1:N0} (pipelined): {lost:N0} missing");
+                long missing = await store.CountMissingAsync((ulong)firstId, users);
+                Console.WriteLine($"  EXISTS presence:<id> for ids {firstId:N0} … {firstId + users - 1:N0} (pipelined): {missing:N0} missing, {users - covered:N0} never sent (loadgen usersCovered {covered:N0})");
+                // A user the generator never sent (it fell behind its schedule) has no key whatever the
+                // receiver did: only users sent and missing are lost by the receiver.
+                long lost = missing - (users - covered);
                 double cpu = (cpuAfter - cpuBefore) / ProcStat.TicksPerSecond / seconds;
-                return new RunResult(system, rate, sentRate, users, recordsSent, received, written, lost, cpu, peakRss, note);
+                return new RunResult(system, rate, sentRate, covered, recordsSent, received, written, lost, cpu, peakRss, note);
             }
             finally
             {
@@ -258,12 +268,12 @@ namespace Presence.Bench.EndToEnd
         {
             if (header)
             {
-                Console.WriteLine($"{"system",-18} {"offered/s",10} {"sent/s",10} {"users",10} {"received",11} {"written",11} {"lost users",11} {"lost %",8} {"CPU",6} {"peak RSS",9}  notes");
+                Console.WriteLine($"{"system",-18} {"offered/s",10} {"sent/s",10} {"users sent",10} {"received",11} {"written",11} {"lost users",11} {"lost %",8} {"CPU",6} {"peak RSS",9}  notes");
             }
             foreach (var r in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{Name(r.System),-18} {r.OfferedRate,10:N0} {r.SentRate,10:N0} {r.Users,10:N0} {r.Received,11:N0} {r.Written,11:N0} {r.Lost,11:N0} {r.LostPercent,8:0.000} {r.CpuCores,6:0.00} {r.PeakRssBytes / 1048576.0,6:N0} MB  {r.Note}"));
+                    $"{Name(r.System),-18} {r.OfferedRate,10:N0} {r.SentRate,10:N0} {r.Users,10:N0} {r.Received,11:N0} {r.Written,11:N0} {r.Lost,11:N0} {r.LostPercent,8:0.000} {r.CpuCores,6:0.00} {r.PeakRssBytes / 1048576.0,6:N0} MB  {(r.RateReached ? "" : "GENERATOR SHORT of the offered rate; ")}{r.Note}"));
             }
         }
 
@@ -273,9 +283,13 @@ namespace Presence.Bench.EndToEnd
             foreach (var system in results.Select(r => r.System).Distinct())
             {
                 // The highest offered rate at which this system lost at most 0.1% of users.
-                var ok = results.Where(r => r.System == system && r.LostPercent <= 0.1).Select(r => r.OfferedRate).ToArray();
+                // Runs where the generator fell short of the offered rate did not test it and do not count.
+                var ok = results.Where(r => r.System == system && r.RateReached && r.LostPercent <= 0.1).Select(r => r.OfferedRate).ToArray();
                 ceilings[system] = ok.Length > 0 ? ok.Max() : null;
                 string text = ceilings[system] is int c ? $"{c:N0} heartbeats/s{(c == maxRate ? " (the highest rate tried: a lower bound)" : "")}" : "none of the rates tried";
+                var untested = results.Where(r => r.System == system && !r.RateReached).Select(r => r.OfferedRate.ToString("N0", CultureInfo.InvariantCulture)).ToArray();
+                if (untested.Length > 0)
+                    text += $" (not counted, generator short: {string.Join(", ", untested)})";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"highest rate with ≤ 0.1% lost users, {Name(system)}: {text}"));
             }
             if (ceilings.TryGetValue(SystemKind.Presence, out var p) && ceilings.TryGetValue(SystemKind.Baseline, out var b))
@@ -295,12 +309,12 @@ namespace Presence.Bench.EndToEnd
             var model = new OxyPlot.PlotModel
             {
                 Title = "Lost users against offered rate (end to end, 127.0.0.1)",
-                Subtitle = $"{Environment.ProcessorCount} cores, {Machine.CpuModel()}; lost = heartbeated within the TTL, no key after the run",
+                Subtitle = $"{Environment.ProcessorCount} cores, {Machine.CpuModel()}; lost = sent within the TTL, no key after the run",
                 Background = OxyPlot.OxyColors.White,
             };
             model.Axes.Add(new OxyPlot.Axes.LogarithmicAxis
             {
-                Position = OxyPlot.Axes.AxisPosition.Bottom, Title = "offered heartbeats/s", Base = 2,
+                Position = OxyPlot.Axes.AxisPosition.Bottom, Title = "heartbeats/s actually sent by presence-loadgen", Base = 2,
                 StringFormat = "#,0", MajorGridlineStyle = OxyPlot.LineStyle.Dot,
             });
             model.Axes.Add(new OxyPlot.Axes.LinearAxis
@@ -317,8 +331,9 @@ namespace Presence.Bench.EndToEnd
                     MarkerType = system == SystemKind.Presence ? OxyPlot.MarkerType.Circle : OxyPlot.MarkerType.Square,
                     MarkerSize = 4,
                 };
+                // x is the rate the generator reached (below the offered rate when it fell short), so no point claims a rate that was not sent.
                 foreach (var r in results.Where(r => r.System == system).OrderBy(r => r.OfferedRate))
-                    series.Points.Add(new OxyPlot.DataPoint(r.OfferedRate, r.LostPercent));
+                    series.Points.Add(new OxyPlot.DataPoint(r.SentRate, r.LostPercent));
                 model.Series.Add(series);
             }
             string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
