@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Presence.Core;
+using StackExchange.Redis;
+
+namespace Presence.Bench.EndToEnd;
+
+/// <summary>A child process whose stdout and stderr are drained into memory (so it never blocks on a full pipe).</summary>
+internal sealed class Child(Process process)
+{
+    public Process Process { get; } = process;
+    public StringBuilder Stdout { get; } = new();
+    public StringBuilder Stderr { get; } = new();
+}
+
+/// <summary>Runs programs, printing each command line first.</summary>
+internal static class Cmd
+{
+    public static Child Start(string file, params string[] args)
+    {
+        Console.WriteLine("$ " + Show(file, args));
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        var process = new Process { StartInfo = info };
+        var child = new Child(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (child.Stdout) child.Stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (child.Stderr) child.Stderr.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    public static void RunChecked(string file, params string[] args)
+    {
+        var child = Start(file, args);
+        child.Process.WaitForExit();
+        if (child.Process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} exited {child.Process.ExitCode}:\n{child.Stdout}{child.Stderr}");
+    }
+
+    public static string Capture(string file, params string[] args)
+    {
+        var child = Start(file, args);
+        child.Process.WaitForExit();
+        return child.Stdout.ToString();
+    }
+
+    private static string Show(string file, string[] args) =>
+        string.Join(' ', new[] { file }.Concat(args.Select(a => a.Length == 0 ? "\"\"" : a.Contains(' ', StringComparison.Ordinal) || a.Contains('"', StringComparison.Ordinal) ? $"'{a}'" : a)));
+}
+
+internal static partial class Signals
+{
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    public static void Terminate(int pid)
+    {
+        if (Kill(pid, SigTerm) != 0)
+            throw new InvalidOperationException($"kill -TERM {pid} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+}
+
+internal static class Repo
+{
+    /// <summary>The directory holding Presence.sln: the working directory or one of its parents, else the program's.</summary>
+    public static string FindRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Presence.sln")))
+                    return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Presence.sln not found above the working directory");
+    }
+}
+
+/// <summary>The benchmark's own redis-server, seen through StackExchange.Redis.</summary>
+internal sealed class Store : IAsyncDisposable
+{
+    private const int Pipeline = 20_000;
+    private readonly ConnectionMultiplexer _mux;
+    private readonly byte[] _prefix = PresenceKeys.EncodePrefix(PresenceKeys.DefaultPrefix);
+
+    private Store(ConnectionMultiplexer mux) => _mux = mux;
+
+    public static async Task<Store> ConnectAsync(int port) =>
+        new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true,syncTimeout=30000,asyncTimeout=30000"));
+
+    private IServer Server => _mux.GetServers()[0];
+
+    public async Task FlushAllAsync()
+    {
+        Console.WriteLine("$ redis FLUSHALL");
+        await Server.FlushAllDatabasesAsync();
+    }
+
+    public Task<long> DbSizeAsync() => Server.DatabaseSizeAsync();
+
+    public async Task<long> UsedMemoryAsync()
+    {
+        var info = await Server.InfoAsync("memory");
+        var value = info.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value;
+        return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Users first … first + count − 1 with no presence key, asked with pipelined EXISTS.</summary>
+    public async Task<long> CountMissingAsync(ulong first, long count)
+    {
+        var db = _mux.GetDatabase();
+        long missing = 0;
+        var pending = new Task<bool>[Pipeline];
+        for (long start = 0; start < count; start += Pipeline)
+        {
+            int n = (int)Math.Min(Pipeline, count - start);
+            for (int i = 0; i < n; i++)
+                pending[i] = db.KeyExistsAsync(PresenceKeys.ToKey(_prefix, first + (ulong)(start + i)));
+            for (int i = 0; i < n; i++)
+            {
+                if (!await pending[i])
+                    missing++;
+            }
+        }
+        return missing;
+    }
+
+    public async ValueTask DisposeAsync() => await _mux.DisposeAsync();
+}
