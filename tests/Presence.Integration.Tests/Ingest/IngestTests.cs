@@ -4,14 +4,26 @@ using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Ingest;
 
+/// <summary>The ingest suite against one redis-server (the assembly's shared one).</summary>
 [Collection(RedisCollection.Name)]
-public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
+public sealed class IngestTests(RedisFixture redis) : IngestSuite(redis.Server.Configuration);
+
+/// <summary>
+/// The same suite, unchanged, against a 3-master Redis Cluster: --redis names the three nodes and
+/// every key lands on the master owning its slot.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class IngestClusterSuiteTests(RedisClusterFixture cluster)
+    : IngestSuite(cluster.Cluster.Configuration), IClassFixture<RedisClusterFixture>;
+
+/// <summary>The ingest's behaviour over real UDP, against whatever store <paramref name="store"/> names.</summary>
+public abstract class IngestSuite(string store) : IAsyncLifetime
 {
     private ConnectionMultiplexer _mux = null!;
 
     private IDatabase Db => _mux.GetDatabase();
 
-    public async Task InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+    public async Task InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(store);
 
     public async Task DisposeAsync() => await _mux.DisposeAsync();
 
@@ -27,7 +39,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task Heartbeats_OverUdp_StoredWithReceiveTimeAndTtlFromIt()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 30);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix, o => o.TtlSeconds = 30);
         var users = Enumerable.Range(1, 200).Select(i => (ulong)i).ToArray();
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -60,7 +72,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task Duplicates_WithinOneWindow_OneWrite()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.FlushMs = 250);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix, o => o.FlushMs = 250);
         uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         // One frame, so all 50 records are received together, inside one window.
         var records = Enumerable.Range(0, 50).Select(i => new HeartbeatRecord(77, now, (ushort)i, RecordKind.Heartbeat, 0)).ToArray();
@@ -79,7 +91,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task Offline_AfterHeartbeat_DeletesKey()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
         var key = IngestTestHost.Key(prefix, 5);
         ingest.Heartbeat([5]);
         await Eventually.Until(() => Db.KeyExists(key), "heartbeat stored");
@@ -93,7 +105,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task OfflineThenHeartbeat_InOneFrame_HeartbeatWins_AndViceVersa()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
         ingest.Send(new HeartbeatRecord(1, 1, 1, RecordKind.Offline, 0), new HeartbeatRecord(1, 1, 2, RecordKind.Heartbeat, 0));
         ingest.Send(new HeartbeatRecord(2, 1, 1, RecordKind.Heartbeat, 0), new HeartbeatRecord(2, 1, 2, RecordKind.Offline, 0));
 
@@ -107,7 +119,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task MalformedFrames_InBurstWithGoodOnes_CountedAndGoodOnesLand()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
         var good = new byte[22];
         var rnd = new Random(7);
         byte[][] bad =
@@ -140,7 +152,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task RequireSigned_UnsignedFrames_RejectedAndCounted()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.RequireSigned = true);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix, o => o.RequireSigned = true);
 
         ingest.Heartbeat([1, 2, 3], perFrame: 3);
 
@@ -154,7 +166,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task SocketReceiver_Heartbeats_StoredLikeRecvMmsg()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.Receiver = "socket");
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix, o => o.Receiver = "socket");
         var users = Enumerable.Range(1, 50).Select(i => (ulong)i).ToArray();
 
         ingest.Heartbeat(users);
@@ -168,7 +180,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     public async Task Http_MetricsHealthReady_ServeOperationsNames()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
         ingest.Heartbeat([1]);
         await Eventually.Until(() => ingest.Metrics.WritesOk.Value == 1, "written");
         using var http = new HttpClient { BaseAddress = ingest.Host.HttpAddress };
@@ -196,7 +208,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task KernelDrops_SocketFoundInProcNetUdp()
     {
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        await using var ingest = await IngestTestHost.StartAsync(store, TestKeys.Prefix());
         using var http = new HttpClient { BaseAddress = ingest.Host.HttpAddress };
 
         var text = await http.GetStringAsync("/metrics");
@@ -214,7 +226,7 @@ public sealed class IngestTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task DisposeAsync_Twice_SecondIsHarmless()
     {
-        var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        var ingest = await IngestTestHost.StartAsync(store, TestKeys.Prefix());
         await ingest.DisposeAsync();
         await ingest.Host.DisposeAsync(); // native receive buffers must not be freed twice
         Assert.Equal(0, ingest.Host.HeldUsers);

@@ -1,23 +1,56 @@
 using System.Net;
 using Presence.Testing;
+using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Query;
 
 /// <summary>The endpoints of HTTP-API.md against the shared redis-server, over real HTTP.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class QueryApiTests(RedisFixture redis)
+public sealed class QueryApiTests(RedisFixture redis) : QueryApiSuite(redis.Server.Configuration)
+{
+    // On one node a full batch is exactly one MGET (under Cluster, one per slot:
+    // PresenceStoreClusterTests).
+    [Fact]
+    public async Task Get_FullBatch_OneStoreCommand()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.MaxBatch = 1000);
+        long before = CommandStats.Calls(redis.Server, "mget");
+
+        // The largest batch, all 20-digit ids, fits the request line.
+        var ids = Enumerable.Range(0, 1000).Select(i => (18446744073709550615UL + (ulong)i).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await query.Client.GetAsync("/v1/presence?ids=" + string.Join(',', ids));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1000, (await QueryHost.Json(response)).GetProperty("users").GetArrayLength());
+        Assert.Equal(before + 1, CommandStats.Calls(redis.Server, "mget"));
+    }
+}
+
+/// <summary>The same suite, unchanged, against a 3-master Redis Cluster (ids spread over many slots).</summary>
+[Collection(RedisCollection.Name)]
+public sealed class QueryApiClusterSuiteTests(RedisClusterFixture cluster)
+    : QueryApiSuite(cluster.Cluster.Configuration), IClassFixture<RedisClusterFixture>;
+
+/// <summary>The endpoints of HTTP-API.md over real HTTP, against whatever store <paramref name="store"/> names.</summary>
+public abstract class QueryApiSuite(string store) : IAsyncLifetime
 {
     private const string MaxId = "18446744073709551615";
+    private ConnectionMultiplexer _mux = null!;
+
+    public async Task InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(store);
+
+    public async Task DisposeAsync() => await _mux.DisposeAsync();
 
     private void Online(string prefix, string id, long lastSeenMs) =>
-        Assert.Contains("OK", redis.Server.Command("SET", prefix + id, lastSeenMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "PX", "60000"));
+        Assert.True(_mux.GetDatabase().StringSet(prefix + id, lastSeenMs, TimeSpan.FromMinutes(1)));
 
     [Fact]
     public async Task GetOne_OnlineUser_AnswersStoredLastSeen()
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "42", 1764270000123);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         using var response = await query.Client.GetAsync("/v1/presence/42");
 
@@ -29,7 +62,7 @@ public sealed class QueryApiTests(RedisFixture redis)
     [Fact]
     public async Task GetOne_OfflineUser_AnswersOfflineWithNullLastSeen()
     {
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/v1/presence/42");
 
@@ -42,7 +75,7 @@ public sealed class QueryApiTests(RedisFixture redis)
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, MaxId, 1764270000001);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync($"/v1/presence/{MaxId}"));
 
@@ -57,7 +90,7 @@ public sealed class QueryApiTests(RedisFixture redis)
         var prefix = TestKeys.Prefix();
         Online(prefix, "7", 1000);
         Online(prefix, "3", 3000);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=7,5,3,7,7,5"));
 
@@ -70,7 +103,7 @@ public sealed class QueryApiTests(RedisFixture redis)
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "2", 2000);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=1,2&ids=3"));
 
@@ -83,7 +116,7 @@ public sealed class QueryApiTests(RedisFixture redis)
         var prefix = TestKeys.Prefix();
         Online(prefix, "1", 1764270000111);
         Online(prefix, "3", 1764270000333);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         using var response = await query.PostJson("""{"ids":[1,"2",3,"1"]}""");
 
@@ -102,7 +135,7 @@ public sealed class QueryApiTests(RedisFixture redis)
         var prefix = TestKeys.Prefix();
         Online(prefix, above, 1111);
         Online(prefix, MaxId, 2222);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.PostJson($$"""{"ids":[{{above}},"{{MaxId}}",{{MaxId}},{{twoPow53}}]}"""));
 
@@ -114,7 +147,7 @@ public sealed class QueryApiTests(RedisFixture redis)
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "12", 1200);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.PostJson("""{"client":{"name":"x"},"ids":["\u0031\u0032"],"trace":[1,2]}""", "application/json; charset=utf-8"));
 
@@ -128,7 +161,7 @@ public sealed class QueryApiTests(RedisFixture redis)
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 1; i <= 50; i++)
             Online(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture), now - i);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(store, prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=" + string.Join(',', Enumerable.Range(1, 60))));
 
@@ -146,25 +179,9 @@ public sealed class QueryApiTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task Get_FullBatch_OneStoreCommand()
-    {
-        var prefix = TestKeys.Prefix();
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.MaxBatch = 1000);
-        long before = CommandStats.Calls(redis.Server, "mget");
-
-        // The largest batch, all 20-digit ids, fits the request line.
-        var ids = Enumerable.Range(0, 1000).Select(i => (18446744073709550615UL + (ulong)i).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var response = await query.Client.GetAsync("/v1/presence?ids=" + string.Join(',', ids));
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1000, (await QueryHost.Json(response)).GetProperty("users").GetArrayLength());
-        Assert.Equal(before + 1, CommandStats.Calls(redis.Server, "mget"));
-    }
-
-    [Fact]
     public async Task Healthz_Always_200()
     {
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/healthz");
 
@@ -174,7 +191,7 @@ public sealed class QueryApiTests(RedisFixture redis)
     [Fact]
     public async Task Readyz_StoreUp_200()
     {
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/readyz");
 
