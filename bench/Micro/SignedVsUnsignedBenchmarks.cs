@@ -1,8 +1,6 @@
-using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
 
 namespace Presence.Bench.Micro;
 
@@ -17,14 +15,12 @@ namespace Presence.Bench.Micro;
 /// </summary>
 public class SignedVsUnsignedBenchmarks
 {
-    private const int FramesPerOp = 64;
+    private const int FramesPerOp = IntakeHarness.FramesPerOp;
     private const int UnsignedRecords = FrameFormat.MaxUdpUnsignedRecords;
     private const int SignedRecords = FrameFormat.MaxUdpSignedRecords;
     private readonly byte[][] _unsigned = new byte[FramesPerOp][];
     private readonly byte[][] _signed = new byte[FramesPerOp][];
-    private FrameIntake _intake = null!;
-    private Coalescer _coalescer = null!;
-    private RecordBatch _batch = null!;
+    private IntakeHarness _harness = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -35,21 +31,15 @@ public class SignedVsUnsignedBenchmarks
         var rnd = new Random(1);
         for (int f = 0; f < FramesPerOp; f++)
         {
-            var records = new HeartbeatRecord[UnsignedRecords];
-            for (int i = 0; i < UnsignedRecords; i++)
-                records[i] = new HeartbeatRecord((ulong)rnd.Next(1, 100_001), now, (ushort)(f + 1), RecordKind.Heartbeat, 0);
-            _unsigned[f] = new byte[FrameFormat.FrameSize(UnsignedRecords, signed: false)];
-            FrameWriter.WriteUnsigned(_unsigned[f], records);
+            var records = IntakeHarness.RandomRecords(rnd, UnsignedRecords, now, (ushort)(f + 1));
+            _unsigned[f] = IntakeHarness.Unsigned(records);
             _signed[f] = new byte[FrameFormat.FrameSize(SignedRecords, signed: true)];
             FrameWriter.WriteSigned(_signed[f], records.AsSpan(0, SignedRecords), ring);
         }
         // The skew is wide so a long benchmark run never turns its records stale.
         var options = new IngestOptions { SkewSeconds = 86_400 };
         options.KeyRing = ring;
-        _intake = new FrameIntake(options, new IngestClock());
-        var pool = new RecordBatchPool(1, ReceiveLoop.RecordsPerBatch);
-        _coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, pool, new IngestMetrics(), windowCapacity: 200_000);
-        _batch = new RecordBatch(ReceiveLoop.RecordsPerBatch);
+        _harness = new IntakeHarness(options);
         Run(_unsigned, UnsignedRecords);
         if (Run(_signed, SignedRecords) == 0)
             throw new InvalidOperationException("signed frames were not accepted: check the key ring");
@@ -61,15 +51,11 @@ public class SignedVsUnsignedBenchmarks
     [Benchmark(OperationsPerInvoke = FramesPerOp * SignedRecords)]
     public int Signed() => Run(_signed, SignedRecords);
 
+    // Records that passed the tag and skew checks: after the first pass the signed ones are
+    // replays (verified in full, then not appended), so the batch alone would count 0.
     private int Run(byte[][] frames, int records)
     {
-        var counters = new IntakeCounters();
-        _batch.Count = 0;
-        for (int f = 0; f < FramesPerOp; f++)
-            _intake.Process(frames[f], _batch, ref counters, records);
-        _coalescer.Apply(_batch);
-        // Records that passed the tag and skew checks: after the first pass the signed ones are
-        // replays (verified in full, then not appended), so the batch alone would count 0.
+        var counters = _harness.Run(frames, records);
         return (int)(counters.Accepted + counters.Replayed);
     }
 }

@@ -14,35 +14,7 @@ public sealed class TcpFrameReaderTests
     }
 
     /// <summary>A sequence of one segment per chunk, as a pipe holds bytes that arrived in pieces.</summary>
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int chunk)
-    {
-        Segment? first = null, last = null;
-        for (int i = 0; i < bytes.Length; i += chunk)
-        {
-            var piece = bytes.AsMemory(i, Math.Min(chunk, bytes.Length - i));
-            if (first is null)
-                first = last = new Segment(piece, 0);
-            else
-                last = last!.Append(piece);
-        }
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int chunk) => TestSequences.Chunked(bytes, chunk);
 
     [Fact]
     public void TryRead_FramesBackToBack_EachSlicedInTurn()

@@ -101,26 +101,6 @@ public sealed class IdParserTests
 
     private static ReadOnlySequence<byte> Body(string json) => new(Encoding.UTF8.GetBytes(json));
 
-    private static ReadOnlySequence<byte> Segmented(byte[] data, int cut)
-    {
-        var first = new Segment(data.AsMemory(0, cut), 0);
-        var last = first.Append(data.AsMemory(cut));
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Segmented(byte[] data, int cut) =>
+        TestSequences.Of(data.AsMemory(0, cut), data.AsMemory(cut));
 }
