@@ -43,7 +43,13 @@ awk '
   /^[[:space:]]+Failed: [0-9]+$/  { f += $2 }
   /^[[:space:]]+Skipped: [0-9]+$/ { s += $2 }
   /Test Run Aborted|Test Run Failed/ { aborted++ }
+  # Each failed test with its message, repeated at the end where a truncated log still shows it.
+  /^[[:space:]]+Failed [^[:space:]]/ { failures = failures "FAILED:" $0 "\n"; grab = 1; next }
+  grab && /^[[:space:]]+Stack Trace:/ { grab = 0 }
+  grab && /^[[:space:]]+Passed |^[[:space:]]+Skipped / { grab = 0 }
+  grab && lines < 200                 { failures = failures "  " $0 "\n"; lines++ }
   END {
+    if (failures != "") printf "%s", failures
     if (runs == 0) { print "Tests: no test assembly reported a result"; exit 1 }
     printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s
     if (f > 0 || p == 0 || aborted > 0) exit 1

@@ -47,13 +47,15 @@ public static class FrameWriter
     {
         int size = CheckedSize(destination, records.Length, signed: true);
         WriteHeader(destination, records.Length, signed: true);
+        Signing.PrepareDeviceKey(deviceKey, out var prepared);
         var header = destination[..FrameFormat.SignedHeaderSize];
         for (int i = 0; i < records.Length; i++)
         {
             var slot = destination.Slice(FrameFormat.HeaderSize + i * FrameFormat.SignedRecordSize, FrameFormat.SignedRecordSize);
             records[i].Write(slot);
-            Signing.ComputeTag(deviceKey, header, slot[..HeartbeatRecord.Size], slot[HeartbeatRecord.Size..]);
+            Signing.ComputeTag(prepared, header, slot[..HeartbeatRecord.Size], slot[HeartbeatRecord.Size..]);
         }
+        prepared.Clear();
         return size;
     }
 

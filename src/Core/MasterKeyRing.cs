@@ -10,6 +10,7 @@ namespace Presence.Core;
 public sealed class MasterKeyRing : IDeviceKeySource
 {
     private readonly byte[]?[] _keys = new byte[]?[256];
+    private readonly DeviceKeyDeriver?[] _derivers = new DeviceKeyDeriver?[256];
 
     public IEnumerable<byte> KeyIds
     {
@@ -30,6 +31,7 @@ public sealed class MasterKeyRing : IDeviceKeySource
         if (_keys[keyId] is not null)
             throw new ArgumentException($"Key id {keyId} is given twice.", nameof(keyId));
         _keys[keyId] = masterKey.ToArray();
+        _derivers[keyId] = new DeviceKeyDeriver(masterKey);
     }
 
     public bool TryGet(byte keyId, out ReadOnlySpan<byte> masterKey)
@@ -39,11 +41,18 @@ public sealed class MasterKeyRing : IDeviceKeySource
         return key is not null;
     }
 
+    /// <summary>The device-key deriver of master key <paramref name="keyId"/>, if there is one.</summary>
+    public bool TryGetDeriver(byte keyId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceKeyDeriver? deriver)
+    {
+        deriver = _derivers[keyId];
+        return deriver is not null;
+    }
+
     public void GetDeviceKey(ulong userId, byte keyId, Span<byte> destination)
     {
-        if (!TryGet(keyId, out var master))
+        if (!TryGetDeriver(keyId, out var deriver))
             throw new KeyNotFoundException($"No master key with id {keyId}.");
-        Signing.DeriveDeviceKey(master, userId, destination);
+        deriver.Derive(userId, destination);
     }
 
     /// <summary>Parses key-file text; throws <see cref="FormatException"/> naming the bad line (never the key).</summary>

@@ -49,7 +49,7 @@ public sealed class IngestOptions
     [Option("replay-users", Default = 1_000_000, HelpText = "Most users whose 64-wide replay window is kept (~50 bytes each); past it windows are forgotten in shards, and the skew check alone bounds replays for them.")]
     public int ReplayUsers { get; set; } = 1_000_000;
 
-    [Option("key-cache", Default = 262_144, HelpText = "Slots of the derived device-key cache (~56 bytes each); a miss costs one HKDF.")]
+    [Option("key-cache", Default = 262_144, HelpText = "Device keys cached ready for verification (~84 bytes each, in two-way sets); a miss costs one HKDF-Expand.")]
     public int KeyCacheSlots { get; set; } = 262_144;
 
     [Option("require-signed", Default = false, HelpText = "Drop unsigned frames (counted unsigned_rejected).")]

@@ -1,71 +1,88 @@
-using System.Runtime.CompilerServices;
 using Presence.Core;
 
 namespace Presence.Ingest.Internal;
 
 /// <summary>
-/// Device keys derived from the master keys (HKDF per user), cached in a fixed, direct-mapped
-/// table: bounded memory, no allocation after start, a miss costs one HKDF. Thread-safe by
-/// a per-slot lock word; a contended slot is simply derived again.
+/// Device keys derived from the master keys, cached ready for tags (<see cref="HmacSha256Key"/>)
+/// in a fixed table of two-way sets: bounded memory, no allocation after start. A hit costs
+/// the tag's two SHA-256 compressions; a miss adds the derivation (HKDF-Expand, two more) and
+/// the key's preparation (two more), and replaces the older entry of the user's set. Two ways
+/// instead of one keep users from evicting each other when the table is nearly full. Thread-safe
+/// by a per-set lock word; a contended set is simply derived again.
 /// </summary>
 internal sealed class DeviceKeyCache
 {
-    [InlineArray(Signing.DeviceKeySize)]
-    private struct Key32
-    {
-        private byte _first;
-    }
-
-    private struct Slot
+    private struct Entry
     {
         public ulong User;
         public int KeyId; // -1: empty
-        public int Busy;
-        public Key32 Key;
+        public HmacSha256Key Key;
     }
 
-    private readonly Slot[] _slots;
+    private struct Set
+    {
+        public int Busy;
+        public int Newer; // which way was filled last
+        public Entry Way0;
+        public Entry Way1;
+    }
+
+    private readonly Set[] _sets;
     private readonly MasterKeyRing _ring;
 
+    /// <param name="slots">Keys held in all (two a set).</param>
     public DeviceKeyCache(MasterKeyRing ring, int slots)
     {
         _ring = ring;
-        _slots = new Slot[Math.Max(1, slots)];
-        for (int i = 0; i < _slots.Length; i++)
-            _slots[i].KeyId = -1;
+        _sets = new Set[Math.Max(1, (slots + 1) / 2)];
+        for (int i = 0; i < _sets.Length; i++)
+        {
+            _sets[i].Way0.KeyId = -1;
+            _sets[i].Way1.KeyId = -1;
+        }
     }
 
     public long Misses;
 
-    /// <summary>Writes the device key of (<paramref name="user"/>, <paramref name="keyId"/>); false when no such master key.</summary>
-    public bool TryGet(ulong user, byte keyId, Span<byte> key)
+    /// <summary>Writes the ready device key of (<paramref name="user"/>, <paramref name="keyId"/>); false when no such master key.</summary>
+    public bool TryGet(ulong user, byte keyId, out HmacSha256Key key)
     {
-        if (!_ring.TryGet(keyId, out var master))
+        if (!_ring.TryGetDeriver(keyId, out var deriver))
+        {
+            key = default;
             return false;
+        }
         ulong hash = (user ^ ((ulong)keyId << 56)) * 0x9E3779B97F4A7C15UL;
-        ref var slot = ref _slots[(int)(hash % (ulong)_slots.Length)];
-        if (Interlocked.CompareExchange(ref slot.Busy, 1, 0) == 0)
+        ref var set = ref _sets[(int)(hash % (ulong)_sets.Length)];
+        if (Interlocked.CompareExchange(ref set.Busy, 1, 0) == 0)
         {
             try
             {
-                if (slot.KeyId == keyId && slot.User == user)
+                if (set.Way0.KeyId == keyId && set.Way0.User == user)
                 {
-                    ((ReadOnlySpan<byte>)slot.Key).CopyTo(key);
+                    key = set.Way0.Key;
                     return true;
                 }
-                Signing.DeriveDeviceKey(master, user, slot.Key);
-                slot.User = user;
-                slot.KeyId = keyId;
-                ((ReadOnlySpan<byte>)slot.Key).CopyTo(key);
+                if (set.Way1.KeyId == keyId && set.Way1.User == user)
+                {
+                    key = set.Way1.Key;
+                    return true;
+                }
+                deriver.DerivePrepared(user, out key);
+                ref var victim = ref set.Newer == 0 ? ref set.Way1 : ref set.Way0;
+                victim.User = user;
+                victim.KeyId = keyId;
+                victim.Key = key;
+                set.Newer = set.Newer == 0 ? 1 : 0;
             }
             finally
             {
-                Volatile.Write(ref slot.Busy, 0);
+                Volatile.Write(ref set.Busy, 0);
             }
         }
         else
         {
-            Signing.DeriveDeviceKey(master, user, key);
+            deriver.DerivePrepared(user, out key);
         }
         Interlocked.Increment(ref Misses);
         return true;

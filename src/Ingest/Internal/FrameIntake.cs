@@ -128,11 +128,11 @@ internal sealed class FrameIntake
             return;
         }
         long now = _clock.NowMs / 1000;
-        Span<byte> key = stackalloc byte[Signing.DeviceKeySize];
+        HmacSha256Key key = default;
         for (int i = 0; i < frame.Count; i++)
         {
             var r = frame[i];
-            if (!keys.TryGet(r.UserId, r.KeyId, key) || !Signing.VerifyRecord(frame, i, key))
+            if (!keys.TryGet(r.UserId, r.KeyId, out key) || !Signing.VerifyRecord(frame, i, key))
             {
                 counters.AuthFailed++;
                 continue;
