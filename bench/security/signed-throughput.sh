@@ -2,12 +2,16 @@
 # Signed ingest throughput as a share of unsigned, end to end (SECURITY.md).
 #
 # presence-loadgen sends the same offered rate, unsigned then signed (--keys), to one
-# presence-ingest started with --keys and writing to a local redis-server; the ingester's own
-# counters give frames received and records accepted per second over each run. RUNS runs per
-# mode, medians, and the signed/unsigned ratio. Only 127.0.0.1 is targeted; each load lasts
-# SECONDS.
+# presence-ingest started with --keys and writing to a local redis-server, USERS users each
+# sent once per pass (--interval 0). The ingester's own counters give records accepted; the
+# run's time is from the generator's start until the ingester has drained its socket buffer
+# (frames received unchanged for 0.6 s), so a backlog the ingester works off after the generator
+# stops counts at the pace it was worked off. Also printed: the ingester's CPU (utime+stime of
+# /proc/PID/stat) per accepted record, which does not depend on how the two cores were shared.
+# Modes alternate (unsigned, signed, unsigned, ...) RUNS times; medians, and signed/unsigned.
+# Only 127.0.0.1 is targeted; each load lasts SECONDS.
 #
-# Use: bench/security/signed-throughput.sh [RATE_FRAMES_PER_S=10000] [PER_FRAME=32] [SECONDS=5] [RUNS=3]
+# Use: bench/security/signed-throughput.sh [RATE_FRAMES_PER_S=10000] [PER_FRAME=32] [SECONDS=5] [RUNS=3] [USERS=1000000]
 #      (RATE 0: as fast as the generator can send)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +19,7 @@ RATE=${1:-10000}
 PER_FRAME=${2:-32}
 SECONDS_PER_RUN=${3:-5}
 RUNS=${4:-3}
+USERS=${5:-1000000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -34,10 +39,10 @@ metric() { curl -sf "http://127.0.0.1:$hport/metrics" | awk -v m="$1" '$1 == m {
 
 rate_args=()
 [ "$RATE" != 0 ] && rate_args=(--rate "$RATE")
-echo "== offered: ${RATE} frames/s (0 = flood), ${PER_FRAME} records per frame, ${SECONDS_PER_RUN} s per run, ${RUNS} runs per mode"
-echo "mode run frames_recv/s records_accepted/s rejected"
-for mode in unsigned signed; do
-  for run in $(seq 1 "$RUNS"); do
+echo "== offered: ${RATE} frames/s (0 = flood), ${PER_FRAME} records per frame, ${USERS} users, ${SECONDS_PER_RUN} s per run, ${RUNS} runs per mode"
+echo "mode run frames_recv/s records_accepted/s rejected sent_records/s ingest_us_cpu/record"
+for run in $(seq 1 "$RUNS"); do
+  for mode in unsigned signed; do
     port=$(free_port); hport=$(free_port)
     redis-cli -p "$rport" flushall >/dev/null
     dotnet "$ingest" --udp "127.0.0.1:$port" --http "127.0.0.1:$hport" --redis "127.0.0.1:$rport" --keys "$work/master.keys" >"$work/ingest.log" 2>&1 &
@@ -46,18 +51,29 @@ for mode in unsigned signed; do
     keys=()
     [ "$mode" = signed ] && keys=(--keys "$work/master.keys")
     f0=$(metric presence_frames_received_total); a0=$(metric presence_records_accepted_total)
-    dotnet "$loadgen" --target "127.0.0.1:$port" --users 1000000 --interval 0 --duration "$SECONDS_PER_RUN" \
-      --per-frame "$PER_FRAME" "${rate_args[@]}" "${keys[@]}" --json >"$work/lg.json"
-    sleep 0.5
+    c0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); start=$(date +%s.%N)
+    dotnet "$loadgen" --target "127.0.0.1:$port" --users "$USERS" --interval 0 --duration "$SECONDS_PER_RUN" \
+      --per-frame "$PER_FRAME" "${rate_args[@]}" "${keys[@]}" --json >"$work/lg.json" 2>/dev/null
+    # Wait (at most 60 s) until the ingester has worked off what is queued in its socket.
+    last=-1; same=0; end=$(date +%s.%N)
+    for _ in $(seq 1 300); do
+      now_frames=$(metric presence_frames_received_total)
+      if [ "$now_frames" = "$last" ]; then same=$((same + 1)); [ $same -ge 3 ] && break; else same=0; end=$(date +%s.%N); fi
+      last=$now_frames; sleep 0.2
+    done
     f1=$(metric presence_frames_received_total); a1=$(metric presence_records_accepted_total)
+    c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     rej=$(curl -sf "http://127.0.0.1:$hport/metrics" | awk '/^presence_records_rejected_total/ {s += $2} END {print s + 0}')
+    sent=$(python3 -c "import json;print(json.load(open('$work/lg.json'))['recordsSent'])")
     kill "$pid"; wait "$pid" 2>/dev/null || true
-    awk -v m="$mode" -v r="$run" -v f="$((f1 - f0))" -v a="$((a1 - a0))" -v s="$SECONDS_PER_RUN" -v j="$rej" \
-      'BEGIN {printf "%s %d %.0f %.0f %d\n", m, r, f / s, a / s, j}' | tee -a "$work/results"
+    awk -v m="$mode" -v r="$run" -v f="$((f1 - f0))" -v a="$((a1 - a0))" -v st="$start" -v en="$end" -v j="$rej" \
+        -v s="$sent" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN {t = en - st; printf "%s %d %.0f %.0f %d %.0f %.2f\n", m, r, f / t, a / t, j, s / t, (a > 0 ? c / hz / a * 1e6 : 0)}' | tee -a "$work/results"
   done
 done
-echo "== medians"
+echo "== medians (records accepted/s, ingest µs of CPU per record)"
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 for mode in unsigned signed; do
-  awk -v m="$mode" '$1 == m {print $4}' "$work/results" | sort -n | awk -v m="$mode" '{v[NR] = $1} END {print m, v[int((NR + 1) / 2)]}'
+  echo "$mode $(awk -v m="$mode" '$1 == m {print $4}' "$work/results" | median) $(awk -v m="$mode" '$1 == m {print $7}' "$work/results" | median)"
 done | tee "$work/medians"
-awk '{v[$1] = $2} END {printf "signed / unsigned records accepted per second: %.3f\n", v["signed"] / v["unsigned"]}' "$work/medians"
+awk '{v[$1] = $2; c[$1] = $3} END {printf "signed / unsigned records accepted per second: %.3f; CPU per record signed / unsigned: %.2f\n", v["signed"] / v["unsigned"], c["signed"] / c["unsigned"]}' "$work/medians"

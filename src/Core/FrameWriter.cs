@@ -42,6 +42,23 @@ public static class FrameWriter
         return size;
     }
 
+    /// <summary>Writes a signed frame, record <c>i</c> tagged with <paramref name="deviceKeys"/>[i], keys made ready beforehand.</summary>
+    public static int WriteSigned(Span<byte> destination, ReadOnlySpan<HeartbeatRecord> records, ReadOnlySpan<HmacSha256Key> deviceKeys)
+    {
+        if (deviceKeys.Length != records.Length)
+            throw new ArgumentException($"{records.Length} records need as many keys, not {deviceKeys.Length}.", nameof(deviceKeys));
+        int size = CheckedSize(destination, records.Length, signed: true);
+        WriteHeader(destination, records.Length, signed: true);
+        var header = destination[..FrameFormat.SignedHeaderSize];
+        for (int i = 0; i < records.Length; i++)
+        {
+            var slot = destination.Slice(FrameFormat.HeaderSize + i * FrameFormat.SignedRecordSize, FrameFormat.SignedRecordSize);
+            records[i].Write(slot);
+            Signing.ComputeTag(deviceKeys[i], header, slot[..HeartbeatRecord.Size], slot[HeartbeatRecord.Size..]);
+        }
+        return size;
+    }
+
     /// <summary>Writes a signed frame for one device, which knows only its own device key.</summary>
     public static int WriteSigned(Span<byte> destination, ReadOnlySpan<HeartbeatRecord> records, ReadOnlySpan<byte> deviceKey)
     {

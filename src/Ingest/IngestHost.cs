@@ -73,7 +73,7 @@ public sealed class IngestHost : IAsyncDisposable
         {
             var ring = KeyFile.Load(_options.Keys);
             _intake.ReplaceKeys(ring);
-            IngestLog.KeysLoaded(_logger, ring.Count, string.Join(",", ring.KeyIds));
+            IngestLog.KeysLoaded(_logger, ring.Count, string.Join(",", ring.KeyIds), IngestLog.HmacPath);
             return null;
         }
         catch (ArgumentException e)
@@ -136,7 +136,7 @@ public sealed class IngestHost : IAsyncDisposable
             IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
         _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
         if (_options.KeyRing is { } keyRing)
-            IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds));
+            IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds), IngestLog.HmacPath);
 
         var intake = _intake = new FrameIntake(_options, _clock);
         var receive = new ReceiveContext(intake, _channel.Writer, pool, Metrics, _clock, _logger);

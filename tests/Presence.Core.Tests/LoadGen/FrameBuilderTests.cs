@@ -160,11 +160,14 @@ public sealed class FrameBuilderTests
     public void Build_Signed_EveryTagVerifiesWithTheUsersDeviceKey()
     {
         var ring = Ring();
+        Assert.True(ring.TryGet(3, out var masterSpan));
+        var master = masterSpan.ToArray();
         var builder = new FrameBuilder(new HeartbeatSchedule(9000, 200, 1), perFrame: 45, dupShare: 0.2, dupWindow: 8, keys: ring, keyId: 3);
         var batch = new FrameBatch();
-        builder.Build(batch, 4, LoadGenFrames.Now);
+        builder.Build(batch, 12, LoadGenFrames.Now); // 540 records: every user's kept key is used again
+        builder.BuildOffline(batch, 5, LoadGenFrames.Now);
 
-        var key = new byte[Signing.DeviceKeySize];
+        int verified = 0;
         for (int i = 0; i < batch.Count; i++)
         {
             Assert.Equal(FrameStatus.Ok, FrameParser.TryParse(batch.Frame(i), out var frame));
@@ -172,10 +175,12 @@ public sealed class FrameBuilderTests
             for (int r = 0; r < frame.Count; r++)
             {
                 Assert.Equal(3, frame[r].KeyId);
-                ring.GetDeviceKey(frame[r].UserId, 3, key);
-                Assert.True(Signing.VerifyRecord(frame, r, key));
+                // The reference derivation (the BCL's full HKDF), not the generator's own.
+                Assert.True(Signing.VerifyRecord(frame, r, Signing.DeriveDeviceKey(master, frame[r].UserId)));
+                verified++;
             }
         }
+        Assert.Equal(12 * 45 + 200, verified);
     }
 
     [Fact]
