@@ -170,7 +170,17 @@ public sealed class RedisTlsTests : IDisposable
         var users = IngestTestHost.Users(1, 10);
         int udpPort = FreePort.Udp();
         var starting = StartIngest(redis, prefix, udpPort, environment);
-        using var query = await StartQuery(redis, prefix, environment);
+        ServiceProcess started;
+        try
+        {
+            started = await StartQuery(redis, prefix, environment);
+        }
+        catch
+        {
+            (await starting).Dispose(); // the ingest is not left running
+            throw;
+        }
+        using var query = started;
         using var ingest = await starting;
 
         // The ingest tries, counts each failed write, holds the users and tries again: twice at least.
