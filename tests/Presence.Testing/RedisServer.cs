@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using StackExchange.Redis;
 
 namespace Presence.Testing;
 
@@ -17,14 +21,27 @@ public sealed class RedisServer : IDisposable
     private readonly string[] _extraArgs;
     private readonly string? _aclFile;
     private readonly (string User, string Password)? _admin;
+    private readonly X509Certificate2? _ca;
     private Process? _process;
 
-    private RedisServer(string binary, int port, string[] extraArgs, string? acl = null, (string, string)? admin = null)
+    private RedisServer(string binary, int port, string[] extraArgs, string? acl = null, (string, string)? admin = null, bool tls = false)
     {
         _binary = binary;
         Port = port;
         _dir = Directory.CreateTempSubdirectory("presence-redis-").FullName;
         _admin = admin;
+        if (tls)
+        {
+            _ca = TlsFiles.Write(_dir);
+            CaCertificatePath = Path.Combine(_dir, TlsFiles.CaCert);
+            ServerKeyPath = Path.Combine(_dir, TlsFiles.ServerKey);
+            extraArgs =
+            [
+                .. extraArgs, "--port", "0", "--tls-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--tls-cert-file", Path.Combine(_dir, TlsFiles.ServerCert), "--tls-key-file", ServerKeyPath,
+                "--tls-ca-cert-file", CaCertificatePath, "--tls-auth-clients", "no",
+            ];
+        }
         if (acl is not null)
         {
             _aclFile = Path.Combine(_dir, "users.acl");
@@ -36,8 +53,31 @@ public sealed class RedisServer : IDisposable
 
     public int Port { get; }
 
-    /// <summary>StackExchange.Redis configuration string for this server.</summary>
-    public string Configuration => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
+    /// <summary>
+    /// StackExchange.Redis configuration string for this server; with TLS it adds
+    /// <c>ssl=true,sslHost=localhost</c>, and the client must also trust <see cref="CaCertificatePath"/>
+    /// (<see cref="ClientOptions"/> does).
+    /// </summary>
+    public string Configuration =>
+        $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000" + (IsTls ? ",ssl=true,sslHost=localhost" : "");
+
+    /// <summary>Whether the server listens with TLS only (<see cref="StartWithTls"/>).</summary>
+    public bool IsTls => _ca is not null;
+
+    /// <summary>The throwaway CA that signed the server's certificate (PEM), when the server speaks TLS.</summary>
+    public string? CaCertificatePath { get; }
+
+    /// <summary>The server's private key (PEM, mode 0600), when the server speaks TLS; removed with the server.</summary>
+    public string? ServerKeyPath { get; }
+
+    /// <summary><see cref="Configuration"/> parsed, trusting the throwaway CA (this client only, nothing process-wide) when the server speaks TLS.</summary>
+    public ConfigurationOptions ClientOptions()
+    {
+        var options = ConfigurationOptions.Parse(Configuration);
+        if (_ca is not null)
+            options.TrustIssuer(_ca);
+        return options;
+    }
 
     public EndPoint EndPoint => new IPEndPoint(IPAddress.Loopback, Port);
 
@@ -55,14 +95,22 @@ public sealed class RedisServer : IDisposable
     public static RedisServer StartWithAcl(string acl, (string User, string Password) admin, params string[] extraArgs) =>
         StartCore(acl, admin, extraArgs);
 
-    private static RedisServer StartCore(string? acl, (string, string)? admin, string[] extraArgs)
+    /// <summary>
+    /// Starts a server that speaks TLS only (<c>--tls-port</c> on <see cref="Port"/>, <c>--port 0</c>),
+    /// with a certificate for <c>localhost</c> and 127.0.0.1 issued by a throwaway CA made here
+    /// (<see cref="CaCertificatePath"/>); clients need no certificate of their own
+    /// (<c>--tls-auth-clients no</c>). The certificates live in the server's temporary directory.
+    /// </summary>
+    public static RedisServer StartWithTls(params string[] extraArgs) => StartCore(null, null, extraArgs, tls: true);
+
+    private static RedisServer StartCore(string? acl, (string, string)? admin, string[] extraArgs, bool tls = false)
     {
         var binary = FindBinary();
         Exception? last = null;
         // A free port found by binding port 0 can be taken by someone else before redis binds it: retry.
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            var server = new RedisServer(binary, FreePort.Tcp(), extraArgs, acl, admin);
+            var server = new RedisServer(binary, FreePort.Tcp(), extraArgs, acl, admin, tls);
             try
             {
                 server.StartProcess();
@@ -152,7 +200,7 @@ public sealed class RedisServer : IDisposable
         using var client = new TcpClient();
         client.Connect(IPAddress.Loopback, Port);
         client.ReceiveTimeout = 5000;
-        var stream = client.GetStream();
+        using Stream stream = _ca is null ? client.GetStream() : TlsStream(client.GetStream(), _ca);
         var buffer = new byte[1 << 16];
         if (auth is { } a)
         {
@@ -165,6 +213,23 @@ public sealed class RedisServer : IDisposable
         stream.Write(Encode(args));
         int n = stream.Read(buffer);
         return Encoding.UTF8.GetString(buffer, 0, n);
+    }
+
+    /// <summary>A TLS stream to this server that trusts only <paramref name="ca"/> and checks the name localhost.</summary>
+    private static SslStream TlsStream(NetworkStream inner, X509Certificate2 ca)
+    {
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
+        ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                CustomTrustStore = { ca },
+                RevocationMode = X509RevocationMode.NoCheck,
+            },
+        });
+        return ssl;
     }
 
     private static byte[] Encode(string[] args)
@@ -262,6 +327,56 @@ public sealed class RedisServer : IDisposable
         kill.WaitForExit();
         if (kill.ExitCode != 0)
             throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with {kill.ExitCode}.");
+    }
+
+    /// <summary>
+    /// A throwaway CA and a server certificate it issued, made with the BCL (no openssl CLI) and
+    /// written as PEM: ECDSA P-256, valid for a day, the server's for DNS localhost and IP
+    /// 127.0.0.1 with serverAuth (StackExchange.Redis's issuer check asks for it). The key file is 0600.
+    /// </summary>
+    private static class TlsFiles
+    {
+        public const string CaCert = "ca.crt";
+        public const string ServerCert = "redis.crt";
+        public const string ServerKey = "redis.key";
+
+        /// <summary>Writes the three files into <paramref name="dir"/>; returns the CA certificate (no key).</summary>
+        public static X509Certificate2 Write(string dir)
+        {
+            var now = DateTimeOffset.UtcNow;
+            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var caRequest = new CertificateRequest("CN=Presence throwaway test CA", caKey, HashAlgorithmName.SHA256);
+            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+            using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+
+            using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=localhost", serverKey, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1", "serverAuth")], false));
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("localhost");
+            names.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+            var serial = RandomNumberGenerator.GetBytes(16);
+            serial[0] &= 0x7f; // positive
+            using var server = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), serial);
+
+            File.WriteAllText(Path.Combine(dir, CaCert), ca.ExportCertificatePem() + "\n");
+            File.WriteAllText(Path.Combine(dir, ServerCert), server.ExportCertificatePem() + "\n");
+            var keyOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+                keyOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // created 0600, never wider
+            using (var writer = new StreamWriter(Path.Combine(dir, ServerKey), keyOptions))
+            {
+                writer.Write(serverKey.ExportPkcs8PrivateKeyPem());
+                writer.Write('\n');
+            }
+            return X509CertificateLoader.LoadCertificate(ca.RawData);
+        }
     }
 
     // Safety net: a crashed or aborted test run must not leave servers behind.
