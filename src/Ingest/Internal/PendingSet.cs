@@ -4,7 +4,8 @@ using Presence.Core;
 namespace Presence.Ingest.Internal;
 
 /// <summary>One store command of a flush: SET with the time left, or DEL.</summary>
-internal readonly record struct PendingWrite(ulong UserId, long ReceiveMs, RecordKind Kind, long TtlLeftMs);
+/// <remarks>24 bytes (the time left fits an int: at most --ttl, ≤ 86,400,000 ms): a flush's snapshot holds one per held user.</remarks>
+internal readonly record struct PendingWrite(ulong UserId, long ReceiveMs, RecordKind Kind, int TtlLeftMs);
 
 /// <summary>
 /// Users held until the store confirms their write: closed windows are merged in (latest time
@@ -62,7 +63,7 @@ internal sealed class PendingSet(int capacity)
                 expired++;
                 continue;
             }
-            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, left));
+            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, (int)left)); // left ≤ ttlMs ≤ 86,400,000
         }
         return expired;
     }
