@@ -53,6 +53,9 @@ internal sealed class PendingSet(int capacity)
     public long Snapshot(List<PendingWrite> writes, long nowMs, long ttlMs)
     {
         writes.Clear();
+        // One allocation when the set outgrew the list, not a chain of doublings each leaving
+        // its predecessor behind as large-object garbage (1M users: 24 MB, not 24 + 12 + 6 + …).
+        writes.EnsureCapacity(_users.Count);
         long expired = 0;
         foreach (var (user, state) in _users)
         {
