@@ -17,7 +17,7 @@ internal sealed class IntakeHarness
     public IntakeHarness(IngestOptions options)
     {
         Intake = new FrameIntake(options, new IngestClock());
-        var pool = new RecordBatchPool(1, ReceiveLoop.RecordsPerBatch);
+        var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
         Coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, pool, new IngestMetrics(), windowCapacity: 200_000);
     }
 

@@ -123,7 +123,7 @@ public sealed class IngestHost : IAsyncDisposable
             SingleWriter = _options.Receivers == 1 && _options.TcpEndPoint is null,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
         });
-        var pool = new RecordBatchPool(_options.QueueBatches + _options.Receivers + 2, ReceiveLoop.RecordsPerBatch);
+        var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
         var room = new PendingRoom(_options.MaxPending, () => _flusher?.HeldUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var writer = new StoreWriter(_store.Multiplexer.GetDatabase(), _options.Prefix);

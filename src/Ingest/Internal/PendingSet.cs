@@ -4,7 +4,8 @@ using Presence.Core;
 namespace Presence.Ingest.Internal;
 
 /// <summary>One store command of a flush: SET with the time left, or DEL.</summary>
-internal readonly record struct PendingWrite(ulong UserId, long ReceiveMs, RecordKind Kind, long TtlLeftMs);
+/// <remarks>24 bytes (the time left fits an int: at most --ttl, ≤ 86,400,000 ms): a flush's snapshot holds one per held user.</remarks>
+internal readonly record struct PendingWrite(ulong UserId, long ReceiveMs, RecordKind Kind, int TtlLeftMs);
 
 /// <summary>
 /// Users held until the store confirms their write: closed windows are merged in (latest time
@@ -52,6 +53,9 @@ internal sealed class PendingSet(int capacity)
     public long Snapshot(List<PendingWrite> writes, long nowMs, long ttlMs)
     {
         writes.Clear();
+        // One allocation when the set outgrew the list, not a chain of doublings each leaving
+        // its predecessor behind as large-object garbage (1M users: 24 MB, not 24 + 12 + 6 + …).
+        writes.EnsureCapacity(_users.Count);
         long expired = 0;
         foreach (var (user, state) in _users)
         {
@@ -62,7 +66,7 @@ internal sealed class PendingSet(int capacity)
                 expired++;
                 continue;
             }
-            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, left));
+            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, (int)left)); // left ≤ ttlMs ≤ 86,400,000
         }
         return expired;
     }

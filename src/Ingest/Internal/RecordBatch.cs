@@ -8,10 +8,20 @@ namespace Presence.Ingest.Internal;
 /// time the batch was received. The unit the receive loop hands to the coalescer: a channel
 /// write costs far more than parsing one record, so a channel carries batches.
 /// </summary>
+/// <remarks>
+/// <see cref="Capacity"/> is the most records the batch may take; its arrays start at
+/// <see cref="InitialLength"/> (one record from each datagram of a full receive batch, the
+/// common one-heartbeat-a-datagram case) and double only when a batch really holds more. A full
+/// channel of 1024 batches of single-record datagrams so costs ~0.7 MB, not the 54 MB that
+/// arrays sized for 64 full frames each would.
+/// </remarks>
 internal sealed class RecordBatch(int capacity)
 {
-    public readonly ulong[] Users = new ulong[capacity];
-    public readonly RecordKind[] Kinds = new RecordKind[capacity];
+    /// <summary>Array length a batch starts with: one record per datagram of a receive batch.</summary>
+    public const int InitialLength = 64;
+
+    public ulong[] Users = new ulong[Math.Min(capacity, InitialLength)];
+    public RecordKind[] Kinds = new RecordKind[Math.Min(capacity, InitialLength)];
 
     public int Count;
     public long ReceiveMs;
@@ -19,40 +29,43 @@ internal sealed class RecordBatch(int capacity)
     /// <summary>Records admitted through <see cref="PendingRoom"/> for this batch (TCP); 0 for UDP.</summary>
     public int Reserved;
 
-    public int Capacity => Users.Length;
+    /// <summary>The most records this batch may hold.</summary>
+    public int Capacity { get; } = capacity;
 
     public void Add(ulong user, RecordKind kind)
     {
+        if (Count == Users.Length)
+            Grow();
         Users[Count] = user;
         Kinds[Count] = kind;
         Count++;
     }
+
+    private void Grow()
+    {
+        if (Users.Length >= Capacity)
+            throw new InvalidOperationException($"a record batch holds at most {Capacity} records");
+        int length = (int)Math.Min(Capacity, 2L * Users.Length);
+        Array.Resize(ref Users, length);
+        Array.Resize(ref Kinds, length);
+    }
 }
 
 /// <summary>
-/// A set of batches allocated at start: the receive side never allocates in steady state.
-/// Sized so that every batch the channel can hold, plus one per UDP receive loop, exists. TCP
-/// connections rent one only while they parse or publish, so a Rent that finds the set empty
-/// (many TCP connections busy at once) allocates rather than stall; the batch then stays in the
-/// set, which grows to the peak number in use and no further.
+/// Batches kept for reuse, so the receive side does not allocate in steady state. None exists
+/// at start: a Rent that finds the set empty allocates, and every batch returned stays in the
+/// set, which so grows to the peak number in use at once (at most the channel's capacity plus
+/// one per UDP receive loop and per busy TCP connection) and no further.
 /// </summary>
-internal sealed class RecordBatchPool
+internal sealed class RecordBatchPool(int batchCapacity)
 {
     private readonly ConcurrentQueue<RecordBatch> _free = new();
-    private readonly int _batchCapacity;
-
-    public RecordBatchPool(int batches, int batchCapacity)
-    {
-        _batchCapacity = batchCapacity;
-        for (int i = 0; i < batches; i++)
-            _free.Enqueue(new RecordBatch(batchCapacity));
-    }
 
     public RecordBatch Rent()
     {
         if (_free.TryDequeue(out var batch))
             return batch;
-        return new RecordBatch(_batchCapacity);
+        return new RecordBatch(batchCapacity);
     }
 
     public void Return(RecordBatch batch)
