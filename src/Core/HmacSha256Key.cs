@@ -101,9 +101,10 @@ public struct HmacSha256Key
             private uint _first;
         }
 
-        private static readonly delegate* unmanaged<Sha256Ctx*, int> s_init;
-        private static readonly delegate* unmanaged<Sha256Ctx*, byte*, nuint, int> s_update;
-        private static readonly delegate* unmanaged<byte*, Sha256Ctx*, int> s_final;
+        private static readonly delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, int> s_init;
+        private static readonly delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, byte*, nuint, int> s_update;
+        private static readonly delegate* unmanaged[SuppressGCTransition]<byte*, Sha256Ctx*, int> s_final;
+        private static readonly delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, byte*, void> s_transform;
 
         public static readonly bool Enabled;
 
@@ -115,11 +116,13 @@ public struct HmacSha256Key
                 return;
             if (!NativeLibrary.TryGetExport(lib, "SHA256_Init", out var init)
                 || !NativeLibrary.TryGetExport(lib, "SHA256_Update", out var update)
-                || !NativeLibrary.TryGetExport(lib, "SHA256_Final", out var final))
+                || !NativeLibrary.TryGetExport(lib, "SHA256_Final", out var final)
+                || !NativeLibrary.TryGetExport(lib, "SHA256_Transform", out var transform))
                 return;
-            s_init = (delegate* unmanaged<Sha256Ctx*, int>)init;
-            s_update = (delegate* unmanaged<Sha256Ctx*, byte*, nuint, int>)update;
-            s_final = (delegate* unmanaged<byte*, Sha256Ctx*, int>)final;
+            s_init = (delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, int>)init;
+            s_update = (delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, byte*, nuint, int>)update;
+            s_final = (delegate* unmanaged[SuppressGCTransition]<byte*, Sha256Ctx*, int>)final;
+            s_transform = (delegate* unmanaged[SuppressGCTransition]<Sha256Ctx*, byte*, void>)transform;
             Enabled = SelfTest();
         }
 
@@ -171,6 +174,11 @@ public struct HmacSha256Key
 
         public static void Compute(ReadOnlySpan<uint> state, ReadOnlySpan<byte> message, Span<byte> mac)
         {
+            if (message.Length <= MaxOneBlockMessage)
+            {
+                ComputeOneBlock(state, message, mac);
+                return;
+            }
             byte* inner = stackalloc byte[32];
             Sha256Ctx ctx = Resume(state[..8]);
             fixed (byte* m = message)
@@ -184,6 +192,45 @@ public struct HmacSha256Key
             {
                 s_final(d, &ctx);
             }
+        }
+
+        // Longest message whose padded form fits the one block after the key's pad block:
+        // 64 − 1 (the 0x80 byte) − 8 (the bit length).
+        private const int MaxOneBlockMessage = BlockSize - 9;
+
+        // The short messages of the protocol (a 20-byte tag input, a 9-byte HKDF-Expand input): each
+        // of the two hashes is exactly one more block after the pad block, padded here as FIPS 180-4
+        // section 5.1.1 says and compressed with SHA256_Transform — two calls in all, instead of
+        // Update and Final for each hash.
+        private static void ComputeOneBlock(ReadOnlySpan<uint> state, ReadOnlySpan<byte> message, Span<byte> mac)
+        {
+            byte* block = stackalloc byte[BlockSize];
+            var span = new Span<byte>(block, BlockSize);
+            Sha256Ctx ctx = Resume(state[..8]);
+            Pad(span, message);
+            s_transform(&ctx, block);
+            WriteDigest(ctx.H, span[..32]);
+            Pad(span, span[..32]);
+            ctx = Resume(state[8..]);
+            s_transform(&ctx, block);
+            WriteDigest(ctx.H, mac);
+        }
+
+        // block = message || 0x80 || zeros || (64 + length) × 8 as a big-endian 64-bit number: the
+        // final block of a hash whose first block was the key's pad. The message may alias the block.
+        private static void Pad(Span<byte> block, ReadOnlySpan<byte> message)
+        {
+            int length = message.Length;
+            message.CopyTo(block);
+            block[length] = 0x80;
+            block[(length + 1)..^8].Clear();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(block[^8..], (ulong)(BlockSize + length) * 8);
+        }
+
+        private static void WriteDigest(ReadOnlySpan<uint> h, Span<byte> destination)
+        {
+            for (int i = 0; i < 8; i++)
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination[(i * 4)..], h[i]);
         }
 
         // A context that has hashed exactly one block and holds nothing buffered.
