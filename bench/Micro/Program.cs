@@ -12,8 +12,6 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "flush")
             return await FlushThroughput.RunAsync(args[1..]);
-        if (args.Length > 0 && args[0] == "signed-users")
-            return SignedManyUsers.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
         return 0;
     }

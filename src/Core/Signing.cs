@@ -63,9 +63,10 @@ public static class Signing
     /// <summary>True when <paramref name="tag"/> is right for the record; compared in constant time.</summary>
     public static bool VerifyTag(ReadOnlySpan<byte> deviceKey, ReadOnlySpan<byte> signedHeader, ReadOnlySpan<byte> record, ReadOnlySpan<byte> tag)
     {
-        Span<byte> expected = stackalloc byte[FrameFormat.TagSize];
-        ComputeTag(deviceKey, signedHeader, record, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, tag);
+        PrepareDeviceKey(deviceKey, out var prepared);
+        bool valid = VerifyTag(prepared, signedHeader, record, tag);
+        prepared.Clear();
+        return valid;
     }
 
     /// <inheritdoc cref="VerifyTag(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
