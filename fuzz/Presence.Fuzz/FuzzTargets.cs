@@ -39,10 +39,10 @@ public static class FuzzTargets
     }
 
     /// <summary>
-    /// The bytes as a gateway TCP stream through <see cref="TcpListenerFrameReader"/>, split into
+    /// The bytes as a gateway TCP stream through <see cref="GatewayFrameReader"/>, split into
     /// pipe segments at sizes taken from the first byte (so frames straddle segments, the case
     /// the connection copies), each frame then through <see cref="FrameIntake.Process"/>, as
-    /// <c>TcpListenerConnection</c> does.
+    /// <c>GatewayConnection</c> does.
     /// </summary>
     public static void TcpStream(ReadOnlySpan<byte> data)
     {
@@ -56,16 +56,16 @@ public static class FuzzTargets
         while (true)
         {
             long before = buffer.Length;
-            var found = TcpListenerFrameReader.TryRead(ref buffer, out var frame, out int count, out var status);
-            if (found == TcpListenerFrameResult.NeedMore)
+            var found = GatewayFrameReader.TryRead(ref buffer, out var frame, out int count, out var status);
+            if (found == GatewayFrameResult.NeedMore)
             {
                 Check(buffer.Length == before, "NeedMore consumed bytes");
                 if (buffer.Length >= FrameFormat.HeaderSize)
                     Check(status == FrameStatus.Ok, "NeedMore after a bad header");
-                _ = TcpListenerFrameReader.TruncatedStatus(buffer.Length);
+                _ = GatewayFrameReader.TruncatedStatus(buffer.Length);
                 break;
             }
-            if (found == TcpListenerFrameResult.Malformed)
+            if (found == GatewayFrameResult.Malformed)
             {
                 Check(status != FrameStatus.Ok && buffer.Length == before, "Malformed without a reason, or consuming bytes");
                 break;

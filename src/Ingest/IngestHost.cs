@@ -23,7 +23,7 @@ public sealed class IngestHost : IAsyncDisposable
     private Socket? _socket;
     private KernelUdpStats? _kernelStats;
     private ReceiveLoop[] _loops = [];
-    private TcpListenerLoop? _tcp;
+    private GatewayListener? _tcp;
     private Channel<RecordBatch>? _channel;
     private Coalescer? _coalescer;
     private FrameIntake? _intake;
@@ -86,12 +86,12 @@ public sealed class IngestHost : IAsyncDisposable
     /// <summary>Where gateway TCP connections are accepted (the bound port when --tcp gave port 0), or null without --tcp.</summary>
     public IPEndPoint? TcpEndPoint => _tcp?.EndPoint;
 
-    internal TcpListenerLoop? TcpListener => _tcp;
+    internal GatewayListener? Gateway => _tcp;
 
     internal nint SocketHandleForTests => _socket!.SafeHandle.DangerousGetHandle();
 
-    /// <summary>Users held, not yet confirmed written.</summary>
-    public long HeldUsers => _flusher?.HeldUsers ?? 0;
+    /// <summary>Users pending: received, not yet confirmed written (the open window and the pending set).</summary>
+    public long PendingUsers => _flusher?.PendingUsers ?? 0;
 
     /// <summary>Validates <paramref name="options"/> (throws <see cref="ArgumentException"/> with the reason), then starts everything.</summary>
     public static async Task<IngestHost> StartAsync(IngestOptions options, ILoggerFactory loggerFactory)
@@ -124,7 +124,7 @@ public sealed class IngestHost : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
         });
         var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
-        var room = new PendingRoom(_options.MaxPending, () => _flusher?.HeldUsers ?? 0);
+        var room = new AdmissionControl(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var writer = new StoreWriter(_store.Multiplexer.GetDatabase(), _options.Prefix);
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room);
@@ -151,7 +151,7 @@ public sealed class IngestHost : IAsyncDisposable
         IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
         if (_options.TcpEndPoint is { } tcp)
         {
-            _tcp = TcpListenerLoop.Start(tcp, _options, receive, room);
+            _tcp = GatewayListener.Start(tcp, _options, receive, room);
             IngestLog.TcpListening(_logger, _tcp.EndPoint.ToString(), _options.TcpMaxConnections, _options.TcpIdleSeconds);
         }
 
@@ -197,7 +197,7 @@ public sealed class IngestHost : IAsyncDisposable
         if (_kernelStats?.ReadDrops() is long drops)
             Metrics.KernelDrops.IncTo(drops);
         if (_flusher is not null)
-            Metrics.PendingUsers.Set(_flusher.HeldUsers);
+            Metrics.PendingUsers.Set(_flusher.PendingUsers);
         if (_tcp is not null)
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -212,7 +212,7 @@ public sealed class IngestHost : IAsyncDisposable
     public async Task<long> StopAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
-            return HeldUsers;
+            return PendingUsers;
         if (_tcp is not null)
             await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
         foreach (var loop in _loops)
@@ -226,7 +226,7 @@ public sealed class IngestHost : IAsyncDisposable
         long unwritten = 0;
         if (_flusher is not null)
         {
-            IngestLog.Stopping(_logger, _flusher.HeldUsers, _options.ShutdownTimeoutMs);
+            IngestLog.Stopping(_logger, _flusher.PendingUsers, _options.ShutdownTimeoutMs);
             unwritten = await _flusher.DrainAsync(TimeSpan.FromMilliseconds(_options.ShutdownTimeoutMs)).ConfigureAwait(false);
         }
         if (_http is not null)

@@ -19,14 +19,14 @@ internal static partial class IngestLog
     [LoggerMessage(5, LogLevel.Warning, "Store writes failed: {Failed} of {Total}; holding {Pending} users; next attempt in {DelayMs} ms")]
     public static partial void StoreWriteFailed(ILogger logger, long failed, int total, int pending, double delayMs);
 
-    [LoggerMessage(6, LogLevel.Information, "Store reachable again after {Failures} failed attempts; {Pending} users still held")]
+    [LoggerMessage(6, LogLevel.Information, "Store reachable again after {Failures} failed attempts; {Pending} users still pending")]
     public static partial void StoreRecovered(ILogger logger, int failures, int pending);
 
     [LoggerMessage(7, LogLevel.Warning, "UDP receive failed with errno {Errno} ({Count} in a row); retrying in {DelayMs} ms")]
     public static partial void ReceiveError(ILogger logger, int errno, int count, double delayMs);
 
-    [LoggerMessage(8, LogLevel.Information, "Stopping: receiving stopped; writing {Held} held users (at most {TimeoutMs} ms)")]
-    public static partial void Stopping(ILogger logger, long held, int timeoutMs);
+    [LoggerMessage(8, LogLevel.Information, "Stopping: receiving stopped; writing {Pending} pending users (at most {TimeoutMs} ms)")]
+    public static partial void Stopping(ILogger logger, long pending, int timeoutMs);
 
     [LoggerMessage(9, LogLevel.Information, "Stopped; {Unwritten} users left unwritten")]
     public static partial void Stopped(ILogger logger, long unwritten);

@@ -43,11 +43,11 @@ public sealed class IngestMetrics
         QueueFullDropped = dropped.WithLabels("queue_full");
         PendingFullDropped = dropped.WithLabels("pending_full");
         ShutdownDropped = dropped.WithLabels("shutdown");
-        UsersExpired = f.CreateCounter("presence_users_expired_total", "Held users dropped unwritten because their TTL ran out while the store was away.");
+        UsersExpired = f.CreateCounter("presence_users_expired_total", "Pending users dropped unwritten because their TTL ran out while the store was away.");
         var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome.", "result");
         _writesOk = writes.WithLabels("ok");
         _writesFailed = writes.WithLabels("failed");
-        PendingUsers = f.CreateGauge("presence_pending_users", "Users held, not yet confirmed written.");
+        PendingUsers = f.CreateGauge("presence_pending_users", "Users pending: received, not yet confirmed written.");
         KernelDrops = f.CreateCounter("presence_udp_kernel_drops_total", "The kernel's drop count for the UDP socket (/proc/net/udp).");
         ReceiveBufferBytes = f.CreateGauge("presence_udp_receive_buffer_bytes", "SO_RCVBUF the kernel granted to the UDP socket.");
         FlushSeconds = f.CreateHistogram("presence_flush_seconds", "Duration of one flush: every command of the batch issued and answered.",
@@ -58,12 +58,12 @@ public sealed class IngestMetrics
         TcpAccepted = f.CreateCounter("presence_tcp_connections_accepted_total", "Gateway TCP connections accepted (including those closed at once for being over --tcp-max-connections).");
         var tcpClosed = f.CreateCounter("presence_tcp_connections_closed_total",
             "Gateway TCP connections closed, by reason: eof, malformed, truncated, idle, over_limit, error, shutdown.", "reason");
-        var reasons = Enum.GetValues<TcpListenerCloseReason>();
+        var reasons = Enum.GetValues<GatewayCloseReason>();
         _tcpClosedChildren = new Counter.Child[reasons.Length];
         foreach (var reason in reasons)
             _tcpClosedChildren[(int)reason] = tcpClosed.WithLabels(SnakeCase(reason.ToString()));
         TcpBufferedBytes = f.CreateGauge("presence_tcp_buffered_bytes", "Bytes read from gateway TCP connections and not yet parsed (each connection stops reading past 1 MiB).");
-        TcpStalls = f.CreateCounter("presence_tcp_stalls_total", "Times a gateway TCP connection stopped reading to wait for room in the pipeline (--max-pending held, or the queue full).");
+        TcpStalls = f.CreateCounter("presence_tcp_stalls_total", "Times a gateway TCP connection stopped reading to wait for room in the pipeline (--max-pending users pending, or the queue full).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -93,7 +93,7 @@ public sealed class IngestMetrics
 
     internal Counter.Child Malformed(FrameStatus status) => _malformedChildren[(int)status];
 
-    internal Counter.Child TcpClosed(TcpListenerCloseReason reason) => _tcpClosedChildren[(int)reason];
+    internal Counter.Child TcpClosed(GatewayCloseReason reason) => _tcpClosedChildren[(int)reason];
 
     private static string SnakeCase(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

@@ -58,7 +58,7 @@ public sealed class IngestOptions
     [Option("reuseport", Default = false, HelpText = "Bind with SO_REUSEPORT so several ingesters share one UDP port (and one --tcp port).")]
     public bool ReusePort { get; set; }
 
-    [Option("max-pending", Default = 4_000_000, HelpText = "Most users held unwritten while the store is slow or away (~30–80 bytes each, with the dictionary's growth slack and a flush snapshot: 4M ≈ 120–320 MB); beyond it new UDP users are dropped and counted (presence_records_dropped_total{reason=\"pending_full\"}), while TCP connections stop reading until there is room (backpressure).")]
+    [Option("max-pending", Default = 4_000_000, HelpText = "Most users pending (received, not yet written) while the store is slow or away (~30–80 bytes each, with the dictionary's growth slack and a flush snapshot: 4M ≈ 120–320 MB); beyond it new UDP users are dropped and counted (presence_records_dropped_total{reason=\"pending_full\"}), while TCP connections stop reading until there is room (backpressure).")]
     public int MaxPending { get; set; } = 4_000_000;
 
     [Option("receivers", Default = 1, HelpText = "Receive loops on the UDP socket (1..16).")]
@@ -76,7 +76,7 @@ public sealed class IngestOptions
     [Option("store-timeout-ms", Default = 2000, HelpText = "Time a store command may take before it counts as failed and is retried (unless --redis sets asyncTimeout).")]
     public int StoreTimeoutMs { get; set; } = 2000;
 
-    [Option("shutdown-timeout-ms", Default = 5000, HelpText = "On SIGTERM/SIGINT, the most time spent writing what is held before exiting.")]
+    [Option("shutdown-timeout-ms", Default = 5000, HelpText = "On SIGTERM/SIGINT, the most time spent writing what is pending before exiting.")]
     public int ShutdownTimeoutMs { get; set; } = 5000;
 
     internal IPEndPoint UdpEndPoint { get; private set; } = null!;

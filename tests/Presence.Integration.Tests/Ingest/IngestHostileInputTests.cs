@@ -172,7 +172,7 @@ public sealed class IngestHostileInputTests(RedisFixture redis) : IAsyncLifetime
         }
         await flood;
 
-        await Eventually.Until(() => ingest.Host.HeldUsers == 0, "flushed");
+        await Eventually.Until(() => ingest.Host.PendingUsers == 0, "flushed");
         foreach (var u in live)
             Assert.True(await db.KeyExistsAsync(IngestTestHost.Key(prefix, u)), $"user {u} went offline during the flood");
         // Every frame received is either a good one (one record each, accepted) or garbage, counted malformed.

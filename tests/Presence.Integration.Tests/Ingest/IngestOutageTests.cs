@@ -20,7 +20,7 @@ public sealed class IngestOutageTests
         var during = Enumerable.Range(1000, 500).Select(i => (ulong)i).ToArray();
         ingest.Heartbeat(during, perFrame: 20);
         await Eventually.Until(() => ingest.Metrics.WritesFailed.Value > 0, "writes failing while the store is away");
-        await Eventually.Until(() => ingest.Host.HeldUsers >= 500, "users held during the outage");
+        await Eventually.Until(() => ingest.Host.PendingUsers >= 500, "users held during the outage");
         Assert.Equal(0, ingest.Metrics.StoreUp.Value);
         ingest.Heartbeat(during.Take(10), perFrame: 10); // still receiving while the store is away
 
@@ -35,7 +35,7 @@ public sealed class IngestOutageTests
                     return false;
             return true;
         }, "every user of the outage online after the restart");
-        await Eventually.Until(() => ingest.Host.HeldUsers == 0, "pending users back to 0");
+        await Eventually.Until(() => ingest.Host.PendingUsers == 0, "pending users back to 0");
         Assert.Equal(1, ingest.Metrics.StoreUp.Value);
         Assert.Equal(0, ingest.Metrics.UsersExpired.Value);
     }
@@ -63,7 +63,7 @@ public sealed class IngestOutageTests
                     return false;
             return true;
         }, "users written after the store resumed");
-        await Eventually.Until(() => ingest.Host.HeldUsers == 0, "nothing held");
+        await Eventually.Until(() => ingest.Host.PendingUsers == 0, "nothing held");
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class IngestOutageTests
         await Eventually.Until(() => ingest.Metrics.UsersExpired.Value == 3, "users dropped once their TTL ran out");
         server.Restart();
 
-        await Eventually.Until(() => ingest.Host.HeldUsers == 0, "nothing held");
+        await Eventually.Until(() => ingest.Host.PendingUsers == 0, "nothing held");
         Assert.StartsWith(":0", server.Command("DBSIZE"));
     }
 
@@ -96,6 +96,6 @@ public sealed class IngestOutageTests
         ingest.Heartbeat(Enumerable.Range(1, 50).Select(i => (ulong)i), perFrame: 50);
 
         await Eventually.Until(() => ingest.Metrics.PendingFullDropped.Value == 40, "40 users over the cap counted");
-        Assert.Equal(10, ingest.Host.HeldUsers);
+        Assert.Equal(10, ingest.Host.PendingUsers);
     }
 }

@@ -75,7 +75,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         Assert.Equal(12, ingest.Metrics.FramesReceived.Value);
         Assert.Equal(all.Length, ingest.Metrics.RecordsAccepted.Value);
         Assert.Equal(0, ingest.Metrics.FramesMalformed.Value);
-        Assert.Equal(1, ingest.Host.TcpListener!.OpenConnections); // still open: frames keep coming on it
+        Assert.Equal(1, ingest.Host.Gateway!.OpenConnections); // still open: frames keep coming on it
         Assert.Equal(1, ingest.Metrics.TcpAccepted.Value);
         long value = (long)await Db.StringGetAsync(IngestTestHost.Key(prefix, 10_000));
         Assert.InRange(value, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 15_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -110,8 +110,8 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
             "the good frame before it, and the other connection's frame, stored");
         Assert.True(await NoneExist(Db, prefix, IngestTestHost.Users(100, 3)), "no record of the malformed frame applied");
         Assert.Equal(1, ingest.Metrics.FramesMalformed.Value);
-        await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Malformed).Value == 1, "counted malformed");
-        await Eventually.Until(() => ingest.Host.TcpListener!.OpenConnections == 1, "only the good connection open");
+        await Eventually.Until(() => ingest.Metrics.TcpClosed(GatewayCloseReason.Malformed).Value == 1, "counted malformed");
+        await Eventually.Until(() => ingest.Host.Gateway!.OpenConnections == 1, "only the good connection open");
     }
 
     [Fact]
@@ -127,14 +127,14 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
             client.Shutdown(SocketShutdown.Send);
         }
 
-        await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Truncated).Value == 1, "closed as truncated");
+        await Eventually.Until(() => ingest.Metrics.TcpClosed(GatewayCloseReason.Truncated).Value == 1, "closed as truncated");
         await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 5)), "the whole frame before the cut stored");
         using var next = await ingest.ConnectTcpAsync();
         await next.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(500, 5)), SocketFlags.None);
         await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(500, 5)), "a new connection still works");
         Assert.True(await NoneExist(Db, prefix, IngestTestHost.Users(50, 100)), "no record of the cut frame applied");
         Assert.Equal(1, ingest.Metrics.FramesMalformed.Value);
-        await Eventually.Until(() => ingest.Host.TcpListener!.BufferedBytes == 0, "the cut frame's bytes released");
+        await Eventually.Until(() => ingest.Host.Gateway!.BufferedBytes == 0, "the cut frame's bytes released");
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
             o.StoreTimeoutMs = 500;
             o.TtlSeconds = 120; // the burst must not expire while it waits
         });
-        var listener = ingest.Host.TcpListener!;
+        var listener = ingest.Host.Gateway!;
         using var client = await ingest.ConnectTcpAsync();
         await client.SendAsync(IngestTestHost.Frame([1]), SocketFlags.None);
         await Eventually.Until(() => ingest.Metrics.WritesOk.Value >= 1, "a write before the pause");
@@ -183,7 +183,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await Eventually.Until(() =>
         {
             peakBuffered = Math.Max(peakBuffered, listener.BufferedBytes);
-            return ingest.Metrics.TcpStalls.Value > 0 && ingest.Host.HeldUsers >= maxPending - perFrame;
+            return ingest.Metrics.TcpStalls.Value > 0 && ingest.Host.PendingUsers >= maxPending - perFrame;
         }, "the connection stalled with --max-pending users held");
         // Stalled: once the kernel's buffers are full too, the sender cannot get rid of its burst.
         long lastSent = -1;
@@ -191,7 +191,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await Eventually.Until(() =>
         {
             peakBuffered = Math.Max(peakBuffered, listener.BufferedBytes);
-            Assert.InRange(ingest.Host.HeldUsers, 0, maxPending);
+            Assert.InRange(ingest.Host.PendingUsers, 0, maxPending);
             long now = Interlocked.Read(ref sent);
             unchanged = now == lastSent ? unchanged + 1 : 0;
             lastSent = now;
@@ -199,10 +199,10 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         }, "the sender blocked while the store is paused");
         long stalledAt = lastSent;
         Assert.False(sender.IsCompleted);
-        output.WriteLine($"sender blocked after {stalledAt:N0} of {total:N0} bytes; peak unparsed {peakBuffered:N0} bytes; held {ingest.Host.HeldUsers:N0}");
+        output.WriteLine($"sender blocked after {stalledAt:N0} of {total:N0} bytes; peak unparsed {peakBuffered:N0} bytes; held {ingest.Host.PendingUsers:N0}");
         // What the kernel can hold on loopback (tcp_rmem max 32 MiB + tcp_wmem max 4 MiB here) is well under the burst.
         Assert.True(stalledAt < total * 3 / 4, $"sent {stalledAt} of {total} bytes before blocking");
-        Assert.InRange(peakBuffered, 0, TcpListenerConnection.PauseWriterThreshold + 256 * 1024);
+        Assert.InRange(peakBuffered, 0, GatewayConnection.PauseWriterThreshold + 256 * 1024);
 
         server.Resume();
         var resumed = System.Diagnostics.Stopwatch.StartNew();
@@ -226,22 +226,22 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
         await using var ingest = await StartAsync(redis.Server.Configuration, prefix, o => o.TcpMaxConnections = 2);
         using var a = await ingest.ConnectTcpAsync();
         using var b = await ingest.ConnectTcpAsync();
-        await Eventually.Until(() => ingest.Host.TcpListener!.OpenConnections == 2, "two connections open");
+        await Eventually.Until(() => ingest.Host.Gateway!.OpenConnections == 2, "two connections open");
 
         using var c = await ingest.ConnectTcpAsync();
 
         Assert.True(await ClosedByServer(c, TimeSpan.FromSeconds(10)), "the third connection is closed");
-        await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.OverLimit).Value == 1, "counted over_limit");
+        await Eventually.Until(() => ingest.Metrics.TcpClosed(GatewayCloseReason.OverLimit).Value == 1, "counted over_limit");
         await a.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(1, 3)), SocketFlags.None);
         await b.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(4, 3)), SocketFlags.None);
         await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 6)), "both admitted connections work");
 
         a.Dispose(); // room for one more
-        await Eventually.Until(() => ingest.Host.TcpListener!.OpenConnections == 1, "one connection left");
+        await Eventually.Until(() => ingest.Host.Gateway!.OpenConnections == 1, "one connection left");
         using var d = await ingest.ConnectTcpAsync();
         await d.SendAsync(IngestTestHost.Frame(IngestTestHost.Users(7, 1)), SocketFlags.None);
         await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(7, 1)), "a connection under the limit again works");
-        await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Eof).Value == 1, "the closed one counted eof");
+        await Eventually.Until(() => ingest.Metrics.TcpClosed(GatewayCloseReason.Eof).Value == 1, "the closed one counted eof");
     }
 
     [Fact]
@@ -265,8 +265,8 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
 
         Assert.True(await closed, "the idle connection is closed");
         Assert.InRange(started.Elapsed.TotalSeconds, 0.9, 5);
-        await Eventually.Until(() => ingest.Metrics.TcpClosed(TcpListenerCloseReason.Idle).Value == 1, "counted as idle");
-        Assert.Equal(1, ingest.Host.TcpListener!.OpenConnections);
+        await Eventually.Until(() => ingest.Metrics.TcpClosed(GatewayCloseReason.Idle).Value == 1, "counted as idle");
+        Assert.Equal(1, ingest.Host.Gateway!.OpenConnections);
         await busy.SendAsync(IngestTestHost.Frame([user]), SocketFlags.None);
         await Eventually.Until(() => IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 2).Append(user)), "frames of both stored");
     }
@@ -287,7 +287,7 @@ public sealed class IngestTcpTests(RedisFixture redis, ITestOutputHelper output)
             Assert.Equal(0, unwritten);
             Assert.True(await IngestTestHost.AllExist(Db, prefix, IngestTestHost.Users(1, 300)));
             Assert.True(await ClosedByServer(client, TimeSpan.FromSeconds(5)), "the connection is closed");
-            Assert.Equal(1, ingest.Metrics.TcpClosed(TcpListenerCloseReason.Shutdown).Value);
+            Assert.Equal(1, ingest.Metrics.TcpClosed(GatewayCloseReason.Shutdown).Value);
         }
         finally
         {

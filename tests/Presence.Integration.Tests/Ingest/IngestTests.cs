@@ -229,6 +229,6 @@ public abstract class IngestSuite(string store) : IAsyncLifetime
         var ingest = await IngestTestHost.StartAsync(store, TestKeys.Prefix());
         await ingest.DisposeAsync();
         await ingest.Host.DisposeAsync(); // native receive buffers must not be freed twice
-        Assert.Equal(0, ingest.Host.HeldUsers);
+        Assert.Equal(0, ingest.Host.PendingUsers);
     }
 }

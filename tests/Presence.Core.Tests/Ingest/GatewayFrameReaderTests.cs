@@ -3,7 +3,7 @@ using Presence.Ingest.Internal;
 
 namespace Presence.Core.Tests.Ingest;
 
-public sealed class TcpFrameReaderTests
+public sealed class GatewayFrameReaderTests
 {
     private static byte[] Frame(int records, ulong firstUser = 1)
     {
@@ -22,7 +22,7 @@ public sealed class TcpFrameReaderTests
         var bytes = Frame(3).Concat(Frame(4096, 100)).Concat(Frame(1, 9)).ToArray();
         var buffer = Segmented(bytes, 1000);
         var counts = new List<int>();
-        while (TcpListenerFrameReader.TryRead(ref buffer, out var frame, out int count, out var status) == TcpListenerFrameResult.Frame)
+        while (GatewayFrameReader.TryRead(ref buffer, out var frame, out int count, out var status) == GatewayFrameResult.Frame)
         {
             Assert.Equal(FrameStatus.Ok, status);
             Assert.Equal(FrameFormat.FrameSize(count, false), frame.Length);
@@ -40,12 +40,12 @@ public sealed class TcpFrameReaderTests
         for (int cut = 0; cut < bytes.Length; cut++)
         {
             var buffer = cut == 0 ? ReadOnlySequence<byte>.Empty : Segmented(bytes[..cut], 3);
-            var result = TcpListenerFrameReader.TryRead(ref buffer, out _, out _, out _);
-            Assert.Equal(TcpListenerFrameResult.NeedMore, result);
+            var result = GatewayFrameReader.TryRead(ref buffer, out _, out _, out _);
+            Assert.Equal(GatewayFrameResult.NeedMore, result);
             Assert.Equal(cut, buffer.Length); // nothing consumed
         }
         var whole = Segmented(bytes, 3);
-        Assert.Equal(TcpListenerFrameResult.Frame, TcpListenerFrameReader.TryRead(ref whole, out _, out int n, out _));
+        Assert.Equal(GatewayFrameResult.Frame, GatewayFrameReader.TryRead(ref whole, out _, out int n, out _));
         Assert.Equal(5, n);
     }
 
@@ -58,7 +58,7 @@ public sealed class TcpFrameReaderTests
     public void TryRead_BadHeader_MalformedAtOnce_WithoutWaitingForTheBody(string header, FrameStatus expected)
     {
         var buffer = new ReadOnlySequence<byte>(Convert.FromHexString(header));
-        Assert.Equal(TcpListenerFrameResult.Malformed, TcpListenerFrameReader.TryRead(ref buffer, out _, out _, out var status));
+        Assert.Equal(GatewayFrameResult.Malformed, GatewayFrameReader.TryRead(ref buffer, out _, out _, out var status));
         Assert.Equal(expected, status);
     }
 
@@ -66,7 +66,7 @@ public sealed class TcpFrameReaderTests
     public void TryRead_MaxRecordsFrame_Accepted_SignedLengthUsed()
     {
         var header = new ReadOnlySequence<byte>(Convert.FromHexString("504801011000")); // signed, 4096 records
-        Assert.Equal(TcpListenerFrameResult.NeedMore, TcpListenerFrameReader.TryRead(ref header, out _, out int count, out var status));
+        Assert.Equal(GatewayFrameResult.NeedMore, GatewayFrameReader.TryRead(ref header, out _, out int count, out var status));
         Assert.Equal(4096, count);
         Assert.Equal(FrameStatus.Ok, status);
     }
@@ -77,5 +77,5 @@ public sealed class TcpFrameReaderTests
     [InlineData(6, FrameStatus.LengthMismatch)]
     [InlineData(30, FrameStatus.LengthMismatch)]
     public void TruncatedStatus_ByLeftover(long leftover, FrameStatus expected) =>
-        Assert.Equal(expected, TcpListenerFrameReader.TruncatedStatus(leftover));
+        Assert.Equal(expected, GatewayFrameReader.TruncatedStatus(leftover));
 }

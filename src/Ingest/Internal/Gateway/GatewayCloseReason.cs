@@ -1,7 +1,7 @@
 namespace Presence.Ingest.Internal;
 
 /// <summary>Why a gateway TCP connection was closed: the label of presence_tcp_connections_closed_total.</summary>
-internal enum TcpListenerCloseReason
+internal enum GatewayCloseReason
 {
     /// <summary>The client closed its side at a frame boundary.</summary>
     Eof,

@@ -12,11 +12,11 @@ internal sealed class Coalescer
     private readonly ChannelReader<RecordBatch> _reader;
     private readonly RecordBatchPool _pool;
     private readonly IngestMetrics _metrics;
-    private readonly PendingRoom? _room;
+    private readonly AdmissionControl? _room;
     private readonly Lock _lock = new();
     private CoalescingWindow _open;
 
-    public Coalescer(ChannelReader<RecordBatch> reader, RecordBatchPool pool, IngestMetrics metrics, PendingRoom? room = null, int windowCapacity = 1024)
+    public Coalescer(ChannelReader<RecordBatch> reader, RecordBatchPool pool, IngestMetrics metrics, AdmissionControl? room = null, int windowCapacity = 1024)
     {
         _reader = reader;
         _pool = pool;
@@ -43,7 +43,7 @@ internal sealed class Coalescer
             while (_reader.TryRead(out var batch))
             {
                 Apply(batch);
-                // Now held (or absorbed): the room they had reserved is counted by HeldUsers instead.
+                // Now held (or absorbed): the room they had reserved is counted by PendingUsers instead.
                 _room?.Release(batch.Reserved);
                 _pool.Return(batch);
             }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Presence.Core;
 
 namespace Presence.Ingest.Internal;
@@ -26,7 +25,7 @@ internal sealed class RecordBatch(int capacity)
     public int Count;
     public long ReceiveMs;
 
-    /// <summary>Records admitted through <see cref="PendingRoom"/> for this batch (TCP); 0 for UDP.</summary>
+    /// <summary>Records admitted through <see cref="AdmissionControl"/> for this batch (TCP); 0 for UDP.</summary>
     public int Reserved;
 
     /// <summary>The most records this batch may hold.</summary>
@@ -48,30 +47,5 @@ internal sealed class RecordBatch(int capacity)
         int length = (int)Math.Min(Capacity, 2L * Users.Length);
         Array.Resize(ref Users, length);
         Array.Resize(ref Kinds, length);
-    }
-}
-
-/// <summary>
-/// Batches kept for reuse, so the receive side does not allocate in steady state. None exists
-/// at start: a Rent that finds the set empty allocates, and every batch returned stays in the
-/// set, which so grows to the peak number in use at once (at most the channel's capacity plus
-/// one per UDP receive loop and per busy TCP connection) and no further.
-/// </summary>
-internal sealed class RecordBatchPool(int batchCapacity)
-{
-    private readonly ConcurrentQueue<RecordBatch> _free = new();
-
-    public RecordBatch Rent()
-    {
-        if (_free.TryDequeue(out var batch))
-            return batch;
-        return new RecordBatch(batchCapacity);
-    }
-
-    public void Return(RecordBatch batch)
-    {
-        batch.Count = 0;
-        batch.Reserved = 0;
-        _free.Enqueue(batch);
     }
 }

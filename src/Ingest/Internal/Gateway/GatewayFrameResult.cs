@@ -1,7 +1,7 @@
 namespace Presence.Ingest.Internal;
 
-/// <summary>What <see cref="TcpListenerFrameReader.TryRead"/> found at the start of the buffer.</summary>
-internal enum TcpListenerFrameResult
+/// <summary>What <see cref="GatewayFrameReader.TryRead"/> found at the start of the buffer.</summary>
+internal enum GatewayFrameResult
 {
     /// <summary>A whole frame, sliced off the buffer (its records are not validated yet).</summary>
     Frame,

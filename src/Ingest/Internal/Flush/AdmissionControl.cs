@@ -16,7 +16,7 @@ namespace Presence.Ingest.Internal;
 /// into the pending set under <see cref="HoldForMerge"/>: between the swap and the merge the
 /// closed window's users are counted nowhere, and no reservation may be judged in that gap.
 /// </remarks>
-internal sealed class PendingRoom(long limit, Func<long> held)
+internal sealed class AdmissionControl(long limit, Func<long> pending)
 {
     private readonly Lock _lock = new();
     private long _reserved;
@@ -82,7 +82,7 @@ internal sealed class PendingRoom(long limit, Func<long> held)
 
     private bool TryReserveLocked(int records)
     {
-        long heldNow = held();
+        long heldNow = pending();
         // A batch larger than the whole limit still gets in when nothing else is held, or it would wait forever.
         if (heldNow + _reserved + records > Limit && (heldNow > 0 || _reserved > 0))
             return false;

@@ -2,54 +2,6 @@ using Presence.Core;
 
 namespace Presence.Ingest.Internal;
 
-/// <summary>Why a record that was well formed was still not applied (PROTOCOL.md, signed records).</summary>
-internal enum RejectReason
-{
-    AuthFailed,
-    Stale,
-    Replayed,
-    UnsignedRejected,
-}
-
-/// <summary>Malformed frames by <see cref="FrameStatus"/>.</summary>
-[System.Runtime.CompilerServices.InlineArray(IngestMetrics.FrameStatusCount)]
-internal struct MalformedCounts
-{
-    private long _first;
-}
-
-/// <summary>Per-loop counts, summed locally and published once per receive batch, never per packet.</summary>
-internal struct IntakeCounters
-{
-    public MalformedCounts ByReason;
-    public long Frames;
-    public long Malformed;
-    public long Accepted;
-    public long AuthFailed;
-    public long Stale;
-    public long Replayed;
-    public long UnsignedRejected;
-    public long Dropped;
-
-    public void Publish(IngestMetrics metrics)
-    {
-        if (Frames != 0) metrics.FramesReceived.Inc(Frames);
-        if (Malformed != 0)
-        {
-            metrics.FramesMalformed.Inc(Malformed);
-            for (int i = 1; i < IngestMetrics.FrameStatusCount; i++)
-                if (ByReason[i] != 0) metrics.Malformed((FrameStatus)i).Inc(ByReason[i]);
-        }
-        if (Accepted != 0) metrics.RecordsAccepted.Inc(Accepted);
-        if (AuthFailed != 0) metrics.Rejected(RejectReason.AuthFailed).Inc(AuthFailed);
-        if (Stale != 0) metrics.Rejected(RejectReason.Stale).Inc(Stale);
-        if (Replayed != 0) metrics.Rejected(RejectReason.Replayed).Inc(Replayed);
-        if (UnsignedRejected != 0) metrics.Rejected(RejectReason.UnsignedRejected).Inc(UnsignedRejected);
-        if (Dropped != 0) metrics.QueueFullDropped.Inc(Dropped);
-        this = default;
-    }
-}
-
 /// <summary>
 /// Validates one frame and appends its accepted records to a batch: the part of receiving that
 /// UDP and TCP share. A malformed frame is counted and contributes nothing. Records of a signed

@@ -20,7 +20,7 @@ namespace Presence.Ingest.Internal;
 /// unparsed, the receive loop's flush waits too and the socket is no longer read; the kernel's
 /// receive buffer fills, the TCP window closes, and the sender's writes block.
 /// </remarks>
-internal sealed class TcpListenerConnection
+internal sealed class GatewayConnection
 {
     /// <summary>
     /// Unparsed bytes at which the socket stops being read. The largest frame is 6 + 4096 × 32
@@ -37,7 +37,7 @@ internal sealed class TcpListenerConnection
 
     private const int Open = -1;
 
-    private readonly TcpListenerLoop _owner;
+    private readonly GatewayListener _owner;
     private readonly ReceiveContext _context;
     private readonly Socket _socket;
     private readonly Pipe _pipe = new(new PipeOptions(
@@ -50,14 +50,14 @@ internal sealed class TcpListenerConnection
     private volatile bool _receiving;
     private int _closeReason = Open;
 
-    public TcpListenerConnection(TcpListenerLoop owner, Socket socket)
+    public GatewayConnection(GatewayListener owner, Socket socket)
     {
         _owner = owner;
         _context = owner.Context;
         _socket = socket;
     }
 
-    /// <summary>The running connection; set by <see cref="TcpListenerLoop"/> right after it is tracked.</summary>
+    /// <summary>The running connection; set by <see cref="GatewayListener"/> right after it is tracked.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
 
     /// <summary>
@@ -65,21 +65,21 @@ internal sealed class TcpListenerConnection
     /// <paramref name="abort"/> gives up on publishing what was already read (the graceful
     /// path is <see cref="Close"/>, which lets the frame loop finish the bytes it holds).
     /// </summary>
-    public async Task<TcpListenerCloseReason> RunAsync(CancellationToken abort)
+    public async Task<GatewayCloseReason> RunAsync(CancellationToken abort)
     {
         var receiving = ReceiveAsync();
         var ended = await ReadFramesAsync(abort).ConfigureAwait(false);
         Close(ended);
         await receiving.ConfigureAwait(false);
         _owner.AddBuffered(-Interlocked.Exchange(ref _buffered, 0));
-        return (TcpListenerCloseReason)Volatile.Read(ref _closeReason);
+        return (GatewayCloseReason)Volatile.Read(ref _closeReason);
     }
 
     /// <summary>
     /// Closes the socket (the first reason given is the one counted); a pending receive ends, and
     /// the frame loop still applies the whole frames already read. Safe from any thread.
     /// </summary>
-    public void Close(TcpListenerCloseReason reason) => TryClose(reason);
+    public void Close(GatewayCloseReason reason) => TryClose(reason);
 
     /// <summary>Closes the connection when its client has sent nothing for <paramref name="idleTicks"/>.</summary>
     public void CloseIfIdle(long now, long idleTicks)
@@ -87,10 +87,10 @@ internal sealed class TcpListenerConnection
         // Only a connection waiting on its client is idle: one that stopped reading for
         // backpressure is waiting on us, however long that takes.
         if (_receiving && now - Volatile.Read(ref _lastReceive) > idleTicks)
-            TryClose(TcpListenerCloseReason.Idle);
+            TryClose(GatewayCloseReason.Idle);
     }
 
-    private bool TryClose(TcpListenerCloseReason reason)
+    private bool TryClose(GatewayCloseReason reason)
     {
         if (Interlocked.CompareExchange(ref _closeReason, (int)reason, Open) != Open)
             return false;
@@ -132,7 +132,7 @@ internal sealed class TcpListenerConnection
         catch (SocketException)
         {
             // Reset by the peer, or aborted because the socket was closed here (then the reason is already set).
-            TryClose(TcpListenerCloseReason.Error);
+            TryClose(GatewayCloseReason.Error);
         }
         catch (ObjectDisposedException)
         {
@@ -145,7 +145,7 @@ internal sealed class TcpListenerConnection
         }
     }
 
-    private async Task<TcpListenerCloseReason> ReadFramesAsync(CancellationToken abort)
+    private async Task<GatewayCloseReason> ReadFramesAsync(CancellationToken abort)
     {
         var reader = _pipe.Reader;
         var counters = new IntakeCounters();
@@ -161,10 +161,10 @@ internal sealed class TcpListenerConnection
                 bool malformed = false;
                 while (true)
                 {
-                    var found = TcpListenerFrameReader.TryRead(ref buffer, out var frame, out int count, out var status);
-                    if (found == TcpListenerFrameResult.NeedMore)
+                    var found = GatewayFrameReader.TryRead(ref buffer, out var frame, out int count, out var status);
+                    if (found == GatewayFrameResult.NeedMore)
                         break;
-                    if (found == TcpListenerFrameResult.Malformed)
+                    if (found == GatewayFrameResult.Malformed)
                     {
                         counters.Frames++;
                         FrameIntake.CountMalformed(ref counters, status);
@@ -197,20 +197,20 @@ internal sealed class TcpListenerConnection
                 reader.AdvanceTo(buffer.Start, buffer.End);
 
                 if (malformed)
-                    return TcpListenerCloseReason.Malformed;
+                    return GatewayCloseReason.Malformed;
                 if (result.IsCompleted)
                 {
                     if (buffer.Length == 0)
-                        return TcpListenerCloseReason.Eof;
+                        return GatewayCloseReason.Eof;
                     // Cut short by the client: not applied. When the close was ours (idle, shutdown)
                     // the client is not to blame, and the cut frame is not counted as malformed.
-                    if (TryClose(TcpListenerCloseReason.Truncated))
+                    if (TryClose(GatewayCloseReason.Truncated))
                     {
                         counters.Frames++;
-                        FrameIntake.CountMalformed(ref counters, TcpListenerFrameReader.TruncatedStatus(buffer.Length));
+                        FrameIntake.CountMalformed(ref counters, GatewayFrameReader.TruncatedStatus(buffer.Length));
                         counters.Publish(_context.Metrics);
                     }
-                    return TcpListenerCloseReason.Truncated;
+                    return GatewayCloseReason.Truncated;
                 }
             }
         }
@@ -223,7 +223,7 @@ internal sealed class TcpListenerConnection
                 _context.Pool.Return(batch);
             }
             counters.Publish(_context.Metrics);
-            return TcpListenerCloseReason.Shutdown;
+            return GatewayCloseReason.Shutdown;
         }
         finally
         {

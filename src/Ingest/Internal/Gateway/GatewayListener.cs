@@ -6,18 +6,18 @@ using System.Net.Sockets;
 namespace Presence.Ingest.Internal;
 
 /// <summary>
-/// The gateway TCP listener (--tcp): accepts connections, runs a <see cref="TcpListenerConnection"/>
+/// The gateway TCP listener (--tcp): accepts connections, runs a <see cref="GatewayConnection"/>
 /// for each, holds them to --tcp-max-connections (one more is accepted and closed at once, counted)
 /// and closes those idle for --tcp-idle-seconds. Stopping stops accepting, closes every
 /// connection, and lets each hand over the whole frames it had read.
 /// </summary>
-internal sealed class TcpListenerLoop
+internal sealed class GatewayListener
 {
     /// <summary>Connections the kernel queues before accept: gateways reconnecting after a restart arrive together.</summary>
     private const int Backlog = 512;
 
     private readonly Socket _listener;
-    private readonly ConcurrentDictionary<TcpListenerConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<GatewayConnection, byte> _connections = new();
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly int _maxConnections;
@@ -29,7 +29,7 @@ internal sealed class TcpListenerLoop
     private long _buffered;
     private int _open;
 
-    private TcpListenerLoop(Socket listener, IngestOptions options, ReceiveContext context, PendingRoom room)
+    private GatewayListener(Socket listener, IngestOptions options, ReceiveContext context, AdmissionControl room)
     {
         _listener = listener;
         _maxConnections = options.TcpMaxConnections;
@@ -51,12 +51,12 @@ internal sealed class TcpListenerLoop
 
     internal ReceiveContext Context { get; }
 
-    internal PendingRoom Room { get; }
+    internal AdmissionControl Room { get; }
 
     private IngestMetrics Metrics => Context.Metrics;
 
     /// <summary>Binds (with SO_REUSEPORT under --reuseport, like UDP) and starts accepting.</summary>
-    public static TcpListenerLoop Start(IPEndPoint endPoint, IngestOptions options, ReceiveContext context, PendingRoom room)
+    public static GatewayListener Start(IPEndPoint endPoint, IngestOptions options, ReceiveContext context, AdmissionControl room)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -71,7 +71,7 @@ internal sealed class TcpListenerLoop
             socket.Dispose();
             throw;
         }
-        var loop = new TcpListenerLoop(socket, options, context, room);
+        var loop = new GatewayListener(socket, options, context, room);
         loop._accepting = Task.Run(loop.AcceptAsync);
         loop._sweeping = Task.Run(loop.SweepIdleAsync);
         return loop;
@@ -94,7 +94,7 @@ internal sealed class TcpListenerLoop
         // No accept runs now, so this is every connection there will be.
         var open = _connections.Keys.ToArray();
         foreach (var connection in open)
-            connection.Close(TcpListenerCloseReason.Shutdown);
+            connection.Close(GatewayCloseReason.Shutdown);
         var all = Task.WhenAll(open.Select(c => c.Completion));
         if (await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false) != all)
             await _abort.CancelAsync().ConfigureAwait(false);
@@ -150,16 +150,16 @@ internal sealed class TcpListenerLoop
         {
             Interlocked.Decrement(ref _open);
             client.Dispose();
-            Metrics.TcpClosed(TcpListenerCloseReason.OverLimit).Inc();
+            Metrics.TcpClosed(GatewayCloseReason.OverLimit).Inc();
             return;
         }
         Metrics.TcpConnections.Inc();
-        var connection = new TcpListenerConnection(this, client);
+        var connection = new GatewayConnection(this, client);
         _connections[connection] = 0;
         connection.Completion = RunAsync(connection);
     }
 
-    private async Task RunAsync(TcpListenerConnection connection)
+    private async Task RunAsync(GatewayConnection connection)
     {
         try
         {
@@ -171,9 +171,9 @@ internal sealed class TcpListenerLoop
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            connection.Close(TcpListenerCloseReason.Error);
+            connection.Close(GatewayCloseReason.Error);
             IngestLog.TcpConnectionFailed(_logger, e);
-            Metrics.TcpClosed(TcpListenerCloseReason.Error).Inc();
+            Metrics.TcpClosed(GatewayCloseReason.Error).Inc();
         }
         finally
         {

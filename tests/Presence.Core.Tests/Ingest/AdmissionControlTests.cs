@@ -2,13 +2,13 @@ using Presence.Ingest.Internal;
 
 namespace Presence.Core.Tests.Ingest;
 
-public sealed class PendingRoomTests
+public sealed class AdmissionControlTests
 {
     [Fact]
     public void TryReserve_UpToTheLimit_ThenRefuses_ReleaseMakesRoom()
     {
         long held = 0;
-        var room = new PendingRoom(100, () => held);
+        var room = new AdmissionControl(100, () => held);
         Assert.True(room.TryReserve(60));
         Assert.True(room.TryReserve(40));
         Assert.False(room.TryReserve(1));
@@ -24,7 +24,7 @@ public sealed class PendingRoomTests
     public void TryReserve_BatchLargerThanLimit_AdmittedOnlyWhenNothingHeld()
     {
         long held = 1;
-        var room = new PendingRoom(10, () => held);
+        var room = new AdmissionControl(10, () => held);
         Assert.False(room.TryReserve(4096));
         held = 0;
         Assert.True(room.TryReserve(4096)); // else it would wait forever
@@ -35,7 +35,7 @@ public sealed class PendingRoomTests
     public async Task ReserveAsync_Full_WaitsUntilSignalled()
     {
         long held = 100;
-        var room = new PendingRoom(100, () => Interlocked.Read(ref held));
+        var room = new AdmissionControl(100, () => Interlocked.Read(ref held));
         var waiting = room.ReserveAsync(10, CancellationToken.None).AsTask();
         room.Signal(); // nothing changed: still waiting
         await Task.Yield();
@@ -51,7 +51,7 @@ public sealed class PendingRoomTests
     [Fact]
     public async Task ReserveAsync_Cancelled_Throws_NothingReserved()
     {
-        var room = new PendingRoom(1, () => 1);
+        var room = new AdmissionControl(1, () => 1);
         using var cancel = new CancellationTokenSource();
         var waiting = room.ReserveAsync(1, cancel.Token).AsTask();
         await cancel.CancelAsync();

@@ -16,7 +16,7 @@ internal sealed class Flusher
     private readonly PendingSet _pending;
     private readonly IngestMetrics _metrics;
     private readonly IngestClock _clock;
-    private readonly PendingRoom _room;
+    private readonly AdmissionControl _room;
     private readonly ILogger _logger;
     private readonly TimeSpan _interval;
     private readonly long _ttlMs;
@@ -30,7 +30,7 @@ internal sealed class Flusher
     private bool _storeDown;
 
     public Flusher(Coalescer coalescer, StoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
-        PendingRoom room)
+        AdmissionControl room)
     {
         _room = room;
         _coalescer = coalescer;
@@ -43,8 +43,8 @@ internal sealed class Flusher
         _ttlMs = options.TtlSeconds * 1000L;
     }
 
-    /// <summary>Users held: pending, plus those in the open window.</summary>
-    public long HeldUsers => _pending.Count + _coalescer.OpenCount;
+    /// <summary>Users pending: those in the pending set, plus those in the open window.</summary>
+    public long PendingUsers => _pending.Count + _coalescer.OpenCount;
 
     /// <summary>Flushes every interval until <paramref name="stop"/> is cancelled; then returns (see <see cref="DrainAsync"/>).</summary>
     public async Task RunAsync(CancellationToken stop)
@@ -80,14 +80,14 @@ internal sealed class Flusher
                     break;
             }
             Tick();
-            if (_inFlight is null && HeldUsers == 0)
+            if (_inFlight is null && PendingUsers == 0)
                 break;
             if (clock.Elapsed >= timeout)
                 break;
             if (_inFlight is null)
                 await Task.Delay(20).ConfigureAwait(false); // backing off after a failure
         }
-        return HeldUsers;
+        return PendingUsers;
     }
 
     /// <summary>One flush step; runs on one thread at a time (the timer loop, then the drain).</summary>
@@ -112,7 +112,7 @@ internal sealed class Flusher
         if (_inFlight is null && _pending.Count > 0 && now >= _nextAttemptMs)
             Start(now);
 
-        _metrics.PendingUsers.Set(HeldUsers);
+        _metrics.PendingUsers.Set(PendingUsers);
         _room.Signal(); // confirmed or expired users may have made room for waiting TCP connections
     }
 

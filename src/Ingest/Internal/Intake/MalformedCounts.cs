@@ -1,0 +1,10 @@
+using Presence.Core;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>Malformed frames by <see cref="FrameStatus"/>.</summary>
+[System.Runtime.CompilerServices.InlineArray(IngestMetrics.FrameStatusCount)]
+internal struct MalformedCounts
+{
+    private long _first;
+}

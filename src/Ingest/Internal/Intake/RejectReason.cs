@@ -1,0 +1,11 @@
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>Why a record that was well formed was still not applied (PROTOCOL.md, signed records).</summary>
+internal enum RejectReason
+{
+    AuthFailed,
+    Stale,
+    Replayed,
+    UnsignedRejected,
+}
