@@ -71,6 +71,9 @@ public sealed class QueryOptions
 
     internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
 
+    /// <summary>How long an event stream may stay silent before a keepalive comment (tests shorten it).</summary>
+    internal TimeSpan EventsKeepalive { get; set; } = Internal.EventStreamEndpoint.KeepaliveInterval;
+
     /// <summary>Checks every value; returns a one-line reason for the first bad one, or null.</summary>
     public string? Validate()
     {

@@ -49,6 +49,9 @@ public sealed class EventLogKeys
     /// <summary>The online-set bucket of a user, as the scripts take it (appended to <see cref="OnlinePrefix"/>).</summary>
     public static string Bucket(ulong userId) => (userId % Buckets).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A new random epoch name (8 hex digits), offered to the scripts in case the log has none yet.</summary>
+    /// <summary>
+    /// A new random epoch name (8 hex digits), offered to the scripts in case the log has none yet.
+    /// Fresh for every call: a store that lost its data must not get back the name it had.
+    /// </summary>
     public static string NewEpoch() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
 }

@@ -49,6 +49,18 @@ internal sealed class QueryHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The value of one sample of /metrics (a family name, with its labels as exposed), or NaN when absent.</summary>
+    public async Task<double> GaugeAsync(string sample)
+    {
+        var text = await Client.GetStringAsync("/metrics");
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(sample + " ", StringComparison.Ordinal))
+                return double.Parse(line[(sample.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return double.NaN;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

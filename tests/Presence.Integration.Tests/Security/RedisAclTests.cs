@@ -19,10 +19,12 @@ public sealed class RedisAclTests : IDisposable
 
     // The rules of docs/SECURITY.md, word for word.
     private const string IngestRules =
-        "resetchannels ~presence:* -@all +set +psetex +del +unlink +ping +echo +info +client|setname +client|id +cluster|nodes +quit";
+        "resetchannels &{presence:*events}:wake ~presence:* -@all +set +psetex +get +del +unlink +publish +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +rpush +lrange +ltrim +zadd +zpopmin)";
 
     private const string QueryRules =
-        "resetchannels ~presence:* -@all +get +mget +ping +echo +info +client|setname +client|id +cluster|nodes +quit";
+        "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +llen +lrange +hget)";
 
     // Turns off what StackExchange.Redis would otherwise try at connect and be refused (SECURITY.md).
     private const string QuietConnect = "tiebreaker=,configChannel=,$CONFIG=";
@@ -85,12 +87,17 @@ public sealed class RedisAclTests : IDisposable
             ingest.Heartbeat(users[..10], perFrame: 10, RecordKind.Offline);
             await Eventually.Until(async () => !await db.KeyExistsAsync(IngestTestHost.Key(prefix, users[0])), "offline user deleted");
             Assert.True(await IngestTestHost.AllExist(db, prefix, users[10..]));
-
-            Assert.Empty(await Denials(admin.GetServer(_server.EndPoint), "presence-ingest"));
+            // The events log: online and sign-out lines appended by script, as presence-ingest.
+            await Eventually.Until(() => ingest.Metrics.Transitions(Presence.Core.Events.TransitionKind.Signout).Value == 10
+                && ingest.Metrics.EventLogLastSeq.Value == 60, "50 online and 10 sign-out lines appended");
         }
+        // Stopping handed the watched users over (ZADD) after everything else: look at the log only now.
+        using (var admin = await Admin())
+            Assert.Empty(await Denials(admin.GetServer(_server.EndPoint), "presence-ingest"));
 
         Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "FLUSHALL"), StringComparison.Ordinal);
-        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "GET", prefix + "1"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "GET", "other:1"), StringComparison.Ordinal);
+        Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "HSET", prefix + "1", "a", "1"), StringComparison.Ordinal); // script commands only on the events log
         Assert.StartsWith("-NOPERM", _server.CommandAs("presence-ingest", _ingestPassword, "SET", "other:1", "1"), StringComparison.Ordinal);
     }
 
@@ -117,6 +124,8 @@ public sealed class RedisAclTests : IDisposable
             Assert.False(online["9"]);
             using var single = await query.Client.GetAsync("/v1/presence/7");
             Assert.Equal(HttpStatusCode.OK, single.StatusCode);
+            await using (var stream = await Events.SseClient.OpenAsync(query.Client.BaseAddress!, "/v1/presence/events?ids=7,9"))
+                Assert.Equal("snapshot", (await stream.NextAsync("the events snapshot, read by script as presence-query")).Type);
 
             Assert.Empty(await Denials(admin.GetServer(_server.EndPoint), "presence-query"));
         }
@@ -131,8 +140,9 @@ public sealed class RedisAclTests : IDisposable
     public async Task Services_WithoutQuietConnect_StillWork_OnlyOptionalCommandsDenied()
     {
         // SECURITY.md: without the QuietConnect options the services work the same, and ACL LOG
-        // records only the optional connect-time commands: CONFIG GET, SUBSCRIBE, and the tie-breaker
-        // GET (a key denial for the query user, a command denial for the ingest user, who has no GET).
+        // records only the optional connect-time commands: CONFIG GET, SUBSCRIBE (a channel denial for
+        // the query user, who may subscribe to the events log's wake channel only; a command denial
+        // for the ingest user), and the tie-breaker GET (a key denial).
         var prefix = "presence:" + TestKeys.Prefix();
         using var admin = await Admin();
         var db = admin.GetDatabase();
@@ -150,6 +160,6 @@ public sealed class RedisAclTests : IDisposable
         }
         var server = admin.GetServer(_server.EndPoint);
         var denied = (await Denials(server, "presence-ingest")).Concat(await Denials(server, "presence-query")).Distinct().Order().ToArray();
-        Assert.All(denied, d => Assert.Contains(d, new[] { "command config|get", "command subscribe", "command get", "key __Booksleeve_TieBreak" }));
+        Assert.All(denied, d => Assert.Contains(d, new[] { "command config|get", "command subscribe", "channel __Booksleeve_MasterChanged", "command get", "key __Booksleeve_TieBreak" }));
     }
 }

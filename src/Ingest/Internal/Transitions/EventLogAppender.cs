@@ -31,7 +31,6 @@ internal sealed class EventLogAppender
     private readonly IDatabase _database;
     private readonly EventLogKeys _keys;
     private readonly RedisKey[] _scriptKeys;
-    private readonly string _epochCandidate = EventLogKeys.NewEpoch();
     private readonly long _retentionMs;
     private readonly IngestClock _clock;
     private readonly IngestMetrics _metrics;
@@ -88,7 +87,7 @@ internal sealed class EventLogAppender
     private async Task AppendAsync(List<PresenceTransition> batch, CancellationToken stop)
     {
         var args = new RedisValue[3 + 4 * batch.Count];
-        args[0] = _epochCandidate;
+        args[0] = EventLogKeys.NewEpoch();
         args[1] = _keys.OnlinePrefix;
         int a = 3;
         foreach (var t in batch)

@@ -19,7 +19,6 @@ internal sealed class EventLogStore
     private readonly EventLogKeys _keys;
     private readonly RedisKey[] _scriptKeys;
     private readonly TimeSpan _timeout;
-    private readonly string _epochCandidate = EventLogKeys.NewEpoch();
 
     public EventLogStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout)
     {
@@ -34,7 +33,7 @@ internal sealed class EventLogStore
     public async Task<LogRead> ReadAsync(long afterSeq, int max)
     {
         var result = (RedisResult[])(await _database.ScriptEvaluateAsync(EventLogScripts.Read, _scriptKeys,
-            [afterSeq, max, _epochCandidate]).WaitAsync(_timeout).ConfigureAwait(false))!;
+            [afterSeq, max, EventLogKeys.NewEpoch()]).WaitAsync(_timeout).ConfigureAwait(false))!;
         var entries = new List<EventLogLine>(Math.Max(0, result.Length - 3));
         for (int i = 3; i < result.Length; i++)
         {
@@ -48,7 +47,7 @@ internal sealed class EventLogStore
     public async Task<LogSnapshot> SnapshotAsync(ReadOnlyMemory<ulong> ids)
     {
         var args = new RedisValue[2 + 2 * ids.Length];
-        args[0] = _epochCandidate;
+        args[0] = EventLogKeys.NewEpoch();
         args[1] = _keys.OnlinePrefix;
         var span = ids.Span;
         for (int i = 0; i < span.Length; i++)

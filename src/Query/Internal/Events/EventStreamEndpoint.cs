@@ -192,7 +192,7 @@ internal sealed class EventStreamEndpoint
                     return; // too slow: the client resumes with its Last-Event-ID
                 }
                 using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-                keepalive.CancelAfter(KeepaliveInterval);
+                keepalive.CancelAfter(_options.EventsKeepalive);
                 try
                 {
                     if (!await queue.WaitToReadAsync(keepalive.Token).ConfigureAwait(false))

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Presence.Integration.Tests.Events;
+
+/// <summary>
+/// A test's event stream: one HTTP request to presence-query's events route, read line by line
+/// (comments included, so keepalives are seen) into a queue of <see cref="SseEvent"/>.
+/// </summary>
+internal sealed class SseClient : IAsyncDisposable
+{
+    private readonly HttpClient _http;
+    private readonly HttpResponseMessage _response;
+    private readonly Channel<SseEvent> _events = Channel.CreateUnbounded<SseEvent>();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _reader;
+    private readonly List<SseEvent> _all = [];
+
+    private SseClient(HttpClient http, HttpResponseMessage response)
+    {
+        _http = http;
+        _response = response;
+        _reader = Task.Run(ReadAsync);
+    }
+
+    public HttpResponseMessage Response => _response;
+
+    /// <summary>Every event and comment received so far, in order.</summary>
+    public IReadOnlyList<SseEvent> All
+    {
+        get
+        {
+            lock (_all)
+                return _all.ToArray();
+        }
+    }
+
+    /// <summary>The last event id received (what a reconnecting client sends as Last-Event-ID).</summary>
+    public string? LastEventId => All.LastOrDefault(e => e.Id is not null)?.Id;
+
+    /// <summary>Opens a stream; the response must be 200 text/event-stream (else throws with its body).</summary>
+    public static async Task<SseClient> OpenAsync(Uri baseAddress, string pathAndQuery, string? lastEventId = null, string? postJson = null)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var request = new HttpRequestMessage(postJson is null ? HttpMethod.Get : HttpMethod.Post, pathAndQuery);
+        if (postJson is not null)
+            request.Content = new StringContent(postJson, Encoding.UTF8, "application/json");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null)
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            response.Dispose();
+            http.Dispose();
+            throw new InvalidOperationException($"expected an event stream, got {(int)response.StatusCode}: {body}");
+        }
+        return new SseClient(http, response);
+    }
+
+    private async Task ReadAsync()
+    {
+        try
+        {
+            using var stream = await _response.Content.ReadAsStreamAsync(_stop.Token);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            string type = "message", data = "";
+            string? id = null;
+            bool any = false;
+            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            {
+                if (line.Length == 0)
+                {
+                    if (any && data.Length > 0)
+                        Add(new SseEvent(type, id, data));
+                    type = "message";
+                    data = "";
+                    id = null;
+                    any = false;
+                    continue;
+                }
+                if (line[0] == ':')
+                {
+                    Add(new SseEvent("comment", null, line[1..].Trim()));
+                    continue;
+                }
+                int colon = line.IndexOf(':');
+                string field = colon < 0 ? line : line[..colon];
+                string value = colon < 0 ? "" : line[(colon + 1)..].TrimStart(' ');
+                any = true;
+                switch (field)
+                {
+                    case "event": type = value; break;
+                    case "data": data = data.Length == 0 ? value : data + "\n" + value; break;
+                    case "id": id = value; break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+        }
+        finally
+        {
+            _events.Writer.TryComplete();
+        }
+    }
+
+    private void Add(SseEvent e)
+    {
+        lock (_all)
+            _all.Add(e);
+        _events.Writer.TryWrite(e);
+    }
+
+    /// <summary>The next event (comments skipped unless <paramref name="comments"/>); fails naming what was awaited.</summary>
+    public async Task<SseEvent> NextAsync(string what, TimeSpan? timeout = null, bool comments = false)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        try
+        {
+            while (true)
+            {
+                var e = await _events.Reader.ReadAsync(cts.Token);
+                if (comments || e.Type != "comment")
+                    return e;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no event within {(timeout ?? TimeSpan.FromSeconds(15)).TotalSeconds:0.#} s while waiting for: {what}; received so far: {string.Join(" | ", All.TakeLast(10))}");
+        }
+        catch (ChannelClosedException)
+        {
+            throw new InvalidOperationException($"the stream ended while waiting for: {what}; received: {string.Join(" | ", All.TakeLast(10))}");
+        }
+    }
+
+    /// <summary>Events (not comments) received so far of a type.</summary>
+    public SseEvent[] OfType(string type) => All.Where(e => e.Type == type).ToArray();
+
+    /// <summary>Whether the server ended the stream.</summary>
+    public bool Ended => _reader.IsCompleted;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _response.Dispose();
+        _http.Dispose();
+        try
+        {
+            await _reader;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+}
