@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need_packages=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || need_packages+=(redis-tools)
+# The web console's browser test drives Debian's chromium (headless).
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "== installing ${need_packages[*]} (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then

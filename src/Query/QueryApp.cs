@@ -20,6 +20,7 @@ public static class QueryApp
     public const string ListRoute = "/v1/presence";
     public const string QueryRoute = "/v1/presence/query";
     public const string EventsRoute = "/v1/presence/events";
+    public const string ConsoleRoute = "/ui";
 
     public static WebApplication Build(QueryOptions options)
     {
@@ -94,6 +95,7 @@ public static class QueryApp
         app.MapPost(QueryRoute, endpoints.Query).WithMetadata(metrics.Route(QueryRoute));
         app.MapGet(EventsRoute, events.Get).WithMetadata(metrics.Route(EventsRoute));
         app.MapPost(EventsRoute, events.Post).WithMetadata(metrics.Route(EventsRoute));
+        app.MapGet(ConsoleRoute, ConsolePage.Serve).WithMetadata(metrics.Route(ConsoleRoute));
         app.MapGet("/healthz", PresenceEndpoints.Healthy).WithMetadata(metrics.Route("/healthz"));
         app.MapGet("/readyz", endpoints.Ready).WithMetadata(metrics.Route("/readyz"));
         app.MapGet("/metrics", context => WriteMetrics(context, metrics.Registry)).WithMetadata(metrics.Route("/metrics"));

@@ -1,0 +1,118 @@
+using Presence.Core;
+using Presence.Integration.Tests.Ingest;
+using Presence.Integration.Tests.Query;
+using Presence.Testing;
+using PuppeteerSharp;
+
+namespace Presence.Integration.Tests.Events;
+
+/// <summary>
+/// The web console (/ui) in a real browser: Debian's chromium, headless, driven by PuppeteerSharp
+/// (scripts/test.sh installs the package when missing), against a real ingester and query node.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private readonly string _profile = Path.Combine(Path.GetTempPath(), $"presence-chromium-{Guid.NewGuid():N}");
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium (scripts/test.sh does)");
+        _browser = await Puppeteer.LaunchAsync(new LaunchOptions
+        {
+            Headless = true,
+            ExecutablePath = Chromium,
+            UserDataDir = _profile,
+            // As root in a container: no sandbox. No background traffic: this machine has no network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+            Timeout = 60_000,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.CloseAsync();
+        await _browser.DisposeAsync();
+        try
+        {
+            Directory.Delete(_profile, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Console_WatchedUserTurnsOnlineAndOffline_NoErrors_KeepsWorkingAcrossAServiceRestart()
+    {
+        var prefix = TestKeys.Prefix();
+        int port = FreePort.Tcp();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.Http = $"127.0.0.1:{port}");
+        try
+        {
+            await using var page = await _browser.NewPageAsync();
+            var errors = new List<string>();
+            page.Console += (_, e) =>
+            {
+                if (e.Message.Type == ConsoleType.Error)
+                    lock (errors) errors.Add(e.Message.Text);
+            };
+            var exceptions = new List<string>();
+            page.PageError += (_, e) =>
+            {
+                lock (exceptions) exceptions.Add(e.Message);
+            };
+
+            var loaded = await page.GoToAsync($"http://127.0.0.1:{port}/ui", WaitUntilNavigation.Load);
+            Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+            await WaitForText(page, "#ready", "ready");
+
+            await page.TypeAsync("#ids", "100-102");
+            await page.ClickAsync("button[type=submit]");
+            await WaitForText(page, "#stream", "live");
+            await WaitForRow(page, 101, "offline");
+            Assert.Equal("3", await Text(page, "#watched"));
+
+            ingest.Heartbeat([101]);
+            await WaitForRow(page, 101, "online");
+            Assert.Equal("1", await Text(page, "#online"));
+            ingest.Heartbeat([101], kind: RecordKind.Offline);
+            await WaitForRow(page, 101, "offline");
+            Assert.Contains("signout", await page.EvaluateExpressionAsync<string>("document.querySelector('tr[data-id=\"101\"] td.state').textContent"));
+            Assert.Equal("3", await Text(page, "#events")); // snapshot, online, offline
+            lock (errors)
+                Assert.Empty(errors);
+
+            // The service restarts on the same address: the page reconnects and resumes where it was.
+            await query.DisposeAsync();
+            query = null!;
+            await WaitForText(page, "#stream", "reconnecting…");
+            ingest.Heartbeat([102]); // while no query node runs
+            query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.Http = $"127.0.0.1:{port}");
+            await WaitForRow(page, 102, "online", TimeSpan.FromSeconds(30));
+            await WaitForText(page, "#stream", "live");
+            lock (exceptions)
+                Assert.Empty(exceptions);
+        }
+        finally
+        {
+            if (query is not null)
+                await query.DisposeAsync();
+        }
+    }
+
+    private static Task<string> Text(IPage page, string selector) =>
+        page.EvaluateExpressionAsync<string>($"document.querySelector('{selector}').textContent");
+
+    private static Task WaitForText(IPage page, string selector, string text) =>
+        Eventually.Until(async () => await Text(page, selector) == text, $"{selector} to read '{text}'", TimeSpan.FromSeconds(20));
+
+    private static Task WaitForRow(IPage page, ulong id, string state, TimeSpan? timeout = null) =>
+        Eventually.Until(async () => await page.EvaluateExpressionAsync<string>(
+                $"(document.querySelector('tr[data-id=\"{id}\"]') || {{}}).className || ''") == state,
+            $"user {id} shown {state}", timeout ?? TimeSpan.FromSeconds(20));
+}
