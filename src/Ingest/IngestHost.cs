@@ -34,6 +34,7 @@ public sealed class IngestHost : IAsyncDisposable
     private Task? _coalescerTask;
     private Task? _flusherTask;
     private Task? _eventLogTask;
+    private Task? _sweepTask;
     private WebApplication? _http;
     private int _stopped;
     private int _disposed;
@@ -164,8 +165,13 @@ public sealed class IngestHost : IAsyncDisposable
 
         _coalescerTask = Task.Run(_coalescer.RunAsync);
         _flusherTask = Task.Run(() => _flusher.RunAsync(_stopFlushing.Token));
-        if (_eventLog is not null)
+        if (_eventLog is not null && _transitions is not null)
+        {
             _eventLogTask = Task.Run(() => _eventLog.RunAsync(_stopAppending.Token));
+            var sweep = new OnlineSetSweep(database, _options.Prefix, _clock.Time);
+            _transitions.Attach(sweep.Found);
+            _sweepTask = Task.Run(() => sweep.RunAsync(_stopFlushing.Token));
+        }
         foreach (var loop in _loops)
             loop.Start();
         IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
@@ -241,6 +247,8 @@ public sealed class IngestHost : IAsyncDisposable
         await _stopFlushing.CancelAsync().ConfigureAwait(false);
         if (_flusherTask is not null)
             await _flusherTask.ConfigureAwait(false);
+        if (_sweepTask is not null)
+            await _sweepTask.ConfigureAwait(false);
         long unwritten = 0;
         if (_flusher is not null)
         {

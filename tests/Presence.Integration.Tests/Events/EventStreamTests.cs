@@ -237,6 +237,52 @@ public sealed class EventStreamTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task IngesterKilled_NoHandOver_TheNextOneSweepsTheOnlineSet_NobodyStaysOnline()
+    {
+        var prefix = TestKeys.Prefix();
+        int udp = FreePort.Udp();
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var stream = await Subscribe(query, "90,91");
+        await stream.NextAsync("the snapshot");
+
+        // A real presence-ingest process, killed with SIGKILL: nothing is handed over.
+        using (var crashing = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "presence-ingest.dll"), "--udp", $"127.0.0.1:{udp}", "--http", "127.0.0.1:0",
+             "--redis", redis.Server.Configuration, "--prefix", prefix, "--ttl", "3", "--flush-ms", "50"])
+        { RedirectStandardOutput = true, RedirectStandardError = true })!)
+        {
+            try
+            {
+                using var sender = new System.Net.Sockets.UdpClient();
+                var frame = new byte[FrameFormat.FrameSize(2, false)];
+                FrameWriter.WriteUnsigned(frame, [new HeartbeatRecord(90, 0, 1, RecordKind.Heartbeat, 0), new HeartbeatRecord(91, 0, 1, RecordKind.Heartbeat, 0)]);
+                // Until the process listens, datagrams go nowhere: send until both are online.
+                await Eventually.Until(async () =>
+                {
+                    await sender.SendAsync(frame, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, udp));
+                    return stream.OfType("online").Length == 2;
+                }, "users 90 and 91 online through the process", TimeSpan.FromSeconds(30));
+                await stream.NextAsync("the first online");
+                await stream.NextAsync("the second online");
+            }
+            finally
+            {
+                crashing.Kill();
+                await crashing.WaitForExitAsync();
+            }
+        }
+        using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration))
+            await Eventually.Until(async () => !await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 91)), "user 91's key expired with nobody watching");
+        Assert.Empty(stream.OfType("offline")); // no ingester runs: nobody saw the expiry
+
+        // The next ingester to start sweeps the log's online set: both users' keys are gone by now.
+        await using var next = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 3);
+        var offlines = new[] { await stream.NextAsync("the first offline from the sweep"), await stream.NextAsync("the second offline from the sweep") };
+        Assert.Equal([90UL, 91UL], offlines.Select(e => e.User).Order());
+        Assert.All(offlines, e => Assert.Equal(("offline", "timeout"), (e.Type, e.Reason)));
+    }
+
+    [Fact]
     public async Task FiveHundredSubscribersOnOneNode_AllSeeTheSameEvents()
     {
         var prefix = TestKeys.Prefix();

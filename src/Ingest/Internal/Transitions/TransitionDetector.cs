@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
@@ -35,6 +36,7 @@ internal sealed class TransitionDetector
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private readonly List<TrackedUser> _due = [];
+    private ChannelReader<SweptUser>? _swept;
     private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
     private Task? _checking;
     private Task<SortedSetEntry[]>? _adopting;
@@ -59,6 +61,9 @@ internal sealed class TransitionDetector
 
     /// <summary>A store call of the detector's in flight (the flusher wakes when it is answered), or null.</summary>
     public Task? InFlight => _checking ?? _adopting;
+
+    /// <summary>Takes what a start-up sweep of the log's online set finds (<see cref="OnlineSetSweep"/>).</summary>
+    public void Attach(ChannelReader<SweptUser> swept) => _swept = swept;
 
     /// <summary>One confirmed write of the flusher.</summary>
     public void OnWritten(in PendingWrite write, WriteOutcome outcome)
@@ -86,6 +91,7 @@ internal sealed class TransitionDetector
     public void Tick(long nowMs)
     {
         _lastTickMs = nowMs;
+        TakeSwept(nowMs);
         if (_checking is null && nowMs >= _nextCheckMs)
         {
             _due.Clear();
@@ -103,6 +109,19 @@ internal sealed class TransitionDetector
             _adopting = _database.SortedSetPopAsync(_keys.Orphans, AdoptBatch);
         }
         _metrics.TrackedUsers.Set(Tracker.Count);
+    }
+
+    private void TakeSwept(long nowMs)
+    {
+        if (_swept is null)
+            return;
+        while (_swept.TryRead(out var user))
+        {
+            if (user.WrittenMs != SweptUser.KeyGone)
+                Tracker.TryAdd(user.UserId, user.WrittenMs); // own knowledge, if any, is newer
+            else if (!Tracker.TryGet(user.UserId, out _))
+                _log.Enqueue(new PresenceTransition(user.UserId, TransitionKind.Timeout, nowMs));
+        }
     }
 
     /// <summary>Takes the answers of whatever store call has completed.</summary>

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Presence.Core;
+using Presence.Core.Events;
+using StackExchange.Redis;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>
+/// Once, when the ingester starts: reads every user the events log has online (its online set)
+/// with the user's key, so nobody is left online in the log with no ingester watching for the
+/// expiry — after an ingester crashed (no hand-over), or when all ingesters were down. A user
+/// whose key exists is adopted by the expiry tracker (with the key's receive time: if another
+/// ingester writes it, the first check finds a newer value and lets go); a user whose key is gone
+/// gets its offline (timeout) line now, <c>at</c> = when the sweep found it gone, since its last
+/// receive time is lost with the key. Paced (<see cref="UsersPerSecond"/>) so the store serves
+/// heartbeats first.
+/// </summary>
+internal sealed class OnlineSetSweep
+{
+    public const int UsersPerSecond = 50_000;
+    private const int BucketsPerRound = 64;
+
+    private readonly IDatabase _database;
+    private readonly byte[] _prefix;
+    private readonly EventLogKeys _keys;
+    private readonly TimeProvider _time;
+    private readonly Channel<SweptUser> _found = Channel.CreateBounded<SweptUser>(new BoundedChannelOptions(65_536)
+    {
+        SingleReader = true, // the flusher thread
+        SingleWriter = true,
+        FullMode = BoundedChannelFullMode.Wait, // the sweep waits for the flusher, nothing is dropped
+    });
+
+    public OnlineSetSweep(IDatabase database, string prefix, TimeProvider time)
+    {
+        _database = database;
+        _prefix = PresenceKeys.EncodePrefix(prefix);
+        _keys = new EventLogKeys(prefix);
+        _time = time;
+    }
+
+    /// <summary>What the sweep found, for the flusher thread to take (<see cref="TransitionDetector.Tick"/>).</summary>
+    public ChannelReader<SweptUser> Found => _found.Reader;
+
+    /// <summary>Users looked at so far.</summary>
+    public long Swept { get; private set; }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+        long started = _time.GetTimestamp();
+        try
+        {
+            for (int first = 0; first < EventLogKeys.Buckets;)
+            {
+                try
+                {
+                    await SweepAsync(first, Math.Min(BucketsPerRound, EventLogKeys.Buckets - first), stop).ConfigureAwait(false);
+                    first += BucketsPerRound;
+                    backoff.Succeed();
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    await Task.Delay(backoff.Fail(), _time, stop).ConfigureAwait(false); // the same buckets again
+                    continue;
+                }
+                // Pace: no faster than UsersPerSecond on average since the start.
+                var due = TimeSpan.FromSeconds(Swept / (double)UsersPerSecond) - _time.GetElapsedTime(started);
+                if (due > TimeSpan.Zero)
+                    await Task.Delay(due, _time, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _found.Writer.TryComplete();
+        }
+    }
+
+    private async Task SweepAsync(int firstBucket, int count, CancellationToken stop)
+    {
+        var reads = new Task<HashEntry[]>[count];
+        for (int i = 0; i < count; i++)
+            reads[i] = _database.HashGetAllAsync(_keys.OnlinePrefix + (firstBucket + i).ToString(CultureInfo.InvariantCulture));
+        await Task.WhenAll(reads).ConfigureAwait(false);
+        var users = new List<ulong>();
+        foreach (var read in reads)
+        {
+            foreach (var entry in read.Result)
+            {
+                if (ulong.TryParse((string?)entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out ulong user) && user != 0)
+                    users.Add(user);
+            }
+        }
+        if (users.Count == 0)
+            return;
+        var values = new Task<RedisValue>[users.Count];
+        for (int i = 0; i < users.Count; i++)
+            values[i] = _database.StringGetAsync(PresenceKeys.ToKey(_prefix, users[i]));
+        await Task.WhenAll(values).ConfigureAwait(false);
+        for (int i = 0; i < users.Count; i++)
+        {
+            long written = values[i].Result.IsNull ? SweptUser.KeyGone
+                : values[i].Result.TryParse(out long ms) ? ms : SweptUser.KeyGone;
+            await _found.Writer.WriteAsync(new SweptUser(users[i], written), stop).ConfigureAwait(false);
+        }
+        Swept += users.Count;
+    }
+}
