@@ -50,7 +50,11 @@ namespace Presence.Demo
     {
         private readonly List<(string Name, Process Process, StringWriter Log)> _started = [];
         private readonly CancellationTokenSource _cancel = new();
+        /// <summary>Users watched through event streams (the first ones).</summary>
+        private const int WatchedUsers = 1000;
+
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+        private readonly EventWatcher _events = new();
         private string? _keyFile;
 
         public void Cancel() => _cancel.Cancel();
@@ -78,6 +82,12 @@ namespace Presence.Demo
                 Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix]);
                 await WaitReady("presence-query", $"http://127.0.0.1:{queryHttp}/readyz");
 
+                // An app's view: event streams on a sample of the users, open before the first heartbeat.
+                int watched = Math.Min(WatchedUsers, o.Users);
+                int streams = Math.Min(10, watched);
+                await _events.StartAsync($"http://127.0.0.1:{queryHttp}", watched, streams, _cancel.Token);
+                Say($"watching users 1-{watched} through {streams} event streams; while the demo runs, open http://127.0.0.1:{queryHttp}/ui and watch e.g. 1-20");
+
                 var loadArgs = new List<string>
                 {
                     "--target", $"127.0.0.1:{udp}", "--users", Str(o.Users), "--interval", Str(o.Interval),
@@ -101,7 +111,8 @@ namespace Presence.Demo
 
                 var metrics = await Scrape($"http://127.0.0.1:{ingestHttp}/metrics");
                 var latencies = await TimeBatchQueries($"http://127.0.0.1:{queryHttp}", 20);
-                return PrintSummary(storeText, json.Value, metrics, latencies, exit);
+                await SignOutWatched(udp, watched);
+                return PrintSummary(storeText, json.Value, metrics, latencies, exit, queryHttp);
             }
             catch (DemoException e)
             {
@@ -115,7 +126,23 @@ namespace Presence.Demo
             }
         }
 
-        private int PrintSummary(string store, JsonElement load, Dictionary<string, double> m, List<double> latencies, int loadExit)
+        /// <summary>
+        /// The watched users sign out (a short presence-loadgen run with --offline-at-end), so the
+        /// streams see an offline event for each; waits until they have arrived (at most 10 s).
+        /// </summary>
+        private async Task SignOutWatched(int udp, int watched)
+        {
+            var args = new List<string> { "--target", $"127.0.0.1:{udp}", "--users", Str(watched), "--interval", "1", "--duration", "2", "--offline-at-end", "--json" };
+            if (_keyFile is not null)
+                args.AddRange(["--keys", _keyFile]);
+            Say($"signing users 1-{watched} out: their streams get an offline (signout) event each");
+            await RunLoadGen(args);
+            var deadline = Stopwatch.StartNew();
+            while (_events.Count("offline (signout)") < watched && deadline.Elapsed < TimeSpan.FromSeconds(10))
+                await Task.Delay(50, _cancel.Token);
+        }
+
+        private int PrintSummary(string store, JsonElement load, Dictionary<string, double> m, List<double> latencies, int loadExit, int queryHttp)
         {
             double elapsed = load.GetProperty("elapsedSeconds").GetDouble();
             long sent = load.GetProperty("recordsSent").GetInt64();
@@ -146,6 +173,9 @@ namespace Presence.Demo
             }
             if (latencies.Count > 0)
                 Row("50-id batch query", $"{latencies[latencies.Count / 2]:0.00} ms median of {latencies.Count} (fastest {latencies[0]:0.00} ms, slowest {latencies[^1]:0.00} ms)");
+            foreach (var line in _events.Summary())
+                Row("events", line);
+            Row("console", $"http://127.0.0.1:{queryHttp}/ui (while the demo runs)");
             bool ok = loadExit == 0 && verify is { } okv && okv.GetProperty("ok").GetBoolean();
             Row("result", ok ? "every user online: OK" : "FAILED (see above)");
             return ok ? 0 : 1;
@@ -279,6 +309,7 @@ namespace Presence.Demo
 
         public async ValueTask DisposeAsync()
         {
+            await _events.DisposeAsync();
             // Stop in reverse order with SIGTERM (the ingest writes what it holds), then wait.
             for (int i = _started.Count - 1; i >= 0; i--)
             {
