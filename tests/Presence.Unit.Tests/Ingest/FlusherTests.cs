@@ -107,10 +107,7 @@ public sealed class FlusherTests
         _writer.WholeStoreAway = true;
         Receive(1, 2, 3, 4, 5);
         Tick();
-        Assert.Equal(1, _writer.CallCount);
-        Assert.False(_flusher.Flushing);
-        Assert.Equal(2, _metrics.WritesFailed.Value); // the chunks not issued are not counted as writes
-        Assert.Equal(5, _flusher.PendingSetCount);
+        AssertFlushed(calls: 1, ok: 0, failed: 2, pending: 5); // the chunks not issued are not counted as writes
         Assert.Equal(_clock.NowMs + 100, _flusher.NextAttemptMs);
     }
 
@@ -122,10 +119,7 @@ public sealed class FlusherTests
         _writer.WholeStoreAway = false;
         Receive(1, 2, 3, 4, 5);
         Tick();
-        Assert.Equal(3, _writer.CallCount);
-        Assert.Equal(2, _metrics.WritesFailed.Value);
-        Assert.Equal(3, _metrics.WritesOk.Value);
-        Assert.Equal(2, _flusher.PendingSetCount);
+        AssertFlushed(calls: 3, ok: 3, failed: 2, pending: 2);
         Assert.True(_flusher.NextAttemptMs > _clock.NowMs);
     }
 
@@ -137,11 +131,7 @@ public sealed class FlusherTests
         _writer.Answer = w => w == _writer[_writer.CallCount - 1].Writes[0] ? WriteOutcome.Failed : WriteOutcome.Refreshed; // each chunk's first
         Receive(1, 2, 3, 4, 5);
         Tick();
-        Assert.Equal(3, _writer.CallCount);
-        Assert.Equal(2, _metrics.WritesOk.Value);
-        Assert.Equal(3, _metrics.WritesFailed.Value);
-        Assert.Equal(3, _flusher.PendingSetCount);
-        Assert.Equal(3, _metrics.PendingUsers.Value);
+        AssertFlushed(calls: 3, ok: 2, failed: 3, pending: 3);
         Assert.Equal(1, _flusher.ConsecutiveFailures);
 
         _writer.Answer = _ => WriteOutcome.Refreshed;
@@ -311,6 +301,17 @@ public sealed class FlusherTests
         foreach (var user in users)
             batch.Add(user, RecordKind.Heartbeat);
         _coalescer.Apply(batch);
+    }
+
+    /// <summary>A flush has ended: the chunks it issued, the writes counted, and the users left (set and gauge).</summary>
+    private void AssertFlushed(int calls, long ok, long failed, int pending)
+    {
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(calls, _writer.CallCount);
+        Assert.Equal(ok, _metrics.WritesOk.Value);
+        Assert.Equal(failed, _metrics.WritesFailed.Value);
+        Assert.Equal(pending, _flusher.PendingSetCount);
+        Assert.Equal(pending, _metrics.PendingUsers.Value);
     }
 
     private void AdvanceMs(long ms) => _time.Advance(TimeSpan.FromMilliseconds(ms));
