@@ -39,20 +39,23 @@ public readonly record struct EventLogLine(long Seq, TransitionKind Kind, ulong 
     public static bool TryParse(ReadOnlySpan<byte> line, out EventLogLine entry)
     {
         entry = default;
-        if (!Utf8Parser.TryParse(line, out long seq, out int used) || used == line.Length || line[used] != (byte)' ')
+        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out long seq, out int used) || used == line.Length || line[used] != (byte)' ')
             return false;
         line = line[(used + 1)..];
         if (line.Length < 2 || !TryParseKind(line[0], out var kind) || line[1] != (byte)' ')
             return false;
         line = line[2..];
-        if (!Utf8Parser.TryParse(line, out ulong user, out used) || used == line.Length || line[used] != (byte)' ' || user == 0)
+        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out ulong user, out used) || used == line.Length || line[used] != (byte)' ' || user == 0)
             return false;
         line = line[(used + 1)..];
-        if (!Utf8Parser.TryParse(line, out long at, out used) || used != line.Length)
+        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out long at, out used) || used != line.Length)
             return false;
         entry = new EventLogLine(seq, kind, user, at);
         return true;
     }
 
     public static bool TryParse(string line, out EventLogLine entry) => TryParse(Encoding.ASCII.GetBytes(line), out entry);
+
+    /// <summary>The script writes unsigned decimals; Utf8Parser alone would also take a sign ("-1" is the query node's resync marker's number).</summary>
+    private static bool StartsWithDigit(ReadOnlySpan<byte> text) => !text.IsEmpty && char.IsAsciiDigit((char)text[0]);
 }

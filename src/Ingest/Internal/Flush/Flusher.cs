@@ -168,9 +168,19 @@ internal sealed class Flusher
         _chunkStart = _issued;
         _chunkCount = Math.Min(_writer.ChunkSize, _snapshotCount - _issued);
         _issued += _chunkCount;
-        _chunk = _writer.WriteChunkAsync(
-            new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount),
-            new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount));
+        var outcomes = new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount);
+        // The buffer is reused: an outcome the writer leaves unwritten must read Failed (0), not an earlier flush's Refreshed.
+        outcomes.AsSpan().Clear();
+        try
+        {
+            _chunk = _writer.WriteChunkAsync(new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount), outcomes);
+        }
+        catch (Exception e)
+        {
+            // Not a store failure (those are outcomes) but a fault of the writer: the chunk fails,
+            // its users stay pending, and the loop goes on rather than dying with the ingester running.
+            _chunk = Task.FromException(e);
+        }
     }
 
     /// <summary>
@@ -184,6 +194,11 @@ internal sealed class Flusher
     private void CompleteChunk()
     {
         Debug.Assert(_chunk is { IsCompleted: true });
+        if (!_chunk.IsCompletedSuccessfully)
+        {
+            _ = _chunk.Exception; // observed; a faulted chunk confirms nothing, whatever outcomes it wrote
+            _outcomes.AsSpan(_chunkStart, _chunkCount).Clear();
+        }
         _chunk = null;
         long ok = 0;
         for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)

@@ -1,0 +1,69 @@
+using Presence.Core.Events;
+using Presence.Query.Internal;
+
+namespace Presence.Unit.Tests.Query;
+
+public sealed class SubscriberTests
+{
+    [Fact]
+    public void Offer_AtOrBeforeLiveAfter_Skipped_LaterQueuedInOrder()
+    {
+        var subscriber = new Subscriber([1, 2]) { LiveAfter = 10 };
+        subscriber.Offer(Line(9));
+        subscriber.Offer(Line(10));
+        subscriber.Offer(Line(11));
+        subscriber.Offer(Line(12));
+        Assert.Equal([11L, 12], Drain(subscriber).Select(l => l.Seq));
+        Assert.False(subscriber.Overflowed);
+    }
+
+    [Fact]
+    public void Offer_QueueFull_OverflowsAndCompletesTheQueue_KeepingWhatWasQueued()
+    {
+        var subscriber = new Subscriber([1]);
+        for (int i = 1; i <= Subscriber.QueueCapacity; i++)
+            subscriber.Offer(Line(i));
+        Assert.False(subscriber.Overflowed);
+
+        subscriber.Offer(Line(Subscriber.QueueCapacity + 1));
+        Assert.True(subscriber.Overflowed);
+        subscriber.Offer(Line(Subscriber.QueueCapacity + 2)); // ignored once overflowed
+        subscriber.RequestResync(); // ignored too: the stream is ending
+
+        var lines = Drain(subscriber);
+        Assert.Equal(Enumerable.Range(1, Subscriber.QueueCapacity).Select(i => (long)i), lines.Select(l => l.Seq));
+        Assert.True(subscriber.Queue.Completion.IsCompleted); // the stream sees its end once it has read what was queued
+    }
+
+    [Fact]
+    public void RequestResync_QueuesTheMarkerAfterEarlierLines()
+    {
+        var subscriber = new Subscriber([1]);
+        subscriber.Offer(Line(1));
+        subscriber.RequestResync();
+        var lines = Drain(subscriber);
+        Assert.Equal([Line(1), Subscriber.Resync], lines);
+        Assert.True(lines[1].Seq < 0); // what the stream tests for
+        Assert.False(subscriber.Queue.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public void RequestResync_QueueFull_Overflows()
+    {
+        var subscriber = new Subscriber([1]);
+        for (int i = 1; i <= Subscriber.QueueCapacity; i++)
+            subscriber.Offer(Line(i));
+        subscriber.RequestResync();
+        Assert.True(subscriber.Overflowed);
+    }
+
+    private static EventLogLine Line(long seq) => new(seq, TransitionKind.Online, 1, seq);
+
+    private static List<EventLogLine> Drain(Subscriber subscriber)
+    {
+        var lines = new List<EventLogLine>();
+        while (subscriber.Queue.TryRead(out var line))
+            lines.Add(line);
+        return lines;
+    }
+}
