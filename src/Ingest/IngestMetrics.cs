@@ -53,6 +53,9 @@ public sealed class IngestMetrics
         ReceiveBufferBytes = f.CreateGauge("presence_udp_receive_buffer_bytes", "SO_RCVBUF the kernel granted to the UDP socket.");
         FlushSeconds = f.CreateHistogram("presence_flush_seconds", "Duration of one flush: every command of the batch issued and answered.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+        WriteLag = f.CreateHistogram("presence_write_lag_seconds",
+            "Time from receiving a user's latest record to the store confirming its write: how stale presence is under load.",
+            new HistogramConfiguration { Buckets = [0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30] });
         StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
 
         var transitions = f.CreateCounter("presence_transitions_total",
@@ -89,6 +92,7 @@ public sealed class IngestMetrics
     public Counter KernelDrops { get; }
     public Gauge ReceiveBufferBytes { get; }
     public Histogram FlushSeconds { get; }
+    public Histogram WriteLag { get; }
     public Gauge StoreUp { get; }
     public Counter TransitionsDropped { get; }
     public Counter EventLogAppends { get; }

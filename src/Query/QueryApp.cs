@@ -69,7 +69,6 @@ public static class QueryApp
         var endpoints = new PresenceEndpoints(store, metrics, options, logger);
         var feed = new EventFeed(eventLog, options.EventsBuffer, TimeSpan.FromMilliseconds(options.EventsPollMs), metrics, logger);
         var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
-        app.Lifetime.ApplicationStarted.Register(feed.Start);
         app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), options.Redis, options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
         app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
         app.Lifetime.ApplicationStopped.Register(() =>

@@ -288,6 +288,30 @@ public sealed class FlusherTests
         Assert.Equal(2, _metrics.WritesOk.Value);
     }
 
+    [Fact]
+    public void Step_BacklogOfSeveralChunks_OldestUsersWrittenFirst_AndWriteLagObserved()
+    {
+        Build(chunkSize: 2);
+        _writer.Answer = null; // hold every chunk: the store is away, the backlog grows
+        Receive(1);
+        Tick();                          // a flush of user 1 starts and hangs
+        AdvanceMs(1_000);
+        Receive(30);                     // 1.0 s later
+        AdvanceMs(1_000);
+        Receive(20, 21);                 // 2.0 s later
+        AdvanceMs(1_000);
+        Receive(10);                     // 3.0 s later
+        _writer.Complete(0, WriteOutcome.Failed);
+        AdvanceMs(10_000);               // past any backoff
+        _writer.Answer = _ => WriteOutcome.Created;
+        TickUntilCalls(4);               // users 1, 30, 20, 21, 10 in three chunks of 2
+        Assert.Equal([1UL, 30UL], _writer[1].Writes.Select(w => w.UserId));
+        Assert.Equal([20UL, 21UL], _writer[2].Writes.Select(w => w.UserId).Order());
+        Assert.Equal([10UL], _writer[3].Writes.Select(w => w.UserId));
+        Assert.Equal(5, _metrics.WriteLag.Count);
+        Assert.InRange(_metrics.WriteLag.Sum, 5 * 10.0, 5 * 14.0); // each written ~10-13 s after it was received
+    }
+
     private void Build(int chunkSize, int ttlSeconds = 30)
     {
         var options = new IngestOptions { FlushMs = FlushMs, TtlSeconds = ttlSeconds, MaxPending = 1000 };

@@ -32,6 +32,8 @@ internal sealed class Flusher
     private readonly long _intervalMs;
     private readonly long _ttlMs;
     private PendingWrite[] _snapshot = [];
+    private PendingWrite[] _reorder = [];
+    private long[] _urgency = [];
     private WriteOutcome[] _outcomes = [];
     private int _snapshotCount;
     private int _issued;          // writes of the snapshot issued so far
@@ -157,9 +159,25 @@ internal sealed class Flusher
             return;
         if (_outcomes.Length < _snapshotCount)
             _outcomes = new WriteOutcome[_snapshot.Length];
+        if (_snapshotCount > _writer.ChunkSize)
+            OrderByUrgency();
         _flushFailed = 0;
         _flushStarted = _time.GetTimestamp();
         IssueChunk();
+    }
+
+    /// <summary>More than a chunk to write: the users whose key expires soonest go first (<see cref="FlushOrder"/>).</summary>
+    private void OrderByUrgency()
+    {
+        if (_urgency.Length < _snapshotCount)
+            _urgency = new long[_snapshot.Length];
+        var tracker = _transitions?.Tracker;
+        for (int i = 0; i < _snapshotCount; i++)
+        {
+            ref readonly var write = ref _snapshot[i];
+            _urgency[i] = tracker is not null && tracker.TryGet(write.UserId, out long written) ? written : write.ReceiveMs;
+        }
+        FlushOrder.ByUrgency(_snapshot, _urgency, _snapshotCount, ref _reorder);
     }
 
     private void IssueChunk()
@@ -201,14 +219,17 @@ internal sealed class Flusher
         }
         _chunk = null;
         long ok = 0;
+        long now = _clock.NowMs;
         for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
         {
             var outcome = _outcomes[i];
             if (outcome == WriteOutcome.Failed)
                 continue;
             ok++;
-            _pending.Confirm(_snapshot[i]);
-            _transitions?.OnWritten(_snapshot[i], outcome);
+            ref readonly var write = ref _snapshot[i];
+            _pending.Confirm(write);
+            _transitions?.OnWritten(write, outcome);
+            _metrics.WriteLag.Observe(Math.Max(0, now - write.ReceiveMs) / 1000.0);
         }
         long failed = _chunkCount - ok;
         _metrics.WritesOk.Inc(ok);

@@ -66,7 +66,17 @@ internal sealed class EventFeed : IAsyncDisposable
         }
     }
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    /// <summary>
+    /// Starts following the log, once: at the first subscription, so a node nobody subscribes to
+    /// does no events work at all. Once started it keeps following (its ring serves resumes).
+    /// </summary>
+    public void EnsureStarted()
+    {
+        if (Volatile.Read(ref _loop) is not null)
+            return;
+        lock (_lock)
+            _loop ??= Task.Run(RunAsync);
+    }
 
     /// <summary>Completes once the feed has read the log (so it knows its epoch); false after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitReadyAsync(TimeSpan timeout)
@@ -299,8 +309,11 @@ internal sealed class EventFeed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-            await _loop.ConfigureAwait(false);
+        Task? loop;
+        lock (_lock)
+            loop = _loop;
+        if (loop is not null)
+            await loop.ConfigureAwait(false);
         _stop.Dispose();
         _wake.Dispose();
     }

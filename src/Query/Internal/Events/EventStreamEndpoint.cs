@@ -108,6 +108,7 @@ internal sealed class EventStreamEndpoint
                 $"this node serves {_options.MaxSubscribers} event streams already; retry after 5 s, or on another node").ConfigureAwait(false);
             return;
         }
+        _feed.EnsureStarted();
         if (!await _feed.WaitReadyAsync(_store.Timeout).ConfigureAwait(false))
         {
             await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, "the events log could not be read from the store").ConfigureAwait(false);
