@@ -102,20 +102,9 @@ public sealed class PresenceClient : IDisposable
     /// <summary><c>GET /readyz</c>: whether the service's store answers. False for any answer but 200.</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancel = default)
     {
-        var url = new Uri(BaseAddress, "readyz");
-        try
-        {
-            using var response = await _http.GetAsync(url, cancel);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException e)
-        {
-            throw new PresenceException($"cannot reach the query service at {url}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw new PresenceException($"the query service at {url} did not answer within {_http.Timeout.TotalSeconds:0.#} s", e);
-        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress, "readyz"));
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancel);
+        return response.StatusCode == HttpStatusCode.OK;
     }
 
     /// <summary>
@@ -207,38 +196,22 @@ public sealed class PresenceClient : IDisposable
 
     private async Task<T> SendAsync<T>(HttpRequestMessage request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancel)
     {
-        Authorize(request);
         var url = request.RequestUri!;
-        HttpResponseMessage response;
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancel);
+        if (!response.IsSuccessStatusCode)
+            throw await ProblemAsync(response, url, cancel);
         try
         {
-            response = await _http.SendAsync(request, cancel);
+            var body = await response.Content.ReadFromJsonAsync(type, cancel);
+            return body ?? throw new PresenceException($"{url} answered an empty body");
+        }
+        catch (JsonException e)
+        {
+            throw new PresenceException($"{url} answered JSON outside the contract: {e.Message}", e);
         }
         catch (HttpRequestException e)
         {
-            throw new PresenceException($"cannot reach the query service at {url}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw new PresenceException($"the query service at {url} did not answer within {_http.Timeout.TotalSeconds:0.#} s", e);
-        }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-                throw await ProblemAsync(response, url, cancel);
-            try
-            {
-                var body = await response.Content.ReadFromJsonAsync(type, cancel);
-                return body ?? throw new PresenceException($"{url} answered an empty body");
-            }
-            catch (JsonException e)
-            {
-                throw new PresenceException($"{url} answered JSON outside the contract: {e.Message}", e);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new PresenceException($"the query service at {url} broke off its answer: {e.Message}", e);
-            }
+            throw new PresenceException($"the query service at {url} broke off its answer: {e.Message}", e);
         }
     }
 
@@ -248,20 +221,7 @@ public sealed class PresenceClient : IDisposable
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (!string.IsNullOrEmpty(lastEventId))
             request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-        Authorize(request);
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new PresenceException($"cannot reach the query service at {url}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
-        {
-            throw new PresenceException($"the query service at {url} did not answer within {_http.Timeout.TotalSeconds:0.#} s", e);
-        }
+        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
         if (!response.IsSuccessStatusCode)
         {
             using (response)
@@ -274,6 +234,25 @@ public sealed class PresenceClient : IDisposable
             throw new PresenceException($"{url} answered {type}, not text/event-stream");
         }
         return response;
+    }
+
+    /// <summary>Sends with the API key; no answer (unreachable, timed out) is a <see cref="PresenceException"/>, any answer is returned.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancel)
+    {
+        if (_options.ApiKey is { } key)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        try
+        {
+            return await _http.SendAsync(request, completion, cancel);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PresenceException($"cannot reach the query service at {request.RequestUri}: {e.Message}", e);
+        }
+        catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
+        {
+            throw new PresenceException($"the query service at {request.RequestUri} did not answer within {_http.Timeout.TotalSeconds:0.#} s", e);
+        }
     }
 
     /// <summary>The next line, or null when the stream ended, broke, or stayed silent past the read timeout.</summary>
@@ -293,12 +272,6 @@ public sealed class PresenceClient : IDisposable
         {
             return null;
         }
-    }
-
-    private void Authorize(HttpRequestMessage request)
-    {
-        if (_options.ApiKey is { } key)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
     }
 
     private TimeSpan Next(TimeSpan delay)
