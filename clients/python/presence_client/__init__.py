@@ -5,7 +5,7 @@
 Frames and signing: protocol (docs/PROTOCOL.md). UDP: Device (one device), Gateway (many).
 HTTP: PresenceClient (batch queries, the events stream; docs/HTTP-API.md).
 """
-from .http import (PresenceApiError, PresenceClient, PresenceError, PresenceEvent, EventStream, SseParser,
+from .query import (PresenceApiError, PresenceClient, PresenceError, PresenceEvent, EventStream, SseParser,
                    UserPresence)
 from .protocol import (HEARTBEAT, OFFLINE, MalformedFrame, Record, decode, derive_device_key, encode, tag,
                        verify)

@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional
 
 from . import protocol
-from .http import PresenceClient, PresenceError
+from .query import PresenceClient, PresenceError
 from .udp import Device, UdpSender
 
 
