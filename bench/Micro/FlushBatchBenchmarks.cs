@@ -16,7 +16,7 @@ public class FlushBatchBenchmarks
     private const long TtlMs = 30_000;
     private readonly CoalescingWindow _window = new(Users);
     private readonly PendingSet _pending = new(1_000_000);
-    private readonly List<PendingWrite> _writes = new(Users);
+    private PendingWrite[] _writes = [];
     private long _nowMs;
 
     [GlobalSetup]
@@ -36,9 +36,9 @@ public class FlushBatchBenchmarks
     private int Run()
     {
         _pending.Merge(_window);
-        _pending.Snapshot(_writes, _nowMs, TtlMs);
-        foreach (var write in _writes)
-            _pending.Confirm(write);
-        return _pending.Count == 0 ? _writes.Count : -1;
+        int count = _pending.Snapshot(ref _writes, _nowMs, TtlMs, out _);
+        for (int i = 0; i < count; i++)
+            _pending.Confirm(_writes[i]);
+        return _pending.Count == 0 ? count : -1;
     }
 }

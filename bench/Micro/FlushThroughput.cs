@@ -48,11 +48,11 @@ internal static class FlushThroughput
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 1; i <= users; i++)
             writes.Add(new PendingWrite((ulong)i, now, RecordKind.Heartbeat, 30_000));
-        var ok = new bool[users];
+        var outcomes = new WriteOutcome[users];
         var clock = Stopwatch.StartNew();
-        await writer.WriteAsync(writes, ok);
+        await writer.WriteAsync(writes, outcomes);
         double seconds = clock.Elapsed.TotalSeconds;
-        if (ok.Any(x => !x))
+        if (outcomes.Any(x => x == WriteOutcome.Failed))
             throw new InvalidOperationException("a write failed");
         return users / seconds;
     }

@@ -28,8 +28,12 @@ public sealed class IngestHost : IAsyncDisposable
     private Coalescer? _coalescer;
     private FrameIntake? _intake;
     private Flusher? _flusher;
+    private TransitionDetector? _transitions;
+    private EventLogAppender? _eventLog;
+    private readonly CancellationTokenSource _stopAppending = new();
     private Task? _coalescerTask;
     private Task? _flusherTask;
+    private Task? _eventLogTask;
     private WebApplication? _http;
     private int _stopped;
     private int _disposed;
@@ -39,6 +43,13 @@ public sealed class IngestHost : IAsyncDisposable
     /// room there it takes microseconds; without (the store away) waiting longer saves nothing.
     /// </summary>
     private const int TcpStopGraceMs = 1000;
+
+    /// <summary>
+    /// How long stopping may spend on each events step after the drain (hand-over of watched users,
+    /// appending queued transitions): with the store up both take milliseconds; with it away, waiting
+    /// longer saves nothing. Part of the stop budget: --shutdown-timeout-ms + 2 × this.
+    /// </summary>
+    internal const int EventsStopGraceMs = 2000;
 
     private IngestHost(IngestOptions options, ILoggerFactory loggerFactory)
     {
@@ -126,8 +137,15 @@ public sealed class IngestHost : IAsyncDisposable
         var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
         var room = new AdmissionControl(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
-        var writer = new StoreWriter(_store.Multiplexer.GetDatabase(), _options.Prefix);
-        _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room);
+        var database = _store.Multiplexer.GetDatabase();
+        var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn);
+        if (_options.EventsOn)
+        {
+            _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger);
+            _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger);
+            IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);
+        }
+        _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room, _transitions);
 
         _socket = UdpSocketFactory.Create(_options.UdpEndPoint, _options.ReceiveBufferBytes, _options.ReusePort, out int granted);
         Metrics.ReceiveBufferBytes.Set(granted);
@@ -146,6 +164,8 @@ public sealed class IngestHost : IAsyncDisposable
 
         _coalescerTask = Task.Run(_coalescer.RunAsync);
         _flusherTask = Task.Run(() => _flusher.RunAsync(_stopFlushing.Token));
+        if (_eventLog is not null)
+            _eventLogTask = Task.Run(() => _eventLog.RunAsync(_stopAppending.Token));
         foreach (var loop in _loops)
             loop.Start();
         IngestLog.UdpListening(_logger, UdpEndPoint.ToString(), _loops.Length, _options.Receiver, _options.ReceiveBufferBytes, granted);
@@ -196,8 +216,6 @@ public sealed class IngestHost : IAsyncDisposable
     {
         if (_kernelStats?.ReadDrops() is long drops)
             Metrics.KernelDrops.IncTo(drops);
-        if (_flusher is not null)
-            Metrics.PendingUsers.Set(_flusher.PendingUsers);
         if (_tcp is not null)
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -229,10 +247,33 @@ public sealed class IngestHost : IAsyncDisposable
             IngestLog.Stopping(_logger, _flusher.PendingUsers, _options.ShutdownTimeoutMs);
             unwritten = await _flusher.DrainAsync(TimeSpan.FromMilliseconds(_options.ShutdownTimeoutMs)).ConfigureAwait(false);
         }
+        await StopEventsAsync().ConfigureAwait(false);
         if (_http is not null)
             await _http.StopAsync().ConfigureAwait(false);
         IngestLog.Stopped(_logger, unwritten);
         return unwritten;
+    }
+
+    /// <summary>
+    /// After the drain: hands the users watched for expiry over to the ingesters still running,
+    /// then appends the transitions still queued. Each step is bounded (<see cref="EventsStopGraceMs"/>).
+    /// </summary>
+    private async Task StopEventsAsync()
+    {
+        if (_transitions is not null)
+        {
+            int tracked = _transitions.Tracker.Count;
+            int handed = await _transitions.HandOverAsync(TimeSpan.FromMilliseconds(EventsStopGraceMs)).ConfigureAwait(false);
+            if (tracked > 0)
+                IngestLog.HandedOver(_logger, handed, tracked);
+        }
+        if (_eventLog is not null && _eventLogTask is not null)
+        {
+            _eventLog.Complete();
+            if (await Task.WhenAny(_eventLogTask, Task.Delay(EventsStopGraceMs)).ConfigureAwait(false) != _eventLogTask)
+                await _stopAppending.CancelAsync().ConfigureAwait(false);
+            await _eventLogTask.ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -248,5 +289,6 @@ public sealed class IngestHost : IAsyncDisposable
         if (_store is not null)
             await _store.DisposeAsync().ConfigureAwait(false);
         _stopFlushing.Dispose();
+        _stopAppending.Dispose();
     }
 }

@@ -53,4 +53,22 @@ internal static partial class IngestLog
 
     [LoggerMessage(15, LogLevel.Error, "A TCP connection failed unexpectedly and was closed")]
     public static partial void TcpConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Information, "Events log: transitions appended to the store (kept {RetentionSeconds} s); expiry of the users written here is watched")]
+    public static partial void EventsOn(ILogger logger, int retentionSeconds);
+
+    [LoggerMessage(17, LogLevel.Warning, "Events log append failed ({Count} transitions, {Queued} more queued); retrying in {DelayMs} ms: {Reason}")]
+    public static partial void EventLogAppendFailed(ILogger logger, int count, int queued, double delayMs, string reason);
+
+    [LoggerMessage(18, LogLevel.Information, "Events log reachable again after {Failures} failed appends")]
+    public static partial void EventLogRecovered(ILogger logger, int failures);
+
+    [LoggerMessage(19, LogLevel.Warning, "Stopped with {Count} transitions not appended to the events log (query nodes reconcile these users)")]
+    public static partial void TransitionsUnwritten(ILogger logger, long count);
+
+    [LoggerMessage(20, LogLevel.Information, "Adopted {Count} users from a stopped ingester; their expiry is watched here")]
+    public static partial void OrphansAdopted(ILogger logger, int count);
+
+    [LoggerMessage(21, LogLevel.Information, "Handed {Count} watched users over to the ingesters still running ({Tracked} were watched)")]
+    public static partial void HandedOver(ILogger logger, int count, int tracked);
 }

@@ -19,6 +19,7 @@ public sealed class IngestMetrics
     private readonly Counter.Child _writesOk;
     private readonly Counter.Child _writesFailed;
     private readonly Counter.Child[] _tcpClosedChildren;
+    private readonly Counter.Child[] _transitionChildren;
 
     public IngestMetrics()
     {
@@ -54,6 +55,14 @@ public sealed class IngestMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
         StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
 
+        var transitions = f.CreateCounter("presence_transitions_total",
+            "Presence transitions seen by this ingester, by type: online (a write found no key), timeout (a user it wrote last expired), signout (a sign-out deleted a key).", "type");
+        _transitionChildren = [transitions.WithLabels("online"), transitions.WithLabels("timeout"), transitions.WithLabels("signout")];
+        TransitionsDropped = f.CreateCounter("presence_transitions_dropped_total", "Transitions dropped because the events log queue was full (the store away for long).");
+        EventLogAppends = f.CreateCounter("presence_event_log_appends_total", "Script calls appending transitions to the store's events log, by result (ok, failed: retried).", "result");
+        EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
+        TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
+
         TcpConnections = f.CreateGauge("presence_tcp_connections", "Gateway TCP connections open now.");
         TcpAccepted = f.CreateCounter("presence_tcp_connections_accepted_total", "Gateway TCP connections accepted (including those closed at once for being over --tcp-max-connections).");
         var tcpClosed = f.CreateCounter("presence_tcp_connections_closed_total",
@@ -81,6 +90,10 @@ public sealed class IngestMetrics
     public Gauge ReceiveBufferBytes { get; }
     public Histogram FlushSeconds { get; }
     public Gauge StoreUp { get; }
+    public Counter TransitionsDropped { get; }
+    public Counter EventLogAppends { get; }
+    public Gauge EventLogLastSeq { get; }
+    public Gauge TrackedUsers { get; }
     public Gauge TcpConnections { get; }
     public Counter TcpAccepted { get; }
     public Gauge TcpBufferedBytes { get; }
@@ -88,6 +101,8 @@ public sealed class IngestMetrics
 
     public Counter.Child WritesOk => _writesOk;
     public Counter.Child WritesFailed => _writesFailed;
+
+    internal Counter.Child Transitions(Presence.Core.Events.TransitionKind kind) => _transitionChildren[(int)kind];
 
     internal Counter.Child Rejected(RejectReason reason) => _rejectedChildren[(int)reason];
 

@@ -79,6 +79,14 @@ public sealed class IngestOptions
     [Option("shutdown-timeout-ms", Default = 5000, HelpText = "On SIGTERM/SIGINT, the most time spent writing what is pending before exiting.")]
     public int ShutdownTimeoutMs { get; set; } = 5000;
 
+    [Option("events", Default = "on", HelpText = "on: see presence transitions (online, offline by timeout or sign-out) and append them to the store's events log for presence-query's event streams (costs a GET on each write's answer and one script call per flush with transitions); off: plain SET, no events.")]
+    public string Events { get; set; } = "on";
+
+    [Option("events-retention-seconds", Default = 300, HelpText = "How long the events log keeps transitions, so event streams can resume after a disconnect or a query-node restart (60..86400).")]
+    public int EventsRetentionSeconds { get; set; } = 300;
+
+    internal bool EventsOn => Events == "on";
+
     internal IPEndPoint UdpEndPoint { get; private set; } = null!;
 
     internal IPEndPoint HttpEndPoint { get; private set; } = null!;
@@ -136,6 +144,12 @@ public sealed class IngestOptions
             return "--flush-ms must be shorter than --ttl";
         if (string.IsNullOrEmpty(Prefix) || Prefix.Length > 200)
             return "--prefix must be 1..200 characters";
+        if (Prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            return "--prefix must not contain '{' or '}' (the events log's Redis Cluster hash tag is made from it)";
+        if (Events is not ("on" or "off"))
+            return $"--events must be on or off, not '{Events}'";
+        if (EventsRetentionSeconds is < 60 or > 86_400)
+            return $"--events-retention-seconds must be 60..86400, not {EventsRetentionSeconds}";
         if (MaxPending < 1)
             return $"--max-pending must be at least 1, not {MaxPending}";
         if (Receivers is < 1 or > 16)

@@ -24,4 +24,13 @@ internal static partial class QueryLog
 
     [LoggerMessage(7, LogLevel.Information, "presence-query stopping")]
     public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(8, LogLevel.Warning, "Events log unreadable: {Reason}. Event streams stay open (keepalives) and continue when it is back.")]
+    public static partial void EventFeedFailing(ILogger logger, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Events log readable again at line {Position}")]
+    public static partial void EventFeedBack(ILogger logger, long position);
+
+    [LoggerMessage(10, LogLevel.Warning, "Events log replaced or out of reach (epoch {OldEpoch} → {NewEpoch}, at {Position}, store holds {First}..{Last}): {Subscribers} streams take a new snapshot")]
+    public static partial void EventLogReplaced(ILogger logger, string oldEpoch, string newEpoch, long position, long first, long last, int subscribers);
 }

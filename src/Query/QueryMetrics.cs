@@ -17,6 +17,11 @@ public sealed class QueryMetrics
     private readonly Histogram _storeRoundTrip;
     private readonly Counter _ids;
     private readonly Histogram.Child[] _storeByStatus;
+    private readonly Counter.Child[] _eventsSent;
+    private readonly Histogram.Child[] _eventDelay;
+
+    // 5 ms … ~80 s: online events arrive in tens of milliseconds, timeouts within a second; resumed history can be minutes old.
+    private static readonly double[] s_delayBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 80];
 
     public QueryMetrics()
     {
@@ -38,6 +43,18 @@ public sealed class QueryMetrics
             _storeRoundTrip.WithLabels("timeout"),
             _storeRoundTrip.WithLabels("failed"),
         ];
+        EventSubscribers = factory.CreateGauge("presence_event_subscribers", "Open event streams.");
+        var sent = factory.CreateCounter("presence_events_sent_total", "Events written to streams, by type (snapshot, online, offline).", ["type"]);
+        _eventsSent = [sent.WithLabels("snapshot"), sent.WithLabels("online"), sent.WithLabels("offline")];
+        var delay = factory.CreateHistogram("presence_event_delay_seconds",
+            "Time an event was sent minus its at (live events; a resumed stream's history is not counted), by type.", ["type"],
+            new HistogramConfiguration { Buckets = s_delayBuckets });
+        _eventDelay = [delay.WithLabels("snapshot"), delay.WithLabels("online"), delay.WithLabels("offline")];
+        EventStreamsEnded = factory.CreateCounter("presence_event_streams_ended_total",
+            "Event streams the node ended itself, by reason (overflow: the client took its events too slowly and resumes).", ["reason"]);
+        EventFeedPosition = factory.CreateGauge("presence_event_feed_position", "The events log's last line this node has read.");
+        EventFeedErrors = factory.CreateCounter("presence_event_feed_errors_total", "Failed reads of the events log (retried with a backoff).");
+        EventResyncs = factory.CreateCounter("presence_event_resyncs_total", "Times the events log was replaced or out of reach and every stream took a new snapshot.");
         DotNetStats.Register(Registry);
         Unmatched = Route("unmatched");
     }
@@ -53,6 +70,20 @@ public sealed class QueryMetrics
     public void StoreCall(StoreStatus status, TimeSpan elapsed) => _storeByStatus[(int)status].Observe(elapsed.TotalSeconds);
 
     public void IdsAnswered(int count) => _ids.Inc(count);
+
+    public Gauge EventSubscribers { get; }
+
+    public Counter EventStreamsEnded { get; }
+
+    public Gauge EventFeedPosition { get; }
+
+    public Counter EventFeedErrors { get; }
+
+    public Counter EventResyncs { get; }
+
+    internal Counter.Child EventsSent(Internal.EventType type) => _eventsSent[(int)type];
+
+    internal Histogram.Child EventDelay(Internal.EventType type) => _eventDelay[(int)type];
 
     /// <summary>
     /// Per-route children, looked up once: a request only indexes an array by its status code.

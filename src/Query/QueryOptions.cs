@@ -15,6 +15,10 @@ public sealed class QueryOptions
     public const int DefaultMaxBatch = 1000;
     public const int DefaultMaxBody = 64 * 1024;
     public const int DefaultStoreTimeoutMs = 1000;
+    public const int DefaultMaxWatch = 10_000;
+    public const int DefaultMaxSubscribers = 10_000;
+    public const int DefaultEventsBuffer = 1_000_000;
+    public const int DefaultEventsPollMs = 250;
 
     [Option("http", Default = DefaultHttp, MetaValue = "HOST:PORT",
         HelpText = "HTTP listener: an IP address (or localhost) and a port; port 0 picks a free one.")]
@@ -49,6 +53,22 @@ public sealed class QueryOptions
         HelpText = "(Default: off) Requests per second allowed to each client address on /v1/; over it, 429 with Retry-After.")]
     public int? RateLimit { get; set; }
 
+    [Option("max-watch", Default = DefaultMaxWatch, MetaValue = "N",
+        HelpText = "Most ids one event stream may watch (POST /v1/presence/events; GET takes up to --max-batch).")]
+    public int MaxWatch { get; set; } = DefaultMaxWatch;
+
+    [Option("max-subscribers", Default = DefaultMaxSubscribers, MetaValue = "N",
+        HelpText = "Most event streams this node serves at once; one more is a 503 with Retry-After.")]
+    public int MaxSubscribers { get; set; } = DefaultMaxSubscribers;
+
+    [Option("events-buffer", Default = DefaultEventsBuffer, MetaValue = "N",
+        HelpText = "Events log lines kept in memory (32 bytes each) so streams resume from a Last-Event-ID without a new snapshot; older ones need a snapshot.")]
+    public int EventsBuffer { get; set; } = DefaultEventsBuffer;
+
+    [Option("events-poll-ms", Default = DefaultEventsPollMs, MetaValue = "MS",
+        HelpText = "How often the events log is read when no wake message came (the ingesters publish one after each append).")]
+    public int EventsPollMs { get; set; } = DefaultEventsPollMs;
+
     internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
 
     /// <summary>Checks every value; returns a one-line reason for the first bad one, or null.</summary>
@@ -60,6 +80,16 @@ public sealed class QueryOptions
             return $"--redis {Redis}: {redisError}";
         if (Prefix.Length == 0)
             return "--prefix must not be empty";
+        if (Prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            return $"--prefix {Prefix}: must not contain '{{' or '}}' (the events log's Redis Cluster hash tag is made from it)";
+        if (MaxWatch < 1)
+            return $"--max-watch {MaxWatch}: must be at least 1";
+        if (MaxSubscribers < 1)
+            return $"--max-subscribers {MaxSubscribers}: must be at least 1";
+        if (EventsBuffer < 1_000)
+            return $"--events-buffer {EventsBuffer}: must be at least 1000";
+        if (EventsPollMs is < 10 or > 60_000)
+            return $"--events-poll-ms {EventsPollMs}: must be 10..60000";
         if (MaxBatch < 1)
             return $"--max-batch {MaxBatch}: must be at least 1";
         if (MaxBody < 16)

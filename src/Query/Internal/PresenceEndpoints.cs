@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using Microsoft.Net.Http.Headers;
 
 namespace Presence.Query.Internal;
@@ -52,56 +51,18 @@ internal sealed class PresenceEndpoints
     /// <summary><c>POST /v1/presence/query</c> with <c>{"ids":[1,"2",3]}</c></summary>
     public async Task Query(HttpContext context)
     {
-        var request = context.Request;
-        if (!IsJson(request.ContentType))
-        {
-            await ProblemWriter.WriteAsync(context, Problem.UnsupportedMediaType,
-                $"send {{\"ids\":[…]}} as application/json (UTF-8); got '{request.ContentType}'");
-            return;
-        }
-        if (request.ContentLength > _maxBody)
-        {
-            await BodyTooLarge(context);
-            return;
-        }
-
-        var reader = request.BodyReader;
-        ReadResult read;
-        try
-        {
-            while (true)
-            {
-                read = await reader.ReadAsync(context.RequestAborted);
-                if (read.Buffer.Length > _maxBody)
-                {
-                    reader.AdvanceTo(read.Buffer.Start);
-                    await BodyTooLarge(context);
-                    return;
-                }
-                if (read.IsCompleted)
-                    break;
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            }
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel's own limit (chunked bodies) or a broken body.
-            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                await BodyTooLarge(context);
-            else
-                await ProblemWriter.WriteAsync(context, Problem.ForStatus(e.StatusCode), e.Message);
-            return;
-        }
-
+        var read = await RequestBody.ReadJsonAsync(context, _maxBody);
+        if (read is null)
+            return; // answered
         var ids = ArrayPool<ulong>.Shared.Rent(_maxBatch);
         IdList list;
         try
         {
-            list = IdParser.ParseBody(read.Buffer, ids.AsSpan(0, _maxBatch));
+            list = IdParser.ParseBody(read.Value.Buffer, ids.AsSpan(0, _maxBatch));
         }
         finally
         {
-            reader.AdvanceTo(read.Buffer.End);
+            context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
         }
         await AnswerList(context, ids, list);
     }
@@ -133,16 +94,19 @@ internal sealed class PresenceEndpoints
             return Answer(context, ids, list.Count, single: false);
 
         ArrayPool<ulong>.Shared.Return(ids);
-        return list.Status switch
-        {
-            IdListStatus.Empty => ProblemWriter.WriteAsync(context, Problem.NoIds,
-                "give at least one id: GET /v1/presence?ids=1,2,3 or POST /v1/presence/query {\"ids\":[1,2,3]}"),
-            IdListStatus.TooMany => ProblemWriter.WriteAsync(context, Problem.TooManyIds, $"at most {_maxBatch} ids in one request"),
-            IdListStatus.BadId => ProblemWriter.WriteAsync(context, Problem.BadId,
-                $"ids[{list.BadIndex}] '{list.BadId}' is not an integer in 1 … 18446744073709551615", id: list.BadId, index: list.BadIndex),
-            _ => ProblemWriter.WriteAsync(context, Problem.MalformedJson, list.Detail ?? "malformed body"),
-        };
+        return WriteIdListProblem(context, list, _maxBatch,
+            "give at least one id: GET /v1/presence?ids=1,2,3 or POST /v1/presence/query {\"ids\":[1,2,3]}");
     }
+
+    /// <summary>The problem answer for an id list that is not <see cref="IdListStatus.Ok"/>.</summary>
+    internal static Task WriteIdListProblem(HttpContext context, IdList list, int limit, string usage) => list.Status switch
+    {
+        IdListStatus.Empty => ProblemWriter.WriteAsync(context, Problem.NoIds, usage),
+        IdListStatus.TooMany => ProblemWriter.WriteAsync(context, Problem.TooManyIds, $"at most {limit} ids in one request"),
+        IdListStatus.BadId => ProblemWriter.WriteAsync(context, Problem.BadId,
+            $"ids[{list.BadIndex}] '{list.BadId}' is not an integer in 1 … 18446744073709551615", id: list.BadId, index: list.BadIndex),
+        _ => ProblemWriter.WriteAsync(context, Problem.MalformedJson, list.Detail ?? "malformed body"),
+    };
 
     /// <summary>Asks the store for ids[..count] (a pooled buffer, returned here) and writes the answer.</summary>
     private async Task Answer(HttpContext context, ulong[] ids, int count, bool single)
@@ -175,9 +139,6 @@ internal sealed class PresenceEndpoints
             ArrayPool<ulong>.Shared.Return(ids);
         }
     }
-
-    private Task BodyTooLarge(HttpContext context) =>
-        ProblemWriter.WriteAsync(context, Problem.BodyTooLarge, $"the body is over {_maxBody} bytes");
 
     private void Track(StoreStatus status)
     {

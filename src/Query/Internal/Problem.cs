@@ -31,6 +31,7 @@ internal sealed class Problem
     public static readonly Problem RateLimited = new("rate-limited", "Too many requests from this client", 429);
     public static readonly Problem Internal = new("internal", "The service failed to answer", 500);
     public static readonly Problem StoreUnavailable = new("store-unavailable", "The presence store did not answer in time", 503);
+    public static readonly Problem TooManySubscribers = new("too-many-subscribers", "This node serves as many event streams as it may", 503);
 
     /// <summary>The problem for a status the framework set on its own (no route, wrong method, a bad request line).</summary>
     public static Problem ForStatus(int status) => status switch

@@ -19,13 +19,13 @@ public sealed class StoreWriterTests(RedisFixture redis)
         server.Stop();
         await Eventually.Until(() => !mux.IsConnected, "the client sees the store gone");
         var writer = new StoreWriter(mux.GetDatabase(), TestKeys.Prefix());
-        var writes = Writes(StoreWriter.ChunkSize * 2 + 10);
-        var ok = Enumerable.Repeat(true, writes.Count).ToArray();
+        var writes = Writes(StoreWriter.DefaultChunkSize * 2 + 10);
+        var outcomes = Enumerable.Repeat(WriteOutcome.Refreshed, writes.Count).ToArray();
 
-        int skipped = await writer.WriteAsync(writes, ok);
+        int skipped = await writer.WriteAsync(writes, outcomes);
 
-        Assert.Equal(writes.Count - StoreWriter.ChunkSize, skipped);
-        Assert.All(ok, Assert.False);
+        Assert.Equal(writes.Count - StoreWriter.DefaultChunkSize, skipped);
+        Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Failed, o));
     }
 
     [Fact]
@@ -33,10 +33,26 @@ public sealed class StoreWriterTests(RedisFixture redis)
     {
         using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
         var writer = new StoreWriter(mux.GetDatabase(), TestKeys.Prefix());
-        var writes = Writes(StoreWriter.ChunkSize + 10);
-        var ok = new bool[writes.Count];
+        var writes = Writes(StoreWriter.DefaultChunkSize + 10);
+        var outcomes = new WriteOutcome[writes.Count];
 
-        Assert.Equal(0, await writer.WriteAsync(writes, ok));
-        Assert.All(ok, Assert.True);
+        Assert.Equal(0, await writer.WriteAsync(writes, outcomes));
+        Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Created, o)); // a fresh prefix: no key existed
+        Assert.Equal(0, await writer.WriteAsync(writes, outcomes));
+        Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Created, o)); // same receive time again: an earlier attempt of this very write
+    }
+
+    [Fact]
+    public async Task WriteAsync_TellsNewOnlinePeriodsAndSignOuts()
+    {
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var writer = new StoreWriter(mux.GetDatabase(), TestKeys.Prefix());
+        var outcomes = new WriteOutcome[2];
+
+        await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000), new PendingWrite(2, 100, RecordKind.Offline, 30_000)], outcomes);
+        Assert.Equal([WriteOutcome.Created, WriteOutcome.Absent], outcomes);
+
+        await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000), new PendingWrite(1, 300, RecordKind.Offline, 30_000)], outcomes);
+        Assert.Equal([WriteOutcome.Refreshed, WriteOutcome.Deleted], outcomes);
     }
 }

@@ -76,13 +76,13 @@ public sealed class CoalescingTests
         w.Apply(1, 1_000, RecordKind.Heartbeat);  // expires at 31_000
         w.Apply(2, 20_000, RecordKind.Heartbeat); // expires at 50_000
         pending.Merge(w);
-        var writes = new List<PendingWrite>();
+        PendingWrite[] writes = [];
 
-        long expired = pending.Snapshot(writes, nowMs: 31_000, ttlMs: 30_000);
+        int count = pending.Snapshot(ref writes, nowMs: 31_000, ttlMs: 30_000, out long expired);
 
         Assert.Equal(1, expired);
-        var only = Assert.Single(writes);
-        Assert.Equal(new PendingWrite(2, 20_000, RecordKind.Heartbeat, 19_000), only);
+        Assert.Equal(1, count);
+        Assert.Equal(new PendingWrite(2, 20_000, RecordKind.Heartbeat, 19_000), writes[0]);
         Assert.Equal(1, pending.Count);
     }
 
@@ -94,13 +94,13 @@ public sealed class CoalescingTests
         w.Apply(1, 100, RecordKind.Heartbeat);
         w.Apply(2, 100, RecordKind.Heartbeat);
         pending.Merge(w);
-        var writes = new List<PendingWrite>();
-        pending.Snapshot(writes, 150, 30_000);
+        PendingWrite[] writes = [];
+        int count = pending.Snapshot(ref writes, 150, 30_000, out _);
         w.Clear();
         w.Apply(1, 140, RecordKind.Heartbeat); // newer record arrives while the write is in flight
         pending.Merge(w);
 
-        foreach (var write in writes)
+        foreach (var write in writes.AsSpan(0, count))
             pending.Confirm(write);
 
         Assert.True(pending.TryGet(1, out var s));

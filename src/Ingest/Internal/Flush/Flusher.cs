@@ -1,36 +1,53 @@
 using System.Diagnostics;
+using Presence.Core;
 
 namespace Presence.Ingest.Internal;
 
 /// <summary>
 /// Every flush interval: closes the coalescer's window, merges it into the pending set, and —
-/// when no write is in flight and no backoff is running — writes a snapshot of everything
-/// pending as one pipelined batch. At most one batch is in flight, so writes for a user can
-/// never overtake each other; windows keep being merged while a slow store answers, so memory
-/// stays bounded by --max-pending whatever the store does.
+/// when no flush is under way and no backoff is running — writes a snapshot of everything
+/// pending, chunk by chunk, one chunk in flight at a time. So writes for a user never overtake
+/// each other; each chunk's users are confirmed (and their room returned) as soon as its answers
+/// arrive, not at the end of the flush; windows keep being merged while a slow store answers, so
+/// memory stays bounded by --max-pending whatever the store does.
 /// </summary>
+/// <remarks>
+/// All state is owned by one logical thread: <see cref="RunAsync"/>'s loop, then
+/// <see cref="DrainAsync"/>. Time comes from the <see cref="IngestClock"/>'s <see cref="TimeProvider"/>,
+/// so tests step the policy (<see cref="Step"/>) with a fake clock.
+/// </remarks>
 internal sealed class Flusher
 {
+    private static readonly Task s_never = new TaskCompletionSource().Task;
+
     private readonly Coalescer _coalescer;
-    private readonly StoreWriter _writer;
+    private readonly IStoreWriter _writer;
     private readonly PendingSet _pending;
     private readonly IngestMetrics _metrics;
     private readonly IngestClock _clock;
+    private readonly TimeProvider _time;
     private readonly AdmissionControl _room;
     private readonly ILogger _logger;
-    private readonly TimeSpan _interval;
+    private readonly TransitionDetector? _transitions;
+    private readonly long _intervalMs;
     private readonly long _ttlMs;
-    private readonly List<PendingWrite> _writes = [];
-    private bool[] _ok = new bool[1024];
+    private PendingWrite[] _snapshot = [];
+    private WriteOutcome[] _outcomes = [];
+    private int _snapshotCount;
+    private int _issued;          // writes of the snapshot issued so far
+    private int _chunkStart;
+    private int _chunkCount;
+    private long _flushFailed;    // failed writes in the flush under way
+    private long _flushStarted;   // timestamp
+    private Task? _chunk;         // the chunk in flight
     private CoalescingWindow _spare = new(1024);
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
-    private Task? _inFlight;
-    private long _inFlightStarted;
+    private long _nextTickMs;
     private long _nextAttemptMs;
     private bool _storeDown;
 
-    public Flusher(Coalescer coalescer, StoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
-        AdmissionControl room)
+    public Flusher(Coalescer coalescer, IStoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
+        AdmissionControl room, TransitionDetector? transitions = null)
     {
         _room = room;
         _coalescer = coalescer;
@@ -38,22 +55,48 @@ internal sealed class Flusher
         _pending = new PendingSet(options.MaxPending);
         _metrics = metrics;
         _clock = clock;
+        _time = clock.Time;
         _logger = logger;
-        _interval = TimeSpan.FromMilliseconds(options.FlushMs);
+        _transitions = transitions;
+        _intervalMs = options.FlushMs;
         _ttlMs = options.TtlSeconds * 1000L;
+        _nextTickMs = clock.NowMs + _intervalMs;
     }
 
-    /// <summary>Users pending: those in the pending set, plus those in the open window.</summary>
+    /// <summary>
+    /// Users received and not yet confirmed written: the pending set plus the open window. A user
+    /// in both counts twice here, so this is an upper bound, zero exactly when nothing is outstanding;
+    /// the gauge <c>presence_pending_users</c> counts each user once (the pending set, as of the last tick).
+    /// </summary>
     public long PendingUsers => _pending.Count + _coalescer.OpenCount;
+
+    /// <summary>Users in the pending set (each once).</summary>
+    internal int PendingSetCount => _pending.Count;
+
+    /// <summary>A flush is under way (a chunk in flight, or chunks of its snapshot not yet issued).</summary>
+    internal bool Flushing => _chunk is not null || _issued < _snapshotCount;
+
+    /// <summary>The earliest time (Unix ms) the next flush may start after a failure.</summary>
+    internal long NextAttemptMs => _nextAttemptMs;
+
+    internal int ConsecutiveFailures => _backoff.Failures;
 
     /// <summary>Flushes every interval until <paramref name="stop"/> is cancelled; then returns (see <see cref="DrainAsync"/>).</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-                Tick();
+            while (!stop.IsCancellationRequested)
+            {
+                long wait = Math.Max(0, _nextTickMs - _clock.NowMs);
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(wait), _time, stop);
+                // Wake for the tick, or as soon as a chunk or an expiry check is answered: its
+                // outcome is counted, and its users confirmed, the moment it is known.
+                await Task.WhenAny(delay, _chunk ?? s_never, _transitions?.InFlight ?? s_never).ConfigureAwait(false);
+                if (stop.IsCancellationRequested)
+                    break;
+                Step();
+            }
         }
         catch (OperationCanceledException)
         {
@@ -61,37 +104,35 @@ internal sealed class Flusher
     }
 
     /// <summary>
-    /// After receiving stopped and the coalescer drained: writes what is held, retrying until
-    /// all is confirmed or <paramref name="timeout"/> passes. Returns the users still unwritten.
+    /// One step of the policy: takes every answer that has arrived (issuing the next chunk), and
+    /// when the tick is due, ticks. Runs on one thread at a time (the loop, then the drain, or a test).
     /// </summary>
-    public async Task<long> DrainAsync(TimeSpan timeout)
+    internal void Step()
     {
-        var clock = Stopwatch.StartNew();
-        _nextAttemptMs = 0; // a final flush does not wait out a backoff
-        while (true)
+        if (_chunk is { IsCompleted: true })
+            CompleteChunk();
+        _transitions?.TakeAnswers();
+        long now = _clock.NowMs;
+        if (now >= _nextTickMs)
         {
-            if (_inFlight is not null)
-            {
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero)
-                    break;
-                await Task.WhenAny(_inFlight, Task.Delay(left)).ConfigureAwait(false);
-                if (!_inFlight.IsCompleted)
-                    break;
-            }
-            Tick();
-            if (_inFlight is null && PendingUsers == 0)
-                break;
-            if (clock.Elapsed >= timeout)
-                break;
-            if (_inFlight is null)
-                await Task.Delay(20).ConfigureAwait(false); // backing off after a failure
+            Tick(now);
+            // A late tick (a stalled thread) is not made up for with a burst of ticks.
+            _nextTickMs = Math.Max(_nextTickMs + _intervalMs, now + 1);
         }
-        return PendingUsers;
     }
 
-    /// <summary>One flush step; runs on one thread at a time (the timer loop, then the drain).</summary>
-    internal void Tick()
+    /// <summary>Closes the window, starts a flush when one may start, and lets the transition detector look for expired users.</summary>
+    private void Tick(long now)
+    {
+        MergeWindow();
+        if (!Flushing && _pending.Count > 0 && now >= _nextAttemptMs)
+            StartFlush(now);
+        _transitions?.Tick(now);
+        _metrics.PendingUsers.Set(_pending.Count);
+        _room.Signal(); // expired users may have made room for waiting TCP connections
+    }
+
+    private void MergeWindow()
     {
         CoalescingWindow closed;
         long refused;
@@ -104,51 +145,79 @@ internal sealed class Flusher
         _spare = closed;
         if (refused > 0)
             _metrics.PendingFullDropped.Inc(refused);
-
-        if (_inFlight is { IsCompleted: true })
-            Complete();
-
-        long now = _clock.NowMs;
-        if (_inFlight is null && _pending.Count > 0 && now >= _nextAttemptMs)
-            Start(now);
-
-        _metrics.PendingUsers.Set(PendingUsers);
-        _room.Signal(); // confirmed or expired users may have made room for waiting TCP connections
     }
 
-    private void Start(long now)
+    private void StartFlush(long now)
     {
-        long expired = _pending.Snapshot(_writes, now, _ttlMs);
+        _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
         if (expired > 0)
             _metrics.UsersExpired.Inc(expired);
-        if (_writes.Count == 0)
+        _issued = 0;
+        if (_snapshotCount == 0)
             return;
-        if (_ok.Length < _writes.Count)
-            _ok = new bool[Math.Max(_writes.Count, _ok.Length * 2)];
-        _inFlightStarted = Stopwatch.GetTimestamp();
-        _inFlight = _writer.WriteAsync(_writes, _ok);
+        if (_outcomes.Length < _snapshotCount)
+            _outcomes = new WriteOutcome[_snapshot.Length];
+        _flushFailed = 0;
+        _flushStarted = _time.GetTimestamp();
+        IssueChunk();
     }
 
-    private void Complete()
+    private void IssueChunk()
     {
-        Debug.Assert(_inFlight is { IsCompleted: true });
-        _inFlight = null;
-        _metrics.FlushSeconds.Observe(Stopwatch.GetElapsedTime(_inFlightStarted).TotalSeconds);
-        long ok = 0, failed = 0;
-        for (int i = 0; i < _writes.Count; i++)
+        Debug.Assert(_chunk is null && _issued < _snapshotCount);
+        _chunkStart = _issued;
+        _chunkCount = Math.Min(_writer.ChunkSize, _snapshotCount - _issued);
+        _issued += _chunkCount;
+        _chunk = _writer.WriteChunkAsync(
+            new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount),
+            new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount));
+    }
+
+    /// <summary>
+    /// One chunk answered: its confirmed users leave the pending set (room comes back now), its
+    /// outcomes are counted and handed to the transition detector; then the next chunk is issued,
+    /// or the flush ends. When every command of the chunk failed and the whole store is away, the
+    /// rest of the snapshot is not issued (it would only fail too, each command building an
+    /// exception of its own: with 100K users pending and the store away this cost 14.6 s of CPU in
+    /// 15 s); the users stay pending for the next flush after the backoff.
+    /// </summary>
+    private void CompleteChunk()
+    {
+        Debug.Assert(_chunk is { IsCompleted: true });
+        _chunk = null;
+        long ok = 0;
+        for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
         {
-            if (_ok[i])
-            {
-                _pending.Confirm(_writes[i]);
-                ok++;
-            }
-            else
-            {
-                failed++;
-            }
+            var outcome = _outcomes[i];
+            if (outcome == WriteOutcome.Failed)
+                continue;
+            ok++;
+            _pending.Confirm(_snapshot[i]);
+            _transitions?.OnWritten(_snapshot[i], outcome);
         }
+        long failed = _chunkCount - ok;
         _metrics.WritesOk.Inc(ok);
-        if (failed == 0)
+        if (failed > 0)
+            _metrics.WritesFailed.Inc(failed);
+        _flushFailed += failed;
+        _metrics.PendingUsers.Set(_pending.Count);
+        _room.Signal();
+
+        bool storeAway = ok == 0 && _issued < _snapshotCount && _writer.WholeStoreAway;
+        if (_issued < _snapshotCount && !storeAway)
+        {
+            IssueChunk();
+            return;
+        }
+        EndFlush(failedWholly: storeAway);
+    }
+
+    private void EndFlush(bool failedWholly)
+    {
+        int issued = _issued;
+        _issued = _snapshotCount = 0; // what was not issued stays pending
+        _metrics.FlushSeconds.Observe(_time.GetElapsedTime(_flushStarted).TotalSeconds);
+        if (_flushFailed == 0 && !failedWholly)
         {
             if (_storeDown)
             {
@@ -159,12 +228,49 @@ internal sealed class Flusher
             _metrics.StoreUp.Set(1);
             return;
         }
-        _metrics.WritesFailed.Inc(failed);
         _metrics.StoreUp.Set(0);
         var delay = _backoff.Fail();
         _nextAttemptMs = _clock.NowMs + (long)delay.TotalMilliseconds;
         if (!_storeDown || _backoff.Failures % 20 == 0)
-            IngestLog.StoreWriteFailed(_logger, failed, _writes.Count, _pending.Count, delay.TotalMilliseconds);
+            IngestLog.StoreWriteFailed(_logger, _flushFailed, issued, _pending.Count, delay.TotalMilliseconds);
         _storeDown = true;
+    }
+
+    /// <summary>
+    /// After receiving stopped and the coalescer drained: writes what is pending, retrying (with
+    /// the backoff, but not waiting out one already running) until all is confirmed or
+    /// <paramref name="timeout"/> passes. Returns the users still unwritten.
+    /// </summary>
+    public async Task<long> DrainAsync(TimeSpan timeout)
+    {
+        long deadline = _clock.NowMs + (long)timeout.TotalMilliseconds;
+        _nextAttemptMs = 0;
+        while (true)
+        {
+            if (_chunk is not null)
+            {
+                long left = deadline - _clock.NowMs;
+                if (left <= 0)
+                    break;
+                await Task.WhenAny(_chunk, Task.Delay(TimeSpan.FromMilliseconds(left), _time)).ConfigureAwait(false);
+                if (!_chunk.IsCompleted)
+                    break;
+                CompleteChunk();
+                continue;
+            }
+            MergeWindow();
+            long now = _clock.NowMs;
+            if (_pending.Count > 0 && now >= _nextAttemptMs)
+                StartFlush(now);
+            _metrics.PendingUsers.Set(_pending.Count);
+            if (!Flushing && PendingUsers == 0)
+                break;
+            if (now >= deadline)
+                break;
+            if (!Flushing)
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20, Math.Max(1, deadline - now))), _time).ConfigureAwait(false); // backing off after a failure
+        }
+        _transitions?.TakeAnswers();
+        return PendingUsers;
     }
 }

@@ -3,11 +3,11 @@ using System.Runtime.InteropServices;
 namespace Presence.Ingest.Internal;
 
 /// <summary>
-/// Users held until the store confirms their write: closed windows are merged in (latest time
+/// Users pending until the store confirms their write: closed windows are merged in (latest time
 /// wins), a flush takes a snapshot, and a user leaves only when the write of exactly its
 /// current state succeeded. A failed write, or one overtaken by a newer record while in flight,
 /// simply stays for the next flush. Bounded: past <see cref="Capacity"/> new users are refused
-/// (and counted by the caller); users already held are still updated. Owned by the flusher thread.
+/// (and counted by the caller); users already pending are still updated. Owned by the flusher thread.
 /// </summary>
 internal sealed class PendingSet(int capacity)
 {
@@ -41,17 +41,18 @@ internal sealed class PendingSet(int capacity)
     }
 
     /// <summary>
-    /// Fills <paramref name="writes"/> with one command per held user. Users whose time is up
-    /// (receive + ttl ≤ now: their key would already have expired) are dropped, not written.
+    /// Fills <paramref name="writes"/> (grown when too small) with one command per pending user and
+    /// returns how many. Users whose time is up (receive + ttl ≤ now: their key would already have
+    /// expired) are dropped, not written, and counted in <paramref name="expired"/>.
     /// </summary>
-    /// <returns>How many expired users were dropped.</returns>
-    public long Snapshot(List<PendingWrite> writes, long nowMs, long ttlMs)
+    public int Snapshot(ref PendingWrite[] writes, long nowMs, long ttlMs, out long expired)
     {
-        writes.Clear();
-        // One allocation when the set outgrew the list, not a chain of doublings each leaving
+        // One allocation when the set outgrew the buffer, not a chain of doublings each leaving
         // its predecessor behind as large-object garbage (1M users: 24 MB, not 24 + 12 + 6 + …).
-        writes.EnsureCapacity(_users.Count);
-        long expired = 0;
+        if (writes.Length < _users.Count)
+            writes = new PendingWrite[_users.Count];
+        expired = 0;
+        int count = 0;
         foreach (var (user, state) in _users)
         {
             long left = state.ReceiveMs + ttlMs - nowMs;
@@ -61,9 +62,9 @@ internal sealed class PendingSet(int capacity)
                 expired++;
                 continue;
             }
-            writes.Add(new PendingWrite(user, state.ReceiveMs, state.Kind, (int)left)); // left ≤ ttlMs ≤ 86,400,000
+            writes[count++] = new PendingWrite(user, state.ReceiveMs, state.Kind, (int)left); // left ≤ ttlMs ≤ 86,400,000
         }
-        return expired;
+        return count;
     }
 
     /// <summary>The write of <paramref name="write"/> succeeded: the user leaves unless a newer record arrived meanwhile.</summary>

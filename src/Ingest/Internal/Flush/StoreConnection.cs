@@ -101,6 +101,7 @@ internal sealed class StoreConnection : IAsyncDisposable
             "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--index", "64m", "--memory", "2g", "--page", "8m",
             "--expired-key-deletion-scan-freq", "10",
+            "--lua", // the events log's scripts
             "--logger-level", "Warning",
         ];
         var server = new GarnetServer(args);

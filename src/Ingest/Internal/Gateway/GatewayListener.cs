@@ -1,3 +1,4 @@
+using Presence.Core;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

@@ -1,10 +1,11 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Core;
 
 /// <summary>
 /// Capped exponential backoff between store attempts after a failure: 100 ms, 200 ms, … up to
-/// the cap (2 s by default), so a returning store is used within 2 s while a dead one is not hammered.
+/// the cap, so a returning server is used soon while a dead one is not hammered. Shared by the
+/// ingester's flusher and events log, the query node's events feed, and clients that reconnect.
 /// </summary>
-internal struct Backoff(TimeSpan initial, TimeSpan cap)
+public struct Backoff(TimeSpan initial, TimeSpan cap)
 {
     private TimeSpan _next = initial;
 

@@ -1,0 +1,108 @@
+namespace Presence.Core.Events;
+
+/// <summary>
+/// The events log's Lua scripts (Redis 7 and Garnet with Lua on). Each runs atomically on the
+/// node that owns the log's hash slot. KEYS are always: seq, log, epoch (<see cref="EventLogKeys"/>).
+/// </summary>
+public static class EventLogScripts
+{
+    /// <summary>
+    /// Appends transitions, keeping the log clean: per user, an online line only when the log has
+    /// the user offline, an offline line only when it has the user online, so lines alternate per
+    /// user whatever several ingesters or a retried write send. An offline line's <c>at</c> is never
+    /// before the online line's. Then trims lines whose <c>at</c> is older than the cutoff.
+    /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then
+    /// (kind n|t|s, user id, bucket, at ms) per transition. Returns {epoch, last seq}.
+    /// </summary>
+    public const string Append = """
+        local unpack = unpack or table.unpack
+        local epoch = redis.call('GET', KEYS[3])
+        if not epoch then
+          epoch = ARGV[1]
+          redis.call('SET', KEYS[3], epoch)
+        end
+        local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local lines = {}
+        for i = 4, #ARGV, 4 do
+          local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+          local bucket = ARGV[2] .. ARGV[i + 2]
+          local since = redis.call('HGET', bucket, id)
+          local append = false
+          if kind == 'n' then
+            if not since then
+              redis.call('HSET', bucket, id, at)
+              append = true
+            end
+          elseif since then
+            redis.call('HDEL', bucket, id)
+            if tonumber(at) < tonumber(since) then at = since end
+            append = true
+          end
+          if append then
+            seq = seq + 1
+            lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
+            if #lines == 500 then
+              redis.call('RPUSH', KEYS[2], unpack(lines))
+              lines = {}
+            end
+          end
+        end
+        if #lines > 0 then redis.call('RPUSH', KEYS[2], unpack(lines)) end
+        redis.call('SET', KEYS[1], string.format('%d', seq))
+        local cutoff = tonumber(ARGV[3])
+        for round = 1, 50 do
+          local head = redis.call('LRANGE', KEYS[2], 0, 99)
+          local old = 0
+          for i = 1, #head do
+            if tonumber(string.match(head[i], '(%d+)$')) < cutoff then old = i else break end
+          end
+          if old == 0 then break end
+          redis.call('LTRIM', KEYS[2], old, -1)
+          if old < #head then break end
+        end
+        return {epoch, seq}
+        """;
+
+    /// <summary>
+    /// Reads lines after a sequence number. ARGV: after seq, most lines, candidate epoch.
+    /// Returns {epoch, last seq, first seq still held, lines…}; no lines when the reader is up to
+    /// date, or when lines it needs were trimmed (after &lt; first − 1: a gap, which the reader must
+    /// treat as a loss of history).
+    /// </summary>
+    public const string Read = """
+        local epoch = redis.call('GET', KEYS[3])
+        if not epoch then
+          epoch = ARGV[3]
+          redis.call('SET', KEYS[3], epoch)
+        end
+        local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local len = redis.call('LLEN', KEYS[2])
+        local first = last - len + 1
+        local after = tonumber(ARGV[1])
+        local result = {epoch, last, first}
+        if after >= last or after < first - 1 then return result end
+        local from = after + 1 - first
+        local to = math.min(from + tonumber(ARGV[2]) - 1, len - 1)
+        local lines = redis.call('LRANGE', KEYS[2], from - len, to - len)
+        for i = 1, #lines do result[#result + 1] = lines[i] end
+        return result
+        """;
+
+    /// <summary>
+    /// The log's state of some users at one sequence number. ARGV: candidate epoch, online-bucket key
+    /// prefix, then (user id, bucket) per user. Returns {epoch, last seq, then per user the
+    /// <c>at</c> of its online line, or '' when the log has it offline}.
+    /// </summary>
+    public const string Snapshot = """
+        local epoch = redis.call('GET', KEYS[3])
+        if not epoch then
+          epoch = ARGV[1]
+          redis.call('SET', KEYS[3], epoch)
+        end
+        local result = {epoch, tonumber(redis.call('GET', KEYS[1]) or '0')}
+        for i = 3, #ARGV, 2 do
+          result[#result + 1] = redis.call('HGET', ARGV[2] .. ARGV[i + 1], ARGV[i]) or ''
+        end
+        return result
+        """;
+}

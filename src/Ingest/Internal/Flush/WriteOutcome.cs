@@ -1,0 +1,25 @@
+namespace Presence.Ingest.Internal;
+
+/// <summary>What the store answered to one command of a flush.</summary>
+internal enum WriteOutcome : byte
+{
+    /// <summary>Not confirmed (refused, timed out, or not issued because the store is away): the user stays pending.</summary>
+    Failed,
+
+    /// <summary>SET confirmed; the key existed before it (the online period goes on).</summary>
+    Refreshed,
+
+    /// <summary>
+    /// SET confirmed; there was no key before it, so an online period begins. Also when the old
+    /// value equals the one written: an earlier attempt whose answer was lost landed, and whether
+    /// it began the period is unknown; the events log keeps each user's state, so a second
+    /// "online" for a user it already has online is dropped there.
+    /// </summary>
+    Created,
+
+    /// <summary>DEL confirmed and removed a key: the user signed out while online.</summary>
+    Deleted,
+
+    /// <summary>DEL confirmed; there was no key (the user was already offline).</summary>
+    Absent,
+}

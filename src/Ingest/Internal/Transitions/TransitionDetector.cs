@@ -1,0 +1,232 @@
+using Presence.Core;
+using Presence.Core.Events;
+using StackExchange.Redis;
+
+namespace Presence.Ingest.Internal;
+
+/// <summary>
+/// Sees presence transitions from what the flusher's writes answer, with no extra store command
+/// per heartbeat, and sends them to the events log:
+/// <list type="bullet">
+/// <item>online: a <c>SET … GET</c> found no key (<see cref="WriteOutcome.Created"/>), <c>at</c> = the written receive time;</item>
+/// <item>offline (sign-out): a <c>DEL</c> removed a key, <c>at</c> = the sign-out's receive time;</item>
+/// <item>offline (timeout): a user this ingester wrote last is due (receive + ttl passed with no
+/// newer write of its own); one <c>GET</c> confirms the key is gone, <c>at</c> = receive + ttl. A
+/// key still there with the same value means its expiry landed a little later than the receive
+/// time says (the write's own delay): it is looked at again next tick. A newer value means another
+/// ingester wrote the user since, and watches it now.</item>
+/// </list>
+/// Users a stopping ingester was watching are handed over through the store (<see cref="HandOverAsync"/>)
+/// and adopted here within a second. Owned by the flusher thread.
+/// </summary>
+internal sealed class TransitionDetector
+{
+    /// <summary>Due users checked in one round: bounds the commands in flight when many users go silent at once.</summary>
+    public const int MaxChecksPerRound = 8_192;
+
+    private const int AdoptBatch = 1_000;
+    private const long AdoptEveryMs = 1_000;
+
+    private readonly IDatabase _database;
+    private readonly byte[] _prefix;
+    private readonly EventLogKeys _keys;
+    private readonly long _ttlMs;
+    private readonly EventLogAppender _log;
+    private readonly IngestMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly List<TrackedUser> _due = [];
+    private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
+    private Task? _checking;
+    private Task<SortedSetEntry[]>? _adopting;
+    private long _nextCheckMs;
+    private long _nextAdoptMs;
+    private long _lastTickMs;
+    private Backoff _checkBackoff = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+
+    public TransitionDetector(IDatabase database, string prefix, long ttlMs, long nowMs, EventLogAppender log, IngestMetrics metrics, ILogger logger)
+    {
+        _database = database;
+        _prefix = PresenceKeys.EncodePrefix(prefix);
+        _keys = new EventLogKeys(prefix);
+        _ttlMs = ttlMs;
+        _log = log;
+        _metrics = metrics;
+        _logger = logger;
+        Tracker = new ExpiryTracker(nowMs);
+    }
+
+    public ExpiryTracker Tracker { get; }
+
+    /// <summary>A store call of the detector's in flight (the flusher wakes when it is answered), or null.</summary>
+    public Task? InFlight => _checking ?? _adopting;
+
+    /// <summary>One confirmed write of the flusher.</summary>
+    public void OnWritten(in PendingWrite write, WriteOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case WriteOutcome.Refreshed:
+                Tracker.Set(write.UserId, write.ReceiveMs);
+                break;
+            case WriteOutcome.Created:
+                Tracker.Set(write.UserId, write.ReceiveMs);
+                _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, write.ReceiveMs));
+                break;
+            case WriteOutcome.Deleted:
+                Tracker.Remove(write.UserId);
+                _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
+                break;
+            case WriteOutcome.Absent:
+                Tracker.Remove(write.UserId);
+                break;
+        }
+    }
+
+    /// <summary>Each flusher tick: checks the users now due (when no check is in flight), and adopts orphans once a second.</summary>
+    public void Tick(long nowMs)
+    {
+        _lastTickMs = nowMs;
+        if (_checking is null && nowMs >= _nextCheckMs)
+        {
+            _due.Clear();
+            int count = Tracker.CollectDue(nowMs - _ttlMs, _due, MaxChecksPerRound);
+            if (count > 0)
+            {
+                for (int i = 0; i < count; i++)
+                    _checks[i] = _database.StringGetAsync(PresenceKeys.ToKey(_prefix, _due[i].UserId));
+                _checking = Task.WhenAll(_checks.AsSpan(0, count));
+            }
+        }
+        if (_adopting is null && nowMs >= _nextAdoptMs)
+        {
+            _nextAdoptMs = nowMs + AdoptEveryMs;
+            _adopting = _database.SortedSetPopAsync(_keys.Orphans, AdoptBatch);
+        }
+        _metrics.TrackedUsers.Set(Tracker.Count);
+    }
+
+    /// <summary>Takes the answers of whatever store call has completed.</summary>
+    public void TakeAnswers()
+    {
+        if (_checking is { IsCompleted: true })
+            ResolveChecks();
+        if (_adopting is { IsCompleted: true })
+            Adopt();
+    }
+
+    private void ResolveChecks()
+    {
+        _checking = null;
+        int failed = 0;
+        for (int i = 0; i < _due.Count; i++)
+        {
+            var check = _checks[i];
+            _checks[i] = null!;
+            var (user, written) = _due[i];
+            if (!check.IsCompletedSuccessfully)
+            {
+                _ = check.Exception; // observed; the user is simply checked again
+                failed++;
+                continue;
+            }
+            // A write confirmed while the check was in flight changed what is known: look again later.
+            if (!Tracker.TryGet(user, out long current) || current != written)
+                continue;
+            var value = check.Result;
+            if (value.IsNull)
+            {
+                Tracker.Remove(user);
+                _log.Enqueue(new PresenceTransition(user, TransitionKind.Timeout, written + _ttlMs));
+                continue;
+            }
+            if (!value.TryParse(out long stored) || stored != written)
+            {
+                Tracker.Remove(user); // another ingester wrote the user since: it watches it now
+                if (stored >= written + _ttlMs)
+                {
+                    // The key lapsed before that write found none: the period this ingester saw ended.
+                    // (The other ingester sent the new period's online; the log keeps one of each.)
+                    _log.Enqueue(new PresenceTransition(user, TransitionKind.Timeout, written + _ttlMs));
+                    _log.Enqueue(new PresenceTransition(user, TransitionKind.Online, stored));
+                }
+            }
+            // Same value: the key outlives receive + ttl by its write's delay; it is due again next tick.
+        }
+        if (failed == _due.Count && failed > 0)
+        {
+            // The store is away: do not build thousands of failing commands every tick.
+            var delay = _checkBackoff.Fail();
+            _nextCheckMs = _lastTickMs + (long)delay.TotalMilliseconds;
+        }
+        else
+        {
+            _checkBackoff.Succeed();
+        }
+        _due.Clear();
+    }
+
+    private void Adopt()
+    {
+        var popped = _adopting!;
+        _adopting = null;
+        if (!popped.IsCompletedSuccessfully)
+        {
+            _ = popped.Exception;
+            return;
+        }
+        int adopted = 0;
+        foreach (var entry in popped.Result)
+        {
+            if (ulong.TryParse((string?)entry.Element, out ulong user) && user != 0 && Tracker.TryAdd(user, (long)entry.Score))
+                adopted++;
+        }
+        if (popped.Result.Length == AdoptBatch)
+            _nextAdoptMs = 0; // more are waiting: take them at the next tick
+        if (adopted > 0)
+            IngestLog.OrphansAdopted(_logger, adopted);
+    }
+
+    /// <summary>
+    /// When the ingester stops: puts every user it watches into the store's orphan set (id → last
+    /// written receive time), so a running ingester adopts them and their expiry is still seen.
+    /// Returns how many were handed over.
+    /// </summary>
+    public async Task<int> HandOverAsync(TimeSpan timeout)
+    {
+        var sent = new List<Task>();
+        var batch = new List<SortedSetEntry>(AdoptBatch);
+        int count = 0;
+        foreach (var (user, written) in Tracker.All())
+        {
+            batch.Add(new SortedSetEntry(user.ToString(System.Globalization.CultureInfo.InvariantCulture), written));
+            if (batch.Count == AdoptBatch)
+            {
+                sent.Add(_database.SortedSetAddAsync(_keys.Orphans, [.. batch]));
+                count += batch.Count;
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0)
+        {
+            sent.Add(_database.SortedSetAddAsync(_keys.Orphans, [.. batch]));
+            count += batch.Count;
+        }
+        try
+        {
+            await Task.WhenAll(sent).WaitAsync(timeout).ConfigureAwait(false);
+            return count;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            int done = 0;
+            foreach (var task in sent)
+            {
+                if (task.IsCompletedSuccessfully)
+                    done++;
+                else
+                    _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            }
+            return Math.Min(count, done * AdoptBatch);
+        }
+    }
+}

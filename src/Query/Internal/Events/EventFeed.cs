@@ -1,0 +1,307 @@
+using Presence.Core;
+using Presence.Core.Events;
+using StackExchange.Redis;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// The node's one reader of the store's events log: it follows the log (woken by the ingesters'
+/// wake messages, and on a timer in case one is missed), keeps its latest lines in a ring, and
+/// hands each line to the subscribers watching its user. Streams register here with the position
+/// they start after (a snapshot's, or a <c>Last-Event-ID</c>'s) and get the lines after it from
+/// the ring, then live ones, in order, without a gap or a repeat.
+/// </summary>
+/// <remarks>
+/// When the log is replaced (a new epoch: the store lost its data) or the node fell behind past
+/// what the store still holds, the ring restarts at the log's end and every subscriber is told to
+/// take a new snapshot: never a silent gap. While the store is away the feed retries with a capped
+/// backoff and the streams stay open (keepalives); when it is back they continue where they were.
+/// </remarks>
+internal sealed class EventFeed : IAsyncDisposable
+{
+    /// <summary>Lines read per store call.</summary>
+    public const int PageSize = 2_000;
+
+    private readonly EventLogStore _log;
+    private readonly QueryMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _pollInterval;
+    private readonly Lock _lock = new();
+    private readonly EventRing _ring;
+    private readonly Dictionary<ulong, object> _watchers = new(); // user id → Subscriber, or List<Subscriber> when several
+    private readonly HashSet<Subscriber> _all = [];
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private string? _epoch;
+    private long _position; // the last line read and handed out
+    private Task? _loop;
+
+    public EventFeed(EventLogStore log, int ringCapacity, TimeSpan pollInterval, QueryMetrics metrics, ILogger logger)
+    {
+        _log = log;
+        _ring = new EventRing(ringCapacity);
+        _pollInterval = pollInterval;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Open streams registered here.</summary>
+    public int Subscribers
+    {
+        get
+        {
+            lock (_lock)
+                return _all.Count;
+        }
+    }
+
+    /// <summary>The last log line read (for tests and metrics).</summary>
+    public long Position
+    {
+        get
+        {
+            lock (_lock)
+                return _position;
+        }
+    }
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Completes once the feed has read the log (so it knows its epoch); false after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitReadyAsync(TimeSpan timeout)
+    {
+        if (_ready.Task.IsCompleted)
+            return true;
+        return await Task.WhenAny(_ready.Task, Task.Delay(timeout)).ConfigureAwait(false) == _ready.Task;
+    }
+
+    /// <summary>Asks the feed to read the log now.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers <paramref name="subscriber"/> to get the lines after <paramref name="afterSeq"/> of
+    /// the log named <paramref name="epoch"/>: those the ring holds go into <paramref name="catchUp"/>,
+    /// later ones to its queue. False, registering nothing, when this feed follows another epoch or
+    /// no longer holds every line after that position.
+    /// </summary>
+    public bool TryRegister(Subscriber subscriber, string epoch, long afterSeq, List<EventLogLine> catchUp)
+    {
+        lock (_lock)
+        {
+            if (_epoch != epoch)
+                return false;
+            if (afterSeq > _ring.LastSeq)
+            {
+                // Taken from a store further along than this feed has read: skip up to there when it arrives.
+                subscriber.LiveAfter = afterSeq;
+            }
+            else if (_ring.Covers(afterSeq))
+            {
+                _ring.Collect(afterSeq, subscriber.Ids, catchUp);
+                subscriber.LiveAfter = _ring.LastSeq;
+            }
+            else
+            {
+                return false;
+            }
+            foreach (var id in subscriber.Ids)
+                Watch(id, subscriber);
+            _all.Add(subscriber);
+            return true;
+        }
+    }
+
+    public void Unregister(Subscriber subscriber)
+    {
+        lock (_lock)
+        {
+            if (!_all.Remove(subscriber))
+                return;
+            foreach (var id in subscriber.Ids)
+                Unwatch(id, subscriber);
+        }
+    }
+
+    /// <summary>The epoch this feed follows, or null before its first read.</summary>
+    public string? Epoch
+    {
+        get
+        {
+            lock (_lock)
+                return _epoch;
+        }
+    }
+
+    private void Watch(ulong id, Subscriber subscriber)
+    {
+        if (!_watchers.TryGetValue(id, out var existing))
+            _watchers[id] = subscriber;
+        else if (existing is List<Subscriber> list)
+            list.Add(subscriber);
+        else
+            _watchers[id] = new List<Subscriber>(2) { (Subscriber)existing, subscriber };
+    }
+
+    private void Unwatch(ulong id, Subscriber subscriber)
+    {
+        if (!_watchers.TryGetValue(id, out var existing))
+            return;
+        if (existing == subscriber)
+        {
+            _watchers.Remove(id);
+        }
+        else if (existing is List<Subscriber> list && list.Remove(subscriber))
+        {
+            if (list.Count == 1)
+                _watchers[id] = list[0];
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var stop = _stop.Token;
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+        bool subscribed = false;
+        bool failing = false;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!subscribed)
+                {
+                    await _log.SubscribeAsync(Wake).ConfigureAwait(false);
+                    subscribed = true;
+                }
+                await ReadToEndAsync().ConfigureAwait(false);
+                _ready.TrySetResult();
+                if (failing)
+                {
+                    failing = false;
+                    QueryLog.EventFeedBack(_logger, _position);
+                }
+                backoff.Succeed();
+                await _wake.WaitAsync(_pollInterval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                _metrics.EventFeedErrors.Inc();
+                if (!failing)
+                {
+                    failing = true;
+                    QueryLog.EventFeedFailing(_logger, e.Message);
+                }
+                try
+                {
+                    await Task.Delay(backoff.Fail(), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        if (subscribed)
+        {
+            try
+            {
+                await _log.UnsubscribeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Reads and hands out lines until the feed is at the log's end.</summary>
+    internal async Task ReadToEndAsync()
+    {
+        while (true)
+        {
+            long after;
+            lock (_lock)
+                after = _position;
+            var read = await _log.ReadAsync(after, PageSize).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_epoch != read.Epoch || read.LastSeq < _position || _position < read.FirstSeq - 1)
+                {
+                    Restart(read);
+                    continue;
+                }
+                foreach (var entry in read.Entries)
+                {
+                    if (entry.Seq != _position + 1)
+                        break; // cannot happen with the scripts' lines; a reread finds the rest
+                    _ring.Append(entry);
+                    _position = entry.Seq;
+                    Dispatch(entry);
+                }
+                _metrics.EventFeedPosition.Set(_position);
+                if (read.Entries.Count == 0 || _position >= read.LastSeq)
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Follows the log from (near) its end: on the first read, loads what the store still holds (up
+    /// to the ring's capacity) so streams can resume across a restart of this node; later, after a
+    /// new epoch or a gap, tells every subscriber to take a new snapshot.
+    /// </summary>
+    private void Restart(LogRead read)
+    {
+        bool first = _epoch is null;
+        if (!first)
+        {
+            QueryLog.EventLogReplaced(_logger, _epoch!, read.Epoch, _position, read.FirstSeq, read.LastSeq, _all.Count);
+            _metrics.EventResyncs.Inc();
+        }
+        _epoch = read.Epoch;
+        _position = Math.Max(read.FirstSeq - 1, read.LastSeq - _ring.Capacity);
+        _ring.Reset(_position);
+        if (first)
+            return;
+        foreach (var subscriber in _all)
+            subscriber.RequestResync();
+    }
+
+    private void Dispatch(in EventLogLine entry)
+    {
+        if (!_watchers.TryGetValue(entry.UserId, out var watchers))
+            return;
+        if (watchers is Subscriber one)
+        {
+            one.Offer(entry);
+            return;
+        }
+        foreach (var subscriber in (List<Subscriber>)watchers)
+            subscriber.Offer(entry);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+            await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}

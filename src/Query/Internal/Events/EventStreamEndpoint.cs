@@ -1,0 +1,315 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Text;
+using Presence.Core.Events;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// <c>GET /v1/presence/events?ids=…</c> and <c>POST /v1/presence/events</c> (HTTP-API.md, "Presence
+/// events"): a Server-Sent Events stream of the watched users' transitions. A new stream starts
+/// with a <c>snapshot</c> (the log's state of every watched id at one log position, with the
+/// store's last-seen times); a stream resumed with a <c>Last-Event-ID</c> this node can serve starts
+/// with the lines after it instead. Then <c>online</c>/<c>offline</c> events as the log grows, a
+/// keepalive comment when nothing was sent for <see cref="KeepaliveInterval"/>.
+/// </summary>
+/// <remarks>
+/// The stream is written by hand on the response's <see cref="PipeWriter"/>, not through
+/// <c>TypedResults.ServerSentEvents</c>: <c>SseItem&lt;T&gt;</c> (.NET 10) cannot carry a comment
+/// line, and the keepalive the contract names is one (<c>: keepalive</c>).
+/// </remarks>
+internal sealed class EventStreamEndpoint
+{
+    /// <summary>Keepalives at least every 15 s (the contract); 10 s leaves room for a slow write.</summary>
+    public static readonly TimeSpan KeepaliveInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>What a browser's EventSource waits before reconnecting (its default is 3 s).</summary>
+    private const string RetryLine = "retry: 1000\n";
+
+    private static readonly byte[] s_keepalive = Encoding.ASCII.GetBytes(": keepalive\n\n");
+
+    private readonly EventFeed _feed;
+    private readonly EventLogStore _log;
+    private readonly PresenceStore _store;
+    private readonly QueryMetrics _metrics;
+    private readonly QueryOptions _options;
+
+    public EventStreamEndpoint(EventFeed feed, EventLogStore log, PresenceStore store, QueryMetrics metrics, QueryOptions options)
+    {
+        _feed = feed;
+        _log = log;
+        _store = store;
+        _metrics = metrics;
+        _options = options;
+    }
+
+    /// <summary><c>GET /v1/presence/events?ids=1,2,3</c>: up to --max-batch ids (what fits a URL; EventSource can only GET).</summary>
+    public Task Get(HttpContext context)
+    {
+        var ids = ArrayPool<ulong>.Shared.Rent(_options.MaxBatch);
+        var list = IdParser.ParseList(context.Request.Query["ids"], ids.AsSpan(0, _options.MaxBatch));
+        return Start(context, ids, list, _options.MaxBatch);
+    }
+
+    /// <summary><c>POST /v1/presence/events</c> with <c>{"ids":[…]}</c>: up to --max-watch ids.</summary>
+    public async Task Post(HttpContext context)
+    {
+        var body = await RequestBody.ReadJsonAsync(context, MaxBody).ConfigureAwait(false);
+        if (body is null)
+            return; // answered
+        var ids = ArrayPool<ulong>.Shared.Rent(_options.MaxWatch);
+        IdList list;
+        try
+        {
+            list = IdParser.ParseBody(body.Value.Buffer, ids.AsSpan(0, _options.MaxWatch));
+        }
+        finally
+        {
+            context.Request.BodyReader.AdvanceTo(body.Value.Buffer.End);
+        }
+        await Start(context, ids, list, _options.MaxWatch).ConfigureAwait(false);
+    }
+
+    /// <summary>The body limit of this route: a full --max-watch list of 20-digit ids, as strings.</summary>
+    private int MaxBody => Math.Max(_options.MaxBody, 64 + _options.MaxWatch * 23);
+
+    private async Task Start(HttpContext context, ulong[] rented, IdList list, int limit)
+    {
+        ulong[] ids;
+        try
+        {
+            if (list.Status != IdListStatus.Ok)
+            {
+                await PresenceEndpoints.WriteIdListProblem(context, list, limit,
+                    "give at least one id: GET /v1/presence/events?ids=1,2,3 or POST /v1/presence/events {\"ids\":[1,2,3]}").ConfigureAwait(false);
+                return;
+            }
+            // Sorted and distinct: the feed finds a user among them by binary search, the snapshot has one entry each.
+            var span = rented.AsSpan(0, list.Count);
+            span.Sort();
+            int distinct = 0;
+            for (int i = 0; i < span.Length; i++)
+            {
+                if (i == 0 || span[i] != span[i - 1])
+                    span[distinct++] = span[i];
+            }
+            ids = span[..distinct].ToArray();
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(rented);
+        }
+
+        if (_feed.Subscribers >= _options.MaxSubscribers)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            await ProblemWriter.WriteAsync(context, Problem.TooManySubscribers,
+                $"this node serves {_options.MaxSubscribers} event streams already; retry after 5 s, or on another node").ConfigureAwait(false);
+            return;
+        }
+        if (!await _feed.WaitReadyAsync(_store.Timeout).ConfigureAwait(false))
+        {
+            await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, "the events log could not be read from the store").ConfigureAwait(false);
+            return;
+        }
+        await StreamAsync(context, ids).ConfigureAwait(false);
+    }
+
+    private async Task StreamAsync(HttpContext context, ulong[] ids)
+    {
+        var request = context.Request;
+        string? lastEventIdText = request.Headers["Last-Event-ID"].FirstOrDefault() ?? request.Query["lastEventId"].FirstOrDefault();
+        var subscriber = new Subscriber(ids);
+        var catchUp = new List<EventLogLine>();
+        bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
+            && _feed.TryRegister(subscriber, lastEventId.Epoch, lastEventId.Seq, catchUp);
+        Snapshot? snapshot = null;
+        if (!resumed)
+        {
+            snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+            if (snapshot is null)
+            {
+                await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer the snapshot: {_store.LastError ?? "no answer in time"}").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        _metrics.EventSubscribers.Inc();
+        try
+        {
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-store";
+            response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must pass events on at once
+            var output = response.BodyWriter;
+            var aborted = context.RequestAborted;
+            Write(output, RetryLine);
+            if (snapshot is not null)
+                WriteSnapshot(output, snapshot);
+            else
+                Write(output, "\n");
+            string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
+            foreach (var entry in catchUp)
+                WriteEvent(output, epoch, entry, live: false);
+            await output.FlushAsync(aborted).ConfigureAwait(false);
+
+            var queue = subscriber.Queue;
+            while (!aborted.IsCancellationRequested)
+            {
+                bool wrote = false;
+                while (queue.TryRead(out var entry))
+                {
+                    if (entry.Seq < 0)
+                    {
+                        // The log was replaced: a new snapshot, from a new registration.
+                        _feed.Unregister(subscriber);
+                        subscriber = new Subscriber(ids);
+                        catchUp.Clear();
+                        snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+                        if (snapshot is null)
+                            return; // the store is away: the client reconnects and gets a snapshot once it is back
+                        epoch = snapshot.Epoch;
+                        WriteSnapshot(output, snapshot);
+                        foreach (var caught in catchUp)
+                            WriteEvent(output, epoch, caught, live: false);
+                        queue = subscriber.Queue;
+                        wrote = true;
+                        break;
+                    }
+                    WriteEvent(output, epoch, entry, live: true);
+                    wrote = true;
+                }
+                if (wrote)
+                {
+                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    continue;
+                }
+                if (subscriber.Overflowed && queue.Completion.IsCompleted)
+                {
+                    _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
+                    return; // too slow: the client resumes with its Last-Event-ID
+                }
+                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                keepalive.CancelAfter(KeepaliveInterval);
+                try
+                {
+                    if (!await queue.WaitToReadAsync(keepalive.Token).ConfigureAwait(false))
+                        continue; // completed (overflow): handled above
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    output.Write(s_keepalive);
+                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            _feed.Unregister(subscriber);
+            _metrics.EventSubscribers.Dec();
+        }
+    }
+
+    /// <summary>
+    /// The log's state of the subscriber's ids at one log position, with the store's last-seen
+    /// times, and the subscriber registered after that position. Null when the store did not answer.
+    /// </summary>
+    private async Task<Snapshot?> TakeSnapshotAsync(Subscriber subscriber, List<EventLogLine> catchUp)
+    {
+        var ids = subscriber.Ids;
+        var lastSeen = new long[ids.Length];
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            LogSnapshot state;
+            try
+            {
+                state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return null;
+            }
+            var status = await _store.GetLastSeenAsync(ids, lastSeen).ConfigureAwait(false);
+            if (status != StoreStatus.Ok)
+                return null;
+            for (int i = 0; i < ids.Length; i++)
+            {
+                long since = state.OnlineSince[i];
+                // Online as the log has it; the last-seen time from the key, or, if the key is
+                // already gone (its offline line not yet appended), the online line's time.
+                lastSeen[i] = since == EventLogStore.Offline ? PresenceStore.Offline
+                    : lastSeen[i] == PresenceStore.Offline ? since
+                    : lastSeen[i];
+            }
+            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, catchUp))
+                return new Snapshot(state.Epoch, state.Seq, ids, lastSeen);
+            // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
+            _feed.Wake();
+            await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private void WriteSnapshot(PipeWriter output, Snapshot snapshot)
+    {
+        Write(output, "event: snapshot\nid: ");
+        Write(output, new LastEventId(snapshot.Epoch, snapshot.Seq).ToString());
+        Write(output, "\ndata: ");
+        output.Write(PresenceJson.Render(snapshot.Ids, snapshot.LastSeenMs, single: false));
+        Write(output, "\n\n");
+        _metrics.EventsSent(EventType.Snapshot).Inc();
+    }
+
+    /// <summary><c>event: online|offline</c>, <c>id: epoch-seq</c>, <c>data: {"id":"42","at":…[,"reason":…]}</c>.</summary>
+    private void WriteEvent(PipeWriter output, string epoch, in EventLogLine entry, bool live)
+    {
+        var type = entry.IsOnline ? EventType.Online : EventType.Offline;
+        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
+        Write(output, epoch);
+        Write(output, "-");
+        WriteNumber(output, entry.Seq);
+        Write(output, "\ndata: {\"id\":\"");
+        WriteNumber(output, entry.UserId);
+        Write(output, "\",\"at\":");
+        WriteNumber(output, entry.AtMs);
+        Write(output, entry.Kind switch
+        {
+            TransitionKind.Timeout => ",\"reason\":\"timeout\"}\n\n",
+            TransitionKind.Signout => ",\"reason\":\"signout\"}\n\n",
+            _ => "}\n\n",
+        });
+        _metrics.EventsSent(type).Inc();
+        // Replayed history (a resume) would say how old the history is, not how late delivery is.
+        if (live)
+            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs) / 1000.0);
+    }
+
+    private static void Write(PipeWriter output, string ascii)
+    {
+        var span = output.GetSpan(ascii.Length);
+        int n = Encoding.ASCII.GetBytes(ascii, span);
+        output.Advance(n);
+    }
+
+    private static void WriteNumber(PipeWriter output, long value)
+    {
+        var span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int n);
+        output.Advance(n);
+    }
+
+    private static void WriteNumber(PipeWriter output, ulong value)
+    {
+        var span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int n);
+        output.Advance(n);
+    }
+
+    private sealed record Snapshot(string Epoch, long Seq, ulong[] Ids, long[] LastSeenMs);
+}

@@ -1,0 +1,62 @@
+using System.Threading.Channels;
+using Presence.Core.Events;
+
+namespace Presence.Query.Internal;
+
+/// <summary>
+/// One open event stream: the ids it watches and a bounded queue of the log lines about them that
+/// the feed hands it. A subscriber too slow to take its lines (the queue full) is ended; the
+/// client reconnects with its <c>Last-Event-ID</c> and resumes from the node's ring, so nothing
+/// is lost and a slow client never holds the node's memory hostage.
+/// </summary>
+internal sealed class Subscriber
+{
+    /// <summary>Lines queued at most: far more than a client sees in the time a healthy connection needs to take them.</summary>
+    public const int QueueCapacity = 4096;
+
+    /// <summary>The marker the feed queues when the log was replaced (the store lost its data): the stream takes a new snapshot.</summary>
+    public static readonly EventLogLine Resync = new(-1, TransitionKind.Online, 0, 0);
+
+    private readonly Channel<EventLogLine> _queue = Channel.CreateBounded<EventLogLine>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        SingleWriter = true, // the feed, under its lock
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the stream is ended
+    });
+
+    public Subscriber(ulong[] sortedDistinctIds) => Ids = sortedDistinctIds;
+
+    /// <summary>The watched ids, sorted, each once.</summary>
+    public ulong[] Ids { get; }
+
+    /// <summary>Lines up to this sequence number are already in the snapshot or catch-up; the feed skips them. Set under the feed's lock.</summary>
+    public long LiveAfter { get; set; }
+
+    /// <summary>The queue overflowed and was closed.</summary>
+    public bool Overflowed { get; private set; }
+
+    public ChannelReader<EventLogLine> Queue => _queue.Reader;
+
+    /// <summary>Called by the feed, under its lock, for each line about one of <see cref="Ids"/>.</summary>
+    public void Offer(in EventLogLine entry)
+    {
+        if (entry.Seq <= LiveAfter || Overflowed)
+            return;
+        Enqueue(entry);
+    }
+
+    /// <summary>Called by the feed, under its lock, when the log was replaced.</summary>
+    public void RequestResync()
+    {
+        if (!Overflowed)
+            Enqueue(Resync);
+    }
+
+    private void Enqueue(in EventLogLine entry)
+    {
+        if (_queue.Writer.TryWrite(entry))
+            return;
+        Overflowed = true;
+        _queue.Writer.TryComplete();
+    }
+}
