@@ -17,4 +17,7 @@ public static class PresenceProblemTypes
     public const string RateLimited = Prefix + "rate-limited";
     public const string Internal = Prefix + "internal";
     public const string StoreUnavailable = Prefix + "store-unavailable";
+
+    /// <summary>503 from the events route: the node already serves its most streams (<c>--max-subscribers</c>); see Retry-After, or use another node.</summary>
+    public const string TooManySubscribers = Prefix + "too-many-subscribers";
 }

@@ -3,7 +3,6 @@
   PRESENCE_TEST_MASTER_KEY  its master key (64 hex digits), id PRESENCE_TEST_KEY_ID
   PRESENCE_TEST_QUERY       base URL of a presence-query reading the same store and prefix
   PRESENCE_TEST_FIRST_ID    the first of 1000 user ids this run may use
-  PRESENCE_TEST_EVENTS      1 when that query service maps the events routes
 Run: python3 -m unittest discover -s tests -t . -p 'e2e_*.py'"""
 import os
 import time
@@ -78,8 +77,6 @@ class ServiceTests(unittest.TestCase):
         self.assertIn("not an integer", str(caught.exception))
 
     def test_events_stream_reports_online_and_offline(self):
-        if ENV.get("PRESENCE_TEST_EVENTS") != "1":
-            self.skipTest("this presence-query maps no events route yet")
         device = self.device(2)
         with self.query.events([device.user_id], read_timeout=30) as stream:
             events = iter(stream)

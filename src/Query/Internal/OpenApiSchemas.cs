@@ -93,7 +93,7 @@ internal static class OpenApiSchemas
                 ["type"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String,
-                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable.",
+                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers.",
                 },
                 ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },

@@ -8,9 +8,10 @@ using Presence.Testing;
 namespace Presence.Integration.Tests.Clients;
 
 /// <summary>
-/// Presence.Client: batch queries against the real query service (users made online by
-/// HeartbeatClient, signed, through a real ingest in --require-signed mode), its error model, and
-/// the events stream's reading and resume against a real SSE server.
+/// Presence.Client: batch queries and the events stream against the real query service (users made
+/// online by HeartbeatClient, signed, through a real ingest in --require-signed mode), its error
+/// model, and the stream's edge cases (a drop, a 503 before the resume, silence, multi-line data)
+/// against a real SSE server.
 /// </summary>
 [Collection(RedisCollection.Name)]
 public sealed class DotNetClientTests(RedisFixture redis)
@@ -89,6 +90,41 @@ public sealed class DotNetClientTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task WatchAsync_RealQueryService_SnapshotOnlineSignOut_ThenResumeReplaysFromLastEventId()
+    {
+        await using var services = await SignedServices.StartAsync(redis.Server.Configuration);
+        const ulong user = 15_100_001;
+        using var device = new HeartbeatClient(user, Signing.DeriveDeviceKey(services.MasterKey, user), SignedServices.KeyId);
+        using var client = new PresenceClient(services.QueryUrl);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var events = new List<PresenceEvent>();
+        await foreach (var e in client.WatchAsync([user, 15_100_002], cancel: deadline.Token))
+        {
+            events.Add(e);
+            if (e is PresenceSnapshot)
+                device.Send(services.Ingest.Host.UdpEndPoint);
+            else if (e is UserOnline)
+                device.Send(services.Ingest.Host.UdpEndPoint, RecordKind.Offline);
+            else
+                break;
+        }
+
+        var snapshot = Assert.IsType<PresenceSnapshot>(events[0]);
+        Assert.Equal([new UserPresence(user, false, null), new UserPresence(15_100_002, false, null)], snapshot.Users);
+        var online = Assert.IsType<UserOnline>(events[1]);
+        var offline = Assert.IsType<UserOffline>(events[2]);
+        Assert.Equal((user, user, OfflineReason.SignOut), (online.UserId, offline.UserId, offline.Reason));
+        Assert.True(offline.At >= online.At);
+        Assert.NotNull(online.EventId);
+
+        // Resuming after the online event gives the sign-out again, not a snapshot.
+        await using var resumed = client.WatchAsync([user, 15_100_002], online.EventId, deadline.Token).GetAsyncEnumerator();
+        Assert.True(await resumed.MoveNextAsync());
+        Assert.Equal(offline, resumed.Current);
+    }
+
+    [Fact]
     public async Task WatchAsync_RealSseServer_ParsesEvents_ResumesWithLastEventIdAfterADrop()
     {
         await using var server = await SseServer.StartAsync(
@@ -119,20 +155,6 @@ public sealed class DotNetClientTests(RedisFixture redis)
         var requests = server.Requests.ToArray();
         Assert.Equal([null, "8", "8"], requests.Select(r => r.LastEventId));
         Assert.Equal("{\"ids\":[\"42\",\"18446744073709551615\"]}", requests[0].Body);
-    }
-
-    [Fact]
-    public async Task WatchAsync_GivenLastEventId_SentOnTheFirstConnection()
-    {
-        await using var server = await SseServer.StartAsync(SseServer.Hold("id: 12\nevent: online\ndata: {\"id\":\"5\",\"at\":1}\n\n"));
-        using var client = new PresenceClient(server.Url);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-
-        await using var events = client.WatchAsync([5UL], lastEventId: "11", cancel: deadline.Token).GetAsyncEnumerator();
-        Assert.True(await events.MoveNextAsync());
-
-        Assert.Equal(new UserOnline("12", 5, 1), events.Current);
-        Assert.Equal("11", server.Requests.Single().LastEventId);
     }
 
     [Fact]

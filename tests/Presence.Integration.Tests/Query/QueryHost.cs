@@ -29,8 +29,6 @@ internal sealed class QueryHost : IAsyncDisposable
     public IReadOnlyList<(string Method, string Path)> Routes =>
         [.. OpenApiDescription.MappedRoutes(_app.Services.GetRequiredService<EndpointDataSource>())];
 
-    public bool MapsRoute(string path) => Routes.Any(r => r.Path == path);
-
     public static async Task<QueryHost> StartAsync(string redis, string prefix, Action<QueryOptions>? configure = null)
     {
         var options = new QueryOptions { Http = "127.0.0.1:0", Redis = redis, Prefix = prefix };
