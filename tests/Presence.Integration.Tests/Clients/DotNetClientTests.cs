@@ -187,7 +187,7 @@ public sealed class DotNetClientTests(RedisFixture redis)
                 await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
             },
             SseServer.Hold("id: 2\nevent: offline\ndata: {\"id\":\"5\",\"at\":2,\"reason\":\"signout\"}\n\n"));
-        using var client = new PresenceClient(server.Url, new PresenceClientOptions { EventsReadTimeout = TimeSpan.FromMilliseconds(500), ReconnectDelay = TimeSpan.Zero });
+        using var client = new PresenceClient(server.Url, new PresenceClientOptions { EventsReadTimeout = TimeSpan.FromSeconds(2), ReconnectDelay = TimeSpan.Zero });
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
         var ids = new List<string?>();
