@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Presence: builds the solution (warnings are errors), then the unit and
-# integration suites. Integration tests start real redis-server processes, so Debian's
-# redis-server package is installed first when it is missing (as root; otherwise it says how).
+# integration suites. Integration tests start real redis-server processes, build the C client
+# with gcc, run the Python client with python3 and drive the web console in chromium, so Debian's
+# redis-server, gcc, python3 and chromium packages are installed first when missing (as root;
+# otherwise it says how).
 # Extra arguments go to `dotnet test` (e.g. --filter 'FullyQualifiedName~Ingest').
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,9 @@ command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_
 command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || need_packages+=(redis-tools)
 # The web console's browser test drives Debian's chromium (headless).
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# The C and Python clients' tests (clients/) build with gcc and run with python3.
+command -v gcc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ] || need_packages+=(gcc libc6-dev)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "== installing ${need_packages[*]} (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Presence.Client;
 using Presence.Core;
 using Presence.LoadGen.Internal;
 
@@ -132,7 +133,9 @@ internal sealed class LoadRunner
     {
         var o = _options;
         LoadGenOptions.TryParseVerifyUrl(o.Verify!, out var url);
-        using var client = new PresenceQueryClient(url, TimeSpan.FromSeconds(10));
+        // Straight to the service named: a proxy inherited from the environment has no business
+        // between a load test and the service it checks.
+        using var client = new PresenceClient(url, new PresenceClientOptions { Timeout = TimeSpan.FromSeconds(10), UseProxy = false });
         var verifier = new Verifier(client, o.VerifyBatch, TimeSpan.FromSeconds(o.VerifyWait));
         var expectations = o.OfflineAtEnd
             ? SignedOff(schedule, builder)

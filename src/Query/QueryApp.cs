@@ -55,6 +55,7 @@ public static class QueryApp
             kestrel.Listen(listen);
         });
         builder.Services.AddRoutingCore();
+        builder.Services.AddPresenceOpenApi(options);
         if (options.RateLimit is int limit)
             builder.Services.AddRateLimiter(rates => ConfigureRateLimit(rates, limit));
 
@@ -98,6 +99,7 @@ public static class QueryApp
         app.MapGet("/healthz", PresenceEndpoints.Healthy).WithMetadata(metrics.Route("/healthz"));
         app.MapGet("/readyz", endpoints.Ready).WithMetadata(metrics.Route("/readyz"));
         app.MapGet("/metrics", context => WriteMetrics(context, metrics.Registry)).WithMetadata(metrics.Route("/metrics"));
+        app.MapPresenceOpenApi(metrics);
         return app;
     }
 

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using CommandLine;
 using CommandLine.Text;
+using Presence.Client;
 using Presence.Demo;
 
 // presence-demo: the whole system on one machine. Exit 0 when every simulated user was
@@ -268,15 +269,21 @@ namespace Presence.Demo
 
         private async Task<List<double>> TimeBatchQueries(string baseUrl, int count)
         {
-            var ids = string.Join(",", Enumerable.Range(1, Math.Min(50, o.Users)));
+            var ids = Enumerable.Range(1, Math.Min(50, o.Users)).Select(i => (ulong)i).ToArray();
+            using var client = new PresenceClient(new Uri(baseUrl), new PresenceClientOptions { Timeout = TimeSpan.FromSeconds(5), UseProxy = false });
             var times = new List<double>();
             for (int i = 0; i < count; i++)
             {
                 var clock = Stopwatch.StartNew();
-                using var r = await _http.GetAsync($"{baseUrl}/v1/presence?ids={ids}", _cancel.Token);
-                await r.Content.ReadAsByteArrayAsync(_cancel.Token);
-                if (r.IsSuccessStatusCode)
+                try
+                {
+                    await client.GetAsync(ids, _cancel.Token);
                     times.Add(clock.Elapsed.TotalMilliseconds);
+                }
+                catch (PresenceException e)
+                {
+                    Say($"batch query failed: {e.Message}");
+                }
             }
             return times;
         }

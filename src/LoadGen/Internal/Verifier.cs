@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Presence.Client;
 
 namespace Presence.LoadGen.Internal;
 
@@ -14,7 +15,7 @@ internal readonly record struct Expectation(ulong UserId, long UntilUnixMs);
 /// moment after the check starts. A user whose TTL ran out before it was confirmed is counted
 /// <c>expired</c>, not missing.
 /// </summary>
-internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSpan wait)
+internal sealed class Verifier(PresenceClient client, int batchSize, TimeSpan wait)
 {
     /// <summary>How many missing ids a result lists.</summary>
     public const int MissingListed = 10;
@@ -46,7 +47,7 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
         long expected = pass.Considered - pass.Expired;
         long confirmed = expected - pass.Missing.Count;
         return new VerifySummary(
-            Url: client.Endpoint.ToString(),
+            Url: client.QueryEndpoint.ToString(),
             Expect: expectOnline ? "online" : "offline",
             Expected: expected,
             Online: expectOnline ? confirmed : pass.Missing.Count,
@@ -60,11 +61,10 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
     /// Gathers expectations into batches, asks, and sorts the answers into confirmed, expired and
     /// missing; the first round and every retry go through it.
     /// </summary>
-    private sealed class Pass(PresenceQueryClient client, int batchSize, bool expectOnline)
+    private sealed class Pass(PresenceClient client, int batchSize, bool expectOnline)
     {
         private readonly Expectation[] _batch = new Expectation[batchSize];
         private readonly ulong[] _ids = new ulong[batchSize];
-        private readonly bool[] _online = new bool[batchSize];
         private int _count;
 
         public long Considered;
@@ -84,11 +84,19 @@ internal sealed class Verifier(PresenceQueryClient client, int batchSize, TimeSp
                 return;
             for (int i = 0; i < _count; i++)
                 _ids[i] = _batch[i].UserId;
-            await client.QueryAsync(_ids.AsMemory(0, _count), _online.AsMemory(0, _count), cancel);
+            IReadOnlyList<UserPresence> answers;
+            try
+            {
+                answers = await client.GetAsync(new ArraySegment<ulong>(_ids, 0, _count), cancel);
+            }
+            catch (PresenceException e)
+            {
+                throw new VerifyException(e.Message, e);
+            }
             long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             for (int i = 0; i < _count; i++)
             {
-                if (_online[i] == expectOnline)
+                if (answers[i].Online == expectOnline)
                     continue;
                 if (_batch[i].UntilUnixMs <= nowMs)
                     Expired++;

@@ -2,7 +2,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Presence.Query;
+using Presence.Query.Internal;
 
 namespace Presence.Integration.Tests.Query;
 
@@ -21,6 +24,10 @@ internal sealed class QueryHost : IAsyncDisposable
     public HttpClient Client { get; }
 
     public QueryOptions Options { get; }
+
+    /// <summary>The (method, path) of every route the app maps, from its endpoint data source.</summary>
+    public IReadOnlyList<(string Method, string Path)> Routes =>
+        [.. OpenApiDescription.MappedRoutes(_app.Services.GetRequiredService<EndpointDataSource>())];
 
     public static async Task<QueryHost> StartAsync(string redis, string prefix, Action<QueryOptions>? configure = null)
     {

@@ -1,0 +1,365 @@
+"""The query API over HTTP (docs/HTTP-API.md): batch presence and the presence events stream."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Iterator, List, Optional
+
+MAX_USER_ID = 2**64 - 1
+
+
+class PresenceError(Exception):
+    """The service could not be reached, or answered outside the API's contract."""
+
+
+class PresenceApiError(PresenceError):
+    """The service answered an RFC 9457 problem (application/problem+json): what was wrong, from its body."""
+
+    def __init__(self, status: int, type: str, title: str, detail: str, id: Optional[str] = None,
+                 index: Optional[int] = None, retry_after: Optional[int] = None):
+        self.status = status
+        self.type = type  # e.g. urn:presence:problem:bad-id
+        self.title = title
+        self.detail = detail
+        self.id = id  # the offending id of a bad-id problem
+        self.index = index
+        self.retry_after = retry_after  # seconds, for 429 and 503
+        super().__init__(f"{status} {title}: {detail} ({type})")
+
+
+@dataclass(frozen=True)
+class UserPresence:
+    id: int
+    online: bool
+    last_seen_ms: Optional[int]
+
+
+@dataclass(frozen=True)
+class PresenceEvent:
+    """One event of the stream. type is 'snapshot', 'online' or 'offline'.
+    snapshot: users and online (the batch answer's shape). online/offline: user_id and at (Unix ms);
+    offline also reason ('timeout' or 'signout'). event_id is the SSE id (None when the event has none)."""
+
+    type: str
+    event_id: Optional[str] = None
+    user_id: Optional[int] = None
+    at: Optional[int] = None
+    reason: Optional[str] = None
+    users: List[UserPresence] = field(default_factory=list)
+    online: Optional[int] = None
+    data: Dict = field(default_factory=dict)
+
+
+def _user_id(value) -> int:
+    """An id of the API (a decimal string, or a JSON number) as an int; anything else breaks the contract."""
+    if isinstance(value, bool):
+        raise PresenceError(f"id {value!r} is not an integer")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isdigit():
+        number = int(value)
+    else:
+        raise PresenceError(f"id {value!r} is not an integer")
+    if not 1 <= number <= MAX_USER_ID:
+        raise PresenceError(f"id {value!r} is not in 1 .. {MAX_USER_ID}")
+    return number
+
+
+def _user(entry) -> UserPresence:
+    try:
+        return UserPresence(_user_id(entry["id"]), bool(entry["online"]), entry.get("lastSeenMs"))
+    except (KeyError, TypeError, AttributeError) as e:
+        raise PresenceError(f"an answer entry outside the contract: {entry!r}") from e
+
+
+def _check_ids(ids: Iterable[int]) -> List[int]:
+    checked = []
+    for i, value in enumerate(ids):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_USER_ID:
+            raise ValueError(f"ids[{i}] {value!r} is not an integer in 1 .. {MAX_USER_ID}")
+        checked.append(value)
+    return checked
+
+
+class SseParser:
+    """Server-Sent Events, line by line, as the WHATWG HTML standard reads them (event, data, id,
+    retry, comments). feed() returns (event type, data, last event id) when a blank line ends an event."""
+
+    def __init__(self) -> None:
+        self.last_event_id: Optional[str] = None
+        self.retry_ms: Optional[int] = None
+        self._type = ""
+        self._data: List[str] = []
+
+    def feed(self, line: str):
+        line = line.rstrip("\r\n")
+        if line == "":
+            if not self._data:
+                self._type = ""
+                return None
+            event = (self._type or "message", "\n".join(self._data), self.last_event_id)
+            self._type, self._data = "", []
+            return event
+        if line.startswith(":"):
+            return None  # a comment: the keepalive
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "event":
+            self._type = value
+        elif name == "data":
+            self._data.append(value)
+        elif name == "id":
+            if "\0" not in value:
+                self.last_event_id = value
+        elif name == "retry" and value.isdigit():
+            self.retry_ms = int(value)
+        return None
+
+
+class PresenceClient:
+    """Batch presence and the events stream of one query service.
+
+    base_url: e.g. http://127.0.0.1:8080 (a path such as /api is kept). api_key: sent as
+    'Authorization: Bearer KEY' when the service has --api-keys. max_batch: ids per request
+    (the service's --max-batch, default 1000); get_many splits longer lists and keeps their order."""
+
+    def __init__(self, base_url: str, api_key: Optional[str] = None, timeout: float = 10.0, max_batch: int = 1000):
+        url = urllib.parse.urlsplit(base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"base_url must be http(s)://HOST[:PORT][/PATH], not {base_url!r}")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._scheme = url.scheme
+        self._host = url.hostname
+        self._port = url.port
+        self._path = url.path.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.max_batch = max_batch
+        self.base_url = base_url
+
+    # ---- batch ----
+
+    def get(self, user_id: int) -> UserPresence:
+        """GET /v1/presence/{id}."""
+        _check_ids([user_id])
+        answer = self._json("GET", f"/v1/presence/{user_id}")
+        user = _user(answer)
+        if user.id != user_id:
+            raise PresenceError(f"asked for {user_id}, the service answered {user.id}")
+        return user
+
+    def get_many(self, ids: Iterable[int]) -> List[UserPresence]:
+        """POST /v1/presence/query, in requests of at most max_batch ids; one entry per id, in order."""
+        wanted = _check_ids(ids)
+        result: List[UserPresence] = []
+        for start in range(0, len(wanted), self.max_batch):
+            chunk = wanted[start:start + self.max_batch]
+            # Ids go as decimal strings: the contract accepts them, and no JSON reader rounds them.
+            answer = self._json("POST", "/v1/presence/query", {"ids": [str(i) for i in chunk]})
+            users = answer.get("users") if isinstance(answer, dict) else None
+            if not isinstance(users, list) or len(users) != len(chunk):
+                raise PresenceError(f"asked for {len(chunk)} ids, the service answered {len(users) if isinstance(users, list) else 'no'} users")
+            for asked, entry in zip(chunk, users):
+                user = _user(entry)
+                if user.id != asked:
+                    raise PresenceError(f"the service answered id {user.id} where {asked} was asked (answers keep request order)")
+                result.append(user)
+        return result
+
+    def ready(self) -> bool:
+        """GET /readyz: whether the service's store answers."""
+        connection = self._connect(self.timeout)
+        try:
+            connection.request("GET", self._path + "/readyz", headers=self._headers())
+            response = connection.getresponse()
+            response.read()
+            return response.status == 200
+        except (OSError, http.client.HTTPException) as e:
+            raise PresenceError(f"cannot reach the query service at {self.base_url}: {e}") from e
+        finally:
+            connection.close()
+
+    # ---- events ----
+
+    def events(self, ids: Iterable[int], last_event_id: Optional[str] = None, reconnect: bool = True,
+               read_timeout: float = 45.0, max_reconnect_delay: float = 30.0) -> "EventStream":
+        """The presence events of ids (POST /v1/presence/events): iterate it for PresenceEvent values.
+
+        The first connection's failure raises; after that, a dropped stream (or no byte for
+        read_timeout seconds: the service sends a keepalive at least every 15 s) reconnects with
+        Last-Event-ID, so the service resumes after the last event seen, or sends a fresh snapshot."""
+        return EventStream(self, _check_ids(ids), last_event_id, reconnect, read_timeout, max_reconnect_delay)
+
+    # ---- plumbing ----
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=timeout)
+
+    def _headers(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers.update(extra or {})
+        return headers
+
+    def _json(self, method: str, path: str, body=None):
+        connection = self._connect(self.timeout)
+        try:
+            payload = None if body is None else json.dumps(body).encode("utf-8")
+            headers = self._headers({"Content-Type": "application/json"} if payload is not None else None)
+            connection.request(method, self._path + path, body=payload, headers=headers)
+            response = connection.getresponse()
+            text = response.read()
+            if response.status != 200:
+                raise problem_error(response.status, response.getheader("Content-Type"), text, response.getheader("Retry-After"))
+            try:
+                return json.loads(text)
+            except ValueError as e:
+                raise PresenceError(f"the query service at {self.base_url} answered JSON outside the contract: {e}") from e
+        except socket.timeout as e:
+            raise PresenceError(f"the query service at {self.base_url} did not answer within {self.timeout} s") from e
+        except (OSError, http.client.HTTPException) as e:
+            raise PresenceError(f"cannot reach the query service at {self.base_url}: {e}") from e
+        finally:
+            connection.close()
+
+
+def problem_error(status: int, content_type: Optional[str], body: bytes, retry_after: Optional[str]) -> PresenceApiError:
+    """The exception for an error answer: the problem document's fields when it is one, else the status."""
+    seconds = int(retry_after) if retry_after and retry_after.strip().isdigit() else None
+    document = None
+    if content_type and "json" in content_type:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+    if isinstance(document, dict):
+        return PresenceApiError(status, str(document.get("type", "about:blank")), str(document.get("title", "")),
+                                str(document.get("detail", "")), document.get("id"), document.get("index"), seconds)
+    text = body[:200].decode("utf-8", "replace").strip()
+    return PresenceApiError(status, "about:blank", http.client.responses.get(status, "error"), text or "(no body)", retry_after=seconds)
+
+
+class EventStream:
+    """An iterator of PresenceEvent that reconnects with Last-Event-ID. last_event_id is the id of
+    the last event received (what to pass to PresenceClient.events to resume later); close() ends it."""
+
+    def __init__(self, client: PresenceClient, ids: List[int], last_event_id: Optional[str], reconnect: bool,
+                 read_timeout: float, max_reconnect_delay: float):
+        if not ids:
+            raise ValueError("give at least one id to watch")
+        self._client = client
+        self._ids = ids
+        self.last_event_id = last_event_id
+        self._reconnect = reconnect
+        self._read_timeout = read_timeout
+        self._max_delay = max_reconnect_delay
+        self._connection: Optional[http.client.HTTPConnection] = None
+        self._closed = False
+        self.connects = 0  # connections made, the first included
+
+    def __iter__(self) -> Iterator[PresenceEvent]:
+        delay = 1.0
+        retry_ms: Optional[int] = None
+        while not self._closed:
+            try:
+                response = self._open()
+            except PresenceApiError as e:
+                if self.connects == 0 or not self._reconnect or e.status not in (429, 503):
+                    raise
+                self._sleep(e.retry_after if e.retry_after is not None else delay)
+                delay = min(delay * 2, self._max_delay)
+                continue
+            except PresenceError:
+                if self.connects == 0 or not self._reconnect:
+                    raise
+                self._sleep(retry_ms / 1000 if retry_ms is not None else delay)
+                delay = min(delay * 2, self._max_delay)
+                continue
+            self.connects += 1
+            delay = 1.0
+            parser = SseParser()
+            parser.last_event_id = self.last_event_id
+            try:
+                while not self._closed:
+                    raw = response.readline()
+                    if not raw:
+                        break  # the service ended the stream
+                    event = parser.feed(raw.decode("utf-8"))
+                    if parser.retry_ms is not None:
+                        retry_ms = parser.retry_ms
+                    if event is not None:
+                        self.last_event_id = event[2]
+                        yield _event(*event)
+            except (OSError, http.client.HTTPException, ValueError):
+                pass  # dropped or silent past read_timeout: reconnect below
+            finally:
+                self._drop()
+            if not self._reconnect or self._closed:
+                return
+            self._sleep(retry_ms / 1000 if retry_ms is not None else 0)
+
+    def close(self) -> None:
+        self._closed = True
+        self._drop()
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self) -> http.client.HTTPResponse:
+        client = self._client
+        connection = client._connect(self._read_timeout)
+        headers = client._headers({"Accept": "text/event-stream", "Content-Type": "application/json", "Cache-Control": "no-store"})
+        if self.last_event_id:
+            headers["Last-Event-ID"] = self.last_event_id
+        try:
+            connection.request("POST", client._path + "/v1/presence/events",
+                               body=json.dumps({"ids": [str(i) for i in self._ids]}).encode("utf-8"), headers=headers)
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            connection.close()
+            raise PresenceError(f"cannot reach the query service at {client.base_url}: {e}") from e
+        if response.status != 200:
+            body = response.read()
+            connection.close()
+            raise problem_error(response.status, response.getheader("Content-Type"), body, response.getheader("Retry-After"))
+        content_type = response.getheader("Content-Type") or ""
+        if not content_type.startswith("text/event-stream"):
+            connection.close()
+            raise PresenceError(f"the events route answered {content_type!r}, not text/event-stream")
+        self._connection = connection
+        return response
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self._closed and time.monotonic() < end:
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+
+
+def _event(kind: str, data: str, event_id: Optional[str]) -> PresenceEvent:
+    try:
+        body = json.loads(data)
+    except ValueError as e:
+        raise PresenceError(f"a {kind!r} event's data is not JSON: {data[:200]!r}") from e
+    if kind == "snapshot":
+        users = [_user(u) for u in body.get("users", [])]
+        return PresenceEvent(kind, event_id, users=users, online=body.get("online"), data=body)
+    if kind in ("online", "offline"):
+        return PresenceEvent(kind, event_id, user_id=_user_id(body.get("id")), at=body.get("at"), reason=body.get("reason"), data=body)
+    # An event type this client does not know yet: passed on as it came.
+    return PresenceEvent(kind, event_id, data=body if isinstance(body, dict) else {"value": body})

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Presence.Client.Internal;
+
+/// <summary>Source-generated JSON for the API's documents: no reflection, trimming-safe.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(WireBatch))]
+[JsonSerializable(typeof(WireUser))]
+[JsonSerializable(typeof(WireTransition))]
+[JsonSerializable(typeof(WireProblem))]
+internal sealed partial class ClientJsonContext : JsonSerializerContext;

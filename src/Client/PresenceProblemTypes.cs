@@ -1,0 +1,23 @@
+namespace Presence.Client;
+
+/// <summary>The problem types the service answers (HTTP-API.md, "Errors"): match <see cref="PresenceApiException.Type"/> on them.</summary>
+public static class PresenceProblemTypes
+{
+    private const string Prefix = "urn:presence:problem:";
+
+    public const string BadId = Prefix + "bad-id";
+    public const string NoIds = Prefix + "no-ids";
+    public const string TooManyIds = Prefix + "too-many-ids";
+    public const string MalformedJson = Prefix + "malformed-json";
+    public const string Unauthorized = Prefix + "unauthorized";
+    public const string NotFound = Prefix + "not-found";
+    public const string MethodNotAllowed = Prefix + "method-not-allowed";
+    public const string BodyTooLarge = Prefix + "body-too-large";
+    public const string UnsupportedMediaType = Prefix + "unsupported-media-type";
+    public const string RateLimited = Prefix + "rate-limited";
+    public const string Internal = Prefix + "internal";
+    public const string StoreUnavailable = Prefix + "store-unavailable";
+
+    /// <summary>503 from the events route: the node already serves its most streams (<c>--max-subscribers</c>); see Retry-After, or use another node.</summary>
+    public const string TooManySubscribers = Prefix + "too-many-subscribers";
+}

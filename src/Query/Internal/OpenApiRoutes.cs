@@ -1,0 +1,146 @@
+using Microsoft.OpenApi;
+
+namespace Presence.Query.Internal;
+
+/// <summary>The routes of HTTP-API.md as the OpenAPI document describes them, and the errors they answer.</summary>
+internal static class OpenApiRoutes
+{
+    /// <summary>What any route may answer besides success: the service's own failure.</summary>
+    public static readonly int[] CommonErrors = [500];
+
+    private static readonly int[] s_batchErrors = [400, 429, 500, 503];
+    private static readonly int[] s_bodyErrors = [400, 413, 415, 429, 500, 503];
+
+    private static readonly OpenApiRoute[] s_routes =
+    [
+        new("GET", "/v1/presence/{id}", "One user's presence",
+            "Offline: `online` false and `lastSeenMs` null. The id is a decimal string in the path.",
+            s_batchErrors, d => Json(d, "The user's presence.", OpenApiSchemas.UserPresence))
+        {
+            Parameters = (_, _) =>
+            [
+                new OpenApiParameter
+                {
+                    Name = "id", In = ParameterLocation.Path, Required = true,
+                    Description = "User id, 1 … 18446744073709551615.",
+                    Schema = OpenApiSchemas.Ref(OpenApiSchemas.UserId),
+                },
+            ],
+        },
+        new("GET", "/v1/presence", "Batch presence (query string)",
+            "One entry per id, in request order; one store round trip per node.",
+            s_batchErrors, d => Json(d, "One entry per requested id, in request order.", OpenApiSchemas.BatchAnswer))
+        {
+            Parameters = (_, o) =>
+            [
+                new OpenApiParameter
+                {
+                    Name = "ids", In = ParameterLocation.Query, Required = true,
+                    Description = $"Comma-separated decimal ids, 1 to {o.MaxBatch} (--max-batch).",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+(,[0-9]+)*$" },
+                    Example = OpenApiDescription.Example("\"1,2,18446744073709551615\""),
+                },
+            ],
+        },
+        new("POST", "/v1/presence/query", "Batch presence (JSON body)",
+            "The same answer as GET /v1/presence, for ids in a JSON body; ids may be JSON numbers or decimal strings (strings are exact).",
+            s_bodyErrors, d => Json(d, "One entry per requested id, in request order.", OpenApiSchemas.BatchAnswer))
+        {
+            Body = (_, o) => IdsBody($"At most {o.MaxBatch} ids (--max-batch), at most {o.MaxBody} bytes (--max-body)."),
+        },
+        new("GET", "/v1/presence/events", "Presence events (EventSource)",
+            "A text/event-stream of `snapshot`, `online` and `offline` events for up to --max-batch ids; resume with Last-Event-ID (header) or lastEventId (query).",
+            [400, 401, 429, 500, 503], Events)
+        {
+            Parameters = (_, _) =>
+            [
+                new OpenApiParameter
+                {
+                    Name = "ids", In = ParameterLocation.Query, Required = true, Description = "Comma-separated decimal ids.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+(,[0-9]+)*$" },
+                },
+                new OpenApiParameter { Name = "lastEventId", In = ParameterLocation.Query, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                new OpenApiParameter { Name = "Last-Event-ID", In = ParameterLocation.Header, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            ],
+        },
+        new("POST", "/v1/presence/events", "Presence events (JSON body)",
+            "As GET /v1/presence/events, for up to --max-watch ids in a JSON body.",
+            [400, 401, 413, 415, 429, 500, 503], Events)
+        {
+            Parameters = (_, _) =>
+            [
+                new OpenApiParameter { Name = "Last-Event-ID", In = ParameterLocation.Header, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            ],
+            Body = (_, _) => IdsBody("The ids to watch, up to --max-watch (default 10,000)."),
+        },
+        new("GET", "/healthz", "Liveness", "200 while the process runs; never asks the store.", CommonErrors, _ => Text("ok")),
+        new("GET", "/readyz", "Readiness", "200 when the store answers a ping within the store timeout, else 503.", [500, 503], _ => Text("ready")),
+        new("GET", "/metrics", "Prometheus metrics", "Prometheus text exposition format 0.0.4.", CommonErrors, _ => Text("Prometheus text format", "text/plain; version=0.0.4")),
+    ];
+
+    public static OpenApiRoute? Find(string method, string path) =>
+        Array.Find(s_routes, r => r.Method.Equals(method, StringComparison.OrdinalIgnoreCase) && r.Path == path);
+
+    public static string ErrorMeaning(int status) => status switch
+    {
+        400 => "An id that is not an integer in 1 … 18446744073709551615 (the problem names it), no ids, more than the limit, or malformed JSON.",
+        401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys.",
+        413 => "The body is over --max-body (the ids are over --max-watch on the events route).",
+        415 => "The body is not application/json in UTF-8.",
+        429 => "Over the client's rate limit (--rate-limit); see Retry-After.",
+        503 => "The store did not answer within its timeout (the service never hangs), or the node serves its most event streams.",
+        _ => "The service failed to answer; its log has the cause.",
+    };
+
+    private static OpenApiResponse Json(OpenApiDocument document, string description, string schema) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/json"] = new() { Schema = new OpenApiSchemaReference(schema, document) },
+        },
+    };
+
+    private static OpenApiResponse Text(string description, string contentType = "text/plain") => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            [contentType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+        },
+    };
+
+    private static OpenApiResponse Events(OpenApiDocument document) => new()
+    {
+        Description = "A held-open text/event-stream (Cache-Control: no-store). `event: snapshot` first (data: a BatchAnswer, one entry per "
+            + "distinct watched id), then `online` (data: OnlineEvent) and `offline` (data: OfflineEvent) events, each with an `id:` line "
+            + "to resume from; `: keepalive` comments at least every 15 s.",
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["text/event-stream"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = "Server-Sent Events; each data line is JSON: BatchAnswer, OnlineEvent or OfflineEvent.",
+                    AnyOf =
+                    [
+                        new OpenApiSchemaReference(OpenApiSchemas.BatchAnswer, document),
+                        new OpenApiSchemaReference(OpenApiSchemas.OnlineEvent, document),
+                        new OpenApiSchemaReference(OpenApiSchemas.OfflineEvent, document),
+                    ],
+                },
+            },
+        },
+    };
+
+    private static OpenApiRequestBody IdsBody(string description) => new()
+    {
+        Required = true,
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/json"] = new() { Schema = OpenApiSchemas.Ref(OpenApiSchemas.IdsRequest) },
+        },
+    };
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Presence.Client;
+using Presence.Testing;
+
+namespace Presence.Integration.Tests.Clients;
+
+/// <summary>
+/// clients/python: its own unittest suites run by python3 as child processes (vectors, round trips,
+/// the events stream's edge cases against a real SSE server), then against a real ingest in
+/// --require-signed mode and a real query service (batches, problems, the events stream and its
+/// resume); and its command line sending signed and tampered heartbeats.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed partial class PythonClientTests(RedisFixture redis)
+{
+    private static readonly string s_package = RepoFiles.Path("clients", "python");
+
+    [Fact]
+    public async Task UnitSuite_VectorsRoundTripsAndSse_AllPass()
+    {
+        var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "test_*.py", "-v"]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        AssertRanWithoutSkips(run, atLeast: 15);
+        Assert.Contains("test_valid_encode_byte_for_byte", run.Stderr);
+        Assert.Contains("test_events_parsed_keepalives_ignored_and_resume_sends_last_event_id", run.Stderr);
+    }
+
+    [Fact]
+    public async Task ServiceSuite_AgainstRealIngestAndQuery_AllPass()
+    {
+        await using var services = await SignedServices.StartAsync(redis.Server.Configuration);
+        var environment = new Dictionary<string, string>
+        {
+            ["PRESENCE_TEST_INGEST"] = services.UdpTarget,
+            ["PRESENCE_TEST_MASTER_KEY"] = services.MasterKeyHex,
+            ["PRESENCE_TEST_KEY_ID"] = SignedServices.KeyId.ToString(CultureInfo.InvariantCulture),
+            ["PRESENCE_TEST_QUERY"] = services.QueryUrl.ToString(),
+            ["PRESENCE_TEST_FIRST_ID"] = "14000000",
+        };
+
+        var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "e2e_*.py", "-v"], environment);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        AssertRanWithoutSkips(run, atLeast: 4);
+        Assert.Matches(@"test_events_stream_reports_online_and_offline .*\.\.\. ok", run.Stderr);
+        Assert.Equal(0, services.AuthFailed);
+    }
+
+    [Fact]
+    public async Task Cli_SignedHeartbeat_Accepted_TamperedRejectedAndCounted()
+    {
+        await using var services = await SignedServices.StartAsync(redis.Server.Configuration);
+        using var client = new PresenceClient(services.QueryUrl);
+        string keyId = SignedServices.KeyId.ToString(CultureInfo.InvariantCulture);
+
+        var sent = await Python(["-m", "presence_client", "send", "--to", services.UdpTarget, "--user", "14100001",
+            "--master-key", services.MasterKeyHex, "--key-id", keyId]);
+
+        Assert.True(sent.ExitCode == 0, sent.Output);
+        await Eventually.Until(async () => (await client.GetAsync(14100001)).Online, "the Python-signed user online");
+
+        var tampered = await Python(["-m", "presence_client", "send", "--to", services.UdpTarget, "--user", "14100002",
+            "--master-key", services.MasterKeyHex, "--key-id", keyId, "--corrupt-tag"]);
+
+        Assert.True(tampered.ExitCode == 0, tampered.Output);
+        await Eventually.Until(() => services.AuthFailed >= 1, "presence_records_rejected_total{reason=\"auth_failed\"} counts the tampered record");
+        Assert.Equal(1, services.AuthFailed);
+        Assert.False((await client.GetAsync(14100002)).Online);
+    }
+
+    [Fact]
+    public async Task Package_ImportsWithNothingInstalled()
+    {
+        // -I: isolated mode, no user site-packages, no PYTHON* variables: only the standard library and the package folder.
+        var run = await Python(["-I", "-c", "import sys; sys.path.insert(0, '.'); import presence_client; print(presence_client.__version__)"]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Matches(@"^\d+\.\d+\.\d+", run.Stdout);
+    }
+
+    private static Task<ChildRun> Python(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        ChildRun.RunAsync("python3", args, s_package, environment, TimeSpan.FromMinutes(3));
+
+    private static void AssertRanWithoutSkips(ChildRun run, int atLeast) => Assert.Equal(0, AssertRan(run, atLeast).Skipped);
+
+    /// <summary>unittest's closing lines ("Ran N tests", "OK (skipped=N)"): at least <paramref name="atLeast"/> ran.</summary>
+    private static (int Ran, int Skipped) AssertRan(ChildRun run, int atLeast)
+    {
+        var ran = RanLine().Match(run.Stderr);
+        Assert.True(ran.Success, run.Output);
+        int count = int.Parse(ran.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(count >= atLeast, $"only {count} tests ran\n{run.Output}");
+        var skipped = SkippedLine().Match(run.Stderr);
+        return (count, skipped.Success ? int.Parse(skipped.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+    }
+
+    [GeneratedRegex(@"^Ran (\d+) tests? in", RegexOptions.Multiline)]
+    private static partial Regex RanLine();
+
+    [GeneratedRegex(@"^OK \(skipped=(\d+)\)", RegexOptions.Multiline)]
+    private static partial Regex SkippedLine();
+}
