@@ -11,7 +11,12 @@ namespace Presence.Query;
 public sealed class QueryOptions
 {
     public const string DefaultHttp = "127.0.0.1:8080";
-    public const string DefaultRedis = "127.0.0.1:6379";
+    /// <summary>
+    /// The embedded store of a presence-ingest started with its defaults on the same host (Garnet on
+    /// 127.0.0.1:6380), so both programs started without options meet on one store. Against Redis,
+    /// give both the same --redis.
+    /// </summary>
+    public const string DefaultRedis = "127.0.0.1:6380";
     public const int DefaultMaxBatch = 1000;
     public const int DefaultMaxBody = 64 * 1024;
     public const int DefaultStoreTimeoutMs = 1000;
@@ -21,7 +26,8 @@ public sealed class QueryOptions
     public string Http { get; set; } = DefaultHttp;
 
     [Option("redis", Default = DefaultRedis, MetaValue = "CONFIG",
-        HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds.")]
+        HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds; the same store as presence-ingest's --redis. " +
+                   "The default is where a presence-ingest started without --redis on this host serves its embedded store.")]
     public string Redis { get; set; } = DefaultRedis;
 
     [Option("prefix", Default = PresenceKeys.DefaultPrefix, MetaValue = "TEXT",
