@@ -24,4 +24,8 @@ internal static partial class QueryLog
 
     [LoggerMessage(7, LogLevel.Information, "presence-query stopping")]
     public static partial void Stopping(ILogger logger);
+
+    // Id 20: clear of the ids that other features add after 7.
+    [LoggerMessage(20, LogLevel.Information, "Trusted proxies: X-Forwarded-For believed from {Proxies}; the rate limit counts the client address it gives")]
+    public static partial void TrustedProxiesOn(ILogger logger, string proxies);
 }

@@ -55,6 +55,14 @@ public sealed class QueryOptions
         HelpText = "(Default: off) Requests per second allowed to each client address on /v1/; over it, 429 with Retry-After.")]
     public int? RateLimit { get; set; }
 
+    [Option("trusted-proxies", MetaValue = "LIST",
+        HelpText = "(Default: none) Reverse proxies whose X-Forwarded-For is believed, as IP addresses or CIDR networks, comma-separated " +
+                   "(e.g. 10.0.0.7,192.168.0.0/24). Requests from them count against --rate-limit under the client address the header gives.")]
+    public string? TrustedProxies { get; set; }
+
+    /// <summary>The parsed --trusted-proxies, set by <see cref="Validate"/>; null without the option.</summary>
+    internal Internal.TrustedProxies? Proxies { get; private set; }
+
     internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
 
     /// <summary>Checks every value; returns a one-line reason for the first bad one, or null.</summary>
@@ -76,6 +84,13 @@ public sealed class QueryOptions
             return $"--rate-limit {RateLimit}: must be at least 1 request per second";
         if (ApiKeys is not null && !ApiKeyRing.TryLoad(ApiKeys, out _, out var keysError))
             return $"--api-keys {ApiKeys}: {keysError}";
+        Proxies = null;
+        if (TrustedProxies is not null)
+        {
+            if (!Internal.TrustedProxies.TryParse(TrustedProxies, out var proxies, out var proxiesError))
+                return $"--trusted-proxies {TrustedProxies}: {proxiesError}";
+            Proxies = proxies;
+        }
         return null;
     }
 }

@@ -67,7 +67,7 @@ public sealed class QueryCommandLineTests
         foreach (var expected in new[]
         {
             "--http", "127.0.0.1:8080", "--redis", "127.0.0.1:6380", "--prefix", "presence:", "--max-batch", "1000",
-            "--max-body", "65536", "--store-timeout-ms", "--api-keys", "--rate-limit", "off",
+            "--max-body", "65536", "--store-timeout-ms", "--api-keys", "--rate-limit", "off", "--trusted-proxies",
         })
         {
             Assert.Contains(expected, output);
