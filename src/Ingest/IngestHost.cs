@@ -22,6 +22,7 @@ public sealed class IngestHost : IAsyncDisposable
     private StoreConnection? _store;
     private Socket? _socket;
     private KernelUdpStats? _kernelStats;
+    private StoreKeyCounter? _keyCounter;
     private ReceiveLoop[] _loops = [];
     private GatewayListener? _tcp;
     private Channel<RecordBatch>? _channel;
@@ -135,6 +136,7 @@ public sealed class IngestHost : IAsyncDisposable
         if (granted < _options.ReceiveBufferBytes)
             IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
         _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
+        _keyCounter = new StoreKeyCounter(_store.Multiplexer, TimeSpan.FromMilliseconds(Math.Min(_options.StoreTimeoutMs, 1000)));
         if (_options.KeyRing is { } keyRing)
             IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds), IngestLog.HmacPath);
 
@@ -200,6 +202,8 @@ public sealed class IngestHost : IAsyncDisposable
             Metrics.PendingUsers.Set(_flusher.PendingUsers);
         if (_tcp is not null)
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
+        if (_keyCounter is not null)
+            Metrics.StoreKeys.Set(await _keyCounter.CountAsync().ConfigureAwait(false) ?? double.NaN);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }

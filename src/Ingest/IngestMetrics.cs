@@ -53,6 +53,8 @@ public sealed class IngestMetrics
         FlushSeconds = f.CreateHistogram("presence_flush_seconds", "Duration of one flush: every command of the batch issued and answered.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
         StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
+        StoreKeys = f.CreateGauge("presence_store_keys",
+            "Keys with an expiry in the store's database, summed over its masters, read on scrape (INFO keyspace): the users online while the database holds only Presence's keys. NaN when the store did not answer.");
 
         TcpConnections = f.CreateGauge("presence_tcp_connections", "Gateway TCP connections open now.");
         TcpAccepted = f.CreateCounter("presence_tcp_connections_accepted_total", "Gateway TCP connections accepted (including those closed at once for being over --tcp-max-connections).");
@@ -64,6 +66,10 @@ public sealed class IngestMetrics
             _tcpClosedChildren[(int)reason] = tcpClosed.WithLabels(SnakeCase(reason.ToString()));
         TcpBufferedBytes = f.CreateGauge("presence_tcp_buffered_bytes", "Bytes read from gateway TCP connections and not yet parsed (each connection stops reading past 1 MiB).");
         TcpStalls = f.CreateCounter("presence_tcp_stalls_total", "Times a gateway TCP connection stopped reading to wait for room in the pipeline (--max-pending users pending, or the queue full).");
+
+        // process_cpu_seconds_total, process_working_set_bytes (RSS on Linux), GC counts: what the
+        // runbook budgets and the alerts watch. Read on scrape only, never on the receive path.
+        DotNetStats.Register(Registry);
     }
 
     public CollectorRegistry Registry { get; }
@@ -81,6 +87,7 @@ public sealed class IngestMetrics
     public Gauge ReceiveBufferBytes { get; }
     public Histogram FlushSeconds { get; }
     public Gauge StoreUp { get; }
+    public Gauge StoreKeys { get; }
     public Gauge TcpConnections { get; }
     public Counter TcpAccepted { get; }
     public Gauge TcpBufferedBytes { get; }
