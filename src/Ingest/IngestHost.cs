@@ -51,7 +51,7 @@ public sealed class IngestHost : IAsyncDisposable
     public IngestMetrics Metrics { get; } = new();
 
     /// <summary>Where UDP frames are received (the bound port when --udp gave port 0).</summary>
-    public IPEndPoint UdpEndPoint => (IPEndPoint)_socket!.LocalEndPoint!;
+    public IPEndPoint UdpEndPoint { get; private set; } = null!;
 
     /// <summary>Base URL of /metrics, /healthz and /readyz.</summary>
     public Uri HttpAddress { get; private set; } = null!;
@@ -131,6 +131,7 @@ public sealed class IngestHost : IAsyncDisposable
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room);
 
         _socket = UdpSocketFactory.Create(_options.UdpEndPoint, _options.ReceiveBufferBytes, _options.ReusePort, out int granted);
+        UdpEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Metrics.ReceiveBufferBytes.Set(granted);
         // The kernel reports twice what it holds for payload; less than asked means rmem_max capped it.
         if (granted < _options.ReceiveBufferBytes)
@@ -221,6 +222,11 @@ public sealed class IngestHost : IAsyncDisposable
             await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
         foreach (var loop in _loops)
             loop.Stop();
+        // Close the socket now, not after the drain below: with --reuseport a socket still bound
+        // keeps receiving its share of datagrams, which nobody would read while the held users are
+        // written; closed, the kernel sends them to the ingesters that stay (a rolling replacement
+        // loses no heartbeat to the old one's drain).
+        _socket?.Dispose();
         _channel?.Writer.TryComplete();
         if (_coalescerTask is not null)
             await _coalescerTask.ConfigureAwait(false);
