@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 need_packages=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || need_packages+=(redis-tools)
+# The deployment tests (tests/Presence.Integration.Tests/Deploy) run promtool and systemd-analyze.
+command -v promtool >/dev/null 2>&1 || [ -x /usr/bin/promtool ] || need_packages+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || [ -x /usr/bin/systemd-analyze ] || need_packages+=(systemd)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "== installing ${need_packages[*]} (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then
