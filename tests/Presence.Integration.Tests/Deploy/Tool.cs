@@ -30,7 +30,7 @@ internal static class Tool
     }
 
     public static async Task<ToolResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout,
-        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -45,11 +45,13 @@ internal static class Tool
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             psi.Environment[key] = value;
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start");
-        process.StandardInput.Close();
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         var readOut = Pump(process.StandardOutput, stdout);
         var readErr = Pump(process.StandardError, stderr);
+        if (input is not null)
+            await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
