@@ -16,6 +16,9 @@ command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || need_packag
 # The C and Python clients' tests (clients/) build with gcc and run with python3.
 command -v gcc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ] || need_packages+=(gcc libc6-dev)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+# The deployment tests (tests/Presence.Integration.Tests/Deploy) run promtool and systemd-analyze.
+command -v promtool >/dev/null 2>&1 || [ -x /usr/bin/promtool ] || need_packages+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || [ -x /usr/bin/systemd-analyze ] || need_packages+=(systemd)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "== installing ${need_packages[*]} (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then

@@ -22,6 +22,7 @@ public sealed class IngestHost : IAsyncDisposable
     private StoreConnection? _store;
     private Socket? _socket;
     private KernelUdpStats? _kernelStats;
+    private StoreKeyCounter? _keyCounter;
     private ReceiveLoop[] _loops = [];
     private GatewayListener? _tcp;
     private Channel<RecordBatch>? _channel;
@@ -62,7 +63,7 @@ public sealed class IngestHost : IAsyncDisposable
     public IngestMetrics Metrics { get; } = new();
 
     /// <summary>Where UDP frames are received (the bound port when --udp gave port 0).</summary>
-    public IPEndPoint UdpEndPoint => (IPEndPoint)_socket!.LocalEndPoint!;
+    public IPEndPoint UdpEndPoint { get; private set; } = null!;
 
     /// <summary>Base URL of /metrics, /healthz and /readyz.</summary>
     public Uri HttpAddress { get; private set; } = null!;
@@ -149,11 +150,13 @@ public sealed class IngestHost : IAsyncDisposable
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room, _transitions);
 
         _socket = UdpSocketFactory.Create(_options.UdpEndPoint, _options.ReceiveBufferBytes, _options.ReusePort, out int granted);
+        UdpEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Metrics.ReceiveBufferBytes.Set(granted);
         // The kernel reports twice what it holds for payload; less than asked means rmem_max capped it.
         if (granted < _options.ReceiveBufferBytes)
             IngestLog.SmallReceiveBuffer(_logger, _options.ReceiveBufferBytes, granted);
         _kernelStats = new KernelUdpStats((int)_socket.SafeHandle.DangerousGetHandle());
+        _keyCounter = new StoreKeyCounter(_store.Multiplexer, TimeSpan.FromMilliseconds(Math.Min(_options.StoreTimeoutMs, 1000)));
         if (_options.KeyRing is { } keyRing)
             IngestLog.KeysLoaded(_logger, keyRing.Count, string.Join(",", keyRing.KeyIds), IngestLog.HmacPath);
 
@@ -224,6 +227,8 @@ public sealed class IngestHost : IAsyncDisposable
             Metrics.KernelDrops.IncTo(drops);
         if (_tcp is not null)
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
+        if (_keyCounter is not null)
+            Metrics.StoreKeys.Set(await _keyCounter.CountAsync().ConfigureAwait(false) ?? double.NaN);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
@@ -241,6 +246,11 @@ public sealed class IngestHost : IAsyncDisposable
             await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
         foreach (var loop in _loops)
             loop.Stop();
+        // Close the socket now, not after the drain below: with --reuseport a socket still bound
+        // keeps receiving its share of datagrams, which nobody would read while the held users are
+        // written; closed, the kernel sends them to the ingesters that stay (a rolling replacement
+        // loses no heartbeat to the old one's drain).
+        _socket?.Dispose();
         _channel?.Writer.TryComplete();
         if (_coalescerTask is not null)
             await _coalescerTask.ConfigureAwait(false);

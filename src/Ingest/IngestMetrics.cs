@@ -57,6 +57,8 @@ public sealed class IngestMetrics
             "Time from receiving a user's latest record to the store confirming its write: how stale presence is under load.",
             new HistogramConfiguration { Buckets = [0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30] });
         StoreUp = f.CreateGauge("presence_store_up", "1 when the last flush or ping reached the store, else 0.");
+        StoreKeys = f.CreateGauge("presence_store_keys",
+            "Keys with an expiry in the store's database, summed over its masters, read on scrape (INFO keyspace): the users online while the database holds only Presence's keys. NaN when the store did not answer.");
 
         var transitions = f.CreateCounter("presence_transitions_total",
             "Presence transitions seen by this ingester, by type: online (a write found no key), timeout (a user it wrote last expired), signout (a sign-out deleted a key).", "type");
@@ -76,6 +78,10 @@ public sealed class IngestMetrics
             _tcpClosedChildren[(int)reason] = tcpClosed.WithLabels(SnakeCase(reason.ToString()));
         TcpBufferedBytes = f.CreateGauge("presence_tcp_buffered_bytes", "Bytes read from gateway TCP connections and not yet parsed (each connection stops reading past 1 MiB).");
         TcpStalls = f.CreateCounter("presence_tcp_stalls_total", "Times a gateway TCP connection stopped reading to wait for room in the pipeline (--max-pending users pending, or the queue full).");
+
+        // process_cpu_seconds_total, process_working_set_bytes (RSS on Linux), GC counts: what the
+        // runbook budgets and the alerts watch. Read on scrape only, never on the receive path.
+        DotNetStats.Register(Registry);
     }
 
     public CollectorRegistry Registry { get; }
@@ -98,6 +104,7 @@ public sealed class IngestMetrics
     public Counter EventLogAppends { get; }
     public Gauge EventLogLastSeq { get; }
     public Gauge TrackedUsers { get; }
+    public Gauge StoreKeys { get; }
     public Gauge TcpConnections { get; }
     public Counter TcpAccepted { get; }
     public Gauge TcpBufferedBytes { get; }

@@ -67,7 +67,7 @@ public sealed class IngestOptions
     [Option("receiver", Default = "recvmmsg", HelpText = "Receive method: recvmmsg (Linux batch receive) or socket (Socket.ReceiveFrom per datagram).")]
     public string Receiver { get; set; } = "recvmmsg";
 
-    [Option("rcvbuf", Default = 32 * 1024 * 1024, HelpText = "SO_RCVBUF to ask for, in bytes (as root it is forced past net.core.rmem_max). The granted size is logged and exported.")]
+    [Option("rcvbuf", Default = 32 * 1024 * 1024, HelpText = "SO_RCVBUF to ask for, in bytes; with CAP_NET_ADMIN it is forced past net.core.rmem_max, else capped by it. The granted size is logged and exported.")]
     public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
 
     [Option("queue-batches", Default = 1024, HelpText = "Capacity, in receive batches, of the channel from receive loops to the coalescer; a full channel drops (counted).")]

@@ -81,9 +81,14 @@ public static class QueryApp
             QueryLog.ApiKeysLoaded(logger, keys.Count, options.ApiKeys!);
         if (options.RateLimit is int perSecond)
             QueryLog.RateLimitOn(logger, perSecond);
+        if (options.Proxies is { } proxies)
+            QueryLog.TrustedProxiesOn(logger, proxies.ToString());
 
         // Outermost: every answer is counted and every error is a problem document (one layer for both).
         app.Use((context, next) => Outermost(context, next, metrics, logger));
+        // Before the rate limiter, which partitions by the (then forwarded) client address.
+        if (options.Proxies is { } trusted)
+            app.UseForwardedHeaders(trusted.ToOptions());
         app.UseRouting();
         if (options.RateLimit is not null)
             app.UseRateLimiter();

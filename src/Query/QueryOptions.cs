@@ -11,7 +11,12 @@ namespace Presence.Query;
 public sealed class QueryOptions
 {
     public const string DefaultHttp = "127.0.0.1:8080";
-    public const string DefaultRedis = "127.0.0.1:6379";
+    /// <summary>
+    /// The embedded store of a presence-ingest started with its defaults on the same host (Garnet on
+    /// 127.0.0.1:6380), so both programs started without options meet on one store. Against Redis,
+    /// give both the same --redis.
+    /// </summary>
+    public const string DefaultRedis = "127.0.0.1:6380";
     public const int DefaultMaxBatch = 1000;
     public const int DefaultMaxBody = 64 * 1024;
     public const int DefaultStoreTimeoutMs = 1000;
@@ -25,7 +30,8 @@ public sealed class QueryOptions
     public string Http { get; set; } = DefaultHttp;
 
     [Option("redis", Default = DefaultRedis, MetaValue = "CONFIG",
-        HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds.")]
+        HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds; the same store as presence-ingest's --redis. " +
+                   "The default is where a presence-ingest started without --redis on this host serves its embedded store.")]
     public string Redis { get; set; } = DefaultRedis;
 
     [Option("prefix", Default = PresenceKeys.DefaultPrefix, MetaValue = "TEXT",
@@ -68,6 +74,13 @@ public sealed class QueryOptions
     [Option("events-poll-ms", Default = DefaultEventsPollMs, MetaValue = "MS",
         HelpText = "How often the events log is read when no wake message came (the ingesters publish one after each append).")]
     public int EventsPollMs { get; set; } = DefaultEventsPollMs;
+    [Option("trusted-proxies", MetaValue = "LIST",
+        HelpText = "(Default: none) Reverse proxies whose X-Forwarded-For is believed, as IP addresses or CIDR networks, comma-separated " +
+                   "(e.g. 10.0.0.7,192.168.0.0/24). Requests from them count against --rate-limit under the client address the header gives.")]
+    public string? TrustedProxies { get; set; }
+
+    /// <summary>The parsed --trusted-proxies, set by <see cref="Validate"/>; null without the option.</summary>
+    internal Internal.TrustedProxies? Proxies { get; private set; }
 
     internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
 
@@ -103,6 +116,13 @@ public sealed class QueryOptions
             return $"--rate-limit {RateLimit}: must be at least 1 request per second";
         if (ApiKeys is not null && !ApiKeyRing.TryLoad(ApiKeys, out _, out var keysError))
             return $"--api-keys {ApiKeys}: {keysError}";
+        Proxies = null;
+        if (TrustedProxies is not null)
+        {
+            if (!Internal.TrustedProxies.TryParse(TrustedProxies, out var proxies, out var proxiesError))
+                return $"--trusted-proxies {TrustedProxies}: {proxiesError}";
+            Proxies = proxies;
+        }
         return null;
     }
 }

@@ -21,7 +21,7 @@ public sealed class QueryCommandLineTests
         Assert.Equal("", err);
         Assert.NotNull(options);
         Assert.Equal("127.0.0.1:8080", options.Http);
-        Assert.Equal("127.0.0.1:6379", options.Redis);
+        Assert.Equal("127.0.0.1:6380", options.Redis);
         Assert.Equal("presence:", options.Prefix);
         Assert.Equal(1000, options.MaxBatch);
         Assert.Equal(65536, options.MaxBody);
@@ -66,8 +66,8 @@ public sealed class QueryCommandLineTests
         Assert.Equal(0, exit);
         foreach (var expected in new[]
         {
-            "--http", "127.0.0.1:8080", "--redis", "127.0.0.1:6379", "--prefix", "presence:", "--max-batch", "1000",
-            "--max-body", "65536", "--store-timeout-ms", "--api-keys", "--rate-limit", "off",
+            "--http", "127.0.0.1:8080", "--redis", "127.0.0.1:6380", "--prefix", "presence:", "--max-batch", "1000",
+            "--max-body", "65536", "--store-timeout-ms", "--api-keys", "--rate-limit", "off", "--trusted-proxies",
         })
         {
             Assert.Contains(expected, output);

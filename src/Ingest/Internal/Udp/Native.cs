@@ -6,6 +6,7 @@ namespace Presence.Ingest.Internal;
 internal static unsafe partial class Native
 {
     public const int MsgWaitForOne = 0x10000;
+    public const int MsgDontWait = 0x40;
     public const int MsgTrunc = 0x20;
     public const int EIntr = 4;
     public const int EAgain = 11;

@@ -45,13 +45,27 @@ internal abstract class ReceiveLoop : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>Asks the loop to stop and waits for it (it wakes within the socket's receive timeout).</summary>
+    /// <summary>
+    /// Most time a stopping loop spends taking what is still queued on the socket (it normally
+    /// empties in microseconds; the bound only matters under a flood that outruns it).
+    /// </summary>
+    private const int DrainLimitMs = 1000;
+
+    /// <summary>
+    /// Asks the loop to stop and waits for it: it wakes within the socket's receive timeout, then
+    /// takes every datagram already queued without waiting for more, so that closing the socket
+    /// right after loses only what arrives in between (with --reuseport the kernel sends the rest
+    /// to the ingesters still bound).
+    /// </summary>
     public void Stop()
     {
         _stopping = true;
         if (_thread.IsAlive)
             _thread.Join();
     }
+
+    /// <summary>True once <see cref="Stop"/> was called: a receive must then not wait for datagrams.</summary>
+    protected bool Stopping => _stopping;
 
     /// <summary>
     /// Receives the next batch of datagrams, blocking until at least one arrives or the receive
@@ -66,11 +80,21 @@ internal abstract class ReceiveLoop : IDisposable
     {
         var counters = new IntakeCounters();
         var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(500));
-        while (!_stopping)
+        long drainUntil = 0;
+        while (true)
         {
+            if (_stopping)
+            {
+                if (drainUntil == 0)
+                    drainUntil = Environment.TickCount64 + DrainLimitMs;
+                else if (Environment.TickCount64 > drainUntil)
+                    break;
+            }
             int n = ReceiveBatch();
             if (n <= 0)
             {
+                if (_stopping)
+                    break; // nothing left queued (or the socket is gone)
                 if (n == 0 || n == -Native.EAgain || n == -Native.EIntr)
                     continue;
                 if (n == -Native.EBadF || n == -Native.ENotSock)

@@ -32,8 +32,9 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
     {
         // MSG_WAITFORONE: block (up to SO_RCVTIMEO) for the first datagram, then take whatever
         // else is queued without waiting. recvmmsg's own timeout is only checked between
-        // datagrams, so it is not used.
-        int n = Native.RecvMmsg(_fd, _headers, DatagramsPerBatch, Native.MsgWaitForOne, null);
+        // datagrams, so it is not used. Stopping, MSG_DONTWAIT: what is queued, never a wait.
+        int flags = Stopping ? Native.MsgDontWait : Native.MsgWaitForOne;
+        int n = Native.RecvMmsg(_fd, _headers, DatagramsPerBatch, flags, null);
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 

@@ -22,6 +22,8 @@ internal sealed class SocketReceiveLoop : ReceiveLoop
         int n = 0;
         try
         {
+            if (Stopping && Socket.Available == 0)
+                return 0; // stopping: take what is queued, never wait
             do
             {
                 try
