@@ -100,6 +100,10 @@ public sealed class LoadGenOptions
         HelpText = "Most frames per send call, 1 … 1024.")]
     public int Batch { get; set; } = DefaultBatch;
 
+    [Option("last-sent", MetaValue = "FILE",
+        HelpText = "At the end, write each user's last heartbeat send time to FILE: one little-endian int64 a user in id order (Unix ms, read just before the send call; 0 = never sent), for benchmarks that check every user's latest heartbeat reached the store. 8 bytes a user in memory. (Default: not written.)")]
+    public string? LastSent { get; set; }
+
     [Option("seed", Default = DefaultSeed, MetaValue = "N",
         HelpText = "Chooses the order users are sent in and which users are duplicated; the same seed repeats a run.")]
     public ulong Seed { get; set; } = DefaultSeed;
@@ -154,6 +158,8 @@ public sealed class LoadGenOptions
             return $"--verify-batch: {VerifyBatch} is not 1 or more";
         if (Batch < 1 || Batch > 1024)
             return $"--batch: {Batch} is not 1 … 1024";
+        if (LastSent is not null && (LastSent.Length == 0 || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(LastSent)))))
+            return $"--last-sent: '{LastSent}' is not a file in an existing directory";
         if (Sender == SenderKind.Sendmmsg && !OperatingSystem.IsLinux())
             return "--sender sendmmsg is Linux only: use --sender socket";
         return null;

@@ -54,7 +54,8 @@ internal sealed class LoadRunner
         using var sender = CreateSender(o.Sender, target, batch);
         var counters = new LoadCounters();
         var clock = new SlotClock(TimeSpan.FromSeconds(o.Ttl));
-        var loop = new SendLoop(schedule, builder, batch, sender, counters, clock);
+        var lastSent = o.LastSent is null ? null : new LastSendLog(o.FirstId, o.Users);
+        var loop = new SendLoop(schedule, builder, batch, sender, counters, clock, lastSent);
 
         var limiter = o.Rate is { } rate ? new RateLimiter(rate, RateLimiter.BurstFor(rate)) : null;
         double signOffRate = o.Rate ?? o.ImpliedRate;
@@ -69,6 +70,19 @@ internal sealed class LoadRunner
         progress.Report();
         progress.Finish();
         await sending; // a send fault (not a transient error) surfaces here
+
+        string? lastSentError = null;
+        if (lastSent is not null)
+        {
+            try
+            {
+                lastSent.WriteTo(o.LastSent!);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lastSentError = e.Message;
+            }
+        }
 
         VerifySummary? verify = null;
         string? verifyError = null;
@@ -109,6 +123,11 @@ internal sealed class LoadRunner
         else
             WriteText(summary);
 
+        if (lastSentError is not null)
+        {
+            _stderr.WriteLine($"presence-loadgen: --last-sent: {lastSentError}");
+            return 1;
+        }
         if (verifyError is not null)
         {
             _stderr.WriteLine($"presence-loadgen: verify: {verifyError}");

@@ -20,6 +20,7 @@ internal sealed class FrameBatch
     private readonly byte[] _buffer;
     private readonly int[] _lengths;
     private readonly int[] _records;
+    private readonly bool[] _refused;
 
     public FrameBatch(int capacity = DefaultCapacity)
     {
@@ -28,6 +29,7 @@ internal sealed class FrameBatch
         _buffer = GC.AllocateUninitializedArray<byte>(capacity * SlotSize, pinned: true);
         _lengths = new int[capacity];
         _records = new int[capacity];
+        _refused = new bool[capacity];
         Capacity = capacity;
     }
 
@@ -47,8 +49,19 @@ internal sealed class FrameBatch
     {
         Debug.Assert(length is > 0 and <= SlotSize);
         _lengths[Count] = length;
+        _refused[Count] = false;
         _records[Count++] = records;
     }
+
+    /// <summary>The sender could not send frame <paramref name="index"/> (a transient error, counted): its records never left.</summary>
+    public void MarkRefused(int index)
+    {
+        Debug.Assert(index < Count);
+        _refused[index] = true;
+    }
+
+    /// <summary>Frame <paramref name="index"/> was refused by the kernel in the last send (see <see cref="MarkRefused"/>).</summary>
+    public bool IsRefused(int index) => _refused[index];
 
     public ReadOnlySpan<byte> Frame(int index)
     {

@@ -67,6 +67,7 @@ internal sealed unsafe partial class MmsgFrameSender : IFrameSender
             if (!SendErrors.IsTransient(errno))
                 throw new SocketException(errno, $"sendmmsg failed with errno {errno}");
             // The kernel stops at the first frame it refuses: count that one and go on after it.
+            batch.MarkRefused(at);
             errors++;
             at++;
         }

@@ -13,7 +13,8 @@ internal sealed class SendLoop(
     FrameBatch batch,
     IFrameSender sender,
     LoadCounters counters,
-    SlotClock clock)
+    SlotClock clock,
+    LastSendLog? lastSent = null)
 {
     /// <summary>The longest single sleep: how soon a stop or a checkpoint is noticed.</summary>
     private const double MaxSleepSeconds = 0.020;
@@ -58,7 +59,10 @@ internal sealed class SendLoop(
 
             batch.Clear();
             builder.Build(batch, frames, UnixSeconds());
+            // Read before the send: a receiver on this clock stamps every record it gets at or after it.
+            long sendMs = lastSent is null ? 0 : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
+            lastSent?.Note(batch, sendMs);
         }
         HeartbeatSeconds = watch.Elapsed.TotalSeconds;
 

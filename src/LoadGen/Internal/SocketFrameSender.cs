@@ -33,6 +33,7 @@ internal sealed class SocketFrameSender : IFrameSender
             }
             catch (SocketException e) when (SendErrors.IsTransient(e.SocketErrorCode))
             {
+                batch.MarkRefused(i);
                 errors++;
             }
         }

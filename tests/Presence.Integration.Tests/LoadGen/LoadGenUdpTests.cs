@@ -135,6 +135,60 @@ public sealed class LoadGenUdpTests
     }
 
     [Fact]
+    public async Task Run_LastSent_FileHoldsEachUsersLastSendTime_InTheOrderTheirLastRecordsArrived()
+    {
+        using var capture = new UdpCapture();
+        var path = Path.GetTempFileName();
+        try
+        {
+            const int users = 500;
+            const ulong first = 9000;
+            long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var run = await LoadGenProcess.Run("--target", capture.Target, "--users", $"{users}", "--first-id", $"{first}",
+                "--interval", "0.5", "--duration", "1.2", "--per-frame", "4", "--last-sent", path, "--json");
+            long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(0, run.Long("errors"));
+            long sent = run.Long("framesSent");
+            await Eventually.Until(() => capture.Count >= sent, $"{sent} frames received");
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(users * 8, bytes.Length);
+            var sentMs = Enumerable.Range(0, users).Select(i => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i))).ToArray();
+            Assert.All(sentMs, ms => Assert.InRange(ms, before, after));
+
+            // Where each user's last record arrived (frame order on loopback is send order): a user
+            // whose last record came later was last sent no earlier.
+            var lastFrame = new Dictionary<ulong, int>();
+            var frames = capture.Frames();
+            for (int f = 0; f < frames.Count; f++)
+            {
+                Assert.Equal(FrameStatus.Ok, FrameParser.TryParse(frames[f].Bytes, out var frame, FrameFormat.MaxUdpUnsignedRecords));
+                for (int r = 0; r < frame.Count; r++)
+                    lastFrame[frame[r].UserId] = f;
+            }
+            Assert.Equal(users, lastFrame.Count);
+            var byArrival = lastFrame.OrderBy(kv => kv.Value).Select(kv => sentMs[(int)(kv.Key - first)]).ToArray();
+            for (int i = 1; i < byArrival.Length; i++)
+                Assert.True(byArrival[i] >= byArrival[i - 1], $"user {i}: {byArrival[i]} < {byArrival[i - 1]}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Run_LastSentInAMissingDirectory_ExitsTwoNamingTheOption()
+    {
+        var run = await LoadGenProcess.Run("--target", "127.0.0.1:9", "--users", "10", "--duration", "1",
+            "--last-sent", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "sent.bin"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("presence-loadgen: --last-sent:", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_NotATerminal_PlainProgressLinesOnStderr_OneJsonObjectOnStdout()
     {
         using var capture = new UdpCapture();
