@@ -13,8 +13,10 @@ using StackExchange.Redis;
 // Records waiting for a worker sit in a bounded queue; what does not fit is dropped, counted.
 //
 // Use: presence-baseline --udp 127.0.0.1:7701 --redis 127.0.0.1:6379 [--prefix presence:] [--ttl 30]
-//                        [--connections 50] [--queue 100000] [--stats FILE]
+//                        [--connections 50] [--queue 100000] [--stats FILE] [--report-ms N]
 // On SIGTERM/SIGINT it stops, finishes the queue, and prints one JSON line of counts (also to --stats).
+// --report-ms N also prints that line every N ms while running, with "queued" (records waiting for
+// a worker): a benchmark waits for the queue to empty before it checks the store.
 
 string udp = Arg("--udp") ?? "127.0.0.1:7701";
 string redis = Arg("--redis") ?? "127.0.0.1:6379";
@@ -23,6 +25,7 @@ int ttl = int.Parse(Arg("--ttl") ?? "30", System.Globalization.CultureInfo.Invar
 int connections = int.Parse(Arg("--connections") ?? "50", System.Globalization.CultureInfo.InvariantCulture);
 int queueCapacity = int.Parse(Arg("--queue") ?? "100000", System.Globalization.CultureInfo.InvariantCulture);
 string? statsFile = Arg("--stats");
+int reportMs = int.Parse(Arg("--report-ms") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
 if (!HostPort.TryParse(udp, out var endPoint, out var error))
 {
     Console.Error.WriteLine($"presence-baseline: --udp: {error}");
@@ -71,6 +74,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping = true; });
 Console.Error.WriteLine($"presence-baseline: UDP {socket.LocalEndPoint}, {connections} connections to {redis}");
 
+using var reporter = reportMs > 0 ? new Timer(_ => Console.WriteLine(Counts()), null, reportMs, reportMs) : null;
 var receiver = new Thread(() =>
 {
     var buffer = new byte[2048];
@@ -86,18 +90,18 @@ var receiver = new Thread(() =>
         {
             continue; // timeout: look at the stop flag
         }
-        frames++;
+        Volatile.Write(ref frames, frames + 1); // one writer (this thread): no interlocked add per record
         if (FrameParser.TryParse(buffer.AsSpan(0, n), out var frame, FrameFormat.MaxUdpUnsignedRecords) != FrameStatus.Ok || frame.IsSigned)
         {
-            malformed++;
+            Volatile.Write(ref malformed, malformed + 1);
             continue;
         }
         for (int i = 0; i < frame.Count; i++)
         {
-            records++;
+            Volatile.Write(ref records, records + 1);
             var r = frame[i];
             if (!queue.Writer.TryWrite((r.UserId, r.Kind)))
-                dropped++;
+                Volatile.Write(ref dropped, dropped + 1);
         }
     }
     queue.Writer.Complete();
@@ -105,18 +109,22 @@ var receiver = new Thread(() =>
 receiver.Start();
 receiver.Join();
 await Task.WhenAll(workers);
+reporter?.Dispose();
 
-var stats = JsonSerializer.Serialize(new Dictionary<string, long>
-{
-    ["frames_received"] = frames, ["frames_malformed"] = malformed, ["records"] = records,
-    ["records_dropped"] = dropped, ["writes_ok"] = ok, ["writes_failed"] = failed,
-});
+var stats = Counts();
 Console.WriteLine(stats);
 if (statsFile is not null)
     File.WriteAllText(statsFile, stats + "\n");
 foreach (var mux in pool)
     mux.Dispose();
 return 0;
+
+string Counts() => JsonSerializer.Serialize(new Dictionary<string, long>
+{
+    ["frames_received"] = Volatile.Read(ref frames), ["frames_malformed"] = Volatile.Read(ref malformed),
+    ["records"] = Volatile.Read(ref records), ["records_dropped"] = Volatile.Read(ref dropped),
+    ["writes_ok"] = Interlocked.Read(ref ok), ["writes_failed"] = Interlocked.Read(ref failed), ["queued"] = queue.Reader.Count,
+});
 
 string? Arg(string name)
 {

@@ -86,7 +86,8 @@ internal static class Repo
 /// <summary>The benchmark's own redis-server, seen through StackExchange.Redis.</summary>
 internal sealed class Store : IAsyncDisposable
 {
-    private const int Pipeline = 20_000;
+    private const int KeysPerGet = 1000;
+    private const int GetsInFlight = 16;
     private readonly ConnectionMultiplexer _mux;
     private readonly byte[] _prefix = PresenceKeys.EncodePrefix(PresenceKeys.DefaultPrefix);
 
@@ -112,24 +113,33 @@ internal sealed class Store : IAsyncDisposable
         return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Users first … first + count − 1 with no presence key, asked with pipelined EXISTS.</summary>
-    public async Task<long> CountMissingAsync(ulong first, long count)
+    /// <summary>
+    /// The stored time of users first … first + count − 1 (−1: no key, or not a number), read with
+    /// MGET of <see cref="KeysPerGet"/> keys, <see cref="GetsInFlight"/> at a time.
+    /// </summary>
+    public async Task<long[]> ReadTimesAsync(ulong first, int count)
     {
         var db = _mux.GetDatabase();
-        long missing = 0;
-        var pending = new Task<bool>[Pipeline];
-        for (long start = 0; start < count; start += Pipeline)
+        var stored = new long[count];
+        var inFlight = new List<(int Start, Task<RedisValue[]> Values)>(GetsInFlight);
+        for (int start = 0; start < count || inFlight.Count > 0;)
         {
-            int n = (int)Math.Min(Pipeline, count - start);
-            for (int i = 0; i < n; i++)
-                pending[i] = db.KeyExistsAsync(PresenceKeys.ToKey(_prefix, first + (ulong)(start + i)));
-            for (int i = 0; i < n; i++)
+            while (start < count && inFlight.Count < GetsInFlight)
             {
-                if (!await pending[i])
-                    missing++;
+                int n = Math.Min(KeysPerGet, count - start);
+                var keys = new RedisKey[n];
+                for (int i = 0; i < n; i++)
+                    keys[i] = PresenceKeys.ToKey(_prefix, first + (ulong)(start + i));
+                inFlight.Add((start, db.StringGetAsync(keys)));
+                start += n;
             }
+            var (at, task) = inFlight[0];
+            inFlight.RemoveAt(0);
+            var values = await task;
+            for (int i = 0; i < values.Length; i++)
+                stored[at + i] = !values[i].IsNull && values[i].TryParse(out long ms) ? ms : -1;
         }
-        return missing;
+        return stored;
     }
 
     public async ValueTask DisposeAsync() => await _mux.DisposeAsync();

@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Presence.Bench.EndToEnd;
+
+/// <summary>A presence-ingest's /metrics, scraped into name{labels} → value.</summary>
+internal static class Metrics
+{
+    public static async Task<Dictionary<string, double>> ScrapeAsync(int port)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        string text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            int space = line.LastIndexOf(' ');
+            if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+                values[line[..space]] = v;
+        }
+        return values;
+    }
+
+    public static double Get(this Dictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out double v) ? v : 0;
+
+    /// <summary>
+    /// The <paramref name="q"/> quantile of histogram <paramref name="name"/> over what it counted
+    /// between two scrapes (<paramref name="before"/> null: since the start), interpolated linearly
+    /// inside the bucket as Prometheus' histogram_quantile does; NaN when nothing was counted.
+    /// Past the last finite bucket it answers that bucket's bound (a lower bound on the truth).
+    /// </summary>
+    public static double Quantile(Dictionary<string, double> after, Dictionary<string, double>? before, string name, double q)
+    {
+        string prefix = name + "_bucket{le=\"";
+        var buckets = after.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => (Le: k[prefix.Length..^2], Count: after[k] - (before?.Get(k) ?? 0)))
+            .Select(b => (Bound: b.Le == "+Inf" ? double.PositiveInfinity : double.Parse(b.Le, CultureInfo.InvariantCulture), b.Count))
+            .OrderBy(b => b.Bound).ToArray();
+        if (buckets.Length == 0 || buckets[^1].Count <= 0)
+            return double.NaN;
+        double rank = q * buckets[^1].Count;
+        double lowerBound = 0, lowerCount = 0;
+        foreach (var (bound, count) in buckets)
+        {
+            if (count >= rank)
+            {
+                if (double.IsPositiveInfinity(bound))
+                    return lowerBound;
+                return lowerBound + (bound - lowerBound) * (count - lowerCount <= 0 ? 1 : (rank - lowerCount) / (count - lowerCount));
+            }
+            (lowerBound, lowerCount) = (bound, count);
+        }
+        return lowerBound;
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Presence.Bench.EndToEnd;
+
+/// <summary>
+/// A receiver under test, started as its own process on a free UDP port against the benchmark's
+/// redis-server: presence-ingest (its counts from /metrics) or presence-baseline (its counts from
+/// the JSON line it prints every 250 ms).
+/// </summary>
+internal sealed class Receiver : IAsyncDisposable
+{
+    private const int BaselineReportMs = 250;
+
+    private readonly Child _child;
+    private ReceiverCounts? _final;
+
+    private Receiver(SystemKind system, Child child, int udpPort, int httpPort)
+    {
+        System = system;
+        _child = child;
+        UdpPort = udpPort;
+        HttpPort = httpPort;
+    }
+
+    public SystemKind System { get; }
+
+    public int UdpPort { get; }
+
+    public int HttpPort { get; }
+
+    public int Pid => _child.Process.Id;
+
+    public static async Task<Receiver> StartAsync(SystemKind system, Binaries bins, int redisPort, IReadOnlyList<string> ingestArgs)
+    {
+        int udpPort = Ports.FreeUdp();
+        int httpPort = Ports.FreeTcp();
+        string redis = $"127.0.0.1:{redisPort}";
+        var child = system == SystemKind.Presence
+            ? Cmd.Start("dotnet", [bins.Ingest, "--udp", $"127.0.0.1:{udpPort}", "--http", $"127.0.0.1:{httpPort}", "--redis", redis, "--ttl", "30", .. ingestArgs])
+            : Cmd.Start("dotnet", bins.Baseline, "--udp", $"127.0.0.1:{udpPort}", "--redis", redis, "--ttl", "30",
+                "--report-ms", BaselineReportMs.ToString(CultureInfo.InvariantCulture));
+        var receiver = new Receiver(system, child, udpPort, httpPort);
+        try
+        {
+            await receiver.WaitReadyAsync();
+            return receiver;
+        }
+        catch
+        {
+            await receiver.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>What the receiver has counted so far (the kernel's drops included, read while its socket is bound).</summary>
+    public async Task<ReceiverCounts> CountsAsync()
+    {
+        if (_final is not null)
+            return _final;
+        long kernel = ProcStat.UdpDrops(UdpPort);
+        if (System == SystemKind.Presence)
+        {
+            var m = await Metrics.ScrapeAsync(HttpPort);
+            double rejected = m.Where(kv => kv.Key.StartsWith("presence_records_rejected_total{", StringComparison.Ordinal)).Sum(kv => kv.Value);
+            var drops = new Dictionary<string, long>
+            {
+                ["kernel"] = kernel,
+                ["malformed_frames"] = (long)m.Get("presence_frames_malformed_total"),
+                ["rejected"] = (long)rejected,
+                ["queue_full"] = (long)m.Get("presence_records_dropped_total{reason=\"queue_full\"}"),
+                ["pending_full"] = (long)m.Get("presence_records_dropped_total{reason=\"pending_full\"}"),
+                ["expired"] = (long)m.Get("presence_users_expired_total"),
+            };
+            return new ReceiverCounts((long)m.Get("presence_records_accepted_total"), (long)m.Get("presence_store_writes_total{result=\"ok\"}"),
+                (long)m.Get("presence_pending_users"), drops, m);
+        }
+        var line = LastCountsLine() ?? throw new InvalidOperationException("presence-baseline printed no counts");
+        return BaselineCounts(line, kernel);
+    }
+
+    /// <summary>
+    /// Late is not lost: waits until the receiver holds nothing (the ingest's pending users 0, the
+    /// baseline's queue empty) and its confirmed writes stopped growing (the same over two readings
+    /// 300 ms apart), or <paramref name="timeout"/> passes. Returns whether it drained.
+    /// </summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        long lastWritten = -1;
+        while (clock.Elapsed < timeout)
+        {
+            var counts = await CountsAsync();
+            if (counts.Outstanding == 0 && counts.Written == lastWritten)
+                return true;
+            lastWritten = counts.Outstanding == 0 ? counts.Written : -1;
+            await Task.Delay(300);
+        }
+        return false;
+    }
+
+    public long PeakRssBytes() => ProcStat.PeakRssBytes(Pid);
+
+    /// <summary>SIGTERM, then waits (120 s at most) for it to finish what it holds and exit; the baseline's counts are then final.</summary>
+    public async Task<string> StopAsync()
+    {
+        if (_child.Process.HasExited)
+            return $" ({Report.Name(System)} had exited {_child.Process.ExitCode})";
+        long kernel = ProcStat.UdpDrops(UdpPort);
+        Signals.Terminate(Pid);
+        Console.WriteLine($"$ kill -TERM {Pid}");
+        string note = "";
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await _child.Process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _child.Process.Kill();
+            note = " (killed: did not stop within 120 s)";
+        }
+        await _child.Process.WaitForExitAsync();
+        if (System == SystemKind.Baseline && LastCountsLine() is { } line)
+            _final = BaselineCounts(line, kernel);
+        return note;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_child.Process.HasExited)
+        {
+            _child.Process.Kill();
+            await _child.Process.WaitForExitAsync();
+        }
+        _child.Process.Dispose();
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_child.Process.HasExited)
+                throw new InvalidOperationException($"{Report.Name(System)} exited {_child.Process.ExitCode}: {_child.Stderr}");
+            if (System == SystemKind.Baseline)
+            {
+                if (_child.Stderr.ToString().Contains("presence-baseline: UDP", StringComparison.Ordinal))
+                    return;
+            }
+            else
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/readyz"));
+                    if (response.IsSuccessStatusCode)
+                        return;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    // not listening yet
+                }
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{Report.Name(System)} not ready within 60 s");
+    }
+
+    private string? LastCountsLine()
+    {
+        lock (_child.Stdout)
+            return _child.Stdout.ToString().Split('\n').LastOrDefault(l => l.StartsWith('{') && l.TrimEnd().EndsWith('}'));
+    }
+
+    private static ReceiverCounts BaselineCounts(string line, long kernel)
+    {
+        using var json = JsonDocument.Parse(line);
+        var r = json.RootElement;
+        long Get(string name) => r.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
+        var drops = new Dictionary<string, long>
+        {
+            ["kernel"] = kernel,
+            ["malformed_frames"] = Get("frames_malformed"),
+            ["queue_full"] = Get("records_dropped"),
+            ["write_failed"] = Get("writes_failed"),
+        };
+        return new ReceiverCounts(Get("records"), Get("writes_ok"), Get("queued"), drops, null);
+    }
+}
