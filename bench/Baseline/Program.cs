@@ -8,9 +8,11 @@ using StackExchange.Redis;
 
 // presence-baseline: the textbook presence receiver that Presence is measured against.
 // UDP receive (a plain Socket.ReceiveFrom loop), then for every heartbeat one awaited
-// `SET presence:<id> <now ms> EX 30` (DEL for offline) by one of 50 workers, each with its own
+// `SET presence:<id> <receive ms> EX 30` (DEL for offline) by one of 50 workers, each with its own
 // Redis connection (a pool of 50). No coalescing, no pipelining beyond the 50 in flight.
 // Records waiting for a worker sit in a bounded queue; what does not fit is dropped, counted.
+// The value is the time the datagram was received, as presence-ingest stores: so the store tells
+// which heartbeat it holds (bench/EndToEnd judges each user's latest), however late it was written.
 //
 // Use: presence-baseline --udp 127.0.0.1:7701 --redis 127.0.0.1:6379 [--prefix presence:] [--ttl 30]
 //                        [--connections 50] [--queue 100000] [--stats FILE] [--report-ms N]
@@ -35,7 +37,7 @@ if (!HostPort.TryParse(udp, out var endPoint, out var error))
 var pool = new ConnectionMultiplexer[connections];
 for (int i = 0; i < connections; i++)
     pool[i] = await ConnectionMultiplexer.ConnectAsync(redis);
-var queue = Channel.CreateBounded<(ulong User, RecordKind Kind)>(new BoundedChannelOptions(queueCapacity)
+var queue = Channel.CreateBounded<(ulong User, RecordKind Kind, long ReceivedMs)>(new BoundedChannelOptions(queueCapacity)
 {
     FullMode = BoundedChannelFullMode.Wait,
     SingleWriter = true,
@@ -47,7 +49,7 @@ var prefixBytes = PresenceKeys.EncodePrefix(prefix);
 var workers = pool.Select(mux => Task.Run(async () =>
 {
     var db = mux.GetDatabase();
-    await foreach (var (user, kind) in queue.Reader.ReadAllAsync())
+    await foreach (var (user, kind, receivedMs) in queue.Reader.ReadAllAsync())
     {
         try
         {
@@ -55,7 +57,7 @@ var workers = pool.Select(mux => Task.Run(async () =>
             if (kind == RecordKind.Offline)
                 await db.KeyDeleteAsync(key);
             else
-                await db.StringSetAsync(key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ttlSpan);
+                await db.StringSetAsync(key, receivedMs, ttlSpan);
             Interlocked.Increment(ref ok);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -90,6 +92,7 @@ var receiver = new Thread(() =>
         {
             continue; // timeout: look at the stop flag
         }
+        long receivedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Volatile.Write(ref frames, frames + 1); // one writer (this thread): no interlocked add per record
         if (FrameParser.TryParse(buffer.AsSpan(0, n), out var frame, FrameFormat.MaxUdpUnsignedRecords) != FrameStatus.Ok || frame.IsSigned)
         {
@@ -100,7 +103,7 @@ var receiver = new Thread(() =>
         {
             Volatile.Write(ref records, records + 1);
             var r = frame[i];
-            if (!queue.Writer.TryWrite((r.UserId, r.Kind)))
+            if (!queue.Writer.TryWrite((r.UserId, r.Kind, receivedMs)))
                 Volatile.Write(ref dropped, dropped + 1);
         }
     }

@@ -3,20 +3,20 @@ namespace Presence.Bench.EndToEnd;
 /// <summary>
 /// Each user's latest heartbeat against what the store holds after the receiver drained: a user
 /// sent (its last send time known) whose key is missing, or holds a time older than that send by
-/// more than the slack, lost its latest heartbeat. Both receivers store the time they received
-/// (presence-ingest) or wrote (presence-baseline) a heartbeat, on the same clock the generator
-/// read just before sending it, so a delivered heartbeat is stored at or after its send time; the
-/// slack covers the ms rounding of both clocks and the ingest's clock being the wall clock at its
-/// start plus a monotonic count (a slewing wall clock drifts from it by a few ms a minute).
-/// A heartbeat lost leaves the previous one (an interval older) or nothing.
+/// more than the slack, lost its latest heartbeat. Both receivers store the time they received a
+/// heartbeat, on the same clock the generator read just before sending it, so a delivered
+/// heartbeat is stored at or after its send time however late it was written, and the previous
+/// one (received an interval earlier) before it; the slack covers the ms rounding of both clocks
+/// and the ingest's clock being the wall clock at its start plus a monotonic count (a slewing wall
+/// clock drifts from it by a few ms a minute). A heartbeat lost leaves the previous one or nothing.
 /// </summary>
 internal sealed record LossCheck(long Users, long NotSent, long Fresh, long Stale, long Missing, long WithinSlack, long LateChecked,
     long OffsetMinMs, long OffsetMedianMs, long OffsetMaxMs)
 {
     /// <param name="sentMs">Per user index, the Unix ms of its last send (0: never sent).</param>
     /// <param name="storedMs">Per user index, the stored time (−1: no key).</param>
-    /// <param name="checkedAtMs">When the store was read: a missing key sent longer than the TTL (less 1 s) before may have expired after a good write (counted in <see cref="LateChecked"/>, and still as missing).</param>
-    public static LossCheck Compute(ReadOnlySpan<long> sentMs, ReadOnlySpan<long> storedMs, long slackMs, long ttlMs, long checkedAtMs)
+    /// <param name="readAtMs">Per user index, when its key was read: a key missing then, for a user sent longer than the TTL (less 1 s) before, may have expired after a good write (counted in <see cref="LateChecked"/>, and still as missing).</param>
+    public static LossCheck Compute(ReadOnlySpan<long> sentMs, ReadOnlySpan<long> storedMs, ReadOnlySpan<long> readAtMs, long slackMs, long ttlMs)
     {
         long users = 0, notSent = 0, fresh = 0, stale = 0, missing = 0, withinSlack = 0, late = 0;
         long min = long.MaxValue, max = long.MinValue;
@@ -34,7 +34,7 @@ internal sealed record LossCheck(long Users, long NotSent, long Fresh, long Stal
             if (stored < 0)
             {
                 missing++;
-                if (checkedAtMs - sent >= ttlMs - 1000)
+                if (readAtMs[i] - sent >= ttlMs - 1000)
                     late++;
             }
             else if (stored < sent - slackMs)

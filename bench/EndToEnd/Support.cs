@@ -114,32 +114,38 @@ internal sealed class Store : IAsyncDisposable
     }
 
     /// <summary>
-    /// The stored time of users first … first + count − 1 (−1: no key, or not a number), read with
-    /// MGET of <see cref="KeysPerGet"/> keys, <see cref="GetsInFlight"/> at a time.
+    /// The stored time of users first + order[0], first + order[1], … (−1: no key, or not a number),
+    /// read in that order with MGET of <see cref="KeysPerGet"/> keys, <see cref="GetsInFlight"/> at a
+    /// time, and when each was read (Unix ms of its answer). Both arrays are by user index.
     /// </summary>
-    public async Task<long[]> ReadTimesAsync(ulong first, int count)
+    public async Task<(long[] Stored, long[] ReadAtMs)> ReadTimesAsync(ulong first, int[] order)
     {
         var db = _mux.GetDatabase();
-        var stored = new long[count];
-        var inFlight = new List<(int Start, Task<RedisValue[]> Values)>(GetsInFlight);
-        for (int start = 0; start < count || inFlight.Count > 0;)
+        var stored = new long[order.Length];
+        var readAt = new long[order.Length];
+        var inFlight = new Queue<(int Start, Task<RedisValue[]> Values)>(GetsInFlight);
+        for (int start = 0; start < order.Length || inFlight.Count > 0;)
         {
-            while (start < count && inFlight.Count < GetsInFlight)
+            while (start < order.Length && inFlight.Count < GetsInFlight)
             {
-                int n = Math.Min(KeysPerGet, count - start);
+                int n = Math.Min(KeysPerGet, order.Length - start);
                 var keys = new RedisKey[n];
                 for (int i = 0; i < n; i++)
-                    keys[i] = PresenceKeys.ToKey(_prefix, first + (ulong)(start + i));
-                inFlight.Add((start, db.StringGetAsync(keys)));
+                    keys[i] = PresenceKeys.ToKey(_prefix, first + (ulong)order[start + i]);
+                inFlight.Enqueue((start, db.StringGetAsync(keys)));
                 start += n;
             }
-            var (at, task) = inFlight[0];
-            inFlight.RemoveAt(0);
+            var (at, task) = inFlight.Dequeue();
             var values = await task;
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             for (int i = 0; i < values.Length; i++)
-                stored[at + i] = !values[i].IsNull && values[i].TryParse(out long ms) ? ms : -1;
+            {
+                int user = order[at + i];
+                stored[user] = !values[i].IsNull && values[i].TryParse(out long ms) ? ms : -1;
+                readAt[user] = now;
+            }
         }
-        return stored;
+        return (stored, readAt);
     }
 
     public async ValueTask DisposeAsync() => await _mux.DisposeAsync();

@@ -20,7 +20,7 @@ public sealed class LossCheckTests
             t + 500,          // at the very ms of its send: fresh
         ];
 
-        var check = LossCheck.Compute(sent, stored, slackMs: 25, ttlMs: 30_000, checkedAtMs: t + 5_000);
+        var check = LossCheck.Compute(sent, stored, Enumerable.Repeat(t + 5_000, sent.Length).ToArray(), slackMs: 25, ttlMs: 30_000);
 
         Assert.Equal(6, check.Users);
         Assert.Equal(1, check.NotSent);
@@ -38,10 +38,10 @@ public sealed class LossCheckTests
     {
         const long t = 1_764_000_000_000;
 
-        var check = LossCheck.Compute([t, t + 20_000], [-1, -1], slackMs: 25, ttlMs: 30_000, checkedAtMs: t + 29_500);
+        var check = LossCheck.Compute([t, t + 20_000, t], [-1, -1, -1], [t + 29_500, t + 29_500, t + 28_000], slackMs: 25, ttlMs: 30_000);
 
-        Assert.Equal(2, check.Missing);
-        Assert.Equal(1, check.LateChecked); // only the first was sent 29.5 s (≥ ttl − 1 s) before the check
+        Assert.Equal(3, check.Missing);
+        Assert.Equal(1, check.LateChecked); // only the first was read 29.5 s (≥ ttl − 1 s) after its last send
     }
 
     [Fact]
