@@ -14,6 +14,7 @@ internal sealed class CpuMeter
     private readonly double _redis;
     private readonly double _machine;
     private readonly double _self;
+    private readonly Dictionary<int, (string Name, double Seconds)> _threads;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
     private CpuMeter(int receiverPid, int redisPid)
@@ -24,7 +25,14 @@ internal sealed class CpuMeter
         _redis = ProcStat.CpuSeconds(redisPid);
         _machine = ProcStat.MachineBusySeconds();
         _self = ProcStat.SelfCpuSeconds();
+        _threads = ProcStat.ThreadCpuSeconds(receiverPid);
     }
+
+    /// <summary>
+    /// After <see cref="Stop"/>: the receiver's cores by thread name (numbers dropped, so the thread
+    /// pool's workers add up), largest first; "exited threads" is what threads that ended meanwhile used.
+    /// </summary>
+    public string ReceiverThreads { get; private set; } = "";
 
     public static CpuMeter Start(int receiverPid, int redisPid) => new(receiverPid, redisPid);
 
@@ -36,6 +44,19 @@ internal sealed class CpuMeter
         double redis = (ProcStat.CpuSeconds(_redisPid) - _redis) / seconds;
         double machine = (ProcStat.MachineBusySeconds() - _machine) / seconds;
         double self = (ProcStat.SelfCpuSeconds() - _self) / seconds;
+        var byName = new Dictionary<string, double>();
+        double threads = 0;
+        foreach (var (tid, (name, cpu)) in ProcStat.ThreadCpuSeconds(_receiverPid))
+        {
+            double used = (cpu - (_threads.TryGetValue(tid, out var before) ? before.Seconds : 0)) / seconds;
+            string key = name.TrimEnd('0', '1', '2', '3', '4', '5', '6', '7', '8', '9').TrimEnd('-', ' ', '#');
+            byName[key] = byName.GetValueOrDefault(key) + used;
+            threads += used;
+        }
+        if (receiver - threads > 0.005)
+            byName["exited threads"] = receiver - threads;
+        ReceiverThreads = string.Join(", ", byName.Where(kv => kv.Value >= 0.005).OrderByDescending(kv => kv.Value)
+            .Select(kv => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.00}")));
         return new CpuSplit(receiver, redis, loadGenCores, Math.Max(0, machine - receiver - redis - loadGenCores - self));
     }
 }

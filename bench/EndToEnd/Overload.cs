@@ -89,13 +89,16 @@ internal sealed class Overload(Binaries bins, Store store, RedisServer redis, E2
     /// <summary>redis-benchmark's own pipelined SET … PX rate (-P 64, 50 clients, keys over a million ids), from its CSV line.</summary>
     private double RedisBenchmark()
     {
+        double reaped = ProcStat.ReapedChildrenCpuSeconds(), redisBefore = ProcStat.CpuSeconds(redis.Pid);
+        var clock = Stopwatch.StartNew();
         string output = Cmd.Capture("redis-benchmark", "-h", "127.0.0.1", "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-P", "64", "-c", "50",
             "-n", options.BenchmarkRequests.ToString(CultureInfo.InvariantCulture), "-r", FloodUsers.ToString(CultureInfo.InvariantCulture), "--csv",
             "SET", "presence:__rand_int__", "1764000000000", "PX", "30000");
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("\"SET", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"redis-benchmark printed no SET line: {output}");
         double rate = double.Parse(line.Split(',')[1].Trim('"'), CultureInfo.InvariantCulture);
-        Console.WriteLine(Inv($"  redis-benchmark -P 64 SET … PX: {rate:N0}/s"));
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(Inv($"  redis-benchmark -P 64 SET … PX: {rate:N0}/s; CPU redis-benchmark {(ProcStat.ReapedChildrenCpuSeconds() - reaped) / seconds:0.00}, redis-server {(ProcStat.CpuSeconds(redis.Pid) - redisBefore) / seconds:0.00}"));
         return rate;
     }
 
@@ -135,6 +138,7 @@ internal sealed class Overload(Binaries bins, Store store, RedisServer redis, E2
         }
         await loadgen.FinishAsync();
         var split = cpu.Stop(loadgen.Cores);
+        Console.WriteLine($"  presence-ingest cores by thread while flooded: {cpu.ReceiverThreads}");
         var end = await receiver.CountsAsync();
         double writesPerSecond = warm is { } w && last is { } l && l.At > w.At ? (l.Counts.Written - w.Counts.Written) / (l.At - w.At) : double.NaN;
         double p50 = last is { } l50 ? Metrics.Quantile(l50.Counts.Metrics!, warm?.Counts.Metrics, "presence_write_lag_seconds", 0.5) : double.NaN;

@@ -20,6 +20,28 @@ internal static partial class ProcStat
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
+    /// <summary>Per thread of the process (by thread id): its name (comm) and utime + stime in seconds.</summary>
+    public static Dictionary<int, (string Name, double Seconds)> ThreadCpuSeconds(int pid)
+    {
+        var threads = new Dictionary<int, (string, double)>();
+        foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+                var fields = stat[(close + 2)..].Split(' ');
+                threads[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = (stat[(open + 1)..close],
+                    (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the thread exited meanwhile
+            }
+        }
+        return threads;
+    }
+
     /// <summary>This process' own utime + stime, in seconds.</summary>
     public static double SelfCpuSeconds() => CpuSeconds(Environment.ProcessId);
 

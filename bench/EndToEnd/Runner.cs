@@ -42,6 +42,7 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
             }
             await loadgen.FinishAsync();
             var split = cpu.Stop(loadgen.Cores);
+            Console.WriteLine($"  {Report.Name(system)} cores by thread while sending: {cpu.ReceiverThreads}");
 
             var drainClock = System.Diagnostics.Stopwatch.StartNew();
             bool drained = await receiver.DrainAsync(s_drainTimeout);
