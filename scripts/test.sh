@@ -40,10 +40,13 @@ echo "== build (Release, warnings as errors)"
 dotnet build Presence.sln -c Release -warnaserror -nologo -clp:NoSummary -v:q
 
 echo "== test"
+# --blame-hang-timeout: a test silent this long is taken for hung and the run is aborted with
+# dumps. 15 min, not 5: publishing self-contained executables (PublishTests) took over 5 minutes
+# on a 2-core machine loaded by other builds, and an abort loses the whole assembly's results.
 log=$(mktemp)
 status=0
 dotnet test Presence.sln -c Release --no-build -nologo \
-  --blame-hang-timeout 5m --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+  --blame-hang-timeout 15m --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 
 # One closing line over every test assembly, in the form CI reads ('N passed, N failed').
 awk '
