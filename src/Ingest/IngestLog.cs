@@ -63,7 +63,7 @@ internal static partial class IngestLog
     [LoggerMessage(18, LogLevel.Information, "Events log reachable again after {Failures} failed appends")]
     public static partial void EventLogRecovered(ILogger logger, int failures);
 
-    [LoggerMessage(19, LogLevel.Warning, "Stopped with {Count} transitions not appended to the events log (query nodes reconcile these users)")]
+    [LoggerMessage(19, LogLevel.Warning, "Stopped with {Count} transitions not appended to the events log (the store did not answer); the next ingester to start sweeps the log's online set")]
     public static partial void TransitionsUnwritten(ILogger logger, long count);
 
     [LoggerMessage(20, LogLevel.Information, "Adopted {Count} users from a stopped ingester; their expiry is watched here")]
