@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -62,7 +63,7 @@ internal sealed class GatewayListener
         try
         {
             if (options.ReusePort)
-                socket.SetRawSocketOption(Native.SolSocket, Native.SoReusePort, BitConverter.GetBytes(1));
+                socket.SetRawSocketOption(LinuxSockets.SolSocket, LinuxSockets.SoReusePort, BitConverter.GetBytes(1));
             socket.Bind(endPoint);
             socket.Listen(Backlog);
         }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Presence.Core;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -71,9 +72,9 @@ internal abstract class ReceiveLoop : IDisposable
             int n = ReceiveBatch();
             if (n <= 0)
             {
-                if (n == 0 || n == -Native.EAgain || n == -Native.EIntr)
+                if (n == 0 || n == -Errno.EAGAIN || n == -Errno.EINTR)
                     continue;
-                if (n == -Native.EBadF || n == -Native.ENotSock)
+                if (n == -Errno.EBADF || n == -Errno.ENOTSOCK)
                     break; // the socket was closed: shutting down
                 // ENOMEM, ENOBUFS and the unexpected: back off, never spin, never die.
                 var delay = backoff.Fail();
