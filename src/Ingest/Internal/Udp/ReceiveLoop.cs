@@ -98,14 +98,17 @@ internal abstract class ReceiveLoop : IDisposable
                 }
                 _intake.Process(datagram, batch, ref counters, FrameFormat.MaxUdpUnsignedRecords);
             }
+            // Counted before the batch is handed on: whatever its records lead to downstream (a key
+            // in the store, a confirmed write) is never seen ahead of the counts of the frames
+            // that carried them.
+            counters.Publish(_metrics);
             if (batch.Count == 0)
                 _pool.Return(batch);
             else if (!_output.TryWrite(batch))
             {
-                counters.Dropped += batch.Count;
+                _metrics.QueueFullDropped.Inc(batch.Count);
                 _pool.Return(batch);
             }
-            counters.Publish(_metrics);
         }
     }
 
