@@ -118,7 +118,7 @@ public sealed class IngestHost : IAsyncDisposable
 
     private async Task StartCoreAsync()
     {
-        _store = await StoreConnection.OpenAsync(_options, _logger).ConfigureAwait(false);
+        _store = await StoreConnection.OpenAsync(_options, _loggerFactory, _logger).ConfigureAwait(false);
         IngestLog.StoreConfigured(_logger, _store.Description);
 
         _channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(_options.QueueBatches)
