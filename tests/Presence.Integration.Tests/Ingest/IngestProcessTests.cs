@@ -76,11 +76,17 @@ public sealed class IngestProcessTests
         using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{ingest.Host.EmbeddedStorePort}");
         var db = mux.GetDatabase();
         await Eventually.Until(() => db.KeyExists(IngestTestHost.Key(prefix, 9)) && db.KeyExists(IngestTestHost.Key(prefix, 10)), "both users in Garnet");
+        long seen = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long value = (long)await db.StringGetAsync(IngestTestHost.Key(prefix, 9));
-        Assert.InRange(value, before - 5, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.InRange(value, before - 5, seen);
+        // The key expires 30 s after the receive time (never earlier) and was written before it was
+        // seen: its expiry lies in [value + 30 s, seen + 30 s], whenever the TTL is read.
+        long askedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var ttl = await db.KeyTimeToLiveAsync(IngestTestHost.Key(prefix, 9));
+        long answeredAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.NotNull(ttl);
-        Assert.InRange(ttl.Value.TotalMilliseconds, 28_000, 30_000);
+        long ttlMs = (long)ttl.Value.TotalMilliseconds;
+        Assert.InRange(ttlMs, value + 30_000 - answeredAt - 2, seen + 30_000 - askedAt + 2);
 
         ingest.Heartbeat([9], kind: RecordKind.Offline);
         await Eventually.Until(() => !db.KeyExists(IngestTestHost.Key(prefix, 9)), "offline deletes in Garnet too");
