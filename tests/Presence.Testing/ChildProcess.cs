@@ -39,6 +39,13 @@ public sealed class ChildProcess : IDisposable
     public string Stderr => Read(_stderr);
 
     /// <summary>
+    /// How long a program may take to start and say so: a .NET program JIT-compiles its start-up
+    /// path, a few seconds on a loaded 2-core machine and more with two CPU hogs beside it. It is
+    /// a deadline, not a wait: a program that exits first fails the test at once.
+    /// </summary>
+    public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Starts <paramref name="name"/> (<c>presence-ingest</c>, <c>presence-query</c>, <c>presence-demo</c>)
     /// with <paramref name="args"/>, and <paramref name="environment"/> laid over this process's
     /// (a null value removes the variable).
@@ -71,7 +78,10 @@ public sealed class ChildProcess : IDisposable
 
     public static ChildProcess Start(string name, params string[] args) => Start(name, args, environment: null);
 
-    /// <summary>Waits until the log holds <paramref name="text"/>; fails at once, with the log, if the process exits first.</summary>
+    /// <summary>
+    /// Waits until the log holds <paramref name="text"/> (for <see cref="Eventually.DefaultTimeout"/>
+    /// unless told); fails at once, with the log, if the process exits first.
+    /// </summary>
     public Task WaitForLog(string text, TimeSpan? timeout = null) =>
         Eventually.Until(() =>
         {

@@ -43,7 +43,7 @@ public sealed class IngestProcessTests
         int udpPort = FreePort.Udp();
         using var p = StartIngest("--udp", $"127.0.0.1:{udpPort}", "--http", "127.0.0.1:0", "--redis", server.Configuration,
             "--prefix", prefix, "--flush-ms", "50", "--store-timeout-ms", "500", "--shutdown-timeout-ms", "10000");
-        await p.WaitForLog("UDP listening");
+        await p.WaitForLog("UDP listening", ChildProcess.StartupTimeout);
 
         // Held, not written: the store is down, so every write of this user fails and is retried.
         // (A paused store would not do: it runs the queued write on resume, drain or not.)

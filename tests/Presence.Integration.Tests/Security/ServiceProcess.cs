@@ -38,7 +38,7 @@ internal sealed partial class ServiceProcess : IDisposable
                 if (service._process.HasExited)
                     throw new InvalidOperationException($"{name} exited with {service._process.ExitCode}:\n{service.Log}");
                 return HttpAddress().Match(service.Log);
-            }, match => match.Success, $"{name} logging its HTTP address");
+            }, match => match.Success, $"{name} logging its HTTP address", ChildProcess.StartupTimeout);
             service.Client.BaseAddress = new Uri(address.Value);
             return service;
         }
