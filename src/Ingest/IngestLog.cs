@@ -10,8 +10,8 @@ internal static partial class IngestLog
     [LoggerMessage(2, LogLevel.Information, "Store: {Store}")]
     public static partial void StoreConfigured(ILogger logger, string store);
 
-    [LoggerMessage(3, LogLevel.Information, "Embedded Garnet store listening on 127.0.0.1:{Port}")]
-    public static partial void EmbeddedStarted(ILogger logger, int port);
+    [LoggerMessage(3, LogLevel.Information, "Embedded Garnet {Version} store listening on 127.0.0.1:{Port}")]
+    public static partial void EmbeddedStarted(ILogger logger, string version, int port);
 
     [LoggerMessage(4, LogLevel.Information, "HTTP (/metrics, /healthz, /readyz) on {Urls}")]
     public static partial void HttpListening(ILogger logger, string urls);
