@@ -7,7 +7,7 @@ namespace Presence.Bench.Events;
 /// Every program the benchmark starts, each the leader of its own process group (started through
 /// <c>setsid</c>), so stopping one stops whatever it started too, and so Ctrl-C in the terminal
 /// reaches only the benchmark, which then stops them itself. <see cref="KillAll"/> runs on every
-/// way out: the harness's <c>finally</c>, process exit (SIGTERM), and a second Ctrl-C.
+/// way out: the harness's <c>finally</c>, process exit, and a second signal (SIGINT, SIGTERM, SIGHUP; see Program).
 /// </summary>
 internal static partial class Children
 {

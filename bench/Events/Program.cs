@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Presence.Bench.Events;
 
 // presence-events-bench: the presence-events benchmark of issue 12 in one command.
@@ -30,17 +31,22 @@ Console.Error.WriteLine("presence-events-bench: built in Debug; run it with `dot
 return 2;
 #else
 using var interrupt = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// .NET 10 has no default SIGTERM handling (the process would just die, its children left running):
+// the first SIGINT, SIGTERM or SIGHUP unwinds the harness, which stops what it started; a second kills them at once.
+void OnSignal(PosixSignalContext context)
 {
+    context.Cancel = true;
     if (interrupt.IsCancellationRequested)
     {
         Children.KillAll();
-        return; // the second Ctrl-C ends the process
+        Environment.Exit(130);
     }
-    e.Cancel = true;
-    Console.Error.WriteLine("presence-events-bench: interrupted; stopping what it started (Ctrl-C again to kill at once)");
+    Console.Error.WriteLine($"presence-events-bench: {context.Signal}; stopping what it started (again to kill at once)");
     interrupt.Cancel();
-};
+}
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 
 var started = Stopwatch.StartNew();
 string binaries = AppContext.BaseDirectory;
