@@ -22,7 +22,8 @@ internal sealed record DeliveryCheck(
     int Refused,
     int Errors,
     int Resnapshotted,
-    long Keepalives)
+    long Keepalives,
+    string RefusedStatuses)
 {
     /// <summary>Nothing lost, repeated, invented or altered.</summary>
     public bool ExactlyOnce => Missing == 0 && Duplicates == 0 && Unexpected == 0 && Mismatched == 0 && NotAlternating == 0 && Foreign == 0 && OtherEpoch == 0;
@@ -90,6 +91,7 @@ internal sealed record DeliveryCheck(
             }
         }
         return new DeliveryCheck(expected, received, missing, duplicates, unexpected, mismatched, notAlternating, foreign, otherEpoch,
-            reconnects, refused, errors, resnapshotted, keepalives);
+            reconnects, refused, errors, resnapshotted, keepalives,
+            string.Join(", ", pool.Subscribers.Where(s => s.LastRefusedStatus != 0).GroupBy(s => s.LastRefusedStatus).Select(g => $"HTTP {g.Key} last for {g.Count()}")));
     }
 }

@@ -84,6 +84,9 @@ internal sealed class EventSubscriber : ISseSink
     public int Connects { get; private set; }
     public int StreamsEnded { get; private set; }
     public int Refused { get; private set; }
+
+    /// <summary>The status of the last refusal (0: none).</summary>
+    public int LastRefusedStatus { get; private set; }
     public int Errors { get; private set; }
     public int Keepalives { get; private set; }
 
@@ -188,6 +191,7 @@ internal sealed class EventSubscriber : ISseSink
                     if (status != 200)
                     {
                         Refused++;
+                        LastRefusedStatus = status;
                         LastError = $"HTTP {status}";
                         return RetryAfter(headers) ?? TimeSpan.FromSeconds(1);
                     }

@@ -67,7 +67,7 @@ internal static class Report
                 Console.WriteLine("  WARNING: the ingester dropped transitions (its queue to the events log was full): the log, and so every stream, misses them for good");
             var c = r.Check;
             Console.WriteLine(F($"  delivery: {c.Expected:N0} owed (each line × its subscribers), {c.Received:N0} received, {c.Missing:N0} missing, {c.Duplicates:N0} duplicated, {c.Unexpected:N0} unexpected, {c.Mismatched:N0} altered, {c.NotAlternating:N0} not alternating, {c.Foreign + c.OtherEpoch:N0} unreadable/foreign → {(c.ExactlyOnce ? "exactly once" : "NOT exactly once")}"));
-            Console.WriteLine(F($"  streams: {c.Reconnects:N0} reconnects, {c.Refused:N0} refused, {c.Errors:N0} errors, {c.Resnapshotted:N0} new snapshots in the window, {r.StreamsEndedByNode:N0} ended by the node (overflow), {r.Resyncs:N0} resyncs, {r.FeedErrors:N0} feed errors, {c.Keepalives:N0} keepalives since connecting"));
+            Console.WriteLine(F($"  streams: {c.Reconnects:N0} reconnects, {c.Refused:N0} refused{(c.Refused > 0 ? $" ({c.RefusedStatuses})" : "")}, {c.Errors:N0} errors, {c.Resnapshotted:N0} new snapshots in the window, {r.StreamsEndedByNode:N0} ended by the node (overflow), {r.Resyncs:N0} resyncs, {r.FeedErrors:N0} feed errors, {c.Keepalives:N0} keepalives since connecting"));
             var s = r.Store;
             double w = r.WindowSeconds;
             double transitions = Math.Max(1, r.LogLines);
