@@ -51,6 +51,9 @@ internal sealed class EventLogAppender
     /// <summary>Transitions waiting to be appended.</summary>
     public int Queued => _queue.Reader.Count;
 
+    /// <summary>Takes the next transition waiting, in order (tests: what a detector queued).</summary>
+    internal bool TryTake(out PresenceTransition transition) => _queue.Reader.TryRead(out transition);
+
     public void Enqueue(PresenceTransition transition)
     {
         _metrics.Transitions(transition.Kind).Inc();
