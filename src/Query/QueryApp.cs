@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Presence.Query.Internal;
+using Presence.Query.Internal.Store;
 using Prometheus;
 using StackExchange.Redis;
 
@@ -64,8 +65,12 @@ public static class QueryApp
             builder.Services.AddRateLimiter(rates => ConfigureRateLimit(rates, limit));
 
         var metrics = new QueryMetrics();
-        var connection = ConnectionMultiplexer.Connect(RedisConfiguration.Create(options.Redis, options.StoreTimeout));
-        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true);
+        var redis = RedisConfiguration.Create(options.Redis, options.StoreTimeout);
+        var pipeline = options.StoreReads == QueryOptions.DirectReads && ReadPipeline.CanServe(redis)
+            ? new ReadPipeline(redis, options.StoreTimeout)
+            : null;
+        var connection = ConnectionMultiplexer.Connect(redis);
+        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true, pipeline);
         var eventLog = new EventLogStore(connection, options.Prefix, options.StoreTimeout);
         var keys = options.ApiKeys is null ? null : ApiKeyRing.Load(options.ApiKeys);
 
@@ -87,6 +92,7 @@ public static class QueryApp
             QueryLog.RateLimitOn(logger, perSecond);
         if (options.Proxies is { } proxies)
             QueryLog.TrustedProxiesOn(logger, proxies.ToString());
+        QueryLog.StoreReads(logger, pipeline is null ? "through StackExchange.Redis" : "over the service's own pipelined connection (while the store is not a cluster)");
 
         // Outermost: every answer is counted and every error is a problem document (one layer for both).
         app.Use((context, next) => Outermost(context, next, metrics, logger));
