@@ -91,10 +91,19 @@ internal sealed class ReadPipeline : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfZero(ids.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, ids.Length);
+        return Send(ids.Length == 1 ? ReadKind.Get : ReadKind.MultiGet, prefix, ids, values);
+    }
+
+    /// <summary>PING: Ok when the store answers PONG within the timeout.</summary>
+    public ValueTask<StoreStatus> PingAsync() => Send(ReadKind.Ping, default, default, []);
+
+    /// <summary>Queues the command and its request on the connection up now; the reply completes the request.</summary>
+    private ValueTask<StoreStatus> Send(ReadKind kind, ReadOnlySpan<byte> prefix, ReadOnlySpan<ulong> ids, long[] values)
+    {
         var link = Volatile.Read(ref _link);
         if (link is null)
             return Fail(StoreStatus.Unavailable, $"no connection ({_downReason})");
-        var request = new ReadRequest(ids.Length == 1 ? ReadKind.Get : ReadKind.MultiGet, values, ids.Length, Deadline());
+        var request = new ReadRequest(kind, values, ids.Length, Deadline());
         bool flush;
         lock (link.Sync)
         {
@@ -102,29 +111,10 @@ internal sealed class ReadPipeline : IAsyncDisposable
                 return Fail(StoreStatus.Unavailable, $"no connection ({_downReason})");
             if (link.Waiting.Count >= MaxWaiting || link.Outgoing.WrittenCount >= MaxUnsentBytes)
                 return Fail(StoreStatus.TimedOut, $"{link.Waiting.Count} reads already wait for the store");
-            RespCommand.WriteGet(link.Outgoing, prefix, ids);
-            link.Waiting.Enqueue(request);
-            flush = !link.Flushing;
-            link.Flushing = true;
-        }
-        if (flush)
-            ThreadPool.UnsafeQueueUserWorkItem(s_flush, link, preferLocal: false);
-        return request.Task;
-    }
-
-    /// <summary>PING: Ok when the store answers PONG within the timeout.</summary>
-    public ValueTask<StoreStatus> PingAsync()
-    {
-        var link = Volatile.Read(ref _link);
-        if (link is null)
-            return Fail(StoreStatus.Unavailable, $"no connection ({_downReason})");
-        var request = new ReadRequest(ReadKind.Ping, [], 0, Deadline());
-        bool flush;
-        lock (link.Sync)
-        {
-            if (link.Broken)
-                return Fail(StoreStatus.Unavailable, $"no connection ({_downReason})");
-            RespCommand.WritePing(link.Outgoing);
+            if (kind == ReadKind.Ping)
+                RespCommand.WritePing(link.Outgoing);
+            else
+                RespCommand.WriteGet(link.Outgoing, prefix, ids);
             link.Waiting.Enqueue(request);
             flush = !link.Flushing;
             link.Flushing = true;
