@@ -41,25 +41,36 @@ internal sealed class SendLoop(
                 nextCheckpoint = now + SlotClock.Spacing.TotalSeconds;
             }
 
-            long ready = builder.FramesReady(schedule.SlotsDueAt(now));
+            long due = schedule.SlotsDueAt(now);
+            long ready = builder.FramesReady(due);
             int frames = (int)Math.Min(ready, batch.Capacity);
             if (frames > 0 && limiter is not null)
                 frames = limiter.Take(now, frames);
-            if (frames == 0)
+            int built = 0;
+            if (frames > 0)
             {
-                double wait = ready == 0
-                    ? schedule.DueTime(builder.SlotsBuilt + builder.PerFrame - 1) - now
+                batch.Clear();
+                built = builder.Build(batch, frames, UnixSeconds(), due);
+                if (built > 0)
+                    counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
+                if (built < frames)
+                    limiter?.Return(frames - built); // silent users' slots left fewer records than the slots due
+            }
+            if (built == 0)
+            {
+                // Nothing was due, or every due slot belonged to a silent user: wait for the next frame's slot.
+                double wait = ready == 0 || frames > 0
+                    ? schedule.DueTime(builder.NextFrameSlot) - now
                     : limiter!.WaitForOne(now);
                 if (durationSeconds > 0)
                     wait = Math.Min(wait, durationSeconds - now);
                 Sleep(wait);
-                continue;
             }
-
-            batch.Clear();
-            builder.Build(batch, frames, UnixSeconds());
-            counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
         }
+        // A frame begun but not filled (silent slots) goes out short rather than not at all.
+        batch.Clear();
+        if (builder.BuildRest(batch))
+            counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
         HeartbeatSeconds = watch.Elapsed.TotalSeconds;
 
         if (signOff)
