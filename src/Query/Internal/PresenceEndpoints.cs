@@ -44,7 +44,10 @@ internal sealed class PresenceEndpoints
     public Task GetMany(HttpContext context)
     {
         var ids = ArrayPool<ulong>.Shared.Rent(_maxBatch);
-        var list = IdParser.ParseList(context.Request.Query["ids"], ids.AsSpan(0, _maxBatch));
+        var buffer = ids.AsSpan(0, _maxBatch);
+        var request = context.Request;
+        if (!IdParser.TryParseRawQuery(request.QueryString.Value, "ids", buffer, out var list))
+            list = IdParser.ParseList(request.Query["ids"], buffer);
         return AnswerList(context, ids, list);
     }
 
