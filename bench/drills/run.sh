@@ -5,7 +5,7 @@
 #   pause    redis-server stopped with SIGSTOP for 10 s, then SIGCONT
 #   cluster  one master of a 3-master Redis Cluster killed, started again 10 s later
 #
-# Load: udp-flood (../shared/tools/udp-flood.c, cc -O2), capped at FRAMES_PER_S so that USERS
+# Load: udp-blast (bench/tools/udp-blast.c, cc -O2), capped at FRAMES_PER_S so that USERS
 # users (ids 1..USERS, cycled) heartbeat every 10 s. Timeline of each drill: load starts; the
 # fault at FAULT_AT s; recovery FAULT_FOR s later; load stops TAIL s after that. So every user
 # heartbeated within the TTL (30 s), most of them last during the fault, and a restarted store
@@ -44,7 +44,7 @@ trap cleanup EXIT
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(redis-server --version | cut -d' ' -f3)"
 echo "== load: $USERS users every 10 s ($FRAMES_PER_S frames/s x $PER_FRAME records); fault at ${FAULT_AT} s for ${FAULT_FOR} s; load ends ${TAIL} s after recovery"
-cc -O2 -o "$work/udp-flood" ../shared/tools/udp-flood.c
+cc -O2 -o "$work/udp-blast" bench/tools/udp-blast.c
 dotnet build src/Ingest -c Release -nologo -v:q -clp:NoSummary >/dev/null
 ingest_dll=src/Ingest/bin/Release/net10.0/presence-ingest.dll
 
@@ -90,7 +90,7 @@ run_drill() {
   local sampler=$!
   started+=("$sampler")
 
-  "$work/udp-flood" 127.0.0.1 "$udp" "$SEND_S" "$PER_FRAME" "$USERS" 64 "$FRAMES_PER_S" >"$work/flood" &
+  "$work/udp-blast" 127.0.0.1 "$udp" "$SEND_S" "$PER_FRAME" "$USERS" 64 "$FRAMES_PER_S" >"$work/flood" &
   local flood=$!
   started+=("$flood")
   sleep "$FAULT_AT"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# UDP receive loss of presence-ingest beside the C reference receiver, in one run.
+# UDP receive loss of presence-ingest beside the C reference receiver (bench/tools/udp-sink.c), in one run.
 #
-# For each offered rate: two udp-flood senders (1 record per frame, 1M users cycling) against
+# For each offered rate: two udp-blast senders (bench/tools, C) (1 record per frame, 1M users cycling) against
 # udp-sink, then against presence-ingest writing to a local redis-server; frames received ÷
 # frames sent for each, over RUNS runs, medians. Only 127.0.0.1 is targeted; every load is
 # bounded by SECONDS.
 #
 # Use: bench/ingest/udp-loss.sh [RATES_PER_SENDER="25000 50000 100000 200000 0"] [SECONDS=5] [RUNS=3] [RECEIVER=recvmmsg]
-#      (rate 0 = as fast as udp-flood can send)
+#      (rate 0 = as fast as udp-blast can send)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RATES=${1:-"25000 50000 100000 200000 0"}
@@ -19,8 +19,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r)"
 echo "== net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)"
-cc -O2 -o "$work/udp-flood" ../shared/tools/udp-flood.c
-cc -O2 -o "$work/udp-sink" ../shared/tools/udp-sink.c
+cc -O2 -o "$work/udp-blast" bench/tools/udp-blast.c
+cc -O2 -o "$work/udp-sink" bench/tools/udp-sink.c
 dotnet build src/Ingest -c Release -nologo -v:q -clp:NoSummary >/dev/null
 ingest_dll=src/Ingest/bin/Release/net10.0/presence-ingest.dll
 
@@ -32,9 +32,9 @@ until redis-cli -p "$rport" ping >/dev/null 2>&1; do sleep 0.1; done
 # flood PORT RATE -> prints total frames sent by two senders
 flood() {
   local port=$1 rate=$2
-  "$work/udp-flood" 127.0.0.1 "$port" "$SECONDS_PER_RUN" 1 1000000 64 "$rate" >"$work/f1" &
+  "$work/udp-blast" 127.0.0.1 "$port" "$SECONDS_PER_RUN" 1 1000000 64 "$rate" >"$work/f1" &
   local a=$!
-  "$work/udp-flood" 127.0.0.1 "$port" "$SECONDS_PER_RUN" 1 1000000 64 "$rate" >"$work/f2" &
+  "$work/udp-blast" 127.0.0.1 "$port" "$SECONDS_PER_RUN" 1 1000000 64 "$rate" >"$work/f2" &
   local b=$!
   wait $a $b
   awk '{s += $2} END {print s}' "$work/f1" "$work/f2"

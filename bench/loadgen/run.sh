@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end sender benchmark: presence-loadgen against the C reference sender udp-flood, both
-# sending to the C reference receiver udp-sink on 127.0.0.1, at 1 and 32 records per frame.
-# Prints the machine, every command, the medians of the runs and the ratio loadgen / udp-flood
+# End-to-end sender benchmark: presence-loadgen against the C reference sender udp-blast, both
+# sending to the C reference receiver udp-sink (both bench/tools/*.c) on 127.0.0.1, at 1 and 32
+# records per frame.
+# Prints the machine, every command, the medians of the runs and the ratio loadgen / udp-blast
 # (target >= 0.8). Loopback only; every run is bounded (SECONDS_PER_RUN, default 3).
 #
 # The machine may be shared, so the senders take turns within each round (a change in the
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-tools="$root/../shared/tools"
+tools="$root/bench/tools"
 runs=${RUNS:-3}
 secs=${SECONDS_PER_RUN:-3}
 senders=${SENDERS:-"sendmmsg socket"}
@@ -23,7 +24,7 @@ batch=64
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 trap 'echo "run.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-cc -O2 -o "$work/udp-flood" "$tools/udp-flood.c"
+cc -O2 -o "$work/udp-blast" "$tools/udp-blast.c"
 cc -O2 -o "$work/udp-sink" "$tools/udp-sink.c"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build src/LoadGen -c Release -nologo -v:q -clp:NoSummary >/dev/null
@@ -44,7 +45,7 @@ echo "rounds: $runs, ${secs} s per run; users $users; $batch frames per send cal
 echo
 echo "== commands (K = records per frame: 1, then 32)"
 echo "receiver, per run: udp-sink 127.0.0.1 $port $(( secs + 2 )) $batch"
-echo "udp-flood 127.0.0.1 $port $secs K $users $batch"
+echo "udp-blast 127.0.0.1 $port $secs K $users $batch"
 for s in $senders; do
   echo "presence-loadgen --target 127.0.0.1:$port --users $users --interval 0 --duration $secs --per-frame K --batch $batch --sender $s --json"
 done
@@ -58,8 +59,8 @@ run_one() {
   local sink=$!
   sleep 0.5
   local TIMEFORMAT='%3U %3S'
-  if [ "$name" = udp-flood ]; then
-    { time "$work/udp-flood" 127.0.0.1 "$port" "$secs" "$k" "$users" "$batch" > "$work/out"; } 2> "$work/time"
+  if [ "$name" = udp-blast ]; then
+    { time "$work/udp-blast" 127.0.0.1 "$port" "$secs" "$k" "$users" "$batch" > "$work/out"; } 2> "$work/time"
   else
     { time "$loadgen" --target "127.0.0.1:$port" --users "$users" --interval 0 --duration "$secs" --per-frame "$k" \
         --batch "$batch" --sender "${name#loadgen-}" --json > "$work/out" 2> "$work/err"; } 2> "$work/time" \
@@ -78,7 +79,7 @@ run_one() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { cut -d' ' -f"$1" "$2" | median; }
 
-names=(udp-flood)
+names=(udp-blast)
 for s in $senders; do names+=("loadgen-$s"); done
 for k in 1 32; do
   for _ in $(seq "$runs"); do
@@ -97,13 +98,13 @@ for k in 1 32; do
 done
 
 echo
-echo "== ratio loadgen / udp-flood (of the medians; target >= 0.8)"
+echo "== ratio loadgen / udp-blast (of the medians; target >= 0.8)"
 for s in $senders; do
   for k in 1 32; do
     awk -v n="loadgen-$s" -v k="$k" \
-        -v ls="$(col 1 "$work/loadgen-$s.$k")" -v fs="$(col 1 "$work/udp-flood.$k")" \
-        -v lr="$(col 2 "$work/loadgen-$s.$k")" -v fr="$(col 2 "$work/udp-flood.$k")" \
-        -v lc="$(col 3 "$work/loadgen-$s.$k")" -v fc="$(col 3 "$work/udp-flood.$k")" \
+        -v ls="$(col 1 "$work/loadgen-$s.$k")" -v fs="$(col 1 "$work/udp-blast.$k")" \
+        -v lr="$(col 2 "$work/loadgen-$s.$k")" -v fr="$(col 2 "$work/udp-blast.$k")" \
+        -v lc="$(col 3 "$work/loadgen-$s.$k")" -v fc="$(col 3 "$work/udp-blast.$k")" \
         'BEGIN { printf "%-18s K=%-3s sent %.2f   received %.2f   per CPU s %.2f\n", n, k, ls / fs, lr / fr, lc / fc }'
   done
 done

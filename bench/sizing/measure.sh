@@ -4,7 +4,7 @@
 #   2. store memory per online user: INFO memory used_memory delta for 1M presence keys
 #      (presence:<id>, a 13-digit value, an expiry), as the ingester writes them
 #   3. ingest CPU per 100K heartbeats/s: utime+stime of the Release ingest (/proc/PID/stat) over a
-#      steady window of a capped udp-flood run, 1 record per datagram (devices) and 10 (gateways);
+#      steady window of a capped udp-blast run (bench/tools/udp-blast.c), 1 record per datagram (devices) and 10 (gateways);
 #      redis-server's CPU over the same window (it takes one SET per user per flush window)
 # Only 127.0.0.1 is targeted; each load is bounded (SECONDS); every process started is ended by pid.
 # Use: bench/sizing/measure.sh [SECONDS=20] [RATE_HEARTBEATS_PER_S=100000]
@@ -50,7 +50,7 @@ rcli flushall >/dev/null
 
 echo
 echo "== 3. ingest CPU at $RATE heartbeats/s (1M users cycling), steady window of $((SECONDS_PER_RUN - 6)) s"
-cc -O2 -o "$work/udp-flood" ../shared/tools/udp-flood.c
+cc -O2 -o "$work/udp-blast" bench/tools/udp-blast.c
 dotnet build src/Ingest -c Release -nologo -v:q -clp:NoSummary >/dev/null
 ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
@@ -60,7 +60,7 @@ for per_frame in 1 10; do
   ingest=$!
   started+=("$ingest")
   until curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1; do sleep 0.1; done
-  "$work/udp-flood" 127.0.0.1 "$udp" "$SECONDS_PER_RUN" "$per_frame" 1000000 64 $((RATE / per_frame)) >"$work/flood" &
+  "$work/udp-blast" 127.0.0.1 "$udp" "$SECONDS_PER_RUN" "$per_frame" 1000000 64 $((RATE / per_frame)) >"$work/flood" &
   flood=$!
   started+=("$flood")
   sleep 3 # warm-up: JIT, tiered compilation, first windows

@@ -8,7 +8,7 @@ namespace Presence.Fuzz;
 /// <summary>
 /// The fuzz targets: each takes arbitrary bytes and throws only when an invariant of the code
 /// under test breaks (an exception of the code itself is a finding too). Bad input must come
-/// back as a status, never as an exception (STYLE.md, hot paths).
+/// back as a status, never as an exception (CONTRIBUTING.md, "Writing code").
 /// </summary>
 public static class FuzzTargets
 {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Presence.Hosting;
 using Presence.Ingest.Internal;
 using StackExchange.Redis;
 
@@ -57,8 +58,11 @@ public sealed class IngestHost : IAsyncDisposable
     {
         _options = options;
         _loggerFactory = loggerFactory;
-        _logger = loggerFactory.CreateLogger("presence.ingest");
+        _logger = loggerFactory.CreateServiceLogger(ProgramName);
     }
+
+    /// <summary>The published name; its log lines are under <c>Presence.Ingest</c>.</summary>
+    public const string ProgramName = "presence-ingest";
 
     public IngestMetrics Metrics { get; } = new();
 
@@ -127,7 +131,7 @@ public sealed class IngestHost : IAsyncDisposable
 
     private async Task StartCoreAsync()
     {
-        _store = await StoreConnection.OpenAsync(_options, _logger).ConfigureAwait(false);
+        _store = await StoreConnection.OpenAsync(_options, _loggerFactory, _logger).ConfigureAwait(false);
         IngestLog.StoreConfigured(_logger, _store.Description);
 
         _channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(_options.QueueBatches)
@@ -198,30 +202,32 @@ public sealed class IngestHost : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, HttpHostLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(_options.HttpEndPoint));
         var app = builder.Build();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", ReadyAsync);
-        app.MapGet("/metrics", WriteMetricsAsync);
+        app.MapHealth();
+        app.MapReady(NotReadyBecauseAsync);
+        app.MapMetrics(Metrics.Registry, RefreshGaugesAsync);
         return app;
     }
 
-    private async Task<IResult> ReadyAsync()
+    /// <summary>The <c>/readyz</c> probe: ready while the store answers a PING within --store-timeout-ms, until stopping.</summary>
+    private async Task<string?> NotReadyBecauseAsync(CancellationToken cancel)
     {
         if (Volatile.Read(ref _stopped) != 0)
-            return Results.Text("stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return "stopping";
         try
         {
             var ping = _store!.Multiplexer.GetDatabase().PingAsync();
-            var done = await Task.WhenAny(ping, Task.Delay(_options.StoreTimeoutMs)).ConfigureAwait(false);
+            var done = await Task.WhenAny(ping, Task.Delay(_options.StoreTimeoutMs, cancel)).ConfigureAwait(false);
             if (done == ping && ping.IsCompletedSuccessfully)
-                return Results.Text("ready\n");
+                return null;
         }
         catch (RedisException)
         {
         }
-        return Results.Text("store unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        return "store unreachable";
     }
 
-    private async Task WriteMetricsAsync(HttpContext context)
+    /// <summary>Gauges read on scrape rather than kept current: the kernel's drop count, unparsed TCP bytes, the store's keys.</summary>
+    private async Task RefreshGaugesAsync()
     {
         if (_kernelStats?.ReadDrops() is long drops)
             Metrics.KernelDrops.IncTo(drops);
@@ -229,8 +235,6 @@ public sealed class IngestHost : IAsyncDisposable
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
         if (_keyCounter is not null)
             Metrics.StoreKeys.Set(await _keyCounter.CountAsync().ConfigureAwait(false) ?? double.NaN);
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await Metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -10,8 +10,8 @@ internal static partial class IngestLog
     [LoggerMessage(2, LogLevel.Information, "Store: {Store}")]
     public static partial void StoreConfigured(ILogger logger, string store);
 
-    [LoggerMessage(3, LogLevel.Information, "Embedded Garnet store listening on 127.0.0.1:{Port}")]
-    public static partial void EmbeddedStarted(ILogger logger, int port);
+    [LoggerMessage(3, LogLevel.Information, "Embedded Garnet {Version} store listening on 127.0.0.1:{Port}")]
+    public static partial void EmbeddedStarted(ILogger logger, string version, int port);
 
     [LoggerMessage(4, LogLevel.Information, "HTTP (/metrics, /healthz, /readyz) on {Urls}")]
     public static partial void HttpListening(ILogger logger, string urls);
@@ -63,7 +63,7 @@ internal static partial class IngestLog
     [LoggerMessage(18, LogLevel.Information, "Events log reachable again after {Failures} failed appends")]
     public static partial void EventLogRecovered(ILogger logger, int failures);
 
-    [LoggerMessage(19, LogLevel.Warning, "Stopped with {Count} transitions not appended to the events log (query nodes reconcile these users)")]
+    [LoggerMessage(19, LogLevel.Warning, "Stopped with {Count} transitions not appended to the events log (the store did not answer); the next ingester to start sweeps the log's online set")]
     public static partial void TransitionsUnwritten(ILogger logger, long count);
 
     [LoggerMessage(20, LogLevel.Information, "Adopted {Count} users from a stopped ingester; their expiry is watched here")]

@@ -18,6 +18,7 @@ public sealed class IngestMetrics
     private readonly Counter.Child[] _malformedChildren;
     private readonly Counter.Child _writesOk;
     private readonly Counter.Child _writesFailed;
+    private readonly Counter.Child _writesMissing;
     private readonly Counter.Child[] _tcpClosedChildren;
     private readonly Counter.Child[] _transitionChildren;
 
@@ -45,9 +46,10 @@ public sealed class IngestMetrics
         PendingFullDropped = dropped.WithLabels("pending_full");
         ShutdownDropped = dropped.WithLabels("shutdown");
         UsersExpired = f.CreateCounter("presence_users_expired_total", "Pending users dropped unwritten because their TTL ran out while the store was away.");
-        var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome.", "result");
+        var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome: ok; failed (retried); missing (a refresh, SET … XX, found the key gone: written again at once).", "result");
         _writesOk = writes.WithLabels("ok");
         _writesFailed = writes.WithLabels("failed");
+        _writesMissing = writes.WithLabels("missing");
         PendingUsers = f.CreateGauge("presence_pending_users", "Users pending: received, not yet confirmed written.");
         KernelDrops = f.CreateCounter("presence_udp_kernel_drops_total", "The kernel's drop count for the UDP socket (/proc/net/udp).");
         ReceiveBufferBytes = f.CreateGauge("presence_udp_receive_buffer_bytes", "SO_RCVBUF the kernel granted to the UDP socket.");
@@ -112,6 +114,7 @@ public sealed class IngestMetrics
 
     public Counter.Child WritesOk => _writesOk;
     public Counter.Child WritesFailed => _writesFailed;
+    public Counter.Child WritesMissing => _writesMissing;
 
     internal Counter.Child Transitions(Presence.Core.Events.TransitionKind kind) => _transitionChildren[(int)kind];
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using CommandLine;
 using CommandLine.Text;
+using Presence.Hosting;
 using Presence.Ingest;
 
 // presence-ingest: UDP heartbeats in, one pipelined store batch per window out.
@@ -41,11 +42,7 @@ if (error is not null)
     return 2;
 }
 
-using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss.fff ";
-}).SetMinimumLevel(LogLevel.Information));
+using var loggerFactory = LoggerFactory.Create(b => b.AddServiceConsole());
 
 // Signals are caught before anything starts: a SIGTERM during start-up still gets a clean stop.
 var stop = new TaskCompletionSource();

@@ -27,6 +27,10 @@ public sealed class LoadGenOptions
     public const SenderKind DefaultSender = SenderKind.Sendmmsg;
     public const int DefaultBatch = FrameBatch.DefaultCapacity;
     public const ulong DefaultSeed = 1;
+    public const double DefaultChurn = 0;
+    public const double DefaultChurnActive = 45;
+    public const double DefaultChurnSilent = 45;
+    public const double DefaultChurnSignOut = 0.5;
 
     [Option("target", Default = DefaultTarget, MetaValue = "HOST:PORT",
         HelpText = "Where the ingester listens (UDP).")]
@@ -60,6 +64,22 @@ public sealed class LoadGenOptions
         HelpText = "Extra duplicates, 0 … 1: F extra records per scheduled one, each repeating a user sent within about the last 100 ms.")]
     public double Dup { get; set; } = DefaultDup;
 
+    [Option("churn", Default = DefaultChurn, MetaValue = "F",
+        HelpText = "Share of the users, 0 … 1, that churn: evenly spread over the id range (0.01: every 100th id), each alternates between --churn-active seconds of heartbeats and --churn-silent seconds of silence, their phases spread so transitions come at a steady rate.")]
+    public double Churn { get; set; } = DefaultChurn;
+
+    [Option("churn-active", Default = DefaultChurnActive, MetaValue = "SECONDS",
+        HelpText = "How long a churning user heartbeats before it falls silent (at least --interval).")]
+    public double ChurnActive { get; set; } = DefaultChurnActive;
+
+    [Option("churn-silent", Default = DefaultChurnSilent, MetaValue = "SECONDS",
+        HelpText = "How long a churning user stays silent: longer than --ttl, so its key expires (at least --interval).")]
+    public double ChurnSilent { get; set; } = DefaultChurnSilent;
+
+    [Option("churn-signout", Default = DefaultChurnSignOut, MetaValue = "F",
+        HelpText = "Share of the churning users, 0 … 1, that sign out (one kind 1 record) when they fall silent, rather than just stop: their offline is a sign-out, the others' a timeout.")]
+    public double ChurnSignOut { get; set; } = DefaultChurnSignOut;
+
     [Option("keys", MetaValue = "FILE",
         HelpText = "Master key file (key_id:hex a line): sign every record with its user's device key. (Default: unsigned.)")]
     public string? Keys { get; set; }
@@ -73,7 +93,7 @@ public sealed class LoadGenOptions
     public string? Verify { get; set; }
 
     [Option("ttl", Default = DefaultTtl, MetaValue = "SECONDS",
-        HelpText = "The ingester's online threshold, for --verify.")]
+        HelpText = "The ingester's online threshold, for --verify (and --churn-silent must be longer).")]
     public double Ttl { get; set; } = DefaultTtl;
 
     [Option("verify-wait", Default = DefaultVerifyWait, MetaValue = "SECONDS",
@@ -144,6 +164,21 @@ public sealed class LoadGenOptions
             return $"--per-frame: {PerFrame} is not 1 … {MaxPerFrame} ({(Keys is null ? "unsigned" : "signed")} records in one UDP frame)";
         if (!(Dup >= 0 && Dup <= 1))
             return $"--dup: {Fmt(Dup)} is not a share from 0 to 1";
+        if (!(Churn >= 0 && Churn <= 1))
+            return $"--churn: {Fmt(Churn)} is not a share from 0 to 1";
+        if (!(ChurnSignOut >= 0 && ChurnSignOut <= 1))
+            return $"--churn-signout: {Fmt(ChurnSignOut)} is not a share from 0 to 1";
+        if (Churn > 0)
+        {
+            if (Interval == 0)
+                return "--churn needs a schedule: an --interval above 0";
+            if (!double.IsFinite(ChurnActive) || ChurnActive < Interval)
+                return $"--churn-active: {Fmt(ChurnActive)} is not at least --interval ({Fmt(Interval)} s): a churning user must heartbeat in each active period";
+            if (!double.IsFinite(ChurnSilent) || ChurnSilent < Interval)
+                return $"--churn-silent: {Fmt(ChurnSilent)} is not at least --interval ({Fmt(Interval)} s)";
+            if (ChurnSilent <= Ttl)
+                return $"--churn-silent: {Fmt(ChurnSilent)} is not longer than --ttl ({Fmt(Ttl)} s): the user would never time out";
+        }
         if (KeyId is { } id && (id < 0 || id > 255))
             return $"--key-id: {id} is not 0 … 255";
         if (KeyId is not null && Keys is null)

@@ -45,7 +45,8 @@ internal sealed class LoadRunner
     {
         var o = _options;
         LoadGenOptions.TryParseTarget(o.Target, out var target);
-        var schedule = new HeartbeatSchedule(o.FirstId, o.Users, o.Interval, o.Seed);
+        var churn = o.Churn > 0 ? new ChurnPlan(o.Users, o.Churn, o.ChurnActive, o.ChurnSilent, o.ChurnSignOut) : null;
+        var schedule = new HeartbeatSchedule(o.FirstId, o.Users, o.Interval, o.Seed, churn);
         double slotsPerSecond = o.Rate is { } cap
             ? Math.Min(schedule.SlotsPerSecond, cap * o.PerFrame / (1 + o.Dup))
             : schedule.SlotsPerSecond;
@@ -117,6 +118,13 @@ internal sealed class LoadRunner
             ElapsedSeconds: Math.Round(elapsed, 3),
             FramesPerSecond: Math.Round(counters.Frames / Math.Max(elapsed, 1e-9), 1),
             RecordsPerSecond: Math.Round(counters.Records / Math.Max(elapsed, 1e-9), 1),
+            Churn: churn is null ? null : new ChurnSummary(
+                Users: churn.Churning,
+                SigningOut: churn.SigningOut,
+                ActiveSeconds: churn.ActiveSeconds,
+                SilentSeconds: churn.SilentSeconds,
+                SignOutRecords: builder.SignOutsBuilt,
+                SilentSlots: builder.SilentSlots),
             Verify: verify);
         if (o.Json)
             _stdout.WriteLine(JsonSerializer.Serialize(summary, LoadGenJsonContext.Default.LoadSummary));
@@ -184,13 +192,18 @@ internal sealed class LoadRunner
                 lo = mid + 1;
         }
         for (long slot = lo; slot < slotsBuilt; slot++)
-            yield return new Expectation(schedule.UserAt(slot), clock.SentNotBefore(slot)!.Value + ttlMs - ExpiryGuardMs);
+        {
+            // A churning user silent (or signed off) at its latest slot is not asked about: fewer users, never a wrong one.
+            int index = schedule.IndexAt(slot);
+            if (schedule.ActionAt(slot, index) == SlotAction.Heartbeat)
+                yield return new Expectation(schedule.UserOfIndex(index), clock.SentNotBefore(slot)!.Value + ttlMs - ExpiryGuardMs);
+        }
     }
 
     /// <summary>Every user covered, expected offline for good (<c>--offline-at-end</c>).</summary>
     internal static IEnumerable<Expectation> SignedOff(HeartbeatSchedule schedule, FrameBuilder builder)
     {
-        for (long slot = 0; slot < builder.UsersCovered; slot++)
+        for (long slot = 0; slot < builder.SlotsCovered; slot++)
             yield return new Expectation(schedule.UserAt(slot), long.MaxValue);
     }
 
@@ -201,6 +214,11 @@ internal sealed class LoadRunner
             $"sent {s.FramesSent:N0} frames, {s.RecordsSent:N0} records ({s.DuplicateRecords:N0} duplicates{(s.Signed ? ", signed" : "")}) to {s.Target} in {s.ElapsedSeconds:0.0} s: {s.FramesPerSecond:N0} frames/s, {s.RecordsPerSecond:N0} records/s"));
         _stdout.WriteLine(string.Create(c,
             $"users covered {s.UsersCovered:N0}/{s.Users:N0}, errors {s.Errors:N0}{(s.OfflineRecords > 0 ? $", signed off {s.OfflineRecords:N0}" : "")}, sender {s.Sender}"));
+        if (s.Churn is { } churn)
+        {
+            _stdout.WriteLine(string.Create(c,
+                $"churn: {churn.Users:N0} users ({churn.SigningOut:N0} signing out), {churn.ActiveSeconds:0.#} s active / {churn.SilentSeconds:0.#} s silent; {churn.SignOutRecords:N0} sign-outs sent, {churn.SilentSlots:N0} silent slots"));
+        }
         if (s.Verify is { } v)
         {
             long inState = v.Expect == "online" ? v.Online : v.Expected - v.Online;

@@ -22,6 +22,7 @@ internal sealed record LoadSummary(
     double ElapsedSeconds,
     double FramesPerSecond,
     double RecordsPerSecond,
+    ChurnSummary? Churn,
     VerifySummary? Verify);
 
 /// <summary>

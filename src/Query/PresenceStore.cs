@@ -1,5 +1,6 @@
 using System.Buffers;
 using Presence.Core;
+using Presence.Query.Internal.Store;
 using StackExchange.Redis;
 
 namespace Presence.Query;
@@ -10,6 +11,8 @@ namespace Presence.Query;
 /// on a single node one MGET; under Redis Cluster, where one MGET may not span hash slots, one
 /// MGET per slot, all issued before any is awaited, so each node's share travels in one pipeline.
 /// Repeated ids are asked once. Every call ends within the store timeout, with a status, never a throw.
+/// On a single plain node, reads go through the service's own pipelined connection
+/// (<see cref="ReadPipeline"/>) when one is given; the multiplexer serves everything else.
 /// </summary>
 public sealed class PresenceStore : IAsyncDisposable
 {
@@ -21,13 +24,23 @@ public sealed class PresenceStore : IAsyncDisposable
 
     private const int NoSlot = -1; // what the multiplexer's HashSlot says when the store is not a cluster
 
+    /// <summary>Any key: HashSlot answers <see cref="NoSlot"/> for every key while the store is not a cluster.</summary>
+    private static readonly RedisKey s_anyKey = "presence";
+
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly IDatabase _database;
     private readonly byte[] _prefix;
     private readonly TimeSpan _timeout;
+    private readonly ReadPipeline? _pipeline;
 
     public PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection = false)
+        : this(connection, prefix, timeout, ownsConnection, pipeline: null)
+    {
+    }
+
+    /// <param name="pipeline">Reads go there while the store is not a cluster; disposed with the store when it owns the connection.</param>
+    internal PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection, ReadPipeline? pipeline)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         _connection = connection;
@@ -35,6 +48,7 @@ public sealed class PresenceStore : IAsyncDisposable
         _database = connection.GetDatabase();
         _prefix = PresenceKeys.EncodePrefix(prefix);
         _timeout = timeout;
+        _pipeline = pipeline;
     }
 
     public TimeSpan Timeout => _timeout;
@@ -60,14 +74,17 @@ public sealed class PresenceStore : IAsyncDisposable
         try
         {
             int uniqueCount = Dedupe(ids.Span, unique, uniqueIndex);
-            var keys = new RedisKey[uniqueCount];
-            Span<byte> buffer = stackalloc byte[_prefix.Length + PresenceKeys.MaxUserIdDigits];
-            for (int i = 0; i < uniqueCount; i++)
-                keys[i] = buffer[..PresenceKeys.Format(_prefix, unique[i], buffer)].ToArray();
-
-            var status = uniqueCount == 1 ? await GetOneAsync(keys[0], values)
-                : _connection.HashSlot(keys[0]) == NoSlot ? await GetAsync(keys, values)
-                : await GetBySlotAsync(keys, values);
+            StoreStatus status;
+            if (Direct is { } pipeline)
+            {
+                status = await pipeline.GetAsync(_prefix, unique.AsSpan(0, uniqueCount), values);
+                if (status != StoreStatus.Ok)
+                    LastError = pipeline.LastError;
+            }
+            else
+            {
+                status = await ReadThroughMultiplexer(unique, uniqueCount, values);
+            }
             if (status != StoreStatus.Ok)
                 return status;
 
@@ -84,9 +101,30 @@ public sealed class PresenceStore : IAsyncDisposable
         }
     }
 
+    /// <summary>The pipeline, while reads may go there: given one, and the store is not a cluster.</summary>
+    private ReadPipeline? Direct => _pipeline is not null && _connection.HashSlot(s_anyKey) == NoSlot ? _pipeline : null;
+
+    private ValueTask<StoreStatus> ReadThroughMultiplexer(ulong[] unique, int uniqueCount, long[] values)
+    {
+        var keys = new RedisKey[uniqueCount];
+        Span<byte> buffer = stackalloc byte[_prefix.Length + PresenceKeys.MaxUserIdDigits];
+        for (int i = 0; i < uniqueCount; i++)
+            keys[i] = buffer[..PresenceKeys.Format(_prefix, unique[i], buffer)].ToArray();
+        return uniqueCount == 1 ? GetOneAsync(keys[0], values)
+            : _connection.HashSlot(keys[0]) == NoSlot ? GetAsync(keys, values)
+            : GetBySlotAsync(keys, values);
+    }
+
     /// <summary>PING within the store timeout.</summary>
     public async ValueTask<StoreStatus> PingAsync()
     {
+        if (Direct is { } pipeline)
+        {
+            var status = await pipeline.PingAsync();
+            if (status != StoreStatus.Ok)
+                LastError = pipeline.LastError;
+            return status;
+        }
         try
         {
             await _database.PingAsync().WaitAsync(_timeout);
@@ -263,7 +301,10 @@ public sealed class PresenceStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_ownsConnection)
-            await _connection.DisposeAsync();
+        if (!_ownsConnection)
+            return;
+        if (_pipeline is not null)
+            await _pipeline.DisposeAsync();
+        await _connection.DisposeAsync();
     }
 }

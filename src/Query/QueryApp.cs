@@ -3,8 +3,9 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.RateLimiting;
+using Presence.Hosting;
 using Presence.Query.Internal;
-using Prometheus;
+using Presence.Query.Internal.Store;
 using StackExchange.Redis;
 
 namespace Presence.Query;
@@ -22,6 +23,9 @@ public static class QueryApp
     public const string EventsRoute = "/v1/presence/events";
     public const string ConsoleRoute = "/ui";
 
+    /// <summary>The published name; its log lines are under <c>Presence.Query</c>.</summary>
+    public const string ProgramName = "presence-query";
+
     public static WebApplication Build(QueryOptions options)
     {
         var problem = options.Validate();
@@ -32,16 +36,14 @@ public static class QueryApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [], // the command line is ours (QueryCommandLine), not the host's configuration
-            ApplicationName = "presence-query",
+            ApplicationName = ProgramName,
         });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
-        });
-        // ASP.NET Core logs every request at Information: far too much at thousands of requests a second.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // One line an entry, UTC ISO time; ASP.NET Core's per-request lines (Information) left out.
+        builder.Logging.AddServiceConsole();
+        // While the hosting layer's logger is on at any level, every request gets an Activity and a
+        // log scope (with their ExecutionContext copies): ~0.8 KB and a few µs a request for lines
+        // that are never written. Unhandled errors are logged by Outermost, not by the host.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // A failed start (e.g. the port is taken) is said in one line by Program; the host's own report is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -60,13 +62,17 @@ public static class QueryApp
             builder.Services.AddRateLimiter(rates => ConfigureRateLimit(rates, limit));
 
         var metrics = new QueryMetrics();
-        var connection = ConnectionMultiplexer.Connect(RedisConfiguration.Create(options.Redis, options.StoreTimeout));
-        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true);
+        var redis = RedisConfiguration.Create(options.Redis, options.StoreTimeout);
+        var pipeline = options.StoreReads == QueryOptions.DirectReads && ReadPipeline.CanServe(redis)
+            ? new ReadPipeline(redis, options.StoreTimeout)
+            : null;
+        var connection = ConnectionMultiplexer.Connect(redis);
+        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true, pipeline);
         var eventLog = new EventLogStore(connection, options.Prefix, options.StoreTimeout);
         var keys = options.ApiKeys is null ? null : ApiKeyRing.Load(options.ApiKeys);
 
         var app = builder.Build();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Presence.Query");
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateServiceLogger(ProgramName);
         var endpoints = new PresenceEndpoints(store, metrics, options, logger);
         var feed = new EventFeed(eventLog, options.EventsBuffer, TimeSpan.FromMilliseconds(options.EventsPollMs), metrics, logger);
         var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
@@ -83,6 +89,7 @@ public static class QueryApp
             QueryLog.RateLimitOn(logger, perSecond);
         if (options.Proxies is { } proxies)
             QueryLog.TrustedProxiesOn(logger, proxies.ToString());
+        QueryLog.StoreReads(logger, pipeline is null ? "through StackExchange.Redis" : "over the service's own pipelined connection (while the store is not a cluster)");
 
         // Outermost: every answer is counted and every error is a problem document (one layer for both).
         app.Use((context, next) => Outermost(context, next, metrics, logger));
@@ -101,9 +108,9 @@ public static class QueryApp
         app.MapGet(EventsRoute, events.Get).WithMetadata(metrics.Route(EventsRoute));
         app.MapPost(EventsRoute, events.Post).WithMetadata(metrics.Route(EventsRoute));
         app.MapGet(ConsoleRoute, ConsolePage.Serve).WithMetadata(metrics.Route(ConsoleRoute));
-        app.MapGet("/healthz", PresenceEndpoints.Healthy).WithMetadata(metrics.Route("/healthz"));
-        app.MapGet("/readyz", endpoints.Ready).WithMetadata(metrics.Route("/readyz"));
-        app.MapGet("/metrics", context => WriteMetrics(context, metrics.Registry)).WithMetadata(metrics.Route("/metrics"));
+        app.MapHealth().WithMetadata(metrics.Route(OperationsEndpoints.HealthPath));
+        app.MapReady(endpoints.NotReadyBecause, PresenceEndpoints.WriteNotReady).WithMetadata(metrics.Route(OperationsEndpoints.ReadyPath));
+        app.MapMetrics(metrics.Registry).WithMetadata(metrics.Route(OperationsEndpoints.MetricsPath));
         app.MapPresenceOpenApi(metrics);
         return app;
     }
@@ -191,11 +198,5 @@ public static class QueryApp
             return new ValueTask(ProblemWriter.WriteAsync(rejected.HttpContext, Problem.RateLimited,
                 $"over {perSecond} requests per second from this address; retry after {seconds} s"));
         };
-    }
-
-    private static async Task WriteMetrics(HttpContext context, CollectorRegistry registry)
-    {
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
     }
 }

@@ -36,4 +36,7 @@ internal static partial class QueryLog
     // Id 20: clear of the ids that other features add after 7.
     [LoggerMessage(20, LogLevel.Information, "Trusted proxies: X-Forwarded-For believed from {Proxies}; the rate limit counts the client address it gives")]
     public static partial void TrustedProxiesOn(ILogger logger, string proxies);
+
+    [LoggerMessage(21, LogLevel.Information, "Presence reads go {Path}")]
+    public static partial void StoreReads(ILogger logger, string path);
 }

@@ -27,6 +27,9 @@ public sealed class QueryMetrics
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No exemplars: nothing here traces requests, and looking for a trace context on every
+        // observation is a cost on the request path for nothing.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         _requests = factory.CreateCounter("presence_query_requests_total",
             "HTTP requests answered, by route pattern and status code.", ["route", "status"]);
         _requestDuration = factory.CreateHistogram("presence_query_request_duration_seconds",

@@ -24,6 +24,8 @@ public sealed class QueryOptions
     public const int DefaultMaxSubscribers = 10_000;
     public const int DefaultEventsBuffer = 1_000_000;
     public const int DefaultEventsPollMs = 250;
+    public const string DirectReads = "direct";
+    public const string MultiplexerReads = "multiplexer";
 
     [Option("http", Default = DefaultHttp, MetaValue = "HOST:PORT",
         HelpText = "HTTP listener: an IP address (or localhost) and a port; port 0 picks a free one.")]
@@ -49,6 +51,11 @@ public sealed class QueryOptions
     [Option("store-timeout-ms", Default = DefaultStoreTimeoutMs, MetaValue = "MS",
         HelpText = "How long a request waits for the store before it answers 503 (also the /readyz ping timeout).")]
     public int StoreTimeoutMs { get; set; } = DefaultStoreTimeoutMs;
+
+    [Option("store-reads", Default = DirectReads, MetaValue = "direct|multiplexer",
+        HelpText = "How presence reads reach a single plain store node: direct, over the service's own pipelined connection " +
+                   "(the least CPU per request); multiplexer, through StackExchange.Redis. Redis Cluster, TLS, sentinel and proxies always use the multiplexer.")]
+    public string StoreReads { get; set; } = DirectReads;
 
     [Option("api-keys", MetaValue = "FILE",
         HelpText = "(Default: off) Bearer keys, one a line; when given, every /v1/ request needs one. " +
@@ -112,6 +119,8 @@ public sealed class QueryOptions
             return $"--max-body {MaxBody}: must be at least 16 bytes";
         if (StoreTimeoutMs < 1)
             return $"--store-timeout-ms {StoreTimeoutMs}: must be at least 1";
+        if (StoreReads is not (DirectReads or MultiplexerReads))
+            return $"--store-reads {StoreReads}: expected {DirectReads} or {MultiplexerReads}";
         if (RateLimit is < 1)
             return $"--rate-limit {RateLimit}: must be at least 1 request per second";
         if (ApiKeys is not null && !ApiKeyRing.TryLoad(ApiKeys, out _, out var keysError))

@@ -1,18 +1,16 @@
 using System.Globalization;
-using System.Net.ServerSentEvents;
-using System.Text;
-using System.Text.Json;
+using Presence.Client;
 
 namespace Presence.Demo;
 
 /// <summary>
-/// The demo's subscriber: a few event streams (POST /v1/presence/events) watching a sample of the
-/// simulated users, counting what arrives by type and how late it is (receive time minus the
-/// event's <c>at</c>), as an app would see it.
+/// The demo's subscriber: a few event streams (<see cref="PresenceClient.WatchAsync"/>, the .NET
+/// client an app backend uses) watching a sample of the simulated users, counting what arrives by
+/// type and how late it is (receive time minus the event's <c>at</c>), as an app would see it.
 /// </summary>
 internal sealed class EventWatcher : IAsyncDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private PresenceClient? _client;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _readers = [];
     private readonly Lock _lock = new();
@@ -22,57 +20,52 @@ internal sealed class EventWatcher : IAsyncDisposable
     /// <summary>Opens <paramref name="streams"/> streams over users 1 … <paramref name="users"/>, split evenly; returns once each has its snapshot.</summary>
     public async Task StartAsync(string baseUrl, int users, int streams, CancellationToken cancel)
     {
+        _client = new PresenceClient(new Uri(baseUrl));
         int per = (users + streams - 1) / streams;
         var ready = new List<Task>();
         for (int first = 1; first <= users; first += per)
         {
-            var ids = Enumerable.Range(first, Math.Min(per, users - first + 1));
-            var request = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/v1/presence/events")
-            {
-                Content = new StringContent("{\"ids\":[" + string.Join(",", ids) + "]}", Encoding.UTF8, "application/json"),
-            };
-            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
-            if (!response.IsSuccessStatusCode)
-                throw new DemoException($"the events stream answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+            var ids = Enumerable.Range(first, Math.Min(per, users - first + 1)).Select(i => (ulong)i).ToArray();
             var snapshot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             ready.Add(snapshot.Task);
-            _readers.Add(Task.Run(() => ReadAsync(response, snapshot)));
+            _readers.Add(Task.Run(() => ReadAsync(ids, snapshot)));
         }
         await Task.WhenAll(ready).WaitAsync(TimeSpan.FromSeconds(30), cancel);
     }
 
-    private async Task ReadAsync(HttpResponseMessage response, TaskCompletionSource snapshot)
+    private async Task ReadAsync(ulong[] ids, TaskCompletionSource snapshot)
     {
         try
         {
-            using (response)
-            await using (var stream = await response.Content.ReadAsStreamAsync(_stop.Token))
+            await foreach (var e in _client!.WatchAsync(ids, cancel: _stop.Token))
             {
-                await foreach (var item in SseParser.Create(stream).EnumerateAsync(_stop.Token))
+                double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var (type, at) = e switch
                 {
-                    double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                    if (item.EventType == "snapshot")
-                    {
-                        Interlocked.Increment(ref _snapshots);
-                        snapshot.TrySetResult();
-                        continue;
-                    }
-                    using var json = JsonDocument.Parse(item.Data);
-                    var root = json.RootElement;
-                    string type = item.EventType == "offline" && root.TryGetProperty("reason", out var reason)
-                        ? "offline (" + reason.GetString() + ")" : item.EventType;
-                    double delay = now - root.GetProperty("at").GetInt64();
-                    lock (_lock)
-                    {
-                        if (!_delays.TryGetValue(type, out var list))
-                            _delays[type] = list = [];
-                        list.Add(delay);
-                    }
+                    UserOnline online => ("online", online.At),
+                    UserOffline offline => (offline.Reason == OfflineReason.SignOut ? "offline (signout)" : "offline (timeout)", offline.At),
+                    _ => (null, 0L),
+                };
+                if (type is null)
+                {
+                    Interlocked.Increment(ref _snapshots);
+                    snapshot.TrySetResult();
+                    continue;
+                }
+                lock (_lock)
+                {
+                    if (!_delays.TryGetValue(type, out var list))
+                        _delays[type] = list = [];
+                    list.Add(now - at);
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+        }
+        catch (PresenceException e)
+        {
+            snapshot.TrySetException(new DemoException($"the events stream failed: {e.Message}"));
         }
         finally
         {
@@ -109,7 +102,7 @@ internal sealed class EventWatcher : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_readers);
-        _http.Dispose();
+        _client?.Dispose();
         _stop.Dispose();
     }
 }

@@ -80,7 +80,11 @@ namespace Presence.Demo
                 Start("presence-ingest", ingestArgs);
                 await WaitReady("presence-ingest", $"http://127.0.0.1:{ingestHttp}/readyz");
 
-                Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix]);
+                // The demo runs the store, both services and the load on one machine, often a laptop busy
+                // with other work, and --verify stops at the first 503: the query waits for the store
+                // up to 5 s (the service's default is 1 s, for production, where a late answer is worse
+                // than a quick 503).
+                Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix, "--store-timeout-ms", "5000"]);
                 await WaitReady("presence-query", $"http://127.0.0.1:{queryHttp}/readyz");
 
                 // An app's view: event streams on a sample of the users, open before the first heartbeat.

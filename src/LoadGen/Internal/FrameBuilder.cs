@@ -13,7 +13,7 @@ namespace Presence.LoadGen.Internal;
 /// everything else is derived from the slot counter. The numbers are kept by the user's position
 /// in the round (slot mod users), not by its id: consecutive slots then touch consecutive
 /// entries. Kept by id (which the schedule scatters), nearly every record missed the cache: perf
-/// put 27% of the sender's samples in <see cref="NextRecord"/> at 32 records per frame, 3% now.
+/// put 27% of the sender's samples in <see cref="TryNextRecord"/> at 32 records per frame, 3% now.
 /// <para>
 /// Duplicates are spread evenly: after each scheduled record the share <c>dup</c> is added to a
 /// credit, and each whole credit puts in one extra record for a user sent within the last
@@ -34,8 +34,13 @@ internal sealed class FrameBuilder
     private readonly DeviceKeyDeriver? _deriver;
     private readonly HmacSha256Key[]? _preparedByPosition;
     private readonly bool[]? _isPrepared;
+    private readonly HeartbeatRecord[] _frameRecords;
+    private readonly int[] _framePositions;
+    private readonly ulong[]? _coveredBits;
+    private int _frameFill;
     private int _lastPosition;
     private ulong _random;
+    private long _usersCovered;
     private int _nextIndex;
     private int _nextPosition;
     private double _dupCredit;
@@ -70,6 +75,10 @@ internal sealed class FrameBuilder
             _preparedByPosition = new HmacSha256Key[schedule.Users];
             _isPrepared = new bool[schedule.Users];
         }
+        _frameRecords = new HeartbeatRecord[perFrame];
+        _framePositions = new int[perFrame];
+        if (schedule.Churn is not null)
+            _coveredBits = new ulong[(schedule.Users + 63) / 64]; // a silent user's first slot does not cover it
         _random = HeartbeatSchedule.Mix(seed ^ 0x5DEECE66D) | 1;
         _nextIndex = schedule.IndexAt(0);
     }
@@ -88,15 +97,31 @@ internal sealed class FrameBuilder
 
     public long DuplicatesBuilt { get; private set; }
 
-    /// <summary>Distinct users packed at least once (slots are a permutation, so the first <c>users</c> are distinct).</summary>
-    public long UsersCovered => Math.Min(SlotsBuilt, _schedule.Users);
+    /// <summary>
+    /// Distinct users packed at least once. Slots are a permutation, so without churn these are the
+    /// first <c>users</c> slots; with churn, users silent at their first slots are not counted until they send.
+    /// </summary>
+    public long UsersCovered => _coveredBits is null ? SlotsCovered : _usersCovered;
+
+    /// <summary>Distinct users whose slot has come at least once (whether they sent or were silent): the first <c>min(slots built, users)</c> slots.</summary>
+    public long SlotsCovered => Math.Min(SlotsBuilt, _schedule.Users);
+
+    /// <summary>Sign-out records (kind 1) built for churning users falling silent.</summary>
+    public long SignOutsBuilt { get; private set; }
+
+    /// <summary>Slots of churning users passed over in a silent period (nothing sent).</summary>
+    public long SilentSlots { get; private set; }
 
     /// <summary>
-    /// Whole frames that can be filled from the slots due so far. A frame waits until its records
-    /// are due (a heartbeat is never sent early), so it fills up within <c>perFrame</c> slot times.
+    /// Whole frames that can be filled from the slots due so far (an upper bound with churn: a
+    /// silent user's slot adds no record). A frame waits until its records are due (a heartbeat is
+    /// never sent early), so it fills up within <c>perFrame</c> slot times.
     /// </summary>
     public long FramesReady(long slotsDue) =>
-        slotsDue == long.MaxValue ? long.MaxValue : Math.Max(0, slotsDue - SlotsBuilt) / _perFrame;
+        slotsDue == long.MaxValue ? long.MaxValue : Math.Max(0, _frameFill + slotsDue - SlotsBuilt) / _perFrame;
+
+    /// <summary>The slot that completes the next frame when no slot before it is silent: when to look again.</summary>
+    public long NextFrameSlot => SlotsBuilt + (_perFrame - _frameFill) - 1;
 
     /// <summary>
     /// A duplicate repeats a user sent within about the last 100 ms of the schedule (the ingester
@@ -106,24 +131,45 @@ internal sealed class FrameBuilder
     public static int DupWindowFor(double slotsPerSecond) =>
         double.IsInfinity(slotsPerSecond) ? 4096 : (int)Math.Clamp(slotsPerSecond * 0.1, 1, 4096);
 
-    /// <summary>Appends <paramref name="frames"/> heartbeat frames to <paramref name="batch"/>, records stamped <paramref name="unixSeconds"/>.</summary>
-    public void Build(FrameBatch batch, int frames, uint unixSeconds)
+    /// <summary>
+    /// Appends up to <paramref name="frames"/> heartbeat frames to <paramref name="batch"/>, records
+    /// stamped <paramref name="unixSeconds"/>, taking slots before <paramref name="slotsDue"/> only.
+    /// Returns how many frames it added: fewer than asked only when silent users' slots left too few
+    /// records; the records of a frame begun stay for the next call, so every frame is full.
+    /// </summary>
+    public int Build(FrameBatch batch, int frames, uint unixSeconds, long slotsDue = long.MaxValue)
     {
-        Span<HeartbeatRecord> records = stackalloc HeartbeatRecord[_perFrame];
-        Span<int> positions = stackalloc int[_perFrame];
-        for (int f = 0; f < frames; f++)
+        int built = 0;
+        while (built < frames)
         {
-            for (int r = 0; r < records.Length; r++)
+            while (_frameFill < _perFrame)
             {
-                records[r] = NextRecord(unixSeconds);
-                positions[r] = _lastPosition;
+                if (!TryNextRecord(unixSeconds, slotsDue, out _frameRecords[_frameFill]))
+                    return built;
+                _framePositions[_frameFill++] = _lastPosition;
             }
-            Write(batch, records, positions);
+            Write(batch, _frameRecords, _framePositions);
+            _frameFill = 0;
+            built++;
         }
+        return built;
     }
 
-    /// <summary>Users still to be signed off by <see cref="BuildOffline"/>.</summary>
-    public long OfflineRemaining => UsersCovered - _offlineNext;
+    /// <summary>
+    /// Appends the records of a frame begun but not full (churn: silent slots left it short) as a
+    /// short frame, so none is left unsent when the run stops. Returns whether there was one.
+    /// </summary>
+    public bool BuildRest(FrameBatch batch)
+    {
+        if (_frameFill == 0)
+            return false;
+        Write(batch, _frameRecords.AsSpan(0, _frameFill), _framePositions.AsSpan(0, _frameFill));
+        _frameFill = 0;
+        return true;
+    }
+
+    /// <summary>Users still to be signed off by <see cref="BuildOffline"/> (every user whose slot came, silent or not).</summary>
+    public long OfflineRemaining => SlotsCovered - _offlineNext;
 
     /// <summary>
     /// Appends up to <paramref name="frames"/> frames of offline records (kind 1) for the users
@@ -149,21 +195,60 @@ internal sealed class FrameBuilder
         return built;
     }
 
-    private HeartbeatRecord NextRecord(uint unixSeconds)
+    /// <summary>The next record: a duplicate when one is owed, else the next slot's, passing over silent users' slots up to <paramref name="slotsDue"/>.</summary>
+    private bool TryNextRecord(uint unixSeconds, long slotsDue, out HeartbeatRecord record)
     {
         if (_dupCredit >= 1)
         {
             _dupCredit -= 1;
             long slot = SlotsBuilt - 1 - NextRandom((int)Math.Min(_dupWindow, SlotsBuilt));
-            DuplicatesBuilt++;
-            return Record((int)(slot % _schedule.Users), _schedule.IndexAt(slot), unixSeconds, RecordKind.Heartbeat);
+            int dupIndex = _schedule.IndexAt(slot);
+            // Only a heartbeat is repeated: a second record for a silent or signed-off user would bring it back.
+            if (_schedule.ActionAt(slot, dupIndex) == SlotAction.Heartbeat)
+            {
+                DuplicatesBuilt++;
+                record = Record((int)(slot % _schedule.Users), dupIndex, unixSeconds, RecordKind.Heartbeat);
+                return true;
+            }
         }
-        int position = _nextPosition, index = _nextIndex;
-        _nextIndex = _schedule.NextIndex(index);
-        _nextPosition = position + 1 == _schedule.Users ? 0 : position + 1;
-        SlotsBuilt++;
-        _dupCredit += _dupShare;
-        return Record(position, index, unixSeconds, RecordKind.Heartbeat);
+        while (SlotsBuilt < slotsDue)
+        {
+            long slot = SlotsBuilt;
+            int position = _nextPosition, index = _nextIndex;
+            _nextIndex = _schedule.NextIndex(index);
+            _nextPosition = position + 1 == _schedule.Users ? 0 : position + 1;
+            SlotsBuilt++;
+            var action = _schedule.ActionAt(slot, index);
+            if (action == SlotAction.Silent)
+            {
+                SilentSlots++;
+                continue;
+            }
+            if (_coveredBits is not null)
+                Cover(position);
+            if (action == SlotAction.SignOut)
+            {
+                SignOutsBuilt++;
+                record = Record(position, index, unixSeconds, RecordKind.Offline);
+                return true;
+            }
+            _dupCredit += _dupShare;
+            record = Record(position, index, unixSeconds, RecordKind.Heartbeat);
+            return true;
+        }
+        record = default;
+        return false;
+    }
+
+    private void Cover(int position)
+    {
+        ref ulong word = ref _coveredBits![position >> 6];
+        ulong bit = 1UL << position;
+        if ((word & bit) == 0)
+        {
+            word |= bit;
+            _usersCovered++;
+        }
     }
 
     /// <param name="position">The user's slot in the round (slot mod users): where its sequence number is kept.</param>

@@ -24,16 +24,20 @@ internal sealed class HeartbeatSchedule
 
     /// <param name="intervalSeconds">0 floods: every slot is due at once, paced only by a rate cap.</param>
     /// <param name="seed">Chooses the permutation; the same seed gives the same order.</param>
-    public HeartbeatSchedule(ulong firstId, int users, double intervalSeconds, ulong seed = 1)
+    /// <param name="churn">Users that alternate between active and silent periods (<see cref="ActionAt(long, int)"/>); null: every user heartbeats at every slot.</param>
+    public HeartbeatSchedule(ulong firstId, int users, double intervalSeconds, ulong seed = 1, ChurnPlan? churn = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(firstId);
         ArgumentOutOfRangeException.ThrowIfLessThan(users, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(intervalSeconds);
         if (firstId + (ulong)(users - 1) < firstId)
             throw new ArgumentOutOfRangeException(nameof(users), "The last user id would pass 2^64 − 1.");
+        if (churn is not null && intervalSeconds == 0)
+            throw new ArgumentException("Churn needs a schedule: an interval above 0.", nameof(churn));
         FirstId = firstId;
         Users = users;
         IntervalSeconds = intervalSeconds;
+        Churn = churn;
 
         ulong mixed = Mix(seed);
         uint n = (uint)users;
@@ -49,6 +53,9 @@ internal sealed class HeartbeatSchedule
     public int Users { get; }
 
     public double IntervalSeconds { get; }
+
+    /// <summary>The churning users' plan, or null when every user heartbeats at every slot.</summary>
+    public ChurnPlan? Churn { get; }
 
     /// <summary>Interval 0: no schedule, users back to back as fast as the rate cap allows.</summary>
     public bool IsFlood => IntervalSeconds == 0;
@@ -83,6 +90,18 @@ internal sealed class HeartbeatSchedule
         uint next = (uint)index + _step;
         return (int)(next >= (uint)Users ? next - (uint)Users : next);
     }
+
+    /// <summary>
+    /// What the user of <paramref name="slot"/> (whose index is <paramref name="index"/>) does there:
+    /// a heartbeat, unless it churns and the slot falls in one of its silent periods.
+    /// </summary>
+    public SlotAction ActionAt(long slot, int index)
+    {
+        Debug.Assert(index == IndexAt(slot));
+        return Churn is null ? SlotAction.Heartbeat : Churn.ActionAt(index, DueTime(slot), IntervalSeconds, hasPrevious: slot >= Users);
+    }
+
+    public SlotAction ActionAt(long slot) => ActionAt(slot, IndexAt(slot));
 
     public ulong UserAt(long slot) => FirstId + (ulong)IndexAt(slot);
 

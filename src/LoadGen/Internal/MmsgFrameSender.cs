@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Presence.Core.Interop;
 
 namespace Presence.LoadGen.Internal;
 
@@ -10,7 +11,7 @@ namespace Presence.LoadGen.Internal;
 /// message headers point straight at the batch's pinned slots, set up once; a send only fills in
 /// the lengths.
 /// </summary>
-internal sealed unsafe partial class MmsgFrameSender : IFrameSender
+internal sealed unsafe class MmsgFrameSender : IFrameSender
 {
     private readonly Socket _socket;
     private readonly FrameBatch _batch;
@@ -35,7 +36,7 @@ internal sealed unsafe partial class MmsgFrameSender : IFrameSender
         {
             _iovecs[i].Base = batch.SlotPointer(i);
             _headers[i].Header.Iov = &_iovecs[i];
-            _headers[i].Header.IovLen = 1;
+            _headers[i].Header.IovLength = 1;
         }
         _socket.SafeHandle.DangerousAddRef(ref _addedRef);
         _fd = (int)_socket.SafeHandle.DangerousGetHandle();
@@ -53,7 +54,7 @@ internal sealed unsafe partial class MmsgFrameSender : IFrameSender
         int sent = 0, records = 0, errors = 0, at = 0;
         while (at < count)
         {
-            int n = SendMMsg(_fd, _headers + at, (uint)(count - at), 0);
+            int n = LinuxSockets.SendMmsg(_fd, _headers + at, (uint)(count - at), 0);
             if (n > 0)
             {
                 sent += n;
@@ -62,7 +63,7 @@ internal sealed unsafe partial class MmsgFrameSender : IFrameSender
                 continue;
             }
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == SendErrors.EINTR)
+            if (errno == Errno.EINTR)
                 continue;
             if (!SendErrors.IsTransient(errno))
                 throw new SocketException(errno, $"sendmmsg failed with errno {errno}");
@@ -87,37 +88,5 @@ internal sealed unsafe partial class MmsgFrameSender : IFrameSender
         _socket.Dispose();
         NativeMemory.Free(_headers);
         NativeMemory.Free(_iovecs);
-    }
-
-    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
-    private static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
-
-    /// <summary><c>struct iovec</c> (LP64).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    /// <summary><c>struct msghdr</c> (LP64: 56 bytes, padding after the two 4-byte fields).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLen;
-        public IoVec* Iov;
-        public nuint IovLen;
-        public void* Control;
-        public nuint ControlLen;
-        public int Flags;
-    }
-
-    /// <summary><c>struct mmsghdr</c> (64 bytes): the header and the bytes the kernel sent.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct MMsgHdr
-    {
-        public MsgHdr Header;
-        public uint Length;
     }
 }

@@ -40,6 +40,13 @@ internal sealed class RateLimiter
         return granted;
     }
 
+    /// <summary>Gives back <paramref name="tokens"/> taken but not used (never past the burst).</summary>
+    public void Return(int tokens)
+    {
+        Debug.Assert(tokens >= 0);
+        _tokens = Math.Min(_burst, _tokens + tokens);
+    }
+
     /// <summary>Seconds from <paramref name="now"/> until one whole token is there (0 when one is).</summary>
     public double WaitForOne(double now)
     {

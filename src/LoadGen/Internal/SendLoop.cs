@@ -42,32 +42,48 @@ internal sealed class SendLoop(
                 nextCheckpoint = now + SlotClock.Spacing.TotalSeconds;
             }
 
-            long ready = builder.FramesReady(schedule.SlotsDueAt(now));
+            long due = schedule.SlotsDueAt(now);
+            long ready = builder.FramesReady(due);
             int frames = (int)Math.Min(ready, batch.Capacity);
             if (frames > 0 && limiter is not null)
                 frames = limiter.Take(now, frames);
-            if (frames == 0)
+            int built = 0;
+            if (frames > 0)
             {
-                double wait = ready == 0
-                    ? schedule.DueTime(builder.SlotsBuilt + builder.PerFrame - 1) - now
+                batch.Clear();
+                built = builder.Build(batch, frames, UnixSeconds(), due);
+                if (built > 0)
+                    SendHeartbeats();
+                if (built < frames)
+                    limiter?.Return(frames - built); // silent users' slots left fewer records than the slots due
+            }
+            if (built == 0)
+            {
+                // Nothing was due, or every due slot belonged to a silent user: wait for the next frame's slot.
+                double wait = ready == 0 || frames > 0
+                    ? schedule.DueTime(builder.NextFrameSlot) - now
                     : limiter!.WaitForOne(now);
                 if (durationSeconds > 0)
                     wait = Math.Min(wait, durationSeconds - now);
                 Sleep(wait);
-                continue;
             }
-
-            batch.Clear();
-            builder.Build(batch, frames, UnixSeconds());
-            // Read before the send: a receiver on this clock stamps every record it gets at or after it.
-            long sendMs = lastSent is null ? 0 : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
-            lastSent?.Note(batch, sendMs);
         }
+        // A frame begun but not filled (silent slots) goes out short rather than not at all.
+        batch.Clear();
+        if (builder.BuildRest(batch))
+            SendHeartbeats();
         HeartbeatSeconds = watch.Elapsed.TotalSeconds;
 
         if (signOff)
             SignOff(offlineLimiter, watch);
+    }
+
+    private void SendHeartbeats()
+    {
+        // Read before the send: a receiver on this clock stamps every record it gets at or after it.
+        long sendMs = lastSent is null ? 0 : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        counters.AddHeartbeats(sender.Send(batch), builder.UsersCovered);
+        lastSent?.Note(batch, sendMs);
     }
 
     /// <summary>

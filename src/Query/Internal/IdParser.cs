@@ -32,19 +32,57 @@ internal static class IdParser
         int count = 0;
         foreach (var value in values)
         {
-            if (string.IsNullOrEmpty(value))
-                continue;
-            foreach (var range in value.AsSpan().Split(','))
-            {
-                var item = value.AsSpan(range);
-                if (count == ids.Length)
-                    return IdList.TooMany;
-                if (!TryParse(item, out ids[count]))
-                    return IdList.Bad(count, Echo(item));
-                count++;
-            }
+            if (!string.IsNullOrEmpty(value) && AppendItems(value, ids, ref count) is { } problem)
+                return problem;
         }
         return count == 0 ? IdList.Empty : IdList.Ok(count);
+    }
+
+    /// <summary>
+    /// The ids of every <paramref name="name"/> parameter of a raw query string (<c>?a=b&amp;ids=1,2</c>,
+    /// as the request carried it), read as <see cref="ParseList"/> reads the decoded parameters: names
+    /// match ignoring case, a parameter without '=' has an empty value. Nothing is allocated, where
+    /// building the request's query collection copies every value. False, with nothing read, when the
+    /// query has anything to decode ('%' or '+'): the caller then reads the decoded collection.
+    /// </summary>
+    public static bool TryParseRawQuery(ReadOnlySpan<char> query, string name, Span<ulong> ids, out IdList list)
+    {
+        list = IdList.Empty;
+        if (query.IndexOfAny('%', '+') >= 0)
+            return false;
+        if (query.StartsWith('?'))
+            query = query[1..];
+        int count = 0;
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            int equals = pair.IndexOf('=');
+            var key = equals >= 0 ? pair[..equals] : pair;
+            if (equals < 0 || !key.Equals(name, StringComparison.OrdinalIgnoreCase) || equals == pair.Length - 1)
+                continue; // another parameter, or an empty value: ParseList skips those too
+            if (AppendItems(pair[(equals + 1)..], ids, ref count) is { } problem)
+            {
+                list = problem;
+                return true;
+            }
+        }
+        list = count == 0 ? IdList.Empty : IdList.Ok(count);
+        return true;
+    }
+
+    /// <summary>The comma-separated items of one value, appended at ids[count..]; a problem, or null when all were ids.</summary>
+    private static IdList? AppendItems(ReadOnlySpan<char> value, Span<ulong> ids, ref int count)
+    {
+        foreach (var range in value.Split(','))
+        {
+            var item = value[range];
+            if (count == ids.Length)
+                return IdList.TooMany;
+            if (!TryParse(item, out ids[count]))
+                return IdList.Bad(count, Echo(item));
+            count++;
+        }
+        return null;
     }
 
     /// <summary>

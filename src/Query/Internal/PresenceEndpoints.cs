@@ -44,7 +44,10 @@ internal sealed class PresenceEndpoints
     public Task GetMany(HttpContext context)
     {
         var ids = ArrayPool<ulong>.Shared.Rent(_maxBatch);
-        var list = IdParser.ParseList(context.Request.Query["ids"], ids.AsSpan(0, _maxBatch));
+        var buffer = ids.AsSpan(0, _maxBatch);
+        var request = context.Request;
+        if (!IdParser.TryParseRawQuery(request.QueryString.Value, "ids", buffer, out var list))
+            list = IdParser.ParseList(request.Query["ids"], buffer);
         return AnswerList(context, ids, list);
     }
 
@@ -67,26 +70,16 @@ internal sealed class PresenceEndpoints
         await AnswerList(context, ids, list);
     }
 
-    /// <summary><c>GET /readyz</c>: 200 while the store answers a PING within the store timeout.</summary>
-    public async Task Ready(HttpContext context)
+    /// <summary>The <c>/readyz</c> probe: ready while the store answers a PING within the store timeout.</summary>
+    public async Task<string?> NotReadyBecause(CancellationToken cancel)
     {
         var status = await _store.PingAsync();
         Track(status);
-        if (status != StoreStatus.Ok)
-        {
-            await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer PING: {_store.LastError}");
-            return;
-        }
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("ready\n");
+        return status == StoreStatus.Ok ? null : $"the store did not answer PING: {_store.LastError}";
     }
 
-    /// <summary><c>GET /healthz</c>: the process runs. Never touches the store.</summary>
-    public static Task Healthy(HttpContext context)
-    {
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync("ok\n");
-    }
+    /// <summary>A 503 from <c>/readyz</c> is a problem document, like every error of this service.</summary>
+    public static Task WriteNotReady(HttpContext context, string reason) => ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, reason);
 
     private Task AnswerList(HttpContext context, ulong[] ids, IdList list)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Presence.Integration.Tests.Ingest;
 using Presence.Integration.Tests.LoadGen;
 using Presence.Integration.Tests.Query;
@@ -25,7 +24,8 @@ public sealed class EndToEndTests(RedisFixture redis)
         Assert.Equal(3000, verify.GetProperty("expected").GetInt64());
         Assert.Equal(3000, verify.GetProperty("online").GetInt64());
         Assert.Equal(0, verify.GetProperty("missing").GetInt64());
-        Assert.Equal(result.Long("recordsSent"), ingest.Metrics.RecordsAccepted.Value);
+        // Every record sent was accepted (--verify saw each user online; this counts every repeat too).
+        await Eventually.Equal(result.Long("recordsSent"), () => (long)ingest.Metrics.RecordsAccepted.Value, "records accepted");
     }
 
     [Fact]
@@ -60,21 +60,14 @@ public sealed class EndToEndTests(RedisFixture redis)
     [Fact]
     public async Task Demo_ShortMode_RunsToCompletion_SummaryReportsEveryUserOnline()
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "presence-demo.dll"));
-        psi.ArgumentList.Add("--short");
-        using var demo = Process.Start(psi)!;
-        var stderr = demo.StandardError.ReadToEndAsync();
-        var stdout = await demo.StandardOutput.ReadToEndAsync();
-        var exited = demo.WaitForExitAsync();
-        Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromMinutes(2))) == exited, "the demo did not finish within 2 minutes");
+        using var demo = ChildProcess.Start("presence-demo", "--short");
 
-        Assert.True(demo.ExitCode == 0, $"exit {demo.ExitCode}\n{stdout}\n{await stderr}");
+        // Four programs start, run 5 s of load and stop: about 20 s, and under 2 minutes with two CPU
+        // hogs beside the suite. The deadline stays inside the runner's 5-minute hang limit.
+        int exitCode = await demo.WaitForExitAsync(TimeSpan.FromMinutes(4));
+
+        var stdout = demo.Stdout;
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{demo.Log}");
         Assert.Contains("verified online      10,000 of 10,000 users", stdout);
         Assert.Contains("every user online: OK", stdout);
         Assert.Matches(@"50-id batch query\s+\d+\.\d\d ms median", stdout);

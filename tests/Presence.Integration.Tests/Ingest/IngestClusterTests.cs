@@ -27,7 +27,7 @@ public sealed class IngestClusterTests(RedisClusterFixture fixture) : IClassFixt
 
         await Eventually.Until(() => IngestTestHost.AllExist(_mux.GetDatabase(), prefix, users), "every user readable through a cluster-aware client");
         // Counted when the flusher next looks at the finished write, which may be after the keys are readable.
-        await Eventually.Until(() => ingest.Metrics.WritesOk.Value == users.Length, "every write confirmed");
+        await Eventually.Equal(users.Length, () => ingest.Metrics.WritesOk.Value, "store writes ok");
         var slots = users.Select(u => _mux.HashSlot(IngestTestHost.Key(prefix, u))).Distinct().Count();
         Assert.True(slots > 3000, $"keys over {slots} slots");
         long total = 0;
@@ -47,7 +47,7 @@ public sealed class IngestClusterTests(RedisClusterFixture fixture) : IClassFixt
         var prefix = TestKeys.Prefix();
         await using var ingest = await IngestTestHost.StartAsync(Cluster.Configuration, prefix, o => o.StoreTimeoutMs = 500);
         ingest.Heartbeat([1]);
-        await Eventually.Until(() => ingest.Metrics.WritesOk.Value == 1, "a write before the fault");
+        await Eventually.Equal(1, () => ingest.Metrics.WritesOk.Value, "store writes ok before the fault");
         var victim = Cluster.Masters[0];
         var victimEndPoint = new IPEndPoint(IPAddress.Loopback, victim.Port);
         var db = _mux.GetDatabase();
@@ -63,7 +63,8 @@ public sealed class IngestClusterTests(RedisClusterFixture fixture) : IClassFixt
 
             await Eventually.Until(() => IngestTestHost.AllExist(_mux.GetDatabase(), prefix, elsewhere), "users on the live masters stored while one is away");
             await Eventually.Until(() => ingest.Metrics.WritesFailed.Value > 0, "writes to the dead master failing");
-            Assert.True(ingest.Host.PendingUsers >= onVictim.Length, $"{ingest.Host.PendingUsers} held, {onVictim.Length} on the dead master");
+            await Eventually.Satisfy(() => ingest.Host.PendingUsers, held => held >= onVictim.Length,
+                $"at least the {onVictim.Length} users of the dead master pending");
         }
         finally
         {
@@ -71,7 +72,7 @@ public sealed class IngestClusterTests(RedisClusterFixture fixture) : IClassFixt
         }
 
         await Eventually.Until(() => IngestTestHost.AllExist(_mux.GetDatabase(), prefix, users), "every user stored once the master is back", TimeSpan.FromSeconds(30));
-        await Eventually.Until(() => ingest.Host.PendingUsers == 0, "nothing held");
-        Assert.Equal(0, ingest.Metrics.UsersExpired.Value);
+        await Eventually.Equal(0, () => ingest.Host.PendingUsers, "pending users");
+        await Eventually.Equal(0, () => ingest.Metrics.UsersExpired.Value, "users expired");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Presence.Core;
 using Presence.Testing;
@@ -10,34 +9,16 @@ namespace Presence.Integration.Tests.Ingest;
 [Collection(RedisCollection.Name)]
 public sealed class IngestProcessTests
 {
-    private static Process StartIngest(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "presence-ingest.dll"));
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
-    private static void Signal(Process p, string signal)
-    {
-        using var kill = Process.Start("kill", $"-{signal} {p.Id}");
-        kill.WaitForExit();
-    }
+    private static ChildProcess StartIngest(params string[] args) => ChildProcess.Start("presence-ingest", args);
 
     [Fact]
     public async Task BadOption_ExitsTwoWithOneLineReason()
     {
         using var p = StartIngest("--flush-ms", "9999");
-        string stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
+        int exitCode = await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        string stderr = p.Stderr;
 
-        Assert.Equal(2, p.ExitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("--flush-ms", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
     }
@@ -46,10 +27,10 @@ public sealed class IngestProcessTests
     public async Task Help_ListsEveryOperationsOption_ExitsZero()
     {
         using var p = StartIngest("--help");
-        string stdout = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
+        int exitCode = await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        string stdout = p.Stdout;
 
-        Assert.Equal(0, p.ExitCode);
+        Assert.Equal(0, exitCode);
         foreach (var option in new[] { "--udp", "--tcp", "--redis", "--http", "--ttl", "--flush-ms", "--prefix", "--keys", "--require-signed", "--reuseport", "--max-pending" })
             Assert.Contains(option, stdout);
     }
@@ -62,39 +43,24 @@ public sealed class IngestProcessTests
         int udpPort = FreePort.Udp();
         using var p = StartIngest("--udp", $"127.0.0.1:{udpPort}", "--http", "127.0.0.1:0", "--redis", server.Configuration,
             "--prefix", prefix, "--flush-ms", "50", "--store-timeout-ms", "500", "--shutdown-timeout-ms", "10000");
-        var log = new System.Text.StringBuilder();
-        p.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        try
-        {
-            await Eventually.Until(() => { lock (log) return log.ToString().Contains("UDP listening"); }, "ingest started");
+        await p.WaitForLog("UDP listening", ChildProcess.StartupTimeout);
 
-            // Held, not written: the store is down, so every write of this user fails and is retried.
-            // (A paused store would not do: it runs the queued write on resume, drain or not.)
-            server.Stop();
-            using var client = new HeartbeatClient(4242);
-            var target = new IPEndPoint(IPAddress.Loopback, udpPort);
-            client.Send(target);
-            await Eventually.Until(() => { lock (log) return log.ToString().Contains("Store writes failed"); }, "a failed write");
-            Signal(p, "TERM");
-            await Eventually.Until(() => { lock (log) return log.ToString().Contains("Stopping"); }, "shutdown begun");
-            Assert.False(p.HasExited, "the ingest must wait for the held write, not exit at once");
-            server.Restart();
+        // Held, not written: the store is down, so every write of this user fails and is retried.
+        // (A paused store would not do: it runs the queued write on resume, drain or not.)
+        server.Stop();
+        using var client = new HeartbeatClient(4242);
+        var target = new IPEndPoint(IPAddress.Loopback, udpPort);
+        client.Send(target);
+        await p.WaitForLog("Store writes failed");
+        p.Signal("TERM");
+        await p.WaitForLog("Stopping");
+        Assert.False(p.HasExited, "the ingest must wait for the held write, not exit at once");
+        server.Restart();
 
-            Assert.True(p.WaitForExit(15_000), "exited after SIGTERM");
-            p.WaitForExit(); // flushes the redirected output
-            lock (log)
-                Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}; log:\n{log}");
-            using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-            Assert.True(await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 4242)));
-        }
-        finally
-        {
-            if (!p.HasExited)
-                p.Kill();
-        }
+        int exitCode = await p.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(exitCode == 0, $"exit code {exitCode}; log:\n{p.Log}");
+        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        Assert.True(await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 4242)));
     }
 
     [Fact]
@@ -110,11 +76,17 @@ public sealed class IngestProcessTests
         using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{ingest.Host.EmbeddedStorePort}");
         var db = mux.GetDatabase();
         await Eventually.Until(() => db.KeyExists(IngestTestHost.Key(prefix, 9)) && db.KeyExists(IngestTestHost.Key(prefix, 10)), "both users in Garnet");
+        long seen = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long value = (long)await db.StringGetAsync(IngestTestHost.Key(prefix, 9));
-        Assert.InRange(value, before - 5, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.InRange(value, before - 5, seen);
+        // The key expires 30 s after the receive time (never earlier) and was written before it was
+        // seen: its expiry lies in [value + 30 s, seen + 30 s], whenever the TTL is read.
+        long askedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var ttl = await db.KeyTimeToLiveAsync(IngestTestHost.Key(prefix, 9));
+        long answeredAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.NotNull(ttl);
-        Assert.InRange(ttl.Value.TotalMilliseconds, 28_000, 30_000);
+        long ttlMs = (long)ttl.Value.TotalMilliseconds;
+        Assert.InRange(ttlMs, value + 30_000 - answeredAt - 2, seen + 30_000 - askedAt + 2);
 
         ingest.Heartbeat([9], kind: RecordKind.Offline);
         await Eventually.Until(() => !db.KeyExists(IngestTestHost.Key(prefix, 9)), "offline deletes in Garnet too");

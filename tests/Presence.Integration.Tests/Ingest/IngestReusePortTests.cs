@@ -14,6 +14,9 @@ public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper o
     /// <summary>The kernel spreads datagrams over SO_REUSEPORT sockets by a hash of the source address and port.</summary>
     private const int SourcePorts = 64;
 
+    /// <summary>How late one ingester's write may land behind the other's on a loaded 2-core machine (see the assertion).</summary>
+    private const int SchedulingAllowanceMs = 1000;
+
     private static Socket[] Senders()
     {
         var senders = new Socket[SourcePorts];
@@ -65,7 +68,9 @@ public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper o
                     frames++;
                 }
 
-            await Eventually.Until(() => first.Metrics.FramesReceived.Value + second.Metrics.FramesReceived.Value == frames, "every frame received by one or the other");
+            // 128 frames of ~800 bytes, about half to each socket: well within the smallest receive
+            // buffer the kernel grants (rmem_max, ~400 KiB by default) even when nothing is read meanwhile.
+            await Eventually.Equal(frames, () => first.Metrics.FramesReceived.Value + second.Metrics.FramesReceived.Value, "frames received by one ingester or the other");
             await Eventually.Until(() => IngestTestHost.AllExist(db, prefix, users), "every user online, whichever ingester got its frames");
             output.WriteLine($"frames: first {first.Metrics.FramesReceived.Value}, second {second.Metrics.FramesReceived.Value}");
             Assert.True(first.Metrics.FramesReceived.Value > 0 && second.Metrics.FramesReceived.Value > 0, "the kernel spread the source ports over both");
@@ -102,12 +107,16 @@ public sealed class IngestReusePortTests(RedisFixture redis, ITestOutputHelper o
             await sending;
 
             output.WriteLine($"{samples} samples, {rises} rises; worst regression {worst} ms (window {flushMs} ms)");
-            Assert.True(first.Metrics.RecordsAccepted.Value > firstBefore && second.Metrics.RecordsAccepted.Value > secondBefore,
-                "both ingesters received the hot user");
+            await Eventually.Until(() => first.Metrics.RecordsAccepted.Value > firstBefore && second.Metrics.RecordsAccepted.Value > secondBefore,
+                "both ingesters counting records of the hot user");
             Assert.True(rises > 10, $"the stored time moved on ({rises} rises)");
             // Within one ingester the time never goes back. Across two, one's write can land after
-            // the other's newer one: by at most one window (plus the write's own latency, allowed here).
-            Assert.InRange(worst, 0, flushMs + 25);
+            // the other's newer one, older by its window plus the delays of that one write: its
+            // receive thread, its flusher and the store each waiting for a core. Those delays are
+            // a few ms on an idle machine and have no bound on a loaded one, so they are allowed up
+            // to a second here: what this catches is an ingester writing a stale time (one from
+            // windows before its last, seconds old in this 3 s run), not a slow machine.
+            Assert.InRange(worst, 0, flushMs + SchedulingAllowanceMs);
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core;
 using Presence.Ingest;
+using Presence.Testing;
 using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Ingest;
@@ -9,6 +10,15 @@ namespace Presence.Integration.Tests.Ingest;
 /// <summary>An in-process ingester on 127.0.0.1 port 0 (UDP and HTTP), writing under a prefix of its own.</summary>
 internal sealed class IngestTestHost : IAsyncDisposable
 {
+    /// <summary>
+    /// Datagrams sent through this host and not yet counted received, at most. The ingest asks the
+    /// kernel for a 32 MiB receive buffer, which only root gets (SO_RCVBUFFORCE); without it the
+    /// buffer is net.core.rmem_max (about 400 KiB by default), which a burst of a few hundred
+    /// datagrams can overflow while the receive thread waits for a core. Up to 64 in flight
+    /// (one receive batch, at most ~150 KiB of kernel memory) always fit.
+    /// </summary>
+    public const int MaxInFlight = 64;
+
     private readonly Socket _sender = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly byte[] _buffer = new byte[FrameFormat.MaxUdpFrameSize];
 
@@ -41,7 +51,25 @@ internal sealed class IngestTestHost : IAsyncDisposable
         return new IngestTestHost(host, options);
     }
 
-    public void Send(ReadOnlySpan<byte> datagram) => _sender.SendTo(datagram, SocketFlags.None, Host.UdpEndPoint);
+    /// <summary>Datagrams sent through <see cref="Send(ReadOnlySpan{byte})"/>.</summary>
+    public long Sent { get; private set; }
+
+    /// <summary>
+    /// Sends one datagram, first waiting (with a deadline) while <see cref="MaxInFlight"/> of those
+    /// sent here are not yet counted received, so an exact count never depends on the buffer size.
+    /// </summary>
+    public void Send(ReadOnlySpan<byte> datagram)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (Sent - (long)Metrics.FramesReceived.Value >= MaxInFlight)
+        {
+            if (deadline.Elapsed > Eventually.DefaultTimeout)
+                throw new TimeoutException($"Waited {Eventually.DefaultTimeout.TotalSeconds} s for the ingest to receive {Sent - MaxInFlight + 1} frames; it counted {Metrics.FramesReceived.Value}");
+            Thread.Sleep(1);
+        }
+        _sender.SendTo(datagram, SocketFlags.None, Host.UdpEndPoint);
+        Sent++;
+    }
 
     /// <summary>One unsigned frame holding <paramref name="records"/>.</summary>
     public void Send(params HeartbeatRecord[] records)

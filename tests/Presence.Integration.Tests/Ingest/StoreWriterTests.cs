@@ -55,4 +55,25 @@ public sealed class StoreWriterTests(RedisFixture redis)
         await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000), new PendingWrite(1, 300, RecordKind.Offline, 30_000)], outcomes);
         Assert.Equal([WriteOutcome.Refreshed, WriteOutcome.Deleted], outcomes);
     }
+
+    [Fact]
+    public async Task WriteAsync_Refresh_SetsOnlyAnExistingKey_WithItsTimeLeft()
+    {
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var prefix = TestKeys.Prefix();
+        var writer = new StoreWriter(mux.GetDatabase(), prefix);
+        var database = mux.GetDatabase();
+        var outcomes = new WriteOutcome[2];
+        await database.StringSetAsync(prefix + "1", 100, TimeSpan.FromSeconds(30));
+
+        await writer.WriteAsync(
+            [new PendingWrite(1, 200, RecordKind.Heartbeat, 20_000, Refresh: true), new PendingWrite(2, 200, RecordKind.Heartbeat, 20_000, Refresh: true)],
+            outcomes);
+
+        Assert.Equal([WriteOutcome.Refreshed, WriteOutcome.Missing], outcomes);
+        Assert.Equal(200, (long)await database.StringGetAsync(prefix + "1"));
+        var left = await database.KeyTimeToLiveAsync(prefix + "1");
+        Assert.InRange(left!.Value.TotalMilliseconds, 10_000, 20_000); // the write's own PX, not the 30 s before it
+        Assert.False(await database.KeyExistsAsync(prefix + "2")); // XX: a key found gone is not recreated
+    }
 }

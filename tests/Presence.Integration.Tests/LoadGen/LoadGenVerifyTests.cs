@@ -38,7 +38,9 @@ public sealed class LoadGenVerifyTests
         stub.IsOnline = id => id is not (17 or 23);
         using var capture = new UdpCapture();
 
-        var run = await Send(capture, stub, "--users", "100", "--verify-wait", "0.5");
+        // Missing users are asked again every 200 ms until --verify-wait has passed since the first
+        // round began: 3 s leaves room for a second round however long the first took to start.
+        var run = await Send(capture, stub, "--users", "100", "--verify-wait", "3");
 
         Assert.Equal(1, run.ExitCode);
         var verify = run.Summary.GetProperty("verify");
@@ -79,7 +81,9 @@ public sealed class LoadGenVerifyTests
         };
         using var capture = new UdpCapture();
 
-        var run = await Send(capture, stub, "--users", "100");
+        // Users land 500 ms after the first question; the wait only needs to outlast that, so it is
+        // generous (it ends as soon as every user is online).
+        var run = await Send(capture, stub, "--users", "100", "--verify-wait", "20");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(100, run.Summary.GetProperty("verify").GetProperty("online").GetInt64());

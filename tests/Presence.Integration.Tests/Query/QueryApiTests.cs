@@ -1,4 +1,5 @@
 using System.Net;
+using Presence.Query;
 using Presence.Testing;
 using StackExchange.Redis;
 
@@ -27,6 +28,13 @@ public sealed class QueryApiTests(RedisFixture redis) : QueryApiSuite(redis.Serv
     }
 }
 
+/// <summary>The same suite with every read through StackExchange.Redis (<c>--store-reads multiplexer</c>) on one node.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class QueryApiMultiplexerReadsTests(RedisFixture redis) : QueryApiSuite(redis.Server.Configuration)
+{
+    protected override void Configure(QueryOptions options) => options.StoreReads = QueryOptions.MultiplexerReads;
+}
+
 /// <summary>The same suite, unchanged, against a 3-master Redis Cluster (ids spread over many slots).</summary>
 [Collection(RedisCollection.Name)]
 public sealed class QueryApiClusterSuiteTests(RedisClusterFixture cluster)
@@ -42,6 +50,13 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _mux.DisposeAsync();
 
+    /// <summary>Options a suite's variant sets on every host it starts.</summary>
+    protected virtual void Configure(QueryOptions options)
+    {
+    }
+
+    private Task<QueryHost> StartAsync(string prefix) => QueryHost.StartAsync(store, prefix, Configure);
+
     private void Online(string prefix, string id, long lastSeenMs) =>
         Assert.True(_mux.GetDatabase().StringSet(prefix + id, lastSeenMs, TimeSpan.FromMinutes(1)));
 
@@ -50,7 +65,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "42", 1764270000123);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         using var response = await query.Client.GetAsync("/v1/presence/42");
 
@@ -62,7 +77,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     [Fact]
     public async Task GetOne_OfflineUser_AnswersOfflineWithNullLastSeen()
     {
-        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
+        await using var query = await StartAsync(TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/v1/presence/42");
 
@@ -75,7 +90,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, MaxId, 1764270000001);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync($"/v1/presence/{MaxId}"));
 
@@ -90,7 +105,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         Online(prefix, "7", 1000);
         Online(prefix, "3", 3000);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=7,5,3,7,7,5"));
 
@@ -103,7 +118,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "2", 2000);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=1,2&ids=3"));
 
@@ -116,7 +131,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         Online(prefix, "1", 1764270000111);
         Online(prefix, "3", 1764270000333);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         using var response = await query.PostJson("""{"ids":[1,"2",3,"1"]}""");
 
@@ -135,7 +150,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         Online(prefix, above, 1111);
         Online(prefix, MaxId, 2222);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.PostJson($$"""{"ids":[{{above}},"{{MaxId}}",{{MaxId}},{{twoPow53}}]}"""));
 
@@ -147,7 +162,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     {
         var prefix = TestKeys.Prefix();
         Online(prefix, "12", 1200);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.PostJson("""{"client":{"name":"x"},"ids":["\u0031\u0032"],"trace":[1,2]}""", "application/json; charset=utf-8"));
 
@@ -161,7 +176,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 1; i <= 50; i++)
             Online(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture), now - i);
-        await using var query = await QueryHost.StartAsync(store, prefix);
+        await using var query = await StartAsync(prefix);
 
         var body = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=" + string.Join(',', Enumerable.Range(1, 60))));
 
@@ -181,7 +196,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     [Fact]
     public async Task Healthz_Always_200()
     {
-        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
+        await using var query = await StartAsync(TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/healthz");
 
@@ -191,7 +206,7 @@ public abstract class QueryApiSuite(string store) : IAsyncLifetime
     [Fact]
     public async Task Readyz_StoreUp_200()
     {
-        await using var query = await QueryHost.StartAsync(store, TestKeys.Prefix());
+        await using var query = await StartAsync(TestKeys.Prefix());
 
         using var response = await query.Client.GetAsync("/readyz");
 

@@ -16,14 +16,15 @@ public sealed class QueryMetricsTests(RedisFixture redis)
         (await query.Client.GetAsync("/v1/presence?ids=1,x")).Dispose();
         (await query.PostJson("""{"ids":[1,2,3]}""")).Dispose();
 
-        var text = await query.Client.GetStringAsync("/metrics");
-
-        Assert.Contains("presence_query_requests_total{route=\"/v1/presence/{id}\",status=\"200\"} 2", text);
-        Assert.Contains("presence_query_requests_total{route=\"/v1/presence\",status=\"400\"} 1", text);
-        Assert.Contains("presence_query_requests_total{route=\"/v1/presence/query\",status=\"200\"} 1", text);
-        Assert.Contains("presence_query_request_duration_seconds_count{route=\"/v1/presence/{id}\"} 2", text);
-        Assert.Contains("presence_query_store_roundtrip_seconds_count{result=\"ok\"} 3", text);
-        Assert.Contains("presence_query_ids_total 5", text);
+        // A request is counted once its response is written, which the client may see first.
+        async Task Counted(double expected, string sample) =>
+            await Eventually.Equal(expected, async () => PrometheusText.Sample(await query.Client.GetStringAsync("/metrics"), sample), sample);
+        await Counted(2, "presence_query_requests_total{route=\"/v1/presence/{id}\",status=\"200\"}");
+        await Counted(1, "presence_query_requests_total{route=\"/v1/presence\",status=\"400\"}");
+        await Counted(1, "presence_query_requests_total{route=\"/v1/presence/query\",status=\"200\"}");
+        await Counted(2, "presence_query_request_duration_seconds_count{route=\"/v1/presence/{id}\"}");
+        await Counted(3, "presence_query_store_roundtrip_seconds_count{result=\"ok\"}");
+        await Counted(5, "presence_query_ids_total");
     }
 
     [Fact]

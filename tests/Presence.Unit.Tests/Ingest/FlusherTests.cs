@@ -312,11 +312,81 @@ public sealed class FlusherTests
         Assert.InRange(_metrics.WriteLag.Sum, 5 * 10.0, 5 * 14.0); // each written ~10-13 s after it was received
     }
 
-    private void Build(int chunkSize, int ttlSeconds = 30)
+    [Fact]
+    public void Step_EventsOn_AUserWhoseKeyHasTimeLeft_IsRefreshed_AMissingKeyIsWrittenAgainAtOnce()
+    {
+        var detector = Build(chunkSize: 10, events: true);
+        _writer.Answer = _ => WriteOutcome.Created;
+        Receive(1);
+        TickUntilCalls(1);
+        Assert.False(_writer[0].Writes[0].Refresh); // not known yet: SET … GET tells whether a period begins
+        Assert.True(detector.Tracker.TryGet(1, out _));
+
+        AdvanceMs(10_000);
+        _writer.Answer = _ => WriteOutcome.Refreshed;
+        Receive(1);
+        TickUntilCalls(2);
+        Assert.True(_writer[1].Writes[0].Refresh); // written 10 s ago, 20 s left: SET … XX
+
+        AdvanceMs(27_950); // 2.05 s left: still a refresh
+        Receive(1);
+        TickUntilCalls(3);
+        Assert.True(_writer[2].Writes[0].Refresh);
+
+        AdvanceMs(28_100); // 1.9 s left, under the margin: SET … GET
+        Receive(1);
+        TickUntilCalls(4);
+        Assert.False(_writer[3].Writes[0].Refresh);
+
+        // The refresh finds the key gone (it lapsed, or the store lost it): not a failure, no backoff,
+        // the user stays pending and the next tick writes it with SET … GET.
+        AdvanceMs(5_000);
+        _writer.Answer = _ => WriteOutcome.Missing;
+        Receive(1);
+        TickUntilCalls(5);
+        Assert.True(_writer[4].Writes[0].Refresh);
+        Assert.Equal(1, _flusher.PendingSetCount);
+        Assert.Equal(1, _metrics.WritesMissing.Value);
+        Assert.Equal(0, _metrics.WritesFailed.Value);
+        Assert.Equal(0, _flusher.ConsecutiveFailures);
+        Assert.Equal(1, _metrics.StoreUp.Value);
+        Assert.False(detector.Tracker.TryGet(1, out _));
+
+        _writer.Answer = _ => WriteOutcome.Created;
+        long before = _clock.NowMs;
+        TickUntilCalls(6);
+        Assert.Equal(before + FlushMs, _writer[5].AtMs); // the very next tick
+        Assert.False(_writer[5].Writes[0].Refresh);
+        Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.Equal(5, _metrics.WritesOk.Value);
+    }
+
+    [Fact]
+    public void Step_EventsOff_NoWriteIsARefresh()
+    {
+        Build(chunkSize: 10);
+        _writer.Answer = _ => WriteOutcome.Refreshed;
+        Receive(1);
+        TickUntilCalls(1);
+        AdvanceMs(10_000);
+        Receive(1);
+        TickUntilCalls(2);
+        Assert.False(_writer[1].Writes[0].Refresh);
+    }
+
+    private TransitionDetector Build(int chunkSize, int ttlSeconds = 30, bool events = false)
     {
         var options = new IngestOptions { FlushMs = FlushMs, TtlSeconds = ttlSeconds, MaxPending = 1000 };
         _writer = new ScriptedStoreWriter(chunkSize, () => _clock.NowMs);
-        _flusher = new Flusher(_coalescer, _writer, options, _metrics, _clock, NullLogger.Instance, _room);
+        TransitionDetector? detector = null;
+        if (events)
+        {
+            var database = System.Reflection.DispatchProxy.Create<StackExchange.Redis.IDatabase, SilentDatabase>();
+            var log = new EventLogAppender(database, "presence:", TimeSpan.FromHours(1), _clock, _metrics, NullLogger.Instance);
+            detector = new TransitionDetector(database, "presence:", ttlSeconds * 1000L, _clock.NowMs, log, _metrics, NullLogger.Instance);
+        }
+        _flusher = new Flusher(_coalescer, _writer, options, _metrics, _clock, NullLogger.Instance, _room, detector);
+        return detector!;
     }
 
     private void Receive(params ulong[] users)

@@ -54,6 +54,12 @@ public sealed class LoadGenCliTests
     [InlineData("--per-frame: 46 is not 1 … 45 (signed", "--per-frame", "46", "--keys", "any.keys")]
     [InlineData("--dup: 1.5 is not a share", "--dup", "1.5")]
     [InlineData("--dup: -0.1 is not a share", "--dup=-0.1")]
+    [InlineData("--churn: 1.5 is not a share", "--churn", "1.5")]
+    [InlineData("--churn-signout: 2 is not a share", "--churn-signout", "2")]
+    [InlineData("--churn needs a schedule", "--churn", "0.01", "--interval", "0", "--duration", "5")]
+    [InlineData("--churn-active: 5 is not at least --interval (10 s)", "--churn", "0.01", "--churn-active", "5")]
+    [InlineData("--churn-silent: 30 is not longer than --ttl (30 s)", "--churn", "0.01", "--churn-silent", "30")]
+    [InlineData("--churn-silent: 8 is not at least --interval (10 s)", "--churn", "0.01", "--churn-silent", "8", "--ttl", "5")]
     [InlineData("--rate: 0 is not a positive", "--rate", "0")]
     [InlineData("--interval: -1 is not", "--interval=-1")]
     [InlineData("--interval 0 floods: give a --duration", "--interval", "0")]
@@ -94,6 +100,10 @@ public sealed class LoadGenCliTests
         Assert.Equal(30, declared.Ttl);
         Assert.Equal(1UL, declared.FirstId);
         Assert.Null(declared.Rate);
+        Assert.Equal(0, declared.Churn);
+        Assert.Equal(45, declared.ChurnActive);
+        Assert.Equal(45, declared.ChurnSilent);
+        Assert.Equal(0.5, declared.ChurnSignOut);
     }
 
     [Fact]

@@ -36,6 +36,18 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public void Return_TokensNotUsed_CanBeTakenAgain_NotPastTheBurst()
+    {
+        var limiter = new RateLimiter(1000, 25);
+        limiter.Take(0, 1);
+        Assert.Equal(25, limiter.Take(1, 100)); // a full bucket
+        limiter.Return(10);
+        Assert.Equal(10, limiter.Take(1, 100));
+        limiter.Return(1000);
+        Assert.Equal(25, limiter.Take(1, 100)); // capped at the burst
+    }
+
+    [Fact]
     public void WaitForOne_Empty_IsTheTimeForOneToken()
     {
         var limiter = new RateLimiter(100, 1);

@@ -41,6 +41,23 @@ public sealed class VerifyExpectationTests
     }
 
     [Fact]
+    public void RecentlySent_Churn_OnlyUsersWhoseLatestSlotWasAHeartbeat()
+    {
+        // 100 users, 10 churning (active 10 s, silent 35 s), a slot every 100 ms; 60 s sent.
+        var schedule = new HeartbeatSchedule(1, 100, 10, churn: new ChurnPlan(100, 0.1, 10, 35, 0.5));
+        var clock = new SlotClock(TimeSpan.FromSeconds(30));
+        for (long s = 0; s <= 600; s++)
+            clock.Add(s, T0 + s * 100);
+
+        var expected = LoadRunner.RecentlySent(schedule, 600, clock, ttlMs: 30_000, nowMs: T0 + 60_000).ToList();
+
+        var quiet = Enumerable.Range(500, 100).Where(s => schedule.ActionAt(s) != SlotAction.Heartbeat).Select(s => schedule.UserAt(s)).ToHashSet();
+        Assert.NotEmpty(quiet); // some churning users are silent or signed off at their latest slot
+        Assert.Equal(100 - quiet.Count, expected.Count);
+        Assert.DoesNotContain(expected, e => quiet.Contains(e.UserId));
+    }
+
+    [Fact]
     public void RecentlySent_NothingSent_NothingExpected()
     {
         var clock = new SlotClock(TimeSpan.FromSeconds(30));

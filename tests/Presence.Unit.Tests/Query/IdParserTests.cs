@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using CsCheck;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 using Presence.Query.Internal;
 
@@ -97,6 +99,45 @@ public sealed class IdParserTests
 
         Assert.Equal(IdListStatus.BadId, list.Status);
         Assert.True(list.BadId!.Length <= 65);
+    }
+
+    [Theory]
+    [InlineData("?ids=3,1,3&ids=2", new ulong[] { 3, 1, 3, 2 })]
+    [InlineData("?x=1&IDS=5&ids&ids=&Ids=6", new ulong[] { 5, 6 })]
+    [InlineData("ids=7", new ulong[] { 7 })]
+    public void TryParseRawQuery_PlainQuery_ReadsEveryIdsParameterInOrder(string query, ulong[] expected)
+    {
+        var ids = new ulong[10];
+
+        Assert.True(IdParser.TryParseRawQuery(query, "ids", ids, out var list));
+
+        Assert.Equal(IdListStatus.Ok, list.Status);
+        Assert.Equal(expected, ids[..list.Count]);
+    }
+
+    [Theory]
+    [InlineData("?ids=1%2C2")]
+    [InlineData("?ids=1&x=a+b")]
+    public void TryParseRawQuery_SomethingToDecode_LeftToTheDecodedCollection(string query) =>
+        Assert.False(IdParser.TryParseRawQuery(query, "ids", new ulong[10], out _));
+
+    // The fast path must answer exactly what the decoded query collection answers (ASP.NET Core's
+    // own parser), for any query without escapes: same ids, same problem, same bad item and index.
+    [Fact]
+    public void TryParseRawQuery_AnyPlainQuery_SameAsDecodedCollection()
+    {
+        var token = Gen.OneOf<string>("ids", "IDS", "x", "=", "&", ",", "?", "1", "42", "0", "a", "");
+        token.Array[0, 12].Select(parts => string.Concat(parts)).Sample(query =>
+        {
+            var fast = new ulong[5];
+            var slow = new ulong[5];
+
+            Assert.True(IdParser.TryParseRawQuery(query, "ids", fast, out var fastList));
+            var slowList = IdParser.ParseList(QueryHelpers.ParseQuery(query).GetValueOrDefault("ids"), slow);
+
+            Assert.Equal(slowList, fastList);
+            Assert.Equal(slow[..slowList.Count], fast[..fastList.Count]);
+        });
     }
 
     private static ReadOnlySequence<byte> Body(string json) => new(Encoding.UTF8.GetBytes(json));

@@ -34,7 +34,7 @@ public sealed class QueryCommandLineTests
     public void Parse_EveryOption_Read()
     {
         var (options, exit, _, _) = Parse("--http", "[::1]:0", "--redis", "10.0.0.1:7000,10.0.0.2:7000", "--prefix", "p:",
-            "--max-batch", "50", "--max-body", "4096", "--store-timeout-ms", "250", "--rate-limit", "100");
+            "--max-batch", "50", "--max-body", "4096", "--store-timeout-ms", "250", "--rate-limit", "100", "--store-reads", "multiplexer");
 
         Assert.Equal(0, exit);
         Assert.NotNull(options);
@@ -45,6 +45,7 @@ public sealed class QueryCommandLineTests
         Assert.Equal(4096, options.MaxBody);
         Assert.Equal(250, options.StoreTimeoutMs);
         Assert.Equal(100, options.RateLimit);
+        Assert.Equal("multiplexer", options.StoreReads);
     }
 
     [Fact]
@@ -68,6 +69,7 @@ public sealed class QueryCommandLineTests
         {
             "--http", "127.0.0.1:8080", "--redis", "127.0.0.1:6380", "--prefix", "presence:", "--max-batch", "1000",
             "--max-body", "65536", "--store-timeout-ms", "--api-keys", "--rate-limit", "off", "--trusted-proxies",
+            "--store-reads", "direct",
         })
         {
             Assert.Contains(expected, output);
@@ -81,6 +83,7 @@ public sealed class QueryCommandLineTests
     [InlineData("--max-body", "-1")]
     [InlineData("--store-timeout-ms", "0")]
     [InlineData("--rate-limit", "0")]
+    [InlineData("--store-reads", "fast")]
     [InlineData("--http", "8080")]
     [InlineData("--http", "example.com:8080")]
     [InlineData("--http", "127.0.0.1:70000")]

@@ -31,6 +31,15 @@ internal sealed class Flusher
     private readonly TransitionDetector? _transitions;
     private readonly long _intervalMs;
     private readonly long _ttlMs;
+
+    /// <summary>
+    /// A user whose key has at least this long left when its write is issued gets a refresh
+    /// (<c>SET … XX</c>, <see cref="PendingWrite.Refresh"/>): time for the command to reach the
+    /// store before the key lapses. A refresh that arrives too late anyway finds no key
+    /// (<see cref="WriteOutcome.Missing"/>) and the user is written again; nothing is lost.
+    /// </summary>
+    internal const long RefreshMarginMs = 2_000;
+
     private PendingWrite[] _snapshot = [];
     private PendingWrite[] _reorder = [];
     private long[] _urgency = [];
@@ -189,6 +198,7 @@ internal sealed class Flusher
         var outcomes = new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount);
         // The buffer is reused: an outcome the writer leaves unwritten must read Failed (0), not an earlier flush's Refreshed.
         outcomes.AsSpan().Clear();
+        MarkRefreshes(_clock.NowMs);
         try
         {
             _chunk = _writer.WriteChunkAsync(new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount), outcomes);
@@ -198,6 +208,26 @@ internal sealed class Flusher
             // Not a store failure (those are outcomes) but a fault of the writer: the chunk fails,
             // its users stay pending, and the loop goes on rather than dying with the ingester running.
             _chunk = Task.FromException(e);
+        }
+    }
+
+    /// <summary>
+    /// With events on, a user whose key this ingester wrote and which has time left is only
+    /// refreshed (<c>SET … XX</c>): whether an online period begins is already known (it does not).
+    /// Decided as each chunk is issued, from what the expiry tracker knows then.
+    /// </summary>
+    private void MarkRefreshes(long now)
+    {
+        var tracker = _transitions?.Tracker;
+        if (tracker is null)
+            return;
+        long lapsesAfter = now + RefreshMarginMs - _ttlMs; // a key written after this has the margin left
+        for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
+        {
+            ref var write = ref _snapshot[i];
+            bool refresh = write.Kind == RecordKind.Heartbeat && tracker.TryGet(write.UserId, out long written) && written > lapsesAfter;
+            if (refresh != write.Refresh)
+                write = write with { Refresh = refresh };
         }
     }
 
@@ -219,20 +249,31 @@ internal sealed class Flusher
         }
         _chunk = null;
         long ok = 0;
+        long missing = 0;
         long now = _clock.NowMs;
         for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
         {
             var outcome = _outcomes[i];
             if (outcome == WriteOutcome.Failed)
                 continue;
-            ok++;
             ref readonly var write = ref _snapshot[i];
+            if (outcome == WriteOutcome.Missing)
+            {
+                // Not written: the user stays pending; the detector notes the lapse, so the next
+                // flush writes it with SET … GET (its answer begins the new online period).
+                missing++;
+                _transitions?.OnWritten(write, outcome, now);
+                continue;
+            }
+            ok++;
             _pending.Confirm(write);
-            _transitions?.OnWritten(write, outcome);
+            _transitions?.OnWritten(write, outcome, now);
             _metrics.WriteLag.Observe(Math.Max(0, now - write.ReceiveMs) / 1000.0);
         }
-        long failed = _chunkCount - ok;
+        long failed = _chunkCount - ok - missing;
         _metrics.WritesOk.Inc(ok);
+        if (missing > 0)
+            _metrics.WritesMissing.Inc(missing);
         if (failed > 0)
             _metrics.WritesFailed.Inc(failed);
         _flushFailed += failed;

@@ -28,7 +28,7 @@ internal sealed class StoreConnection : IAsyncDisposable
     /// <summary>Port of the embedded store, when there is one.</summary>
     public int? EmbeddedPort { get; private init; }
 
-    public static async Task<StoreConnection> OpenAsync(IngestOptions options, ILogger logger)
+    public static async Task<StoreConnection> OpenAsync(IngestOptions options, ILoggerFactory loggerFactory, ILogger logger)
     {
         GarnetServer? garnet = null;
         string configuration;
@@ -36,10 +36,10 @@ internal sealed class StoreConnection : IAsyncDisposable
         if (options.Redis is null)
         {
             int port = options.EmbeddedPort == 0 ? FreeTcpPort() : options.EmbeddedPort;
-            garnet = StartGarnet(port);
+            garnet = StartGarnet(port, new EmbeddedStoreLoggerFactory(loggerFactory));
             embeddedPort = port;
             configuration = $"127.0.0.1:{port}";
-            IngestLog.EmbeddedStarted(logger, port);
+            IngestLog.EmbeddedStarted(logger, GarnetVersion, port);
         }
         else
         {
@@ -92,19 +92,28 @@ internal sealed class StoreConnection : IAsyncDisposable
         return config;
     }
 
-    private static GarnetServer StartGarnet(int port)
+    /// <summary>The embedded Garnet's version, e.g. 2.2.8.</summary>
+    private static string GarnetVersion => typeof(GarnetServer).Assembly.GetName().Version?.ToString(3) ?? "?";
+
+    private static GarnetServer StartGarnet(int port, ILoggerFactory loggerFactory)
     {
-        // Memory only (no checkpoints, no AOF); a modest index: presence keys are small and few
-        // per user. Garnet expires keys with PX on access and in periodic scans.
-        string[] args =
+        // One option (and its value) a line, so adding one is a one-line change.
+        List<string> args =
         [
-            "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--index", "64m", "--memory", "2g", "--page", "8m",
+            "--bind", "127.0.0.1",
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Memory only (no checkpoints, no AOF); a modest index: presence keys are small and few per user.
+            "--index", "64m",
+            "--memory", "2g",
+            "--page", "8m",
+            // Garnet expires keys with PX on access and in periodic scans.
             "--expired-key-deletion-scan-freq", "10",
             "--lua", // the events log's scripts
-            "--logger-level", "Warning",
+            // Quiet: no banner on stdout; what it says is in the ingest's log (EmbeddedStarted), and
+            // Garnet's own warnings and errors go there too (EmbeddedStoreLoggerFactory).
+            "-q",
         ];
-        var server = new GarnetServer(args);
+        var server = new GarnetServer([.. args], loggerFactory);
         try
         {
             server.Start();

@@ -10,7 +10,10 @@ namespace Presence.Ingest.Internal;
 /// the node owning its slot), then all are awaited together. Each outcome is recorded, so a
 /// failed write is known and retried, never fire-and-forget. GET returns the key's old value:
 /// none means an online period began (<see cref="WriteOutcome.Created"/>), which is how the
-/// ingester sees presence transitions without a second command per heartbeat.
+/// ingester sees presence transitions without a second command per heartbeat. A user whose key
+/// the ingester knows exists (<see cref="PendingWrite.Refresh"/>) gets <c>SET … PX … XX</c> instead:
+/// nearly every write in the steady state, and cheaper for the store than reading the old value;
+/// a key found gone is <see cref="WriteOutcome.Missing"/>.
 /// </summary>
 internal sealed class StoreWriter(IDatabase database, string prefix, bool readOldValue = true) : IStoreWriter
 {
@@ -85,6 +88,7 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         RedisKey redisKey = PresenceKeys.ToKey(_prefix, write.UserId);
         var expiry = TimeSpan.FromMilliseconds(write.TtlLeftMs);
         return write.Kind == RecordKind.Offline ? database.KeyDeleteAsync(redisKey)
+            : write.Refresh ? database.StringSetAsync(redisKey, write.ReceiveMs, expiry, When.Exists)
             : readOldValue ? database.StringSetAndGetAsync(redisKey, write.ReceiveMs, expiry)
             : database.StringSetAsync(redisKey, write.ReceiveMs, expiry);
     }
@@ -95,6 +99,8 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
             return WriteOutcome.Failed;
         if (write.Kind == RecordKind.Offline)
             return ((Task<bool>)task).Result ? WriteOutcome.Deleted : WriteOutcome.Absent;
+        if (write.Refresh)
+            return ((Task<bool>)task).Result ? WriteOutcome.Refreshed : WriteOutcome.Missing;
         if (task is Task<bool> set) // plain SET (events off): whether the key existed is not asked
             return set.Result ? WriteOutcome.Refreshed : WriteOutcome.Failed;
         var old = ((Task<RedisValue>)task).Result;

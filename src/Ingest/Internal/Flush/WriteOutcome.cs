@@ -22,4 +22,11 @@ internal enum WriteOutcome : byte
 
     /// <summary>DEL confirmed; there was no key (the user was already offline).</summary>
     Absent,
+
+    /// <summary>
+    /// A refresh (<c>SET … XX</c>) found no key, so wrote nothing: the key this ingester wrote
+    /// lapsed (or was removed) before the refresh arrived. Not a failure: the user stays pending
+    /// and is written at once with <c>SET … GET</c>, whose answer begins its new online period.
+    /// </summary>
+    Missing,
 }

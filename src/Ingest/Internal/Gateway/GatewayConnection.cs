@@ -173,6 +173,7 @@ internal sealed class GatewayConnection
                     }
                     if (batch is not null && batch.Count + count > batch.Capacity)
                     {
+                        counters.Publish(_context.Metrics); // before handing on, as below
                         await PublishAsync(batch, abort).ConfigureAwait(false);
                         batch = null;
                     }
@@ -184,6 +185,9 @@ internal sealed class GatewayConnection
                         break;
                     }
                 }
+                // Counted before the batch is handed on (and before any wait for room): whatever its
+                // records lead to downstream is never seen ahead of the counts of their frames.
+                counters.Publish(_context.Metrics);
                 if (batch is not null)
                 {
                     if (batch.Count > 0)
@@ -192,7 +196,6 @@ internal sealed class GatewayConnection
                         _context.Pool.Return(batch);
                     batch = null;
                 }
-                counters.Publish(_context.Metrics);
                 Consumed(before - buffer.Length);
                 reader.AdvanceTo(buffer.Start, buffer.End);
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -63,7 +64,7 @@ internal sealed class GatewayListener
         try
         {
             if (options.ReusePort)
-                socket.SetRawSocketOption(Native.SolSocket, Native.SoReusePort, BitConverter.GetBytes(1));
+                socket.SetRawSocketOption(LinuxSockets.SolSocket, LinuxSockets.SoReusePort, BitConverter.GetBytes(1));
             socket.Bind(endPoint);
             socket.Listen(Backlog);
         }
@@ -162,11 +163,11 @@ internal sealed class GatewayListener
 
     private async Task RunAsync(GatewayConnection connection)
     {
+        GatewayCloseReason reason;
         try
         {
             await Task.Yield(); // off the accept loop
-            var reason = await connection.RunAsync(_abort.Token).ConfigureAwait(false);
-            Metrics.TcpClosed(reason).Inc();
+            reason = await connection.RunAsync(_abort.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // one connection's unexpected failure must not take the listener down; it is logged and counted
         catch (Exception e)
@@ -174,14 +175,14 @@ internal sealed class GatewayListener
         {
             connection.Close(GatewayCloseReason.Error);
             IngestLog.TcpConnectionFailed(_logger, e);
-            Metrics.TcpClosed(GatewayCloseReason.Error).Inc();
+            reason = GatewayCloseReason.Error;
         }
-        finally
-        {
-            _connections.TryRemove(connection, out _);
-            Interlocked.Decrement(ref _open);
-            Metrics.TcpConnections.Dec();
-        }
+        // Gone from the open count before its close is counted: whoever sees the close counted
+        // sees the connection no longer open.
+        _connections.TryRemove(connection, out _);
+        Interlocked.Decrement(ref _open);
+        Metrics.TcpConnections.Dec();
+        Metrics.TcpClosed(reason).Inc();
     }
 
     private async Task SweepIdleAsync()

@@ -2,7 +2,10 @@ using Presence.Core;
 
 namespace Presence.Ingest.Internal;
 
-/// <summary>Per-loop counts, summed locally and published once per receive batch, never per packet.</summary>
+/// <summary>
+/// Per-loop counts, summed locally and published once per receive batch, never per packet, and
+/// before the batch is handed to the coalescer (so a count never lags what it counts downstream).
+/// </summary>
 internal struct IntakeCounters
 {
     public MalformedCounts ByReason;
@@ -13,7 +16,6 @@ internal struct IntakeCounters
     public long Stale;
     public long Replayed;
     public long UnsignedRejected;
-    public long Dropped;
 
     public void Publish(IngestMetrics metrics)
     {
@@ -29,7 +31,6 @@ internal struct IntakeCounters
         if (Stale != 0) metrics.Rejected(RejectReason.Stale).Inc(Stale);
         if (Replayed != 0) metrics.Rejected(RejectReason.Replayed).Inc(Replayed);
         if (UnsignedRejected != 0) metrics.Rejected(RejectReason.UnsignedRejected).Inc(UnsignedRejected);
-        if (Dropped != 0) metrics.QueueFullDropped.Inc(Dropped);
         this = default;
     }
 }

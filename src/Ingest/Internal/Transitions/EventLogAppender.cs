@@ -12,7 +12,7 @@ namespace Presence.Ingest.Internal;
 /// call is retried with a capped backoff, so nothing is reordered or lost while the store is away
 /// for a while. After each append a message on the log's wake channel tells the query nodes to
 /// read. The queue is bounded (<see cref="Capacity"/>); a transition that finds it full is dropped
-/// and counted — the query nodes' reconciliation then finds the user's state.
+/// and counted: that user's lines are missing from the log until its next transition (EVENTS.md, "Limits").
 /// </summary>
 internal sealed class EventLogAppender
 {
@@ -50,6 +50,9 @@ internal sealed class EventLogAppender
 
     /// <summary>Transitions waiting to be appended.</summary>
     public int Queued => _queue.Reader.Count;
+
+    /// <summary>Takes the next transition waiting, in order (tests: what a detector queued).</summary>
+    internal bool TryTake(out PresenceTransition transition) => _queue.Reader.TryRead(out transition);
 
     public void Enqueue(PresenceTransition transition)
     {

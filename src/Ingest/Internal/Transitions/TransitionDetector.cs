@@ -36,6 +36,9 @@ internal sealed class TransitionDetector
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private readonly List<TrackedUser> _due = [];
+    // Users whose refresh found their key gone, with the timeout's time: their write again (SET … GET)
+    // begins the next period no earlier than that, even when its heartbeat was received before it.
+    private readonly Dictionary<ulong, long> _lapsed = [];
     private ChannelReader<SweptUser>? _swept;
     private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
     private Task? _checking;
@@ -65,8 +68,8 @@ internal sealed class TransitionDetector
     /// <summary>Takes what a start-up sweep of the log's online set finds (<see cref="OnlineSetSweep"/>).</summary>
     public void Attach(ChannelReader<SweptUser> swept) => _swept = swept;
 
-    /// <summary>One confirmed write of the flusher.</summary>
-    public void OnWritten(in PendingWrite write, WriteOutcome outcome)
+    /// <summary>One answered write of the flusher (any outcome but Failed), answered at <paramref name="nowMs"/>.</summary>
+    public void OnWritten(in PendingWrite write, WriteOutcome outcome, long nowMs)
     {
         switch (outcome)
         {
@@ -74,15 +77,34 @@ internal sealed class TransitionDetector
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 break;
             case WriteOutcome.Created:
+                // The key this ingester wrote before had lapsed when this heartbeat arrived, and the
+                // expiry check has not said so yet (it runs each tick; the write came first): that
+                // period ended at its expiry, before this one begins.
+                if (Tracker.TryGet(write.UserId, out long before) && before + _ttlMs <= write.ReceiveMs)
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, before + _ttlMs));
+                long onlineAt = _lapsed.Remove(write.UserId, out long lapsedAt) ? Math.Max(write.ReceiveMs, lapsedAt) : write.ReceiveMs;
                 Tracker.Set(write.UserId, write.ReceiveMs);
-                _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, write.ReceiveMs));
+                _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                break;
+            case WriteOutcome.Missing:
+                // A refresh found the key gone: it lapsed at its expiry (or was removed, e.g. a store
+                // restart: then no later than now). The user is written again with SET … GET.
+                if (Tracker.TryGet(write.UserId, out long written))
+                {
+                    long at = Math.Min(written + _ttlMs, nowMs);
+                    Tracker.Remove(write.UserId);
+                    _lapsed[write.UserId] = at;
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, at));
+                }
                 break;
             case WriteOutcome.Deleted:
                 Tracker.Remove(write.UserId);
+                _lapsed.Remove(write.UserId);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
                 break;
             case WriteOutcome.Absent:
                 Tracker.Remove(write.UserId);
+                _lapsed.Remove(write.UserId);
                 break;
         }
     }
@@ -92,6 +114,15 @@ internal sealed class TransitionDetector
     {
         _lastTickMs = nowMs;
         TakeSwept(nowMs);
+        if (_lapsed.Count > 0)
+        {
+            // A user whose write never came (dropped unwritten as expired while the store was away) leaves after a ttl.
+            foreach (var (user, at) in _lapsed)
+            {
+                if (at + _ttlMs < nowMs)
+                    _lapsed.Remove(user);
+            }
+        }
         if (_checking is null && nowMs >= _nextCheckMs)
         {
             _due.Clear();

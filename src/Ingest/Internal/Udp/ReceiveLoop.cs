@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Presence.Core;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -95,9 +96,9 @@ internal abstract class ReceiveLoop : IDisposable
             {
                 if (_stopping)
                     break; // nothing left queued (or the socket is gone)
-                if (n == 0 || n == -Native.EAgain || n == -Native.EIntr)
+                if (n == 0 || n == -Errno.EAGAIN || n == -Errno.EINTR)
                     continue;
-                if (n == -Native.EBadF || n == -Native.ENotSock)
+                if (n == -Errno.EBADF || n == -Errno.ENOTSOCK)
                     break; // the socket was closed: shutting down
                 // ENOMEM, ENOBUFS and the unexpected: back off, never spin, never die.
                 var delay = backoff.Fail();
@@ -121,14 +122,17 @@ internal abstract class ReceiveLoop : IDisposable
                 }
                 _intake.Process(datagram, batch, ref counters, FrameFormat.MaxUdpUnsignedRecords);
             }
+            // Counted before the batch is handed on: whatever its records lead to downstream (a key
+            // in the store, a confirmed write) is never seen ahead of the counts of the frames
+            // that carried them.
+            counters.Publish(_metrics);
             if (batch.Count == 0)
                 _pool.Return(batch);
             else if (!_output.TryWrite(batch))
             {
-                counters.Dropped += batch.Count;
+                _metrics.QueueFullDropped.Inc(batch.Count);
                 _pool.Return(batch);
             }
-            counters.Publish(_metrics);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -7,8 +8,8 @@ namespace Presence.Ingest.Internal;
 internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
 {
     private readonly byte* _buffers;
-    private readonly Native.IoVec* _iov;
-    private readonly Native.MMsgHdr* _headers;
+    private readonly IoVec* _iov;
+    private readonly MMsgHdr* _headers;
     private readonly int _fd;
     private int _disposed;
 
@@ -17,8 +18,8 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
     {
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(DatagramsPerBatch * SlotSize), 64);
-        _iov = (Native.IoVec*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(Native.IoVec)));
-        _headers = (Native.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(Native.MMsgHdr)));
+        _iov = (IoVec*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(IoVec)));
+        _headers = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(DatagramsPerBatch * sizeof(MMsgHdr)));
         for (int i = 0; i < DatagramsPerBatch; i++)
         {
             _iov[i].Base = _buffers + i * SlotSize;
@@ -33,15 +34,15 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
         // MSG_WAITFORONE: block (up to SO_RCVTIMEO) for the first datagram, then take whatever
         // else is queued without waiting. recvmmsg's own timeout is only checked between
         // datagrams, so it is not used. Stopping, MSG_DONTWAIT: what is queued, never a wait.
-        int flags = Stopping ? Native.MsgDontWait : Native.MsgWaitForOne;
-        int n = Native.RecvMmsg(_fd, _headers, DatagramsPerBatch, flags, null);
+        int flags = Stopping ? LinuxSockets.MsgDontWait : LinuxSockets.MsgWaitForOne;
+        int n = LinuxSockets.RecvMmsg(_fd, _headers, DatagramsPerBatch, flags, null);
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 
     protected override ReadOnlySpan<byte> Datagram(int index, out bool truncated)
     {
         ref var header = ref _headers[index];
-        truncated = (header.Header.Flags & Native.MsgTrunc) != 0;
+        truncated = (header.Header.Flags & LinuxSockets.MsgTrunc) != 0;
         return new ReadOnlySpan<byte>(_buffers + index * SlotSize, (int)Math.Min(header.Length, SlotSize));
     }
 

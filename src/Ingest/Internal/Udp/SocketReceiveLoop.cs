@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -48,14 +49,14 @@ internal sealed class SocketReceiveLoop : ReceiveLoop
             return e.SocketErrorCode switch
             {
                 SocketError.TimedOut or SocketError.WouldBlock => 0,
-                SocketError.Interrupted => -Native.EIntr,
-                SocketError.NoBufferSpaceAvailable => -Native.ENoBufs,
+                SocketError.Interrupted => -Errno.EINTR,
+                SocketError.NoBufferSpaceAvailable => -Errno.ENOBUFS,
                 _ => -Math.Max(1, e.NativeErrorCode),
             };
         }
         catch (ObjectDisposedException)
         {
-            return -Native.EBadF;
+            return -Errno.EBADF;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal;
 
@@ -15,7 +16,7 @@ internal static class UdpSocketFactory
         try
         {
             if (reusePort)
-                socket.SetRawSocketOption(Native.SolSocket, Native.SoReusePort, BitConverter.GetBytes(1));
+                socket.SetRawSocketOption(LinuxSockets.SolSocket, LinuxSockets.SoReusePort, BitConverter.GetBytes(1));
             SetReceiveBuffer(socket, receiveBufferBytes);
             socket.ReceiveTimeout = ReceiveTimeoutMs;
             socket.Bind(endPoint);
@@ -38,7 +39,7 @@ internal static class UdpSocketFactory
         {
             try
             {
-                socket.SetRawSocketOption(Native.SolSocket, Native.SoRcvBufForce, BitConverter.GetBytes(bytes));
+                socket.SetRawSocketOption(LinuxSockets.SolSocket, LinuxSockets.SoRcvBufForce, BitConverter.GetBytes(bytes));
                 return;
             }
             catch (SocketException)

@@ -258,14 +258,17 @@ internal sealed class EventFeed : IAsyncDisposable
                 }
                 foreach (var entry in read.Entries)
                 {
-                    if (entry.Seq != _position + 1)
-                        break; // cannot happen with the scripts' lines; a reread finds the rest
+                    // A line that did not parse (none does, from the scripts) leaves a hole the ring skips over.
+                    while (_ring.LastSeq + 1 < entry.Seq)
+                        _ring.Append(new EventLogLine(_ring.LastSeq + 1, TransitionKind.Online, 0, 0));
                     _ring.Append(entry);
-                    _position = entry.Seq;
                     Dispatch(entry);
                 }
+                _position = read.ReadTo;
+                while (_ring.LastSeq < _position)
+                    _ring.Append(new EventLogLine(_ring.LastSeq + 1, TransitionKind.Online, 0, 0));
                 _metrics.EventFeedPosition.Set(_position);
-                if (read.Entries.Count == 0 || _position >= read.LastSeq)
+                if (read.ReadTo == after || _position >= read.LastSeq)
                     return;
             }
         }

@@ -37,10 +37,11 @@ internal sealed class EventLogStore
         var entries = new List<EventLogLine>(Math.Max(0, result.Length - 3));
         for (int i = 3; i < result.Length; i++)
         {
-            if (EventLogLine.TryParse((byte[])result[i]!, out var entry))
+            long seq = afterSeq + i - 2;
+            if (EventLogLine.TryParse((byte[])result[i]!, out var entry) && entry.Seq == seq)
                 entries.Add(entry);
         }
-        return new LogRead((string)result[0]!, (long)result[1], (long)result[2], entries);
+        return new LogRead((string)result[0]!, (long)result[1], (long)result[2], entries, afterSeq + Math.Max(0, result.Length - 3));
     }
 
     /// <summary>The log's state of <paramref name="ids"/>, read atomically with its last sequence number.</summary>

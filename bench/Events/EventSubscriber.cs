@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Presence.Core.Events;
+
+namespace Presence.Bench.Events;
+
+/// <summary>
+/// One subscriber: a raw HTTP/1.1 connection to <c>GET /v1/presence/events?ids=…</c> on a socket,
+/// read with zero-byte receives (a buffer is rented only while bytes are waiting, so 10,000 idle
+/// streams hold almost no memory) through <see cref="ChunkedDecoder"/> and <see cref="SseParser"/>.
+/// It keeps its watched users' state from the snapshot and each event (counting any event that does
+/// not flip it), every online/offline event it received with the time it arrived, and reconnects
+/// with <c>Last-Event-ID</c> when the stream ends, as a browser's EventSource would.
+/// </summary>
+internal sealed class EventSubscriber : ISseSink
+{
+    private const int ReceiveBuffer = 16 * 1024;
+
+    private readonly WatchLayout _layout;
+    private readonly IPEndPoint _server;
+    private readonly SseParser _parser;
+    private readonly byte[] _online; // per watched position: 0 offline, 1 online, 2 unknown (before the snapshot)
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private double _nowMs;
+    private bool _gateHeld;
+    private SemaphoreSlim? _gate;
+
+    public EventSubscriber(int index, WatchLayout layout, IPEndPoint server)
+    {
+        Index = index;
+        _layout = layout;
+        _server = server;
+        _parser = new SseParser(this);
+        _online = new byte[layout.Watch];
+        Array.Fill(_online, (byte)2);
+    }
+
+    public int Index { get; }
+
+    private readonly List<Delivery> _deliveries = [];
+
+    /// <summary>Online/offline events received so far, in order (a copy).</summary>
+    public Delivery[] Deliveries()
+    {
+        lock (_deliveries)
+            return [.. _deliveries];
+    }
+
+    /// <summary>Events received so far with a sequence number in (<paramref name="after"/>, <paramref name="upTo"/>].</summary>
+    public int CountReceived(long after, long upTo)
+    {
+        int n = 0;
+        lock (_deliveries)
+        {
+            for (int i = _deliveries.Count - 1; i >= 0 && _deliveries[i].Seq > after; i--)
+            {
+                if (_deliveries[i].Seq <= upTo)
+                    n++;
+            }
+        }
+        return n;
+    }
+
+    public int DeliveryCount
+    {
+        get
+        {
+            lock (_deliveries)
+                return _deliveries.Count;
+        }
+    }
+
+    /// <summary>Completes when the first stream started (its snapshot arrived); faults when the subscriber gave up.</summary>
+    public Task Started => _started.Task;
+
+    public string? Epoch { get; private set; }
+    public long SnapshotSeq { get; private set; } = -1;
+    public int Snapshots { get; private set; }
+    public int Connects { get; private set; }
+    public int StreamsEnded { get; private set; }
+    public int Refused { get; private set; }
+
+    /// <summary>The status of the last refusal (0: none).</summary>
+    public int LastRefusedStatus { get; private set; }
+    public int Errors { get; private set; }
+    public int Keepalives { get; private set; }
+
+    /// <summary>Events that did not flip the user's state (a repeat, or an offline for a user not online).</summary>
+    public int NotAlternating { get; private set; }
+
+    /// <summary>Events about an id this subscriber does not watch, or that could not be read.</summary>
+    public int Foreign { get; private set; }
+
+    /// <summary>Events whose epoch is not the snapshot's.</summary>
+    public int OtherEpoch { get; private set; }
+
+    public string? LastEventId { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    /// <summary>Streams until <paramref name="stop"/>; <paramref name="gate"/> bounds how many connect at once.</summary>
+    public async Task RunAsync(SemaphoreSlim gate, CancellationToken stop)
+    {
+        _gate = gate;
+        string path = _layout.PathOf(Index);
+        while (!stop.IsCancellationRequested)
+        {
+            TimeSpan retry = TimeSpan.FromSeconds(1);
+            try
+            {
+                await gate.WaitAsync(stop);
+                _gateHeld = true;
+                retry = await StreamOnceAsync(path, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is SocketException or IOException or InvalidDataException or JsonException or FormatException or InvalidOperationException)
+            {
+                Errors++;
+                LastError = e.Message;
+            }
+            finally
+            {
+                ReleaseGate();
+            }
+            try
+            {
+                await Task.Delay(retry, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        _started.TrySetException(new InvalidOperationException($"subscriber {Index} stopped before its stream started: {LastError ?? "no answer"}"));
+    }
+
+    /// <summary>One connection: request, headers, then the stream until it ends. Returns how long to wait before the next.</summary>
+    private async Task<TimeSpan> StreamOnceAsync(string path, CancellationToken stop)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(_server, stop);
+        Connects++;
+        var request = new StringBuilder(path.Length + 160);
+        request.Append("GET ").Append(path).Append(" HTTP/1.1\r\nHost: ").Append(_server).Append("\r\nAccept: text/event-stream\r\n");
+        if (LastEventId is not null)
+            request.Append("Last-Event-ID: ").Append(LastEventId).Append("\r\n");
+        request.Append("\r\n");
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request.ToString()), SocketFlags.None, stop);
+
+        _parser.Reset();
+        var chunked = new ChunkedDecoder();
+        bool isChunked = false;
+        var head = new List<byte>(512);
+        bool inBody = false;
+        while (true)
+        {
+            // Wait for bytes with no buffer, then take them into a rented one.
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, stop);
+            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBuffer);
+            try
+            {
+                int n = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stop);
+                if (n == 0)
+                {
+                    StreamsEnded++;
+                    return TimeSpan.FromMilliseconds(100);
+                }
+                _nowMs = NowMs();
+                var body = buffer.AsSpan(0, n);
+                if (!inBody)
+                {
+                    int start = head.Count;
+                    head.AddRange(body);
+                    int end = IndexOfHeaderEnd(head, Math.Max(0, start - 3));
+                    if (end < 0)
+                    {
+                        if (head.Count > 16 * 1024)
+                            throw new InvalidDataException("response headers over 16 KB");
+                        continue;
+                    }
+                    string headers = Encoding.ASCII.GetString(head.ToArray(), 0, end);
+                    int status = ParseStatus(headers);
+                    if (status != 200)
+                    {
+                        Refused++;
+                        LastRefusedStatus = status;
+                        LastError = $"HTTP {status}";
+                        return RetryAfter(headers) ?? TimeSpan.FromSeconds(1);
+                    }
+                    isChunked = headers.Contains("transfer-encoding: chunked", StringComparison.OrdinalIgnoreCase);
+                    inBody = true;
+                    if (LastEventId is not null)
+                        ReleaseGate(); // a resumed stream has no snapshot to wait for
+                    body = buffer.AsSpan(0, n)[(end + 4 - start)..];
+                }
+                if (isChunked)
+                {
+                    int length = chunked.DecodeInPlace(body);
+                    _parser.Feed(body[..length]);
+                    if (chunked.Ended)
+                    {
+                        StreamsEnded++;
+                        return TimeSpan.FromMilliseconds(100);
+                    }
+                }
+                else
+                {
+                    _parser.Feed(body);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    public void OnComment() => Keepalives++;
+
+    public void OnEvent(ReadOnlySpan<byte> type, ReadOnlySpan<byte> id, ReadOnlySpan<byte> data)
+    {
+        if (!TrySplitId(id, out var epoch, out long seq))
+        {
+            Foreign++;
+            return;
+        }
+        LastEventId = Encoding.ASCII.GetString(id);
+        if (type.SequenceEqual("snapshot"u8))
+        {
+            Epoch = epoch;
+            SnapshotSeq = seq;
+            Snapshots++;
+            TakeSnapshot(data);
+            ReleaseGate();
+            _started.TrySetResult();
+            return;
+        }
+        if (epoch != Epoch)
+            OtherEpoch++;
+        bool online = type.SequenceEqual("online"u8);
+        if (!online && !type.SequenceEqual("offline"u8))
+        {
+            Foreign++;
+            return;
+        }
+        if (!TryReadEvent(data, out ulong user, out long at, out var reason) || (online ? reason is not null : reason is null))
+        {
+            Foreign++;
+            return;
+        }
+        int k = _layout.PositionOf(Index, user);
+        if (k < 0)
+        {
+            Foreign++;
+            return;
+        }
+        byte now = online ? (byte)1 : (byte)0;
+        if (_online[k] == now)
+            NotAlternating++;
+        _online[k] = now;
+        var kind = online ? TransitionKind.Online : reason == "timeout" ? TransitionKind.Timeout : TransitionKind.Signout;
+        lock (_deliveries)
+            _deliveries.Add(new Delivery(seq, kind, user, at, _nowMs));
+    }
+
+    private void TakeSnapshot(ReadOnlySpan<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        ulong user = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+                continue;
+            if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                user = ulong.Parse(reader.GetString()!, CultureInfo.InvariantCulture);
+            }
+            else if (reader.ValueTextEquals("online"u8) && reader.CurrentDepth > 1)
+            {
+                reader.Read();
+                int k = _layout.PositionOf(Index, user);
+                if (k < 0)
+                    Foreign++;
+                else
+                    _online[k] = reader.GetBoolean() ? (byte)1 : (byte)0;
+            }
+        }
+    }
+
+    /// <summary>Reads <c>{"id":"42","at":…[,"reason":"timeout"|"signout"]}</c>.</summary>
+    private static bool TryReadEvent(ReadOnlySpan<byte> data, out ulong user, out long at, out string? reason)
+    {
+        user = 0;
+        at = 0;
+        reason = null;
+        var reader = new Utf8JsonReader(data);
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+                continue;
+            if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                if (!Utf8Parser.TryParse(reader.ValueSpan, out user, out _))
+                    return false;
+            }
+            else if (reader.ValueTextEquals("at"u8))
+            {
+                reader.Read();
+                at = reader.GetInt64();
+            }
+            else if (reader.ValueTextEquals("reason"u8))
+            {
+                reader.Read();
+                reason = reader.GetString() switch { "timeout" => "timeout", "signout" => "signout", _ => "?" };
+                if (reason == "?")
+                    return false;
+            }
+        }
+        return user != 0 && at > 0;
+    }
+
+    private static bool TrySplitId(ReadOnlySpan<byte> id, out string epoch, out long seq)
+    {
+        epoch = "";
+        seq = 0;
+        int dash = id.LastIndexOf((byte)'-');
+        if (dash <= 0 || !Utf8Parser.TryParse(id[(dash + 1)..], out seq, out int used) || used != id.Length - dash - 1)
+            return false;
+        epoch = Encoding.ASCII.GetString(id[..dash]);
+        return true;
+    }
+
+    private void ReleaseGate()
+    {
+        if (_gateHeld)
+        {
+            _gateHeld = false;
+            _gate!.Release();
+        }
+    }
+
+    private static int IndexOfHeaderEnd(List<byte> head, int from)
+    {
+        for (int i = from; i + 3 < head.Count; i++)
+        {
+            if (head[i] == '\r' && head[i + 1] == '\n' && head[i + 2] == '\r' && head[i + 3] == '\n')
+                return i;
+        }
+        return -1;
+    }
+
+    private static int ParseStatus(string headers)
+    {
+        // "HTTP/1.1 200 OK"
+        var parts = headers.Split(' ', 3);
+        return parts.Length >= 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int status) ? status : 0;
+    }
+
+    private static TimeSpan? RetryAfter(string headers)
+    {
+        foreach (var line in headers.Split("\r\n"))
+        {
+            if (line.StartsWith("retry-after:", StringComparison.OrdinalIgnoreCase)
+                && int.TryParse(line.AsSpan(12).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int seconds))
+                return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 30));
+        }
+        return null;
+    }
+
+    /// <summary>Unix time in milliseconds, with the clock's sub-millisecond part.</summary>
+    public static double NowMs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerMillisecond;
+}

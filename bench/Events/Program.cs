@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Presence.Bench.Events;
+
+// presence-events-bench: the presence-events benchmark of issue 12 in one command.
+//
+//   dotnet run -c Release --project bench/Events -- [--quick] [--subscribers N] [--watch 100]
+//       [--users 1000000] [--duration S] [--repeat 3] [--phases cost,events] (--help for all)
+//
+// 1. Heartbeat path (cost): the seed workload (--cost-users × 10 s, no churn, no subscribers)
+//    against presence-ingest --events off, then on, alternating, --repeat times each; redis-server
+//    and presence-ingest CPU (utime + stime from /proc over a steady window) per heartbeat accepted;
+//    medians and the ratio on/off (target: below 1.10).
+// 2. Events: --users × 10 s with --churn of them coming and going (all three event types), one
+//    presence-query holding --subscribers raw SSE streams of --watch ids each (every user watched),
+//    a steady window in which it measures the delay of every event at the subscribers (receive − at)
+//    and at the node (presence_event_delay_seconds), the node's streams, RSS and CPU, the store's
+//    work (INFO commandstats), then checks every delivery of the window against the events log.
+//
+// Everything runs on 127.0.0.1 against its own redis-server (free port, no persistence); every
+// load is bounded in time, and every process it starts is stopped at the end, also on failure or Ctrl-C.
+
+var options = BenchOptions.Parse(args, out int exitCode);
+if (options is null)
+    return exitCode;
+#if DEBUG
+Console.Error.WriteLine("presence-events-bench: built in Debug; run it with `dotnet run -c Release --project bench/Events`");
+return 2;
+#else
+using var interrupt = new CancellationTokenSource();
+// .NET 10 has no default SIGTERM handling (the process would just die, its children left running):
+// the first SIGINT, SIGTERM or SIGHUP unwinds the harness, which stops what it started; a second kills them at once.
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;
+    if (interrupt.IsCancellationRequested)
+    {
+        Children.KillAll();
+        Environment.Exit(130);
+    }
+    Console.Error.WriteLine($"presence-events-bench: {context.Signal}; stopping what it started (again to kill at once)");
+    interrupt.Cancel();
+}
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+
+var started = Stopwatch.StartNew();
+string binaries = AppContext.BaseDirectory;
+Console.WriteLine("== machine");
+Console.WriteLine($"nproc: {Environment.ProcessorCount}, cpu: {Machine.CpuModel()}, memory {Machine.MemoryGiB():0.0} GiB");
+Console.WriteLine($"kernel: {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"load average at the start: {Machine.LoadAverage()}");
+Console.WriteLine($"redis: {Children.Run("redis-server", TimeSpan.FromSeconds(30), "--version").Trim()}");
+Console.WriteLine($"binaries (built by dotnet run -c Release): {binaries}");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"run: {(options.Quick ? "--quick" : "full")}, {options.Repeat} run(s) of each kind, about {options.EstimatedSeconds() / 60.0:0} min"));
+if (options.RunCost)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  heartbeat path: {options.CostUsers:N0} users × {BenchOptions.Interval} s, no churn, no subscribers; --events off and on alternating; warm-up {options.CostWarmup} s, window {options.CostWindow} s"));
+if (options.RunEvents)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  events: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn} ({BenchOptions.ChurnActive} s active, {BenchOptions.ChurnSilent} s silent, {BenchOptions.ChurnSignOut} signing out), ttl {BenchOptions.Ttl} s; {options.Subscribers:N0} subscribers × {options.Watch} ids; window {options.Duration} s from {BenchOptions.SteadyAfter} s after the generator starts"));
+Console.WriteLine();
+
+string? failure = null;
+var costs = new List<CostResult>();
+var events = new List<EventsResult>();
+try
+{
+    int redisPort = Machine.FreeTcpPort();
+    var redisServer = Children.Start("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--logfile", "");
+    await WaitListeningAsync(redisServer, redisPort);
+    await using var redis = await RedisProbe.ConnectAsync(redisPort);
+    var services = new Services(binaries, redisPort, interrupt.Token);
+    Console.WriteLine();
+
+    if (options.RunCost)
+    {
+        for (int run = 1; run <= options.Repeat; run++)
+        {
+            // Alternating which goes first keeps a drift of the machine's load from favouring one side.
+            bool[] order = run % 2 == 1 ? [false, true] : [true, false];
+            foreach (bool on in order)
+                costs.Add(await CostRun.RunAsync(services, redis, redisServer.Pid, on, options, run));
+        }
+    }
+    if (options.RunEvents)
+    {
+        for (int run = 1; run <= options.Repeat; run++)
+            events.Add(await EventsRun.RunAsync(services, redis, redisServer.Pid, options, run));
+    }
+}
+catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+{
+    Console.Error.WriteLine("presence-events-bench: interrupted");
+    return 130;
+}
+catch (Exception e)
+{
+    // What finished is still reported below; the run as a whole failed.
+    failure = $"{e.GetType().Name}: {e.Message}";
+    Console.Error.WriteLine($"presence-events-bench: failed: {e}");
+}
+finally
+{
+    Children.KillAll();
+}
+
+Console.WriteLine($"== summary ({(options.Quick ? "--quick" : "full")} run, {started.Elapsed.TotalMinutes:0.0} min, load average at the end: {Machine.LoadAverage()})");
+if (costs.Count > 0)
+{
+    Report.PrintCost(costs);
+    Console.WriteLine();
+    Report.PrintCostSummary(costs);
+    Console.WriteLine();
+}
+if (events.Count > 0)
+{
+    Report.PrintEvents(events);
+    Console.WriteLine();
+    Report.PrintEventsSummary(events);
+}
+if (failure is not null)
+{
+    Console.WriteLine($"FAILED before the end: {failure}");
+    return 1;
+}
+return events.All(r => r.Check.ExactlyOnce) ? 0 : 1;
+
+static async Task WaitListeningAsync(ChildProcess redis, int port)
+{
+    var deadline = DateTime.UtcNow.AddSeconds(20);
+    while (DateTime.UtcNow < deadline)
+    {
+        redis.ThrowIfExited();
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return;
+        }
+        catch (SocketException)
+        {
+            await Task.Delay(100);
+        }
+    }
+    throw new TimeoutException($"redis-server did not listen on {port}:\n{redis.Tail()}");
+}
+#endif
