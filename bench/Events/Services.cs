@@ -40,6 +40,17 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
             "--interval", BenchOptions.Interval.ToString(CultureInfo.InvariantCulture),
             "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--json", .. extra]);
 
+    /// <summary>Opens one events stream on the node (id 1), reads its first bytes and closes it: the node's feed starts.</summary>
+    public async Task SubscribeOnceAsync(int queryHttp)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{queryHttp}/v1/presence/events?ids=1"), HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[256];
+        _ = await body.ReadAsync(first);
+    }
+
     /// <summary>The longest wait for the online burst of the start to be appended (and read).</summary>
     public static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(300);
 
