@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Bench.Shared;
 
 namespace Presence.Bench.EndToEnd;
 
@@ -8,17 +9,7 @@ internal static class Metrics
     public static async Task<Dictionary<string, double>> ScrapeAsync(int port)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
-        string text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#')
-                continue;
-            int space = line.LastIndexOf(' ');
-            if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
-                values[line[..space]] = v;
-        }
-        return values;
+        return PrometheusText.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")));
     }
 
     public static double Get(this Dictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out double v) ? v : 0;

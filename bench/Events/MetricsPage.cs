@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Bench.Shared;
 
 namespace Presence.Bench.Events;
 
@@ -13,17 +14,7 @@ internal sealed class MetricsPage
 
     public static async Task<MetricsPage> ScrapeAsync(int port)
     {
-        string text = await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#')
-                continue;
-            int space = line.LastIndexOf(' ');
-            if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
-                values[line[..space]] = v;
-        }
-        return new MetricsPage(values);
+        return new MetricsPage(PrometheusText.Parse(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"))));
     }
 
     /// <summary>The value of a series (0 when the service has not exported it yet).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Presence.Bench.Shared;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -256,17 +257,7 @@ namespace Presence.Demo
 
         private async Task<Dictionary<string, double>> Scrape(string url)
         {
-            var text = await _http.GetStringAsync(url);
-            var metrics = new Dictionary<string, double>();
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.Length == 0 || line[0] == '#')
-                    continue;
-                int space = line.LastIndexOf(' ');
-                if (space > 0 && double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                    metrics[line[..space]] = value;
-            }
-            return metrics;
+            return PrometheusText.Parse(await _http.GetStringAsync(url));
         }
 
         private static double Metric(Dictionary<string, double> m, string name) => m.GetValueOrDefault(name);
