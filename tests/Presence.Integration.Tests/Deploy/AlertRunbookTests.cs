@@ -43,6 +43,25 @@ public sealed partial class AlertRunbookTests
     }
 
     [Theory]
+    [InlineData("TROUBLESHOOTING.md")]
+    [InlineData("LOGS.md")]
+    [InlineData("REDIS.md")]
+    [InlineData("KEYS.md")]
+    [InlineData("RUNBOOK.md")]
+    public void OperatorDoc_EveryAnchorLink_LeadsToAHeading(string doc)
+    {
+        // [text](#anchor) or [text](OTHER.md#anchor), within docs/.
+        foreach (Match link in AnchorLink().Matches(Repository.Read("docs", doc)))
+        {
+            var target = link.Groups["file"].Success ? link.Groups["file"].Value : doc;
+            var path = Repository.PathOf("docs", target);
+            Assert.True(File.Exists(path), $"docs/{doc} links to {link.Value}: docs/{target} does not exist");
+            Assert.True(HeadingAnchors(File.ReadAllText(path)).Contains(link.Groups["anchor"].Value),
+                $"docs/{doc} links to {link.Value}: no heading of docs/{target} has that anchor");
+        }
+    }
+
+    [Theory]
     [InlineData("Users show offline although devices send", "users-show-offline-although-devices-send")]
     [InlineData("Query answers 503", "query-answers-503")]
     [InlineData("Moving to a Redis Cluster, step by step", "moving-to-a-redis-cluster-step-by-step")]
@@ -121,6 +140,9 @@ public sealed partial class AlertRunbookTests
 
     [GeneratedRegex(@"\[([^\]]*)\]\([^)]*\)")]
     private static partial Regex LinkText();
+
+    [GeneratedRegex(@"\]\((?:(?<file>[A-Za-z0-9_-]+\.md))?#(?<anchor>[^)\s]+)\)")]
+    private static partial Regex AnchorLink();
 
     [GeneratedRegex(@"`(Presence[A-Z][A-Za-z]+)`")]
     private static partial Regex AlertName();
