@@ -67,6 +67,8 @@ public sealed class MonitoringTests(RedisFixture redis, ITestOutputHelper output
             "PresenceStoreDown", "PresenceStoreWritesFailing", "PresencePendingUsersGrowing", "PresenceKernelDrops",
             "PresenceRecordsDropped", "PresenceQueryErrors", "PresenceQueryLatencyHigh",
             "PresenceEventsOfflineDelayed", "PresenceEventsOnlineDelayed", "PresenceIngestDown", "PresenceQueryDown",
+            "PresenceRecordsRejected", "PresenceFramesMalformed", "PresenceTransitionsDropped",
+            "PresenceEventLogAppendsFailing", "PresenceEventFeedErrors",
         })
         {
             Assert.Contains(needed, alerts);
@@ -74,6 +76,8 @@ public sealed class MonitoringTests(RedisFixture redis, ITestOutputHelper output
         // Events' delivery targets (HTTP-API.md): offline (timeout) within 1 s, online within 250 ms.
         Assert.EndsWith("{type=\"offline\"} > 1", Rules().Single(r => r.Alert == "PresenceEventsOfflineDelayed").Expr);
         Assert.EndsWith("{type=\"online\"} > 0.25", Rules().Single(r => r.Alert == "PresenceEventsOnlineDelayed").Expr);
+        // Every result but ok is a failed append (the code counts "ok" and "failed").
+        Assert.Contains("presence_event_log_appends_total{result!=\"ok\"}", Rules().Single(r => r.Alert == "PresenceEventLogAppendsFailing").Expr);
     }
 
     [Fact]
