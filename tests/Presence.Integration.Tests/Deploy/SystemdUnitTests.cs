@@ -185,6 +185,27 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void DeployDoc_InstallsEnvironmentFiles0640RootPresence_PasswordFilesRootOnly()
+    {
+        // The units' environment files and password files as DEPLOY.md installs them.
+        var installs = Repository.Read("docs", "DEPLOY.md").Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.StartsWith("install ", StringComparison.Ordinal) && l.Contains("/etc/presence/", StringComparison.Ordinal))
+            .ToList();
+
+        foreach (var env in new[] { "ingest.env", "query.env" })
+        {
+            var line = Assert.Single(installs, l => l.EndsWith("/etc/presence/" + env, StringComparison.Ordinal));
+            Assert.Contains("-m 0640 -o root -g presence ", line);
+        }
+        foreach (var source in new[] { IngestUnit, QueryUnit }.Select(u => UnitFile.Load(Deploy(u)).Get("Service", "LoadCredential").Split(':', 2)[1]))
+        {
+            var line = Assert.Single(installs, l => l.EndsWith(source, StringComparison.Ordinal));
+            Assert.Contains("-m 0600 -o root -g root ", line);
+        }
+    }
+
+    [Fact]
     public void Units_IngestAndQuery_ReadTheSameStoreByDefault()
     {
         var ingest = Programs.ParseIngest(CommandLineOf(UnitFile.Load(Deploy(IngestUnit)), Specifiers())[1..], IngestUnit);
