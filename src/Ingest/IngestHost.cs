@@ -45,7 +45,7 @@ public sealed class IngestHost : IAsyncDisposable
     /// How long a stopping TCP connection may wait for room to hand over what it read. Short: with
     /// room there it takes microseconds; without (the store away) waiting longer saves nothing.
     /// </summary>
-    private const int TcpStopGraceMs = 1000;
+    internal const int TcpStopGraceMs = 1000;
 
     /// <summary>
     /// How long stopping may spend on each events step after the drain (hand-over of watched users,
@@ -53,6 +53,24 @@ public sealed class IngestHost : IAsyncDisposable
     /// longer saves nothing. Part of the stop budget: --shutdown-timeout-ms + 2 × this.
     /// </summary>
     internal const int EventsStopGraceMs = 2000;
+
+    /// <summary>How long stopping waits, last, for the HTTP side's requests in flight.</summary>
+    internal const int HttpStopGraceMs = 1000;
+
+    /// <summary>
+    /// The longest <see cref="StopAsync"/> takes with <paramref name="options"/>, step by step as it
+    /// runs them: the gateways' hand-over (with --tcp), the receive loops waking (all at once) and
+    /// taking what is queued on the socket, the drain of held users (--shutdown-timeout-ms), then
+    /// the two events steps (with --events on), and the HTTP side's last requests. A supervisor's
+    /// stop timeout (systemd's TimeoutStopSec, a container's stop grace period) must exceed it, or
+    /// the drain is killed (SystemdUnitTests checks the unit against it).
+    /// </summary>
+    internal static int StopBudgetMs(IngestOptions options, bool gateways) =>
+        (gateways ? Math.Min(TcpStopGraceMs, options.ShutdownTimeoutMs) : 0)
+        + UdpSocketFactory.ReceiveTimeoutMs + ReceiveLoop.DrainLimitMs
+        + options.ShutdownTimeoutMs
+        + (options.EventsOn ? 2 * EventsStopGraceMs : 0)
+        + HttpStopGraceMs;
 
     private IngestHost(IngestOptions options, ILoggerFactory loggerFactory)
     {
@@ -248,8 +266,9 @@ public sealed class IngestHost : IAsyncDisposable
             return PendingUsers;
         if (_tcp is not null)
             await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
-        foreach (var loop in _loops)
-            loop.Stop();
+        // All loops at once: each wakes within the receive timeout and drains for up to its limit,
+        // so stopping N of them takes what one takes, as StopBudgetMs counts.
+        await Task.WhenAll(_loops.Select(loop => Task.Run(loop.Stop))).ConfigureAwait(false);
         // Close the socket now, not after the drain below: with --reuseport a socket still bound
         // keeps receiving its share of datagrams, which nobody would read while the held users are
         // written; closed, the kernel sends them to the ingesters that stay (a rolling replacement
@@ -271,7 +290,18 @@ public sealed class IngestHost : IAsyncDisposable
         }
         await StopEventsAsync().ConfigureAwait(false);
         if (_http is not null)
-            await _http.StopAsync().ConfigureAwait(false);
+        {
+            // A scrape or probe in flight is answered (each is bounded by a store timeout of at
+            // most 1 s, and /readyz says "stopping" at once); past the grace, connections are cut.
+            using var grace = new CancellationTokenSource(HttpStopGraceMs);
+            try
+            {
+                await _http.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
         IngestLog.Stopped(_logger, unwritten);
         return unwritten;
     }

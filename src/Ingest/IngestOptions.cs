@@ -1,6 +1,7 @@
 using System.Net;
 using CommandLine;
 using Presence.Core;
+using Presence.Hosting;
 
 namespace Presence.Ingest;
 
@@ -24,6 +25,9 @@ public sealed class IngestOptions
 
     [Option("redis", HelpText = "StackExchange.Redis configuration string (one node, or cluster seeds), e.g. 127.0.0.1:6379. Default: an embedded Garnet store on 127.0.0.1:--embedded-port.")]
     public string? Redis { get; set; }
+
+    [Option("redis-password-file", HelpText = "File holding the store password alone (one line; empty: none), laid over --redis, so the password is on no command line: e.g. systemd's credentials directory (LoadCredential=, %d/redis-password). Not with a password= in --redis.")]
+    public string? RedisPasswordFile { get; set; }
 
     [Option("embedded-port", Default = 6380, HelpText = "Port of the embedded Garnet store on 127.0.0.1 when no --redis is given (0: any free port).")]
     public int EmbeddedPort { get; set; } = 6380;
@@ -96,6 +100,9 @@ public sealed class IngestOptions
 
     internal bool UseRecvMmsg => Receiver == "recvmmsg";
 
+    /// <summary>The store password read from --redis-password-file by <see cref="Validate"/>; null without one.</summary>
+    internal string? RedisPassword { get; private set; }
+
     /// <summary>The master keys read from --keys by <see cref="Validate"/>; null without --keys.</summary>
     internal MasterKeyRing? KeyRing { get; set; }
 
@@ -125,6 +132,20 @@ public sealed class IngestOptions
             return $"--replay-users must be at least 64, not {ReplayUsers}";
         if (KeyCacheSlots < 1)
             return $"--key-cache must be at least 1, not {KeyCacheSlots}";
+        RedisPassword = null;
+        if (RedisPasswordFile is not null)
+        {
+            if (!RedisSecrets.TryReadPasswordFile(RedisPasswordFile, out var password, out var passwordError))
+                return $"--redis-password-file: {passwordError}";
+            if (password is not null)
+            {
+                if (Redis is null)
+                    return "--redis-password-file: a password needs --redis (the embedded store has none)";
+                if (RedisSecrets.HasPassword(Redis))
+                    return "--redis-password-file: --redis holds a password= too; give it once";
+            }
+            RedisPassword = password;
+        }
         if (Keys is not null)
         {
             try

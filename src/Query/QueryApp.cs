@@ -62,7 +62,7 @@ public static class QueryApp
             builder.Services.AddRateLimiter(rates => ConfigureRateLimit(rates, limit));
 
         var metrics = new QueryMetrics();
-        var redis = RedisConfiguration.Create(options.Redis, options.StoreTimeout);
+        var redis = RedisConfiguration.Create(options.Redis, options.StoreTimeout, options.RedisPassword);
         var pipeline = options.StoreReads == QueryOptions.DirectReads && ReadPipeline.CanServe(redis)
             ? new ReadPipeline(redis, options.StoreTimeout)
             : null;
@@ -76,7 +76,7 @@ public static class QueryApp
         var endpoints = new PresenceEndpoints(store, metrics, options, logger);
         var feed = new EventFeed(eventLog, options.EventsBuffer, TimeSpan.FromMilliseconds(options.EventsPollMs), metrics, logger);
         var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
-        app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), options.Redis, options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
+        app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), RedisSecrets.Redact(options.Redis), options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
         app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
         app.Lifetime.ApplicationStopped.Register(() =>
         {

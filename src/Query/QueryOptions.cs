@@ -1,5 +1,6 @@
 using CommandLine;
 using Presence.Core;
+using Presence.Hosting;
 using Presence.Query.Internal;
 
 namespace Presence.Query;
@@ -35,6 +36,11 @@ public sealed class QueryOptions
         HelpText = "StackExchange.Redis configuration string: one node, or cluster seeds; the same store as presence-ingest's --redis. " +
                    "The default is where a presence-ingest started without --redis on this host serves its embedded store.")]
     public string Redis { get; set; } = DefaultRedis;
+
+    [Option("redis-password-file", MetaValue = "FILE",
+        HelpText = "(Default: none) File holding the store password alone (one line; empty: none), laid over --redis, so the password is on no command line: " +
+                   "e.g. systemd's credentials directory (LoadCredential=, %d/redis-password). Not with a password= in --redis.")]
+    public string? RedisPasswordFile { get; set; }
 
     [Option("prefix", Default = PresenceKeys.DefaultPrefix, MetaValue = "TEXT",
         HelpText = "Key prefix: a user's key is <prefix><id in decimal>.")]
@@ -86,6 +92,9 @@ public sealed class QueryOptions
                    "(e.g. 10.0.0.7,192.168.0.0/24). Requests from them count against --rate-limit under the client address the header gives.")]
     public string? TrustedProxies { get; set; }
 
+    /// <summary>The store password read from --redis-password-file by <see cref="Validate"/>; null without one.</summary>
+    internal string? RedisPassword { get; private set; }
+
     /// <summary>The parsed --trusted-proxies, set by <see cref="Validate"/>; null without the option.</summary>
     internal Internal.TrustedProxies? Proxies { get; private set; }
 
@@ -99,8 +108,18 @@ public sealed class QueryOptions
     {
         if (!ListenAddress.TryParse(Http, out _))
             return $"--http {Http}: expected HOST:PORT with an IP address (or localhost) and a port 0-65535";
+        // The --redis string is echoed with its password masked: a reason goes to stderr, i.e. the log.
         if (!RedisConfiguration.TryParse(Redis, out _, out var redisError))
-            return $"--redis {Redis}: {redisError}";
+            return $"--redis {RedisSecrets.Redact(Redis)}: {redisError}";
+        RedisPassword = null;
+        if (RedisPasswordFile is not null)
+        {
+            if (!RedisSecrets.TryReadPasswordFile(RedisPasswordFile, out var password, out var passwordError))
+                return $"--redis-password-file: {passwordError}";
+            if (password is not null && RedisSecrets.HasPassword(Redis))
+                return "--redis-password-file: --redis holds a password= too; give it once";
+            RedisPassword = password;
+        }
         if (Prefix.Length == 0)
             return "--prefix must not be empty";
         if (Prefix.AsSpan().IndexOfAny('{', '}') >= 0)

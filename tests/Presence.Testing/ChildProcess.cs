@@ -50,14 +50,24 @@ public sealed class ChildProcess : IDisposable
     /// with <paramref name="args"/>, and <paramref name="environment"/> laid over this process's
     /// (a null value removes the variable).
     /// </summary>
-    public static ChildProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="launcher">
+    /// A command that runs the program in its place, e.g. <c>setpriv</c> with the capabilities to
+    /// drop (then <c>dotnet</c> and the program follow its words); null: <c>dotnet</c> itself.
+    /// </param>
+    public static ChildProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyList<string>? launcher = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var word in launcher.Skip(1))
+                psi.ArgumentList.Add(word);
+            psi.ArgumentList.Add("dotnet");
+        }
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, name + ".dll"));
         foreach (var a in args)
             psi.ArgumentList.Add(a);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Presence.Hosting;
 
 namespace Presence.Query.Internal;
 
@@ -38,9 +39,20 @@ internal sealed class ApiKeyRing
             }
         }
 
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // E.g. a file the service user may not read: refused in one line (exit 2), not a crash.
+            error = $"cannot be read ({RedisSecrets.WhyUnreadable(path, e)})";
+            return false;
+        }
         var digests = new List<byte[]>();
         int lineNumber = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in lines)
         {
             lineNumber++;
             var line = raw.Trim();

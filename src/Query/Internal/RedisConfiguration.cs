@@ -1,3 +1,4 @@
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal;
@@ -29,10 +30,16 @@ internal static class RedisConfiguration
         return true;
     }
 
-    public static ConfigurationOptions Create(string text, TimeSpan storeTimeout)
+    /// <summary>
+    /// The settings from <paramref name="text"/>, with <paramref name="password"/> (from
+    /// --redis-password-file) laid over it when given.
+    /// </summary>
+    public static ConfigurationOptions Create(string text, TimeSpan storeTimeout, string? password = null)
     {
         if (!TryParse(text, out var options, out var error))
-            throw new ArgumentException($"--redis {text}: {error}", nameof(text));
+            throw new ArgumentException($"--redis {RedisSecrets.Redact(text)}: {error}", nameof(text));
+        if (password is not null)
+            options.Password = password;
         // The service starts, and reports not ready, while the store is away; it connects when the store comes.
         options.AbortOnConnectFail = false;
         // While no connection is up, a query fails at once (503) instead of queueing behind the reconnect:

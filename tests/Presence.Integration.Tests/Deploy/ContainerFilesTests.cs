@@ -107,7 +107,9 @@ public sealed class ContainerFilesTests
         if (program == Programs.Ingest)
         {
             var options = Programs.ParseIngest(command, "compose.yaml ingest");
-            Assert.True(grace * 1000 >= options.ShutdownTimeoutMs + 3000, $"stop_grace_period {grace} s cuts the ingest's SIGTERM drain ({options.ShutdownTimeoutMs} ms)");
+            // Every step of the ingest's stop as the code bounds them (IngestHost.StopBudgetMs), and 2 s to exit.
+            int budgetMs = Presence.Ingest.IngestHost.StopBudgetMs(options, gateways: options.Tcp is not null);
+            Assert.True(grace * 1000 >= budgetMs + 2000, $"stop_grace_period {grace} s cuts the ingest's SIGTERM stop ({budgetMs} ms at most)");
             var files = long.Parse(((YamlScalarNode)spec.Map("ulimits").Get("nofile")!).Value!, CultureInfo.InvariantCulture);
             Assert.True(files >= options.TcpMaxConnections + 1024, $"ulimits nofile {files} does not hold --tcp-max-connections {options.TcpMaxConnections}");
         }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Presence.Core;
 using Presence.Integration.Tests.Ingest;
 using Presence.Testing;
 using StackExchange.Redis;
@@ -49,17 +48,7 @@ public sealed class RedisTlsTests : IDisposable
     private static Task<ServiceProcess> StartQuery(string redis, string prefix, Dictionary<string, string?> environment) =>
         ServiceProcess.StartAsync("presence-query", environment, "--http", "127.0.0.1:0", "--redis", redis, "--prefix", prefix);
 
-    private static void Heartbeat(int udpPort, IEnumerable<ulong> users)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        var buffer = new byte[FrameFormat.MaxUdpFrameSize];
-        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        foreach (var chunk in users.Chunk(10))
-        {
-            int n = FrameWriter.WriteUnsigned(buffer, chunk.Select(u => new HeartbeatRecord(u, now, 1, RecordKind.Heartbeat, 0)).ToArray());
-            socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, new IPEndPoint(IPAddress.Loopback, udpPort));
-        }
-    }
+    private static void Heartbeat(int udpPort, IEnumerable<ulong> users) => ServiceProcess.Heartbeat(udpPort, users);
 
     [Fact]
     public void Fixture_ListensWithTlsOnly_KeyPrivate_FilesRemoved()

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Presence.Core;
 using Presence.Testing;
 
 namespace Presence.Integration.Tests.Security;
@@ -28,9 +31,13 @@ internal sealed partial class ServiceProcess : IDisposable
     /// <paramref name="environment"/> laid over this process's (a null value removes the variable),
     /// and returns once it logged its HTTP address.
     /// </summary>
-    public static async Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        StartThroughAsync(null, name, environment, args);
+
+    /// <summary>As above, run through <paramref name="launcher"/> (<see cref="ChildProcess.Start(string, IEnumerable{string}, IReadOnlyDictionary{string, string?}?, IReadOnlyList{string}?)"/>).</summary>
+    public static async Task<ServiceProcess> StartThroughAsync(IReadOnlyList<string>? launcher, string name, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var service = new ServiceProcess(ChildProcess.Start(name, args, environment));
+        var service = new ServiceProcess(ChildProcess.Start(name, args, environment, launcher));
         try
         {
             var address = await Eventually.Satisfy(() =>
@@ -46,6 +53,36 @@ internal sealed partial class ServiceProcess : IDisposable
         {
             service.Dispose();
             throw;
+        }
+    }
+
+    public string Stderr => _process.Stderr;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits until the log holds <paramref name="text"/>; fails at once if the service exits first.</summary>
+    public Task WaitForLog(string text) => _process.WaitForLog(text);
+
+    /// <summary>Sends a signal by name (<c>TERM</c>, <c>HUP</c>).</summary>
+    public void Signal(string signal) => _process.Signal(signal);
+
+    /// <summary>SIGTERM, then waits for the exit (and the end of its output); returns the exit code.</summary>
+    public Task<int> StopAsync()
+    {
+        _process.Signal("TERM");
+        return _process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Sends one unsigned heartbeat for each of <paramref name="users"/> to an ingester's UDP port, ten to a datagram.</summary>
+    public static void Heartbeat(int udpPort, IEnumerable<ulong> users)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var buffer = new byte[FrameFormat.MaxUdpFrameSize];
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        foreach (var chunk in users.Chunk(10))
+        {
+            int n = FrameWriter.WriteUnsigned(buffer, chunk.Select(u => new HeartbeatRecord(u, now, 1, RecordKind.Heartbeat, 0)).ToArray());
+            socket.SendTo(buffer.AsSpan(0, n), SocketFlags.None, new IPEndPoint(IPAddress.Loopback, udpPort));
         }
     }
 

@@ -1,4 +1,6 @@
+using Presence.Hosting;
 using Presence.Ingest;
+using Presence.Ingest.Internal;
 
 namespace Presence.Unit.Tests.Ingest;
 
@@ -45,5 +47,96 @@ public sealed class IngestOptionsTests
     {
         Assert.Null(new IngestOptions().Tcp);
         Assert.Null(new IngestOptions { Tcp = "127.0.0.1:7701" }.Validate());
+    }
+
+    private static string TempFile(string text)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, text);
+        return file;
+    }
+
+    [Theory]
+    [InlineData("s3cret\n", "s3cret")]
+    [InlineData("s3cret\r\n", "s3cret")]
+    [InlineData("with space,comma=\n", "with space,comma=")]
+    [InlineData("", null)]
+    [InlineData("\n", null)]
+    public void Validate_RedisPasswordFile_ThePasswordLessItsLineEnd_LaidOverRedis(string text, string? expected)
+    {
+        var file = TempFile(text);
+        try
+        {
+            var o = new IngestOptions { Redis = "127.0.0.1:6379,user=presence-ingest", RedisPasswordFile = file };
+
+            Assert.Null(o.Validate());
+            Assert.Equal(expected, o.RedisPassword);
+            var config = StoreConnection.Configure(o.Redis, o.StoreTimeoutMs, o.RedisPassword);
+            Assert.Equal(expected, config.Password);
+            Assert.Equal("presence-ingest", config.User);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Validate_RedisPasswordFile_Refusals_OneLineWithoutTheSecret()
+    {
+        var twoLines = TempFile("line-one-secret\nline-two-secret\n");
+        var one = TempFile("file-secret\n");
+        var dir = Directory.CreateTempSubdirectory("presence-options-").FullName;
+        try
+        {
+            foreach (var (o, expected) in new (IngestOptions, string)[]
+            {
+                (new() { Redis = "127.0.0.1:6379", RedisPasswordFile = "/nonexistent/redis-password" }, "no such file"),
+                (new() { Redis = "127.0.0.1:6379", RedisPasswordFile = dir }, "it is a directory"),
+                (new() { Redis = "127.0.0.1:6379", RedisPasswordFile = twoLines }, "more than one line"),
+                (new() { Redis = "127.0.0.1:6379,password=inline-secret", RedisPasswordFile = one }, "give it once"),
+                (new() { RedisPasswordFile = one }, "needs --redis"),
+            })
+            {
+                var error = o.Validate();
+                Assert.NotNull(error);
+                Assert.StartsWith("--redis-password-file: ", error);
+                Assert.Contains(expected, error);
+                Assert.DoesNotContain('\n', error);
+                Assert.DoesNotContain("secret", error);
+            }
+        }
+        finally
+        {
+            File.Delete(twoLines);
+            File.Delete(one);
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public void Validate_EmptyPasswordFile_WithTheEmbeddedStore_IsValid()
+    {
+        // The systemd unit always passes its credential: empty, it must not stand in the way.
+        var empty = TempFile("");
+        try
+        {
+            Assert.Null(new IngestOptions { RedisPasswordFile = empty }.Validate());
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
+    }
+
+    [Theory]
+    [InlineData("10.0.0.5:6379,user=u,password=p4ss,ssl=true", "10.0.0.5:6379,user=u,password=***,ssl=true")]
+    [InlineData("10.0.0.5:6379, Password = p4ss", "10.0.0.5:6379, Password =***")]
+    [InlineData("PASSWORD=p4ss,bogus=1", "PASSWORD=***,bogus=1")]
+    [InlineData("10.0.0.5:6379", "10.0.0.5:6379")]
+    public void RedisSecrets_Redact_MasksEveryPassword(string configuration, string expected)
+    {
+        Assert.Equal(expected, RedisSecrets.Redact(configuration));
+        Assert.Equal(configuration.Contains("p4ss", StringComparison.Ordinal), RedisSecrets.HasPassword(configuration));
     }
 }

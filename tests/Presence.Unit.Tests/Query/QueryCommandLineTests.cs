@@ -151,4 +151,61 @@ public sealed class QueryCommandLineTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public void Parse_RedisPasswordFile_LaidOverRedis()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "s3cret\n");
+
+            var (options, exit, _, err) = Parse("--redis", "127.0.0.1:6379,user=presence-query", "--redis-password-file", file);
+
+            Assert.Equal(0, exit);
+            Assert.Equal("", err);
+            Assert.Equal("s3cret", options!.RedisPassword);
+            var config = Presence.Query.Internal.RedisConfiguration.Create(options.Redis, options.StoreTimeout, options.RedisPassword);
+            Assert.Equal("s3cret", config.Password);
+            Assert.Equal("presence-query", config.User);
+            Assert.Null(Presence.Query.Internal.RedisConfiguration.Create(options.Redis, options.StoreTimeout).Password);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Parse_RedisPasswordFileAndPasswordInRedis_Exits2()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "s3cret\n");
+
+            var (options, exit, _, err) = Parse("--redis", "127.0.0.1:6379,password=inline", "--redis-password-file", file);
+
+            Assert.Null(options);
+            Assert.Equal(2, exit);
+            Assert.Contains("give it once", err);
+            Assert.DoesNotContain("s3cret", err);
+            Assert.DoesNotContain("inline", err);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Parse_BadRedisString_ReasonMasksThePassword()
+    {
+        var (options, exit, _, err) = Parse("--redis", "127.0.0.1:6379,password=topsecret,bogus=1");
+
+        Assert.Null(options);
+        Assert.Equal(2, exit);
+        Assert.Contains("password=***", err);
+        Assert.DoesNotContain("topsecret", err);
+    }
 }

@@ -46,7 +46,7 @@ internal sealed class StoreConnection : IAsyncDisposable
             configuration = options.Redis;
         }
 
-        var config = Configure(configuration, options.StoreTimeoutMs);
+        var config = Configure(configuration, options.StoreTimeoutMs, options.RedisPassword);
         try
         {
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
@@ -64,9 +64,10 @@ internal sealed class StoreConnection : IAsyncDisposable
     /// Client settings for a store that may be away: never abort at start (the ingester holds
     /// users until the store comes), fail commands fast while disconnected rather than queue
     /// them (the flusher holds and retries them itself), and time out commands after
-    /// --store-timeout-ms. Whatever the --redis string sets explicitly wins.
+    /// --store-timeout-ms. Whatever the --redis string sets explicitly wins. A password from
+    /// --redis-password-file is laid over it (options validation refused one given twice).
     /// </summary>
-    internal static ConfigurationOptions Configure(string configuration, int timeoutMs)
+    internal static ConfigurationOptions Configure(string configuration, int timeoutMs, string? password = null)
     {
         ConfigurationOptions config;
         try
@@ -89,6 +90,8 @@ internal sealed class StoreConnection : IAsyncDisposable
         config.BacklogPolicy = BacklogPolicy.FailFast;
         if (!Has("name"))
             config.ClientName = "presence-ingest";
+        if (password is not null)
+            config.Password = password;
         return config;
     }
 

@@ -50,7 +50,7 @@ internal abstract class ReceiveLoop : IDisposable
     /// Most time a stopping loop spends taking what is still queued on the socket (it normally
     /// empties in microseconds; the bound only matters under a flood that outruns it).
     /// </summary>
-    private const int DrainLimitMs = 1000;
+    internal const int DrainLimitMs = 1000;
 
     /// <summary>
     /// Asks the loop to stop and waits for it: it wakes within the socket's receive timeout, then
