@@ -222,6 +222,14 @@ public sealed class FaultCheckerTests
     }
 
     [Fact]
+    public void Expiry_KeyGoneBetweenTheSamplesTwoReads_IsNotJudged()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = -2 });
+
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
     public void Expiry_LateKeyInsideAStorePauseWindow_Passes()
     {
         var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_000, 14_500, "redis")).WithSessions().Build()
@@ -278,6 +286,15 @@ public sealed class FaultCheckerTests
         var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = 10_001, ExpireAtMs = 15_001 });
 
         AssertOnlyBroken(Check(history), RuleNames.HeartbeatLost, "user 1: heartbeat sent at 12000, but the store held receive 10001 at 15000");
+    }
+
+    [Fact]
+    public void HeartbeatLost_ReceiveReadingAMillisecondBeforeTheSend_Passes()
+    {
+        // presence-ingest's clock truncates twice: a receive may read 1 ms before the sender's send time.
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = 11_999, ExpireAtMs = 16_999 });
+
+        AssertPassed(Check(history));
     }
 
     [Fact]
