@@ -381,6 +381,21 @@ public sealed class FaultCheckerTests
     }
 
     [Fact]
+    public void HeartbeatLost_KeyWipedByAStoreRestartLongBeforeItsTtl_IsExcused()
+    {
+        // ttl 20 s: user 1's last heartbeat (4,000, before the fault's window) would keep its key until 24,001,
+        // but the store restarted empty at 8,000; samples after the fault's grace (from 12,500) find no key,
+        // and must not be judged lost.
+        var history = new HistoryBuilder { TtlMs = 20_000 }
+            .Heartbeats(user: 1, fromMs: 1000, toMs: 4000)
+            .Fault(FaultKind.StoreRestartEmpty, 8000, 9000, "redis")
+            .Build();
+
+        Assert.Contains(history.Samples, s => s is { User: 1, AtMs: 20_000, ValueMs: null });
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
     public void HeartbeatLost_SilentUsersKeyGoneAfterItsTtl_Passes()
     {
         // User 2 is silent from 5,000: samples until 10,000 must show its key, later ones need not.
