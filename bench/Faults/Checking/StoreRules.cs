@@ -31,7 +31,7 @@ internal static class StoreRules
     /// <summary>
     /// timeout-at (per timeout line of the truth): with r = at − ttl, (a) no value sampled of the user in the
     /// online period before the line (samples at or after its online line's <c>at</c>, before this
-    /// <c>at</c>, of a value before this <c>at</c>) exceeds r by more than IngesterRaceMs; (b) a heartbeat
+    /// <c>at</c> − SampleSlackMs, of a value before this <c>at</c>) exceeds r by more than IngesterRaceMs; (b) a heartbeat
     /// of the user, not dropped, was sent at some s with r − LagBoundMs ≤ s ≤ r + ClockSkewMs (r is a receive time).
     /// Not judged when [r − LagBoundMs, at] overlaps [start, end + FaultGraceMs] of any fault but a
     /// SenderDrop: a store fault can lapse a key early (offline at the refresh's time), and an ingester
@@ -58,7 +58,9 @@ internal static class StoreRules
             long latest = long.MinValue;
             StoreSample latestSample = default;
             var ofUser = samples.TryGetValue(line.User, out var sorted) ? sorted : [];
-            for (int k = FirstAtOrAfter(ofUser, periodStart); k < ofUser.Length && ofUser[k].AtMs < line.At; k++)
+            // A sample read at most SampleSlackMs after its AtMs: one taken just before at may see the next period's write.
+            long sampledBefore = line.At - context.Options.SampleSlackMs;
+            for (int k = FirstAtOrAfter(ofUser, periodStart); k < ofUser.Length && ofUser[k].AtMs < sampledBefore; k++)
             {
                 long value = ofUser[k].ValueMs!.Value;
                 if (value < line.At && value > latest)
@@ -84,8 +86,8 @@ internal static class StoreRules
     /// u's latest heartbeat (not dropped, kind Heartbeat) sent at or before t − LagBoundMs. Not judged when
     /// there is none; when s lies in [start − LagBoundMs, end + FaultGraceMs] of a fault other than Term and
     /// SenderDrop (Term excuses nothing: none lost across planned restarts; a SenderDrop's dropped datagrams
-    /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t]; when a store restart
-    /// (with or without data) began in [s, t]. Otherwise the sample must show a key with value ≥ s — except
+    /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t + SampleSlackMs]; when a
+    /// store restart (with or without data) began in [s, t + SampleSlackMs] (the sample's read may come that late). Otherwise the sample must show a key with value ≥ s — except
     /// that a missing key is fine when s + ttl ≤ t + SampleSlackMs (it may have expired) or when t lies in
     /// a store-disturbing fault's window (the sample's own read may have been held up past that). A value
     /// may read up to ClockSkewMs before s.
@@ -108,9 +110,9 @@ internal static class StoreRules
             long s = times[i];
             if (context.InWindow(s, k => k is not (FaultKind.Term or FaultKind.SenderDrop), beforeMs: options.LagBoundMs))
                 continue;
-            if (signOuts.TryGetValue(sample.User, out var outs) && LastAtOrBefore(outs, sample.AtMs) is var o && o >= 0 && outs[o] >= s - options.LagBoundMs)
+            if (signOuts.TryGetValue(sample.User, out var outs) && LastAtOrBefore(outs, sample.AtMs + options.SampleSlackMs) is var o && o >= 0 && outs[o] >= s - options.LagBoundMs)
                 continue;
-            if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs))
+            if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs + options.SampleSlackMs))
                 continue;
             rule.Judge();
             judged.Add((sample.User, s));

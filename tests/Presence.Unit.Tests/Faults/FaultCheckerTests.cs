@@ -396,6 +396,19 @@ public sealed class FaultCheckerTests
     }
 
     [Fact]
+    public void HeartbeatLost_SignOutSentWhileTheSampleWasBeingRead_IsExcused()
+    {
+        // The sample of 15,000 is read a little later; user 1 signed out at 15,100 in between.
+        var history = ValidHistory.Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+        history = history with { Heartbeats = [.. history.Heartbeats, new HeartbeatSent(1, 15_100, HeartbeatKind.SignOut, Dropped: false)] };
+
+        var report = Check(history);
+
+        Assert.Equal(0, report.Rule(RuleNames.HeartbeatLost).Violations);
+    }
+
+    [Fact]
     public void HeartbeatLost_SilentUsersKeyGoneAfterItsTtl_Passes()
     {
         // User 2 is silent from 5,000: samples until 10,000 must show its key, later ones need not.
