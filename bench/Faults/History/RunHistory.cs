@@ -1,0 +1,13 @@
+namespace Presence.Bench.Faults.History;
+
+/// <summary>Everything a fault-schedule run recorded, which the checker judges (docs/FAULTS.md).</summary>
+internal sealed record RunHistory(
+    RunInfo Info,
+    IReadOnlyList<HeartbeatSent> Heartbeats,
+    IReadOnlyList<FaultRecord> Faults,
+    IReadOnlyList<Subscriber> Subscribers,
+    IReadOnlyList<StreamSession> Sessions,
+    IReadOnlyList<LogLine> Log,
+    IReadOnlyList<LogCoverage> Coverage,
+    IReadOnlyList<StoreSample> Samples,
+    FinalState Final);

@@ -1,0 +1,8 @@
+namespace Presence.Bench.Faults.History;
+
+internal enum StreamItemKind
+{
+    Snapshot,
+    Online,
+    Offline,
+}
