@@ -147,6 +147,7 @@ internal sealed class TransitionDetector
     public void Tick(long nowMs)
     {
         _lastTickMs = nowMs;
+        _log.Release();
         TakeSwept(nowMs);
         if (_lapsed.Count > 0)
         {
