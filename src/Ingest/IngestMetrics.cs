@@ -65,7 +65,10 @@ public sealed class IngestMetrics
         var transitions = f.CreateCounter("presence_transitions_total",
             "Presence transitions seen by this ingester, by type: online (a write found no key), timeout (a user it wrote last expired), signout (a sign-out deleted a key).", "type");
         _transitionChildren = [transitions.WithLabels("online"), transitions.WithLabels("timeout"), transitions.WithLabels("signout")];
-        TransitionsDropped = f.CreateCounter("presence_transitions_dropped_total", "Transitions dropped because the events log queue was full (the store away for long).");
+        TransitionsHeld = f.CreateCounter("presence_transitions_held_total",
+            "Transitions that found the events log queue full (the store away for long), or a user's already held: held until the queue has room (per user its first and its latest).");
+        TransitionsDropped = f.CreateCounter("presence_transitions_dropped_total",
+            "Transitions never appended: a held user's between its first and latest held, or any of a user beyond the users that can be held.");
         EventLogAppends = f.CreateCounter("presence_event_log_appends_total", "Script calls appending transitions to the store's events log, by result (ok, failed: retried).", "result");
         EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
         TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
@@ -102,6 +105,7 @@ public sealed class IngestMetrics
     public Histogram FlushSeconds { get; }
     public Histogram WriteLag { get; }
     public Gauge StoreUp { get; }
+    public Counter TransitionsHeld { get; }
     public Counter TransitionsDropped { get; }
     public Counter EventLogAppends { get; }
     public Gauge EventLogLastSeq { get; }

@@ -98,24 +98,32 @@ public sealed class EventStreamTests(RedisFixture redis)
         var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix, ttlSeconds: 2);
         await using var _ = ingest;
         await using var __ = query;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
         await using var stream = await Subscribe(query, "5,6");
         await stream.NextAsync("the snapshot");
+        // Deadlines below are for waiting only (a loaded machine); what is asserted is exact.
+        var wait = TimeSpan.FromSeconds(30);
 
         ingest.Heartbeat([5]);
-        var online = await stream.NextAsync("user 5 online");
+        var online = await stream.NextAsync("user 5 online", wait);
         Assert.Equal(5UL, online.User);
-        var offline = await stream.NextAsync("user 5 offline after the ttl", TimeSpan.FromSeconds(20));
+        var stored = await db.StringGetAsync(IngestTestHost.Key(prefix, 5));
+        if (stored.HasValue) // unless the ttl already ran out on a slow machine
+            Assert.Equal(online.At, (long)stored); // online at = the receive time its key holds
+        var offline = await stream.NextAsync("user 5 offline after the ttl", wait);
         Assert.Equal(("offline", 5UL, "timeout"), (offline.Type, offline.User, offline.Reason));
-        Assert.Equal(online.At + 2000, offline.At); // its only heartbeat + ttl
-        using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration))
-            Assert.False(await mux.GetDatabase().KeyExistsAsync(IngestTestHost.Key(prefix, 5)), "offline is sent only once the key is gone");
+        Assert.Equal(online.At + 2000, offline.At); // its only heartbeat + ttl, exactly
+        Assert.False(await db.KeyExistsAsync(IngestTestHost.Key(prefix, 5)), "offline is sent only once the key is gone");
 
         // A later user's whole online period passes through the same log: any second offline for
         // user 5 would have been appended before it.
         ingest.Heartbeat([6]);
-        Assert.Equal(6UL, (await stream.NextAsync("user 6 online")).User);
-        var sixOffline = await stream.NextAsync("user 6 offline", TimeSpan.FromSeconds(20));
+        var sixOnline = await stream.NextAsync("user 6 online", wait);
+        Assert.Equal(6UL, sixOnline.User);
+        var sixOffline = await stream.NextAsync("user 6 offline", wait);
         Assert.Equal((6UL, "timeout"), (sixOffline.User, sixOffline.Reason));
+        Assert.Equal(sixOnline.At + 2000, sixOffline.At);
         Assert.Single(stream.OfType("offline"), e => e.User == 5);
         Assert.Single(stream.OfType("online"), e => e.User == 5);
     }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Presence.Ingest;
 using Presence.Ingest.Internal;
 
@@ -14,7 +13,7 @@ public sealed class FlusherTests
 {
     private const int FlushMs = 10; // the smallest --flush-ms: ticks fine enough to see each backoff exactly
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly TimerTrackingTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly IngestClock _clock;
     private readonly IngestMetrics _metrics = new();
     private readonly Coalescer _coalescer;
@@ -243,49 +242,56 @@ public sealed class FlusherTests
 
         _writer.Answer = _ => WriteOutcome.Refreshed;
         long start = _clock.NowMs;
-        var drain = _flusher.DrainAsync(TimeSpan.FromSeconds(5));
-        long left = await DriveAsync(drain);
+        long left = await DrainAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(0, left);
+        Assert.Equal(start, _clock.NowMs); // returned without waiting for anything
         Assert.Equal(0, _flusher.PendingUsers);
         Assert.Equal(7, _writer.CallCount); // 4 failed chunks of 2, then 5 users in chunks of 2
-        Assert.Equal(start, _writer[4].AtMs); // at once, not when the backoff would have allowed
+        Assert.All(Enumerable.Range(4, 3), i => Assert.Equal(start, _writer[i].AtMs)); // at once, not when the backoff would have allowed
+        Assert.Equal(new ulong[] { 1, 2, 3, 4, 5 }, Enumerable.Range(4, 3).SelectMany(i => _writer[i].Writes).Select(w => w.UserId).Order()); // each once
         Assert.Equal(5, _metrics.WritesOk.Value);
         Assert.Equal(0, _metrics.PendingUsers.Value);
     }
 
     [Fact]
-    public async Task DrainAsync_FailureDuringDrain_RetriesAfterBackoff_ReturnsZero()
+    public async Task DrainAsync_FailureDuringDrain_RetriesExactlyWhenTheBackoffIsUp_ReturnsZero()
     {
         Build(chunkSize: 10);
         _writer.Answer = w => _writer.CallCount == 1 ? WriteOutcome.Failed : WriteOutcome.Refreshed;
         Receive(1, 2);
+        long start = _clock.NowMs;
 
-        long left = await DriveAsync(_flusher.DrainAsync(TimeSpan.FromHours(1)));
+        long left = await DrainAsync(TimeSpan.FromHours(1));
 
         Assert.Equal(0, left);
         Assert.Equal(2, _writer.CallCount);
-        Assert.True(_writer[1].AtMs - _writer[0].AtMs >= 100, $"retried after {_writer[1].AtMs - _writer[0].AtMs} ms");
+        Assert.Equal(start, _writer[0].AtMs);
+        Assert.Equal(start + 100, _writer[1].AtMs); // the first backoff step, neither earlier nor later
+        Assert.Equal(start + 100, _clock.NowMs);    // and returned as soon as it was written
+        Assert.Equal(new ulong[] { 1, 2 }, _writer[1].Writes.Select(w => w.UserId).Order());
         Assert.Equal(2, _metrics.WritesFailed.Value);
         Assert.Equal(2, _metrics.WritesOk.Value);
     }
 
     [Fact]
-    public async Task DrainAsync_WriterNeverAnswers_ReturnsUsersLeftAfterTimeout()
+    public async Task DrainAsync_WriterNeverAnswers_ReturnsUsersLeftAtTheTimeout()
     {
         Build(chunkSize: 2);
         Receive(1, 2, 3, 4, 5);
         long start = _clock.NowMs;
+        long timers = _time.Created;
 
         var drain = _flusher.DrainAsync(TimeSpan.FromSeconds(1));
         Assert.Equal(1, _writer.CallCount); // issued before the drain first awaits
         _writer.Complete(0, WriteOutcome.Refreshed);
         await Poll(() => _writer.CallCount == 2); // the second chunk is never answered
-        long left = await DriveAsync(drain);
+        long left = await DriveAsync(drain, timers);
 
         Assert.Equal(3, left);
-        Assert.True(_clock.NowMs - start >= 1000, $"gave up after {_clock.NowMs - start} ms");
+        Assert.Equal(start + 1000, _clock.NowMs); // gave up exactly at the timeout
         Assert.Equal(2, _metrics.WritesOk.Value);
+        Assert.Equal(3, _flusher.PendingSetCount);
     }
 
     [Fact]
@@ -362,6 +368,95 @@ public sealed class FlusherTests
     }
 
     [Fact]
+    public void Step_ChunkIssuedLate_GetsTheTimeLeftWhenIssued_AndAWriteWithNoneLeftIsNotIssued()
+    {
+        Build(chunkSize: 2, ttlSeconds: 2);
+        _writer.Answer = null; // the store answers only when told
+        long t0 = _clock.NowMs;
+        Receive(1, 2);
+        AdvanceMs(1_000);
+        Receive(3, 4);
+        AdvanceMs(500);
+        Receive(5);
+        Tick(); // one flush of 5 users in 3 chunks; the first goes out now, the others after it is answered
+        Assert.Equal(t0 + 1_510, _writer[0].AtMs);
+        Assert.All(_writer[0].Writes, w => Assert.Equal(490, w.TtlLeftMs)); // receive + ttl − now
+
+        AdvanceMs(1_690); // the first chunk is answered at t0 + 3,200: users 3 and 4 (t0 + 1,000) ran out at t0 + 3,000
+        _writer.Complete(0, WriteOutcome.Refreshed);
+        _flusher.Step();
+
+        Assert.Equal(2, _writer.CallCount);
+        var late = Assert.Single(_writer[1].Writes); // 3 and 4 not issued at all
+        Assert.Equal((5UL, t0 + 1_500), (late.UserId, late.ReceiveMs));
+        Assert.Equal(t0 + 3_200, _writer[1].AtMs);
+        Assert.Equal(late.ReceiveMs + 2_000 - _writer[1].AtMs, late.TtlLeftMs); // 300: its key expires at receive + ttl, not 1.7 s later
+        Assert.Equal(2, _metrics.UsersExpired.Value);
+        Assert.Equal(1, _flusher.PendingSetCount); // 3 and 4 left, 5 in flight
+
+        _writer.Complete(1, WriteOutcome.Refreshed);
+        _flusher.Step();
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.Equal(3, _metrics.WritesOk.Value);
+        Assert.Equal(0, _metrics.WritesFailed.Value);
+    }
+
+    [Fact]
+    public void Step_ChunkWhoseEveryWriteRanOut_EndsTheFlushWithoutIssuingIt()
+    {
+        Build(chunkSize: 1, ttlSeconds: 1);
+        _writer.Answer = null;
+        Receive(1);
+        AdvanceMs(100);
+        Receive(2);
+        Tick();
+        AdvanceMs(2_000); // both ran out while the first write was in flight
+        _writer.Complete(0, WriteOutcome.Refreshed);
+        _flusher.Step();
+
+        Assert.Equal(1, _writer.CallCount);
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(1, _metrics.UsersExpired.Value);
+        Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.Equal(0, _flusher.ConsecutiveFailures); // an ended flush, not a failed one
+    }
+
+    [Fact]
+    public void Step_EventsOn_AUserWhoseNewerWriteIsInFlight_IsNotCheckedUntilItIsAnswered()
+    {
+        var (database, script) = ScriptedDatabase.Create();
+        var detector = Build(chunkSize: 10, events: true, database: database);
+        _writer.Answer = _ => WriteOutcome.Created;
+        long t0 = _clock.NowMs;
+        Receive(1);
+        TickUntilCalls(1);
+        Assert.True(detector.Tracker.TryGet(1, out long written));
+        Assert.Equal(t0, written);
+
+        AdvanceMs(25_000);
+        _writer.Answer = null; // the next write waits in a slow store
+        Receive(1);
+        long newer = _clock.NowMs;
+        TickUntilCalls(2);
+        script.Get = _ => t0; // the key, with its old value, outlives t0 + ttl by the write's delay
+        while (_clock.NowMs < t0 + 40_000)
+            Tick(); // 1,500 ticks past the old write's time + ttl
+        Assert.True(script.Gets.Count == 0, $"{script.Gets.Count} GETs while the write was pending"); // its answer will tell
+
+        _writer.Complete(1, WriteOutcome.Refreshed);
+        _flusher.Step();
+        Assert.True(detector.Tracker.TryGet(1, out written));
+        Assert.Equal(newer, written);
+        script.Get = _ => StackExchange.Redis.RedisValue.Null;
+        while (_clock.NowMs < newer + 30_000 + 5 * FlushMs)
+            Tick();
+        Assert.Equal(["presence:1"], script.Gets); // due once, at newer + ttl: one GET, found gone
+        Assert.False(detector.Tracker.TryGet(1, out _));
+        Assert.Equal(1, _metrics.Transitions(Presence.Core.Events.TransitionKind.Timeout).Value);
+    }
+
+    [Fact]
     public void Step_EventsOff_NoWriteIsARefresh()
     {
         Build(chunkSize: 10);
@@ -374,14 +469,14 @@ public sealed class FlusherTests
         Assert.False(_writer[1].Writes[0].Refresh);
     }
 
-    private TransitionDetector Build(int chunkSize, int ttlSeconds = 30, bool events = false)
+    private TransitionDetector Build(int chunkSize, int ttlSeconds = 30, bool events = false, StackExchange.Redis.IDatabase? database = null)
     {
         var options = new IngestOptions { FlushMs = FlushMs, TtlSeconds = ttlSeconds, MaxPending = 1000 };
         _writer = new ScriptedStoreWriter(chunkSize, () => _clock.NowMs);
         TransitionDetector? detector = null;
         if (events)
         {
-            var database = System.Reflection.DispatchProxy.Create<StackExchange.Redis.IDatabase, SilentDatabase>();
+            database ??= System.Reflection.DispatchProxy.Create<StackExchange.Redis.IDatabase, SilentDatabase>();
             var log = new EventLogAppender(database, "presence:", TimeSpan.FromHours(1), _clock, _metrics, NullLogger.Instance);
             detector = new TransitionDetector(database, "presence:", ttlSeconds * 1000L, _clock.NowMs, log, _metrics, NullLogger.Instance);
         }
@@ -429,20 +524,34 @@ public sealed class FlusherTests
     private long[] Gaps(int from, int to) =>
         Enumerable.Range(from + 1, to - from - 1).Select(i => _writer[i].AtMs - _writer[i - 1].AtMs).ToArray();
 
+    private Task<long> DrainAsync(TimeSpan timeout)
+    {
+        long timers = _time.Created;
+        return DriveAsync(_flusher.DrainAsync(timeout), timers);
+    }
+
     /// <summary>
-    /// Moves the fake clock on while a drain awaits it, until the drain returns. The real-time
-    /// deadline only bounds a broken drain; fake time moves 10 ms per real millisecond or slower.
+    /// Moves the fake clock while a drain waits on it, each time to exactly when the timer it set
+    /// last is due, until the drain returns. The drain awaits nothing else here (the scripted
+    /// writer answers at once, or never), so a new timer means it waits on that timer. The
+    /// real-time deadline only bounds a broken drain.
     /// </summary>
-    private async Task<long> DriveAsync(Task<long> drain)
+    private async Task<long> DriveAsync(Task<long> drain, long timersBefore)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!drain.IsCompleted)
+        long seen = timersBefore;
+        while (true)
         {
-            Assert.True(DateTime.UtcNow < deadline, "the drain did not return");
-            AdvanceMs(10);
-            await Task.WhenAny(drain, Task.Delay(1));
+            while (!drain.IsCompleted && _time.Created == seen)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the drain did not return");
+                await Task.WhenAny(drain, Task.Delay(1));
+            }
+            if (drain.IsCompleted)
+                return await drain;
+            seen = _time.Created;
+            _time.AdvanceTo(_time.LastDue);
         }
-        return await drain;
     }
 
     private static async Task Poll(Func<bool> condition)

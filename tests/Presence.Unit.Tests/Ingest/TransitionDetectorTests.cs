@@ -8,9 +8,9 @@ using StackExchange.Redis;
 namespace Presence.Unit.Tests.Ingest;
 
 /// <summary>
-/// How a confirmed write's answer maps to the expiry tracker and the events log queue. Only
-/// <see cref="TransitionDetector.OnWritten"/>, which makes no store call (the database here throws
-/// on any); the checks and adoption that do are covered by the integration tests.
+/// How a confirmed write's answer maps to the expiry tracker and the events log queue
+/// (<see cref="TransitionDetector.OnWritten"/>, which makes no store call: the database here throws
+/// on any), and what each answer of an expiry check does (against a scripted GET).
 /// </summary>
 public sealed class TransitionDetectorTests
 {
@@ -60,11 +60,9 @@ public sealed class TransitionDetectorTests
     }
 
     [Fact]
-    public void OnWritten_Absent_UntracksWithoutAnEvent()
+    public void OnWritten_Absent_ForAUserNotTracked_NoEvent()
     {
-        _detector.OnWritten(Write(7, Now), WriteOutcome.Refreshed, Now);
-        _detector.OnWritten(Write(7, Now + 1_000, RecordKind.Offline), WriteOutcome.Absent, Now);
-        _detector.OnWritten(Write(9, Now, RecordKind.Offline), WriteOutcome.Absent, Now); // never tracked: nothing to do
+        _detector.OnWritten(Write(9, Now, RecordKind.Offline), WriteOutcome.Absent, Now); // never tracked: already offline
         Assert.Equal(0, _detector.Tracker.Count);
         Assert.Equal(0, _log.Queued);
         Assert.Equal(0, _metrics.Transitions(TransitionKind.Signout).Value);
@@ -120,20 +118,126 @@ public sealed class TransitionDetectorTests
             [new(7, TransitionKind.Online, Now), new(7, TransitionKind.Timeout, Now + 30_000), new(7, TransitionKind.Online, Now + 40_000)],
             Taken());
         AssertTracked(7, Now + 40_000);
-        // A Created within the key's time (a retried write whose first answer was lost) is no lapse.
-        _detector.OnWritten(Write(7, Now + 50_000), WriteOutcome.Created, Now + 50_100);
+        // A retried write whose first answer was lost found its own value: no proof of a lapse.
+        _detector.OnWritten(Write(7, Now + 50_000), WriteOutcome.Landed, Now + 50_100);
         Assert.Equal(1, _metrics.Transitions(TransitionKind.Timeout).Value);
+        Assert.Equal([new(7, TransitionKind.Online, Now + 50_000)], Taken()); // dropped by the log, which has 7 online
+    }
+
+    [Fact]
+    public void OnWritten_Created_WhileTheTrackedKeyHadTimeByItsReceive_StillEndsThatPeriodAtItsExpiry()
+    {
+        // The heartbeat of Now + 25 s waited in a backlog past the key's expiry at Now + 30 s (no
+        // check ran meanwhile: its write was pending), so SET … GET found no key at Now + 31 s.
+        _detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        _detector.OnWritten(Write(7, Now + 25_000), WriteOutcome.Created, Now + 31_000);
+        Assert.Equal(
+            [new(7, TransitionKind.Online, Now), new(7, TransitionKind.Timeout, Now + 30_000), new(7, TransitionKind.Online, Now + 30_000)],
+            Taken());
+        AssertTracked(7, Now + 25_000);
+
+        // A key gone with time left (the store lost it): offline no later than the answer.
+        _detector.OnWritten(Write(7, Now + 26_000), WriteOutcome.Created, Now + 32_000);
+        Assert.Equal([new(7, TransitionKind.Timeout, Now + 32_000), new(7, TransitionKind.Online, Now + 32_000)], Taken());
+    }
+
+    [Fact]
+    public void OnWritten_Absent_ForAUserWhoseKeyItWrote_IsThatKeysTimeout()
+    {
+        // The sign-out came after the key lapsed and before a check said so: without this the
+        // user would stay online in the log, as the sign-out deletes nothing and says nothing.
+        _detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        _detector.OnWritten(Write(7, Now + 40_000, RecordKind.Offline), WriteOutcome.Absent, Now + 40_050);
+        Assert.Equal([new(7, TransitionKind.Online, Now), new(7, TransitionKind.Timeout, Now + 30_000)], Taken());
+        Assert.False(_detector.Tracker.TryGet(7, out _));
+
+        // A key gone with time left (deleted elsewhere, or the store lost it): offline as of the answer.
+        _detector.OnWritten(Write(8, Now), WriteOutcome.Refreshed, Now);
+        _detector.OnWritten(Write(8, Now + 1_000, RecordKind.Offline), WriteOutcome.Absent, Now + 1_050);
+        Assert.Equal([new(8, TransitionKind.Timeout, Now + 1_050)], Taken());
+        Assert.Equal(0, _detector.Tracker.Count);
+    }
+
+    [Fact]
+    public void Check_KeyGone_TimeoutAtReceivePlusTtl_AndTheUserIsLetGo()
+    {
+        var (detector, log, script) = Scripted();
+        detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        Assert.Equal([new(7, TransitionKind.Online, Now)], Taken(log));
+
+        detector.Tick(Now + 29_999); // not due yet
+        Assert.Empty(script.Gets);
+        detector.Tick(Now + 30_400); // due, seen at the first tick since (a tick can come late)
+        Assert.Equal(["presence:7"], script.Gets);
+        detector.TakeAnswers();
+
+        Assert.Equal([new(7, TransitionKind.Timeout, Now + 30_000)], Taken(log)); // at receive + ttl, not when it was seen
+        Assert.False(detector.Tracker.TryGet(7, out _));
+        detector.Tick(Now + 31_000);
+        Assert.Single(script.Gets); // let go: never checked again
+    }
+
+    [Fact]
+    public void Check_SameValue_TheKeyOutlivesItsTime_LookedAtAgainNextTick()
+    {
+        var (detector, log, script) = Scripted();
+        detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        Taken(log);
+        script.Get = _ => Now; // its write landed a little after its receive: the key expires a little later
+
+        detector.Tick(Now + 30_000);
+        detector.TakeAnswers();
+        Assert.Empty(Taken(log));
+        Assert.True(detector.Tracker.TryGet(7, out long written));
+        Assert.Equal(Now, written);
+
+        detector.Tick(Now + 30_010); // the next tick looks again
+        Assert.Equal(2, script.Gets.Count);
+        script.Get = _ => RedisValue.Null;
+        detector.TakeAnswers();
+        detector.Tick(Now + 30_020);
+        Assert.Equal(3, script.Gets.Count);
+        detector.TakeAnswers();
+        Assert.Equal([new(7, TransitionKind.Timeout, Now + 30_000)], Taken(log));
+    }
+
+    [Fact]
+    public void Check_NewerValue_AnotherIngesterWatchesTheUser_LetGoWithoutAnEvent()
+    {
+        var (detector, log, script) = Scripted();
+        detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        detector.OnWritten(Write(8, Now), WriteOutcome.Created, Now);
+        Taken(log);
+        // 7 was written by another ingester within its time (no lapse); 8 only after its key lapsed.
+        script.Get = key => key == "presence:7" ? Now + 20_000 : Now + 45_000;
+
+        detector.Tick(Now + 30_000);
+        detector.TakeAnswers();
+
+        Assert.Equal(0, detector.Tracker.Count);
+        Assert.Equal([new(8, TransitionKind.Timeout, Now + 30_000), new(8, TransitionKind.Online, Now + 45_000)], Taken(log));
+        detector.Tick(Now + 100_000);
+        Assert.Equal(2, script.Gets.Count); // neither is checked again
+    }
+
+    private (TransitionDetector Detector, EventLogAppender Log, ScriptedDatabase Script) Scripted()
+    {
+        var (database, script) = ScriptedDatabase.Create();
+        var log = new EventLogAppender(database, "presence:", TimeSpan.FromHours(1), new IngestClock(), _metrics, NullLogger.Instance);
+        return (new TransitionDetector(database, "presence:", 30_000, Now, log, _metrics, NullLogger.Instance), log, script);
+    }
+
+    private static List<PresenceTransition> Taken(EventLogAppender log)
+    {
+        var taken = new List<PresenceTransition>();
+        while (log.TryTake(out var transition))
+            taken.Add(transition);
+        return taken;
     }
 
     private static PendingWrite Write(ulong user, long receiveMs, RecordKind kind = RecordKind.Heartbeat) => new(user, receiveMs, kind, 30_000);
 
-    private List<PresenceTransition> Taken()
-    {
-        var taken = new List<PresenceTransition>();
-        while (_log.TryTake(out var transition))
-            taken.Add(transition);
-        return taken;
-    }
+    private List<PresenceTransition> Taken() => Taken(_log);
 
     private void AssertTracked(ulong user, long writtenMs)
     {

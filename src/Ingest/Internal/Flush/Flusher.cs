@@ -72,6 +72,8 @@ internal sealed class Flusher
         _intervalMs = options.FlushMs;
         _ttlMs = options.TtlSeconds * 1000L;
         _nextTickMs = clock.NowMs + _intervalMs;
+        if (transitions is not null)
+            transitions.WriteOutstanding = user => _pending.TryGet(user, out _);
     }
 
     /// <summary>
@@ -172,7 +174,8 @@ internal sealed class Flusher
             OrderByUrgency();
         _flushFailed = 0;
         _flushStarted = _time.GetTimestamp();
-        IssueChunk();
+        if (!IssueChunk())
+            EndFlush(failedWholly: false);
     }
 
     /// <summary>More than a chunk to write: the users whose key expires soonest go first (<see cref="FlushOrder"/>).</summary>
@@ -189,16 +192,20 @@ internal sealed class Flusher
         FlushOrder.ByUrgency(_snapshot, _urgency, _snapshotCount, ref _reorder);
     }
 
-    private void IssueChunk()
+    /// <summary>
+    /// Issues the next chunk of the snapshot, if any write of it is still due; returns false when
+    /// none is (every write left had expired), so the caller ends the flush.
+    /// </summary>
+    private bool IssueChunk()
     {
         Debug.Assert(_chunk is null && _issued < _snapshotCount);
         _chunkStart = _issued;
-        _chunkCount = Math.Min(_writer.ChunkSize, _snapshotCount - _issued);
-        _issued += _chunkCount;
+        _chunkCount = TakeChunk(_clock.NowMs);
+        if (_chunkCount == 0)
+            return false;
         var outcomes = new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount);
         // The buffer is reused: an outcome the writer leaves unwritten must read Failed (0), not an earlier flush's Refreshed.
         outcomes.AsSpan().Clear();
-        MarkRefreshes(_clock.NowMs);
         try
         {
             _chunk = _writer.WriteChunkAsync(new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount), outcomes);
@@ -209,26 +216,43 @@ internal sealed class Flusher
             // its users stay pending, and the loop goes on rather than dying with the ingester running.
             _chunk = Task.FromException(e);
         }
+        return true;
     }
 
     /// <summary>
-    /// With events on, a user whose key this ingester wrote and which has time left is only
-    /// refreshed (<c>SET … XX</c>): whether an online period begins is already known (it does not).
-    /// Decided as each chunk is issued, from what the expiry tracker knows then.
+    /// Moves the next chunk's writes to <c>_chunkStart</c> onward and returns how many. Each write's
+    /// time left (<c>PX</c>) is computed now, as it is issued, not when the snapshot was taken: a
+    /// chunk that waited behind others under a backlog must not keep its key past receive + ttl
+    /// by the time it waited. A write with no time left is not issued: its key would already have
+    /// expired (the user leaves the pending set, counted as expired, unless a newer record came).
+    /// With events on, whether a write is only a refresh (<c>SET … XX</c>) is decided here too,
+    /// from what the expiry tracker knows now (<see cref="RefreshMarginMs"/>).
     /// </summary>
-    private void MarkRefreshes(long now)
+    private int TakeChunk(long now)
     {
         var tracker = _transitions?.Tracker;
-        if (tracker is null)
-            return;
         long lapsesAfter = now + RefreshMarginMs - _ttlMs; // a key written after this has the margin left
-        for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
+        int count = 0;
+        long expired = 0;
+        int next = _issued;
+        for (; next < _snapshotCount && count < _writer.ChunkSize; next++)
         {
-            ref var write = ref _snapshot[i];
-            bool refresh = write.Kind == RecordKind.Heartbeat && tracker.TryGet(write.UserId, out long written) && written > lapsesAfter;
-            if (refresh != write.Refresh)
-                write = write with { Refresh = refresh };
+            var write = _snapshot[next];
+            long left = write.ReceiveMs + _ttlMs - now;
+            if (left <= 0)
+            {
+                if (_pending.Expire(write))
+                    expired++;
+                continue;
+            }
+            bool refresh = tracker is not null && write.Kind == RecordKind.Heartbeat
+                && tracker.TryGet(write.UserId, out long written) && written > lapsesAfter;
+            _snapshot[_chunkStart + count++] = write with { TtlLeftMs = (int)left, Refresh = refresh }; // left ≤ ttl ≤ 86,400,000
         }
+        _issued = next;
+        if (expired > 0)
+            _metrics.UsersExpired.Inc(expired);
+        return count;
     }
 
     /// <summary>
@@ -281,11 +305,8 @@ internal sealed class Flusher
         _room.Signal();
 
         bool storeAway = ok == 0 && _issued < _snapshotCount && _writer.WholeStoreAway;
-        if (_issued < _snapshotCount && !storeAway)
-        {
-            IssueChunk();
+        if (_issued < _snapshotCount && !storeAway && IssueChunk())
             return;
-        }
         EndFlush(failedWholly: storeAway);
     }
 
@@ -329,7 +350,8 @@ internal sealed class Flusher
                 long left = deadline - _clock.NowMs;
                 if (left <= 0)
                     break;
-                await Task.WhenAny(_chunk, Task.Delay(TimeSpan.FromMilliseconds(left), _time)).ConfigureAwait(false);
+                if (!_chunk.IsCompleted) // no timer left behind per chunk answered at once
+                    await Task.WhenAny(_chunk, Task.Delay(TimeSpan.FromMilliseconds(left), _time)).ConfigureAwait(false);
                 if (!_chunk.IsCompleted)
                     break;
                 CompleteChunk();

@@ -75,5 +75,18 @@ internal sealed class PendingSet(int capacity)
             _users.Remove(write.UserId);
     }
 
+    /// <summary>
+    /// The write of <paramref name="write"/> ran out of time before it was issued: the user leaves
+    /// (its key would already have expired) unless a newer record arrived meanwhile. Returns whether it left.
+    /// </summary>
+    public bool Expire(in PendingWrite write)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_users, write.UserId);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot) || slot.ReceiveMs != write.ReceiveMs || slot.Kind != write.Kind)
+            return false;
+        _users.Remove(write.UserId);
+        return true;
+    }
+
     public bool TryGet(ulong userId, out UserState state) => _users.TryGetValue(userId, out state);
 }

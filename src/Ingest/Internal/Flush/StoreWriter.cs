@@ -104,6 +104,8 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         if (task is Task<bool> set) // plain SET (events off): whether the key existed is not asked
             return set.Result ? WriteOutcome.Refreshed : WriteOutcome.Failed;
         var old = ((Task<RedisValue>)task).Result;
-        return old.IsNull || (old.TryParse(out long previous) && previous == write.ReceiveMs) ? WriteOutcome.Created : WriteOutcome.Refreshed;
+        return old.IsNull ? WriteOutcome.Created
+            : old.TryParse(out long previous) && previous == write.ReceiveMs ? WriteOutcome.Landed
+            : WriteOutcome.Refreshed;
     }
 }

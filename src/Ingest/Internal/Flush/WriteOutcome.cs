@@ -9,12 +9,7 @@ internal enum WriteOutcome : byte
     /// <summary>SET confirmed; the key existed before it (the online period goes on).</summary>
     Refreshed,
 
-    /// <summary>
-    /// SET confirmed; there was no key before it, so an online period begins. Also when the old
-    /// value equals the one written: an earlier attempt whose answer was lost landed, and whether
-    /// it began the period is unknown; the events log keeps each user's state, so a second
-    /// "online" for a user it already has online is dropped there.
-    /// </summary>
+    /// <summary>SET confirmed; there was no key before it, so an online period begins.</summary>
     Created,
 
     /// <summary>DEL confirmed and removed a key: the user signed out while online.</summary>
@@ -29,4 +24,13 @@ internal enum WriteOutcome : byte
     /// and is written at once with <c>SET … GET</c>, whose answer begins its new online period.
     /// </summary>
     Missing,
+
+    /// <summary>
+    /// SET confirmed; the old value equals the one written: an earlier attempt of this very write
+    /// whose answer was lost landed, so whether that attempt began an online period, or found
+    /// the key this ingester wrote before still there, is unknown. Taken as a possible start (the
+    /// events log keeps each user's state, so a second "online" for a user it already has online
+    /// is dropped there), but never as proof that the key lapsed.
+    /// </summary>
+    Landed,
 }

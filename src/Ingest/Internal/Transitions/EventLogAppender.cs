@@ -1,6 +1,7 @@
 using System.Globalization;
-using Presence.Core;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
@@ -11,8 +12,13 @@ namespace Presence.Ingest.Internal;
 /// order they were seen, up to <see cref="BatchSize"/> a script call, one call in flight; a failed
 /// call is retried with a capped backoff, so nothing is reordered or lost while the store is away
 /// for a while. After each append a message on the log's wake channel tells the query nodes to
-/// read. The queue is bounded (<see cref="Capacity"/>); a transition that finds it full is dropped
-/// and counted: that user's lines are missing from the log until its next transition (EVENTS.md, "Limits").
+/// read. The queue is bounded (<see cref="Capacity"/>). A transition that finds it full is held
+/// per user (<see cref="HeldTransitions"/>: the user's first held transition and its latest), and
+/// so are the user's later ones until the queue has room again (<see cref="Release"/>, each tick):
+/// then the user's held ones go in, in order, so its lines still end on its latest state and no
+/// later line of the user overtakes a held one. What holding loses (a held user's transitions
+/// between the first and the latest; a user beyond <see cref="HeldCapacity"/>) is counted as
+/// dropped (EVENTS.md, "Limits").
 /// </summary>
 internal sealed class EventLogAppender
 {
@@ -21,12 +27,15 @@ internal sealed class EventLogAppender
     /// <summary>Transitions waiting at most: at ~24 bytes each, 24 MB; an hour of 1% churn of 1M users is ~600K.</summary>
     public const int Capacity = 1_000_000;
 
-    private readonly Channel<PresenceTransition> _queue = Channel.CreateBounded<PresenceTransition>(new BoundedChannelOptions(Capacity)
-    {
-        SingleReader = true,
-        SingleWriter = true, // the flusher thread
-        FullMode = BoundedChannelFullMode.Wait, // TryWrite fails, and the drop is counted
-    });
+    /// <summary>Users held at most while the queue is full: ~50 bytes each (entry, bucket, order), 50 MB, only then.</summary>
+    public const int HeldCapacity = 1_000_000;
+
+    private readonly Channel<PresenceTransition> _queue;
+    private readonly int _capacity;
+    private readonly int _heldCapacity;
+    // Owned by the flusher thread (the queue's one writer); read by RunAsync only after Complete.
+    private readonly Dictionary<ulong, HeldTransitions> _held = [];
+    private readonly Queue<ulong> _heldOrder = new();
 
     private readonly IDatabase _database;
     private readonly EventLogKeys _keys;
@@ -37,8 +46,17 @@ internal sealed class EventLogAppender
     private readonly ILogger _logger;
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
 
-    public EventLogAppender(IDatabase database, string prefix, TimeSpan retention, IngestClock clock, IngestMetrics metrics, ILogger logger)
+    public EventLogAppender(IDatabase database, string prefix, TimeSpan retention, IngestClock clock, IngestMetrics metrics, ILogger logger,
+        int capacity = Capacity, int heldCapacity = HeldCapacity)
     {
+        _capacity = capacity;
+        _heldCapacity = heldCapacity;
+        _queue = Channel.CreateBounded<PresenceTransition>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true, // the flusher thread
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails, and the transition is held
+        });
         _database = database;
         _keys = new EventLogKeys(prefix);
         _scriptKeys = [_keys.Seq, _keys.Log, _keys.Epoch];
@@ -54,11 +72,73 @@ internal sealed class EventLogAppender
     /// <summary>Takes the next transition waiting, in order (tests: what a detector queued).</summary>
     internal bool TryTake(out PresenceTransition transition) => _queue.Reader.TryRead(out transition);
 
+    /// <summary>Users whose transitions are held until the queue has room.</summary>
+    public int Held => _held.Count;
+
+    /// <summary>Queues a transition (on the flusher thread); held when the queue is full, or when the user already is.</summary>
     public void Enqueue(PresenceTransition transition)
     {
         _metrics.Transitions(transition.Kind).Inc();
+        if (_held.Count > 0)
+        {
+            Release();
+            if (_held.ContainsKey(transition.UserId))
+            {
+                Hold(transition); // behind the user's held ones, never ahead of them
+                return;
+            }
+        }
         if (!_queue.Writer.TryWrite(transition))
+            Hold(transition);
+    }
+
+    /// <summary>
+    /// Moves held users into the queue, oldest held first, while it has room for all of a user's
+    /// held transitions (on the flusher thread: each tick, and before each new transition).
+    /// </summary>
+    public void Release()
+    {
+        if (_heldOrder.Count == 0)
+            return;
+        while (_heldOrder.TryPeek(out ulong user))
+        {
+            var held = _held[user];
+            if (_capacity - _queue.Reader.Count < (held.HasLast ? 2 : 1))
+                return; // the appender frees room as it appends; the next tick goes on
+            Write(held.First(user));
+            if (held.HasLast)
+                Write(held.Last(user));
+            _heldOrder.Dequeue();
+            _held.Remove(user);
+        }
+        _held.TrimExcess(); // the overflow is over: give its memory back
+        _heldOrder.TrimExcess();
+    }
+
+    private void Write(PresenceTransition transition)
+    {
+        if (!_queue.Writer.TryWrite(transition)) // only when completed (stopping): nothing more is appended
             _metrics.TransitionsDropped.Inc();
+    }
+
+    private void Hold(PresenceTransition transition)
+    {
+        _metrics.TransitionsHeld.Inc();
+        ref var held = ref CollectionsMarshal.GetValueRefOrNullRef(_held, transition.UserId);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref held))
+        {
+            held = held.Then(transition, out bool replaced);
+            if (replaced)
+                _metrics.TransitionsDropped.Inc();
+            return;
+        }
+        if (_held.Count >= _heldCapacity)
+        {
+            _metrics.TransitionsDropped.Inc();
+            return;
+        }
+        _held.Add(transition.UserId, HeldTransitions.Of(transition));
+        _heldOrder.Enqueue(transition.UserId);
     }
 
     /// <summary>No more transitions will come: <see cref="RunAsync"/> returns once the queue is written.</summary>
@@ -78,10 +158,24 @@ internal sealed class EventLogAppender
                 await AppendAsync(batch, stop).ConfigureAwait(false);
                 batch.Clear();
             }
+            // Completed: no more transitions come, so what is still held goes after the queue.
+            while (_heldOrder.TryDequeue(out ulong user))
+            {
+                var held = _held[user];
+                _held.Remove(user);
+                batch.Add(held.First(user));
+                if (held.HasLast)
+                    batch.Add(held.Last(user));
+                if (batch.Count >= BatchSize || _heldOrder.Count == 0)
+                {
+                    await AppendAsync(batch, stop).ConfigureAwait(false);
+                    batch.Clear();
+                }
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            long left = batch.Count + reader.Count;
+            long left = batch.Count + reader.Count + _held.Count;
             if (left > 0)
                 IngestLog.TransitionsUnwritten(_logger, left);
         }

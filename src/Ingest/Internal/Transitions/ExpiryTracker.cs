@@ -110,9 +110,10 @@ internal sealed class ExpiryTracker
 
     /// <summary>
     /// Adds to <paramref name="due"/> (at most <paramref name="max"/>) the users whose written time is
-    /// at or before <paramref name="atOrBeforeMs"/>, with that time. Returns how many were added.
+    /// at or before <paramref name="atOrBeforeMs"/>, with that time, leaving out those <paramref name="skip"/>
+    /// names (they stay tracked, and due). Returns how many were added.
     /// </summary>
-    public int CollectDue(long atOrBeforeMs, List<TrackedUser> due, int max)
+    public int CollectDue(long atOrBeforeMs, List<TrackedUser> due, int max, Func<ulong, bool>? skip = null)
     {
         if (atOrBeforeMs < _earliestLowerBound || _count == 0)
             return 0;
@@ -128,7 +129,7 @@ internal sealed class ExpiryTracker
             int v = values[i];
             if (v < earliest)
                 earliest = v;
-            if (v <= limit && added < max)
+            if (v <= limit && added < max && (skip is null || !skip(_keys[i])))
             {
                 due.Add(new TrackedUser(_keys[i], _baseMs + v));
                 added++;

@@ -62,6 +62,14 @@ internal sealed class TransitionDetector
 
     public ExpiryTracker Tracker { get; }
 
+    /// <summary>
+    /// Whether a user has a newer write pending or in flight (the flusher's pending set). Such a
+    /// user is not checked: that write's answer tells what a check would (refreshed, missing,
+    /// created after a lapse), so checking it every tick until the write is answered would only
+    /// repeat a GET per tick per user under a write backlog.
+    /// </summary>
+    public Func<ulong, bool>? WriteOutstanding { get; set; }
+
     /// <summary>A store call of the detector's in flight (the flusher wakes when it is answered), or null.</summary>
     public Task? InFlight => _checking ?? _adopting;
 
@@ -77,15 +85,35 @@ internal sealed class TransitionDetector
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 break;
             case WriteOutcome.Created:
-                // The key this ingester wrote before had lapsed when this heartbeat arrived, and the
-                // expiry check has not said so yet (it runs each tick; the write came first): that
-                // period ended at its expiry, before this one begins.
+            {
+                // No key: if this ingester wrote (or adopted) one, it is gone, and the expiry check has
+                // not said so yet (it is not run while the user's newer write is pending, and the write
+                // came first): that period ended at its expiry, or, if it vanished with time left (a
+                // store restart), no later than now; this one begins no earlier.
+                long onlineAt = write.ReceiveMs;
+                if (Tracker.TryGet(write.UserId, out long before))
+                {
+                    long endedAt = Math.Min(before + _ttlMs, nowMs);
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, endedAt));
+                    onlineAt = Math.Max(onlineAt, endedAt);
+                }
+                if (_lapsed.Remove(write.UserId, out long lapsedAt))
+                    onlineAt = Math.Max(onlineAt, lapsedAt);
+                Tracker.Set(write.UserId, write.ReceiveMs);
+                _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                break;
+            }
+            case WriteOutcome.Landed:
+            {
+                // An earlier attempt of this write landed unseen: the key may have lapsed before it or
+                // not. Only a heartbeat received after the old key's expiry proves the lapse.
                 if (Tracker.TryGet(write.UserId, out long before) && before + _ttlMs <= write.ReceiveMs)
                     _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, before + _ttlMs));
                 long onlineAt = _lapsed.Remove(write.UserId, out long lapsedAt) ? Math.Max(write.ReceiveMs, lapsedAt) : write.ReceiveMs;
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
                 break;
+            }
             case WriteOutcome.Missing:
                 // A refresh found the key gone: it lapsed at its expiry (or was removed, e.g. a store
                 // restart: then no later than now). The user is written again with SET … GET.
@@ -103,7 +131,13 @@ internal sealed class TransitionDetector
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
                 break;
             case WriteOutcome.Absent:
-                Tracker.Remove(write.UserId);
+                // A sign-out found no key. If this ingester wrote one, it lapsed (or vanished) before
+                // the expiry check said so: that is the user's offline, or it would never be logged.
+                if (Tracker.TryGet(write.UserId, out long lapsed))
+                {
+                    Tracker.Remove(write.UserId);
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, Math.Min(lapsed + _ttlMs, nowMs)));
+                }
                 _lapsed.Remove(write.UserId);
                 break;
         }
@@ -113,6 +147,7 @@ internal sealed class TransitionDetector
     public void Tick(long nowMs)
     {
         _lastTickMs = nowMs;
+        _log.Release();
         TakeSwept(nowMs);
         if (_lapsed.Count > 0)
         {
@@ -126,7 +161,7 @@ internal sealed class TransitionDetector
         if (_checking is null && nowMs >= _nextCheckMs)
         {
             _due.Clear();
-            int count = Tracker.CollectDue(nowMs - _ttlMs, _due, MaxChecksPerRound);
+            int count = Tracker.CollectDue(nowMs - _ttlMs, _due, MaxChecksPerRound, WriteOutstanding);
             if (count > 0)
             {
                 for (int i = 0; i < count; i++)

@@ -1,0 +1,46 @@
+using System.Reflection;
+using StackExchange.Redis;
+
+namespace Presence.Unit.Tests.Ingest;
+
+/// <summary>
+/// An <see cref="IDatabase"/> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) for the
+/// transition detector's store calls: <c>GET</c> is answered at once by <see cref="Get"/> and
+/// each is recorded (<see cref="Gets"/>); the orphan set is always empty; any other call stays
+/// unanswered when it returns a task (as <see cref="SilentDatabase"/>), else throws.
+/// </summary>
+public class ScriptedDatabase : DispatchProxy
+{
+    private readonly List<string> _gets = [];
+
+    /// <summary>The value a GET of the key answers (null: no key).</summary>
+    public Func<string, RedisValue> Get { get; set; } = _ => RedisValue.Null;
+
+    /// <summary>Keys read, in order.</summary>
+    public IReadOnlyList<string> Gets => _gets;
+
+    public static (IDatabase Database, ScriptedDatabase Script) Create()
+    {
+        var database = DispatchProxy.Create<IDatabase, ScriptedDatabase>();
+        return (database, (ScriptedDatabase)(object)database);
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        switch (targetMethod?.Name)
+        {
+            case nameof(IDatabase.StringGetAsync) when args is [RedisKey key, ..]:
+                _gets.Add(key.ToString());
+                return Task.FromResult(Get(key.ToString()));
+            case nameof(IDatabase.SortedSetPopAsync):
+                return Task.FromResult(Array.Empty<SortedSetEntry>());
+        }
+        var type = targetMethod?.ReturnType;
+        if (type is { IsGenericType: true } && type.GetGenericTypeDefinition() == typeof(Task<>))
+        {
+            var source = Activator.CreateInstance(typeof(TaskCompletionSource<>).MakeGenericType(type.GetGenericArguments()[0]))!;
+            return source.GetType().GetProperty(nameof(TaskCompletionSource<int>.Task))!.GetValue(source);
+        }
+        throw new InvalidOperationException($"a unit test has no store: IDatabase.{targetMethod?.Name} was called");
+    }
+}
