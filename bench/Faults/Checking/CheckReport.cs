@@ -1,0 +1,54 @@
+using Presence.Bench.Faults.History;
+
+namespace Presence.Bench.Faults.Checking;
+
+/// <summary>What <see cref="HistoryChecker.Check"/> found: what the run did, and per rule what was judged and broken.</summary>
+internal sealed class CheckReport
+{
+    public required IReadOnlyDictionary<FaultKind, int> FaultsByKind { get; init; }
+
+    public required int Subscribers { get; init; }
+
+    public required int Sessions { get; init; }
+
+    /// <summary>Online/offline items received over all sessions (each is judged by rule alternation).</summary>
+    public required int EventsReceived { get; init; }
+
+    public required int SnapshotsReceived { get; init; }
+
+    public required int LogLines { get; init; }
+
+    /// <summary>Records handed to the socket (not dropped on purpose), heartbeats and sign-outs.</summary>
+    public required int HeartbeatsSent { get; init; }
+
+    public required int HeartbeatsDropped { get; init; }
+
+    /// <summary>Distinct heartbeats that some store sample judged (rule heartbeat-lost).</summary>
+    public required long HeartbeatsJudged { get; init; }
+
+    public required int Samples { get; init; }
+
+    /// <summary>Every rule, in <see cref="RuleNames.All"/>'s order.</summary>
+    public required IReadOnlyList<RuleResult> Rules { get; init; }
+
+    public bool Passed => Rules.All(r => r.Passed);
+
+    public long Violations => Rules.Sum(r => r.Violations);
+
+    public RuleResult Rule(string name) => Rules.Single(r => r.Name == name);
+
+    public void Print(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        int faults = FaultsByKind.Values.Sum();
+        writer.WriteLine($"faults injected: {faults}" + (faults == 0 ? "" : " (" + string.Join(", ", FaultsByKind.Select(p => $"{p.Key} {p.Value}")) + ")"));
+        writer.WriteLine($"events judged: {EventsReceived} events and {SnapshotsReceived} snapshots in {Sessions} sessions of {Subscribers} subscribers; {LogLines} log lines");
+        writer.WriteLine($"heartbeats judged: {HeartbeatsJudged} of {HeartbeatsSent} sent ({HeartbeatsDropped} dropped at the sender), over {Samples} store samples");
+        writer.WriteLine($"{"rule",-18} {"judged",16} {"violations",10}  meaning");
+        foreach (var rule in Rules)
+            writer.WriteLine($"{rule.Name,-18} {rule.Judged,8} {rule.Unit,-7} {rule.Violations,10}  {rule.Title}");
+        foreach (var rule in Rules.Where(r => !r.Passed))
+            writer.WriteLine($"first {rule.Name} violation: {rule.FirstExample}");
+        writer.WriteLine(Passed ? "PASSED: 0 violations" : $"FAILED: {Violations} violations");
+    }
+}

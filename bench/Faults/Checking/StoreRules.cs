@@ -1,0 +1,147 @@
+using Presence.Bench.Faults.History;
+
+namespace Presence.Bench.Faults.Checking;
+
+/// <summary>Rules 6 and 7: keys expire at receive + ttl, timeouts are dated right, and no heartbeat is lost outside fault windows.</summary>
+internal static class StoreRules
+{
+    /// <summary>
+    /// expiry (per sample with a key): |PEXPIRETIME − value − ttl| ≤ ExpiryMarginMs, i.e. no key outlives
+    /// its last receive + ttl by more than the margin (nor dies earlier by more); a key without an expiry
+    /// (PEXPIRETIME &lt; 0) is a violation. Samples taken in [start, end + FaultGraceMs] of a fault that
+    /// disturbs the store's writes (StorePause, Partition, StoreRestart*, ClientKill) are not judged.
+    /// </summary>
+    public static void Expiry(CheckContext context, RuleTally rule)
+    {
+        long ttl = context.TtlMs;
+        foreach (var sample in context.History.Samples)
+        {
+            if (sample.ValueMs is not { } value || sample.ExpireAtMs is not { } expireAt)
+                continue;
+            if (context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
+                continue;
+            rule.Judge();
+            if (expireAt < 0)
+                rule.Fail($"user {sample.User} sampled at {sample.AtMs}: key of receive {value} has no expiry (PEXPIRETIME {expireAt})");
+            else if (Math.Abs(expireAt - value - ttl) > context.Options.ExpiryMarginMs)
+                rule.Fail($"user {sample.User} sampled at {sample.AtMs}: key of receive {value} expires at {expireAt}, {expireAt - value - ttl} ms from receive + ttl ({value + ttl})");
+        }
+    }
+
+    /// <summary>
+    /// timeout-at (per timeout line of the truth): with r = at − ttl, (a) no value sampled of the user in the
+    /// online period before the line (samples at or after its online line's <c>at</c>, before this
+    /// <c>at</c>, of a value before this <c>at</c>) exceeds r by more than IngesterRaceMs; (b) a heartbeat
+    /// of the user, not dropped, was sent at some s with r − LagBoundMs ≤ s ≤ r (r is a receive time).
+    /// Not judged when [r − LagBoundMs, at] overlaps [start, end + FaultGraceMs] of any fault but a
+    /// SenderDrop: a store fault can lapse a key early (offline at the refresh's time), and an ingester
+    /// starting sweeps with <c>at</c> = when it found the key gone.
+    /// </summary>
+    public static void TimeoutAt(CheckContext context, RuleTally rule)
+    {
+        long ttl = context.TtlMs;
+        long lag = context.Options.LagBoundMs;
+        var samples = context.History.Samples.Where(s => s.ValueMs is not null).ToLookup(s => s.User);
+        var sent = HeartbeatTimes(context.History, HeartbeatKind.Heartbeat);
+        foreach (var line in context.Truth.All)
+        {
+            if (line.Online || line.Reason != "timeout")
+                continue;
+            long receive = line.At - ttl;
+            if (context.OverlapsWindow(receive - lag, line.At, k => k != FaultKind.SenderDrop))
+                continue;
+            rule.Judge();
+            long periodStart = long.MinValue;
+            if (context.Truth.LastOfUser(line.Epoch, line.User, line.Seq - 1) is { Online: true } online)
+                periodStart = online.At;
+            long latest = long.MinValue;
+            StoreSample latestSample = default;
+            foreach (var sample in samples[line.User])
+            {
+                long value = sample.ValueMs!.Value;
+                if (sample.AtMs >= periodStart && sample.AtMs < line.At && value < line.At && value > latest)
+                {
+                    latest = value;
+                    latestSample = sample;
+                }
+            }
+            if (latest > receive + context.Options.IngesterRaceMs)
+            {
+                rule.Fail($"{line.Describe()}: at − ttl = {receive}, but the store held receive {latest} of user {line.User} at {latestSample.AtMs}");
+                continue;
+            }
+            var times = sent.TryGetValue(line.User, out var list) ? list : [];
+            int i = LastAtOrBefore(times, receive);
+            if (i < 0 || receive - times[i] > lag)
+                rule.Fail($"{line.Describe()}: at − ttl = {receive} is no receive time: the user's last heartbeat sent by then was {(i < 0 ? "none" : times[i].ToString())}");
+        }
+    }
+
+    /// <summary>
+    /// heartbeat-lost (per store sample; heartbeats judged are counted): for a sample of user u at t, take s,
+    /// u's latest heartbeat (not dropped, kind Heartbeat) sent at or before t − LagBoundMs. Not judged when
+    /// there is none; when s lies in [start − LagBoundMs, end + FaultGraceMs] of a fault other than Term and
+    /// SenderDrop (Term excuses nothing: none lost across planned restarts; a SenderDrop's dropped datagrams
+    /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t]; when a store restart
+    /// (with or without data) began in [s, t]. Otherwise the sample must show a key with value ≥ s — except
+    /// that a missing key is fine when s + ttl ≤ t + SampleSlackMs (it may have expired) or when t lies in
+    /// a store-disturbing fault's window (the sample's own read may have been held up past that).
+    /// </summary>
+    public static long HeartbeatLost(CheckContext context, RuleTally rule)
+    {
+        long ttl = context.TtlMs;
+        var options = context.Options;
+        var sent = HeartbeatTimes(context.History, HeartbeatKind.Heartbeat);
+        var signOuts = HeartbeatTimes(context.History, HeartbeatKind.SignOut);
+        var restarts = context.History.Faults.Where(f => f.Kind is FaultKind.StoreRestartEmpty or FaultKind.StoreRestartWithData).ToList();
+        var judged = new HashSet<(ulong, long)>();
+        foreach (var sample in context.History.Samples)
+        {
+            if (!sent.TryGetValue(sample.User, out var times))
+                continue;
+            int i = LastAtOrBefore(times, sample.AtMs - options.LagBoundMs);
+            if (i < 0)
+                continue;
+            long s = times[i];
+            if (context.InWindow(s, k => k is not (FaultKind.Term or FaultKind.SenderDrop), beforeMs: options.LagBoundMs))
+                continue;
+            if (signOuts.TryGetValue(sample.User, out var outs) && LastAtOrBefore(outs, sample.AtMs) is var o && o >= 0 && outs[o] >= s - options.LagBoundMs)
+                continue;
+            if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs))
+                continue;
+            rule.Judge();
+            judged.Add((sample.User, s));
+            if (sample.ValueMs is { } value)
+            {
+                if (value < s)
+                    rule.Fail($"user {sample.User}: heartbeat sent at {s}, but the store held receive {value} at {sample.AtMs}");
+                continue;
+            }
+            bool mayHaveExpired = s + ttl <= sample.AtMs + options.SampleSlackMs;
+            if (!mayHaveExpired && !context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
+                rule.Fail($"user {sample.User}: heartbeat sent at {s}, but the store had no key at {sample.AtMs} ({sample.AtMs - s} ms later, ttl {ttl})");
+        }
+        return judged.Count;
+    }
+
+    private static Dictionary<ulong, long[]> HeartbeatTimes(RunHistory history, HeartbeatKind kind) =>
+        history.Heartbeats
+            .Where(h => h.Kind == kind && !h.Dropped)
+            .GroupBy(h => h.User)
+            .ToDictionary(g => g.Key, g => g.Select(h => h.SentMs).Order().ToArray());
+
+    // The index of the last time ≤ limit in sorted times, or -1.
+    private static int LastAtOrBefore(long[] times, long limit)
+    {
+        int lo = 0, hi = times.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= limit)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo - 1;
+    }
+}
