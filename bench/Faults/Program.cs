@@ -73,7 +73,7 @@ catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
 catch (Exception e)
 {
     Console.Error.WriteLine(e);
-    Console.WriteLine($"FAILED: the run itself failed after {clock.Elapsed.TotalSeconds:0} s: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+    Console.WriteLine($"FAILED: the run itself failed after {clock.Elapsed.TotalSeconds:0} s: {e.GetType().Name}: {string.Join(" / ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(3))}");
     return 1;
 }
 Console.WriteLine($"run: {clock.Elapsed.TotalSeconds:0.0} s wall clock");

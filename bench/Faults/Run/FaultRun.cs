@@ -58,7 +58,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var sender = new Sender(users, udp, ttlMs, random.Next());
             var sampler = new Sampler(store, users);
-            var log = new LogReader(store);
+            var log = new LogReader(store, users.ToHashSet());
             var clients = new List<StreamClient>();
             int watch = Math.Min(options.Quick ? 25 : 50, users.Count);
             for (int i = 0; i < options.EffectiveSubscribers; i++)
@@ -81,7 +81,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                     "--target", $"127.0.0.1:{udp}", "--users", options.EffectiveBackground.ToString(CultureInfo.InvariantCulture),
                     "--first-id", BackgroundFirstId.ToString(CultureInfo.InvariantCulture), "--interval", "1", "--duration", "0",
                     "--churn", "0.2", "--churn-active", (2 * ttlSeconds).ToString(CultureInfo.InvariantCulture),
-                    "--churn-silent", (ttlSeconds + 2).ToString(CultureInfo.InvariantCulture), "--churn-signout", "0.5");
+                    "--churn-silent", (ttlSeconds + 2).ToString(CultureInfo.InvariantCulture), "--churn-signout", "0.5", "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture));
             }
 
             // Warm-up: every subscriber has its first snapshot.
@@ -89,7 +89,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 TimeSpan.FromSeconds(60), "every subscriber's first snapshot", cancel, 200);
             await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 2 : 10), cancel);
 
-            var faults = new Faults(store, ingesters, queries, sender, random, netns is not null, cancel);
+            var faults = new Faults(store, ingesters, queries, sender, random, netns is not null, options.Quick, cancel);
             if (options.Quick)
             {
                 var plan = new List<(FaultKind, Service?)>
@@ -102,7 +102,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 {
                     loadgen?.ThrowIfExited();
                     await faults.InjectAsync(kind, target);
-                    await Task.Delay(800 + random.Next(700), cancel);
+                    await Task.Delay(500 + random.Next(500), cancel);
                 }
             }
             else
@@ -127,7 +127,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 c.Settle();
             await Task.Delay(TimeSpan.FromMilliseconds(ttlMs + 1500), cancel);
             await faults.AllReadyAsync();
-            await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 15 : 60));
+            await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 8 : 60));
             var final = await FinalAsync(store, queries, users);
 
             stop.Cancel();
@@ -177,7 +177,15 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         string behind = "";
         while (DateTime.UtcNow < deadline)
         {
-            await log.ReadAllAsync();
+            try
+            {
+                await log.ReadAllAsync();
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                await Task.Delay(200, cancel);
+                continue;
+            }
             var (epoch, last) = log.Head;
             if (epoch is not null)
             {

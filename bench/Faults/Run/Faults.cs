@@ -6,7 +6,7 @@ namespace Presence.Bench.Faults.Run;
 /// Injects one fault at a time and records it with its start and its end: when the system is whole
 /// again (a restarted process answers /readyz; after a store fault every service's /readyz is 200 again).
 /// </summary>
-internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IReadOnlyList<Service> queries, Sender sender, Random random, bool partitions, CancellationToken cancel)
+internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IReadOnlyList<Service> queries, Sender sender, Random random, bool partitions, bool quick, CancellationToken cancel)
 {
     private static readonly TimeSpan s_recovery = TimeSpan.FromSeconds(90);
 
@@ -53,7 +53,7 @@ internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IRea
                 node.Pause();
                 try
                 {
-                    await Task.Delay(1000 + random.Next(3000), cancel);
+                    await Task.Delay(Window(1000, quick ? 2000 : 5000), cancel);
                 }
                 finally
                 {
@@ -82,7 +82,7 @@ internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IRea
                 netns.SetLink(up: false);
                 try
                 {
-                    await Task.Delay(1000 + random.Next(4000), cancel);
+                    await Task.Delay(Window(1000, quick ? 3000 : 8000), cancel);
                 }
                 finally
                 {
@@ -108,7 +108,7 @@ internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IRea
                 sender.Dropping = true;
                 try
                 {
-                    await Task.Delay(1000 + random.Next(2000), cancel);
+                    await Task.Delay(Window(1000, quick ? 2000 : 5000), cancel);
                 }
                 finally
                 {
@@ -132,6 +132,9 @@ internal sealed class Faults(Store store, IReadOnlyList<Service> ingesters, IRea
             }
             return true;
         }, s_recovery, "every service's /readyz 200 again", cancel);
+
+    /// <summary>How long a fault lasts: <paramref name="minMs"/> … <paramref name="maxMs"/>.</summary>
+    private int Window(int minMs, int maxMs) => minMs + random.Next(maxMs - minMs);
 
     private void Record(FaultKind kind, string target, long start)
     {

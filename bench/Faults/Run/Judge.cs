@@ -1,3 +1,4 @@
+using Presence.Bench.Faults.Checking;
 using Presence.Bench.Faults.History;
 
 namespace Presence.Bench.Faults.Run;
@@ -9,16 +10,17 @@ internal static class Judge
     {
         Console.WriteLine();
         Console.WriteLine("== recorded");
-        Console.WriteLine($"faults injected: {history.Faults.Count} ({string.Join(", ", history.Faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))})");
-        Console.WriteLine($"heartbeats sent: {history.Heartbeats.Count:N0} ({history.Heartbeats.Count(h => h.Dropped):N0} dropped on purpose, {history.Heartbeats.Count(h => h.Kind == HeartbeatKind.SignOut):N0} sign-outs)");
-        Console.WriteLine($"stream sessions: {history.Sessions.Count:N0} of {history.Subscribers.Count} subscribers, {history.Sessions.Sum(s => s.Items.Count):N0} items; "
-            + string.Join(", ", history.Sessions.GroupBy(s => s.Resume).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}")));
-        Console.WriteLine($"events log: {history.Log.Count:N0} lines in {history.Coverage.Count} epoch(s); store samples: {history.Samples.Count:N0}");
+        Console.WriteLine($"stream sessions by how they were opened: {string.Join(", ", history.Sessions.GroupBy(s => s.Resume).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}; "
+            + $"ended: {string.Join(", ", history.Sessions.GroupBy(s => s.EndReason ?? "open at the end").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"))}");
+        Console.WriteLine($"events log: {history.Log.Count:N0} lines read in {history.Coverage.Count} epoch(s); heartbeats sent: {history.Heartbeats.Count(h => h.Kind == HeartbeatKind.SignOut):N0} of them sign-outs");
+        foreach (var fault in history.Faults)
+            Console.WriteLine($"fault {fault.Kind,-20} {fault.Target,-18} +{(fault.StartMs - history.Info.StartedMs) / 1000.0,6:0.0} s, whole again after {(fault.EndMs - fault.StartMs) / 1000.0:0.0} s");
         foreach (var note in notes)
             Console.WriteLine($"note: {note}");
         Console.WriteLine();
-        // TODO(check19): HistoryChecker.Check(history, new CheckOptions()) → report.Print(Console.Out); return report.Passed ? 0 : 1.
-        Console.WriteLine("== check: the checker (branch check19) is not merged yet: nothing judged");
-        return 0;
+        Console.WriteLine("== check");
+        var report = HistoryChecker.Check(history, new CheckOptions());
+        report.Print(Console.Out);
+        return report.Passed ? 0 : 1;
     }
 }

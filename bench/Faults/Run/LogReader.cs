@@ -7,9 +7,11 @@ namespace Presence.Bench.Faults.Run;
 /// <summary>
 /// Follows the store's events log through every epoch (every ~200 ms, read-only: it never names an
 /// epoch itself), so the checker has the ground truth of transitions (<see cref="LogLine"/>) and how
-/// far each epoch was read (<see cref="LogCoverage"/>).
+/// far each epoch was read (<see cref="LogCoverage"/>). Only the judged users' lines are kept: the
+/// background load's users (presence-loadgen, a disjoint id range) are not judged, and the run has
+/// no record of their heartbeats to judge them by; coverage holds for every judged user's line.
 /// </summary>
-internal sealed class LogReader(Store store)
+internal sealed class LogReader(Store store, IReadOnlySet<ulong> judged)
 {
     // {epoch or '', last seq, first seq held, lines after ARGV[1] (at most ARGV[2])…}
     private const string ReadScript = """
@@ -122,9 +124,11 @@ internal sealed class LogReader(Store store)
                 {
                     if (!EventLogLine.TryParse((string)result[i]!, out var line))
                         continue;
+                    _readThrough = line.Seq;
+                    if (!judged.Contains(line.UserId))
+                        continue;
                     _lines.Add(new LogLine(epoch, line.Seq, line.IsOnline, line.UserId, line.AtMs,
                         line.Kind switch { TransitionKind.Timeout => "timeout", TransitionKind.Signout => "signout", _ => null }));
-                    _readThrough = line.Seq;
                 }
                 _coverage[epoch] = _readThrough;
             }

@@ -45,22 +45,21 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
 
     private async Task RoundAsync()
     {
-        var db = store.Db;
-        var batch = db.CreateBatch();
         long at = Clock.NowMs;
         var reads = new Task<RedisResult>[_keys.Length];
-        for (int i = 0; i < _keys.Length; i++)
-            reads[i] = batch.ScriptEvaluateAsync(ReadKey, [_keys[i]]);
-        batch.Execute();
         try
         {
+            var batch = store.Db.CreateBatch();
+            for (int i = 0; i < _keys.Length; i++)
+                reads[i] = batch.ScriptEvaluateAsync(ReadKey, [_keys[i]]);
+            batch.Execute();
             await Task.WhenAll(reads);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             FailedRounds++;
             foreach (var t in reads)
-                _ = t.Exception; // observed
+                _ = t?.Exception; // observed
             return;
         }
         var round = new List<StoreSample>(_keys.Length);
