@@ -122,9 +122,10 @@ internal sealed class LogReader(Store store, IReadOnlySet<ulong> judged)
             {
                 for (int i = 3; i < result.Length; i++)
                 {
+                    // Lines are consecutive from max(after + 1, first): a line that does not parse still moves the reader on.
+                    _readThrough = Math.Max(_readThrough + 1, first + i - 3);
                     if (!EventLogLine.TryParse((string)result[i]!, out var line))
                         continue;
-                    _readThrough = line.Seq;
                     if (!judged.Contains(line.UserId))
                         continue;
                     _lines.Add(new LogLine(epoch, line.Seq, line.IsOnline, line.UserId, line.AtMs,
