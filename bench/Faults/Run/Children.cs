@@ -18,6 +18,9 @@ internal static partial class Children
 
     private static readonly List<ChildProcess> s_running = [];
 
+    /// <summary>When set, every started pid is appended to this file (so a later run can clean up after this one if it is killed outright).</summary>
+    public static string? PidFile { get; set; }
+
     static Children()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
@@ -39,6 +42,8 @@ internal static partial class Children
         {
             process.Start();
             s_running.Add(child);
+            if (PidFile is not null)
+                File.AppendAllText(PidFile, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -107,6 +112,13 @@ internal static partial class Children
         if (Kill(-pid, signal) == 0 || groupOnly)
             return;
         Kill(pid, signal);
+    }
+
+    /// <summary>SIGKILL to a process group a gone run left (its leader's pid).</summary>
+    public static void KillGroup(int pid)
+    {
+        if (Kill(-pid, SigKill) != 0)
+            Kill(pid, SigKill);
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -31,6 +31,8 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         long startedMs = Clock.NowMs;
         var users = Enumerable.Range(1, options.EffectiveUsers).Select(i => (ulong)i).ToList();
 
+        StaleRuns.Clean();
+        string runDir = StaleRuns.Own();
         NetNs? netns = null;
         string? noPartition = options.NoPartition ? "--no-partition" : NetNs.Unavailable();
         if (noPartition is null)
@@ -47,7 +49,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         }
         try
         {
-            await using var store = await Store.StartAsync(options.Cluster, netns, cancel);
+            await using var store = await Store.StartAsync(runDir, options.Cluster, netns, cancel);
             string redis = store.ServiceConfiguration;
             int udp = Clock.FreeUdpPort();
             var ingesters = new[] { Service.Ingest("ingest-1", binaries, udp, redis, ttlSeconds), Service.Ingest("ingest-2", binaries, udp, redis, ttlSeconds) };
@@ -155,6 +157,15 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             {
                 netns.Delete();
                 s_netns = null;
+            }
+            Children.PidFile = null;
+            try
+            {
+                Directory.Delete(runDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a file still held: the next run deletes it
             }
         }
     }

@@ -47,7 +47,13 @@ internal sealed partial class NetNs
             var name = line.Split(' ')[0];
             if (name.StartsWith(Prefix + "-", StringComparison.Ordinal) && !Alive(name[(Prefix.Length + 1)..]))
             {
-                Console.WriteLine($"presence-faults: deleting network namespace {name} of a run that is gone");
+                Console.WriteLine($"presence-faults: deleting network namespace {name} of a run that is gone (and the redis-server left in it)");
+                var (_, pids) = Ip(false, "netns", "pids", name);
+                foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int p))
+                        _ = Kill(p, 9);
+                }
                 Ip(false, "netns", "delete", name);
             }
         }
@@ -137,6 +143,9 @@ internal sealed partial class NetNs
 
     private static string? FindIp() =>
         new[] { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" }.FirstOrDefault(File.Exists);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuid();

@@ -13,12 +13,10 @@ internal sealed class Store : IAsyncDisposable
 {
     public const string ClientName = "presence-faults";
 
-    private readonly string _root;
     private ConnectionMultiplexer? _connection;
 
-    private Store(string root, IReadOnlyList<StoreNode> nodes, NetNs? netns, bool cluster)
+    private Store(IReadOnlyList<StoreNode> nodes, NetNs? netns, bool cluster)
     {
-        _root = root;
         Nodes = nodes;
         NetNs = netns;
         Cluster = cluster;
@@ -35,11 +33,8 @@ internal sealed class Store : IAsyncDisposable
 
     public IDatabase Db => Connection.GetDatabase();
 
-    public static async Task<Store> StartAsync(bool cluster, NetNs? netns, CancellationToken cancel)
+    public static async Task<Store> StartAsync(string root, bool cluster, NetNs? netns, CancellationToken cancel)
     {
-        string root = Path.Combine(Path.GetTempPath(), $"presence-faults-{Environment.ProcessId}");
-        if (Directory.Exists(root))
-            Directory.Delete(root, recursive: true);
         var nodes = new List<StoreNode>();
         int count = cluster ? 3 : 1;
         for (int i = 0; i < count; i++)
@@ -49,7 +44,7 @@ internal sealed class Store : IAsyncDisposable
             int bus = netns is null ? Clock.FreeTcpPort() : 17001 + i;
             nodes.Add(new StoreNode(cluster ? $"redis-{i + 1}" : "redis-server", host, port, bus, Path.Combine(root, $"node{i + 1}"), netns, cluster));
         }
-        var store = new Store(root, nodes, netns, cluster);
+        var store = new Store(nodes, netns, cluster);
         foreach (var node in nodes)
             node.Start();
         foreach (var node in nodes)
@@ -150,13 +145,7 @@ internal sealed class Store : IAsyncDisposable
             await _connection.DisposeAsync();
         foreach (var node in Nodes)
             node.Kill();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a file still held: left in /tmp
-        }
+        foreach (var node in Nodes)
+            node.Delete();
     }
 }

@@ -46,6 +46,19 @@ internal sealed class StoreNode(string name, string host, int port, int busPort,
 
     public void Resume() => Children.Signal(Process, Children.SigCont);
 
+    /// <summary>Deletes the node's directory (after the run); never throws.</summary>
+    public void Delete()
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file still held: left in the run's directory
+        }
+    }
+
     /// <summary>Deletes the node's data: the append-only files and any snapshot; nodes.conf stays.</summary>
     public void Wipe()
     {
