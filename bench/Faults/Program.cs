@@ -77,6 +77,8 @@ catch (Exception e)
     return 1;
 }
 Console.WriteLine($"run: {clock.Elapsed.TotalSeconds:0.0} s wall clock");
+if (options.Quick && clock.Elapsed > TimeSpan.FromSeconds(90))
+    run.Notes.Add($"the quick run took {clock.Elapsed.TotalSeconds:0} s, over its 90 s budget (a loaded machine?)");
 if (options.History is not null)
 {
     HistoryFile.Write(options.History, history);

@@ -229,8 +229,21 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
     {
         long storeRead = Clock.NowMs;
         var db = store.Db;
-        var gets = users.Select(u => db.StringGetAsync("presence:" + u.ToString(CultureInfo.InvariantCulture))).ToArray();
-        await Task.WhenAll(gets);
+        Task<StackExchange.Redis.RedisValue>[] gets = [];
+        await Clock.UntilAsync(async () =>
+        {
+            storeRead = Clock.NowMs;
+            gets = [.. users.Select(u => db.StringGetAsync("presence:" + u.ToString(CultureInfo.InvariantCulture)))];
+            try
+            {
+                await Task.WhenAll(gets);
+                return true;
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "the store's keys for the final state", cancel, 200);
         var keys = new Dictionary<ulong, long>();
         for (int i = 0; i < users.Count; i++)
         {
@@ -243,10 +256,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         {
             foreach (var chunk in users.Chunk(1000))
             {
-                using var response = await s_http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{q.HttpPort}/v1/presence/query"),
-                    new { ids = chunk.Select(u => u.ToString(CultureInfo.InvariantCulture)).ToArray() }, cancel);
-                response.EnsureSuccessStatusCode();
-                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
+                using var json = JsonDocument.Parse(await BatchAsync(q, chunk));
                 foreach (var u in json.RootElement.GetProperty("users").EnumerateArray())
                 {
                     var seen = u.GetProperty("lastSeenMs");
@@ -256,5 +266,31 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             }
         }
         return new FinalState(storeRead, keys, batchRead, answers);
+    }
+
+    /// <summary>One batch answer of <paramref name="node"/>; a 503 or a refused connection is asked again, for at most 30 s.</summary>
+    private async Task<string> BatchAsync(Service node, ulong[] ids)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            string problem;
+            try
+            {
+                using var response = await s_http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{node.HttpPort}/v1/presence/query"),
+                    new { ids = ids.Select(u => u.ToString(CultureInfo.InvariantCulture)).ToArray() }, cancel);
+                string body = await response.Content.ReadAsStringAsync(cancel);
+                if (response.IsSuccessStatusCode)
+                    return body;
+                problem = $"{(int)response.StatusCode}: {body}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
+            {
+                problem = e.Message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"{node.Name} gave no batch answer for the final state within 30 s: {problem}");
+            await Task.Delay(200, cancel);
+        }
     }
 }
