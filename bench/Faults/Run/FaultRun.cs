@@ -115,6 +115,8 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 {
                     loadgen?.ThrowIfExited();
                     await Task.Delay(2000 + random.Next(13_000), cancel);
+                    if (DateTime.UtcNow >= until)
+                        break;
                     await faults.InjectAsync(kinds[random.Next(kinds.Count)]);
                 }
             }
