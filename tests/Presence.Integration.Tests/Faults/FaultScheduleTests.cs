@@ -28,8 +28,12 @@ public sealed class FaultScheduleTests(ITestOutputHelper output)
         Assert.True(File.Exists(program), $"{program} is missing: build the solution first (scripts/test.sh does)");
 
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // The history is kept for a failed run (re-judge it with `presence-faults check FILE`); a passed run's is deleted.
+        string history = Path.Combine(Path.GetTempPath(), $"presence-faults-quick-{Environment.ProcessId}.json");
         psi.ArgumentList.Add(program);
         psi.ArgumentList.Add("--quick");
+        psi.ArgumentList.Add("--history");
+        psi.ArgumentList.Add(history);
         var log = new StringBuilder();
         using var process = new Process { StartInfo = psi };
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
@@ -62,7 +66,8 @@ public sealed class FaultScheduleTests(ITestOutputHelper output)
         lock (log)
             output.WriteLine(log.ToString());
         Assert.True(finished, $"presence-faults --quick did not finish within {s_deadline.TotalMinutes} minutes (output above)");
-        Assert.True(process.ExitCode == 0, $"presence-faults --quick exited {process.ExitCode} (output above): {LastLine(log)}");
+        Assert.True(process.ExitCode == 0, $"presence-faults --quick exited {process.ExitCode} (output above; history in {history}): {LastLine(log)}");
+        File.Delete(history);
     }
 
     private static void Append(StringBuilder log, string? line)
