@@ -7,7 +7,7 @@ namespace Presence.Bench.Faults.Checking;
 /// </summary>
 internal sealed record CheckOptions
 {
-    /// <summary>How much later than its last receive + ttl a key may expire (rule <c>expiry</c>): "no key outlives its last receive + ttl by more than 1 s". Also how much earlier.</summary>
+    /// <summary>How much later than its last receive + ttl a key may expire (rule <c>expiry</c>): "no key outlives its last receive + ttl by more than 1 s".</summary>
     public long ExpiryMarginMs { get; init; } = 1000;
 
     /// <summary>
@@ -34,4 +34,11 @@ internal sealed record CheckOptions
     /// much (rule <c>timeout-at</c>).
     /// </summary>
     public long IngesterRaceMs { get; init; } = 500;
+
+    /// <summary>
+    /// How much earlier than the sender's send time an ingester's receive time may read: presence-ingest's clock
+    /// is its start's Unix ms plus a monotonic elapsed time, each truncated to the ms (rules <c>timeout-at</c>,
+    /// <c>heartbeat-lost</c>).
+    /// </summary>
+    public long ClockSkewMs { get; init; } = 5;
 }

@@ -88,13 +88,20 @@ internal static class GapRule
             last = Math.Max(last, position.Seq);
         }
         long bound = Math.Min(context.Truth.CoverageOf(from.Epoch), last);
-        foreach (var line in context.Truth.Between(from.Epoch, from.Seq, bound))
+        TruthLine? missing = null;
+        foreach (ulong user in watched)
         {
-            if (watched.Contains(line.User) && !seqs.Contains(line.Seq))
+            foreach (var line in context.Truth.OfUser(from.Epoch, user, from.Seq, bound))
             {
-                rule.Fail($"{HistoryChecker.Describe(session)}: {origin}, delivered up to {from.Epoch}-{last} but not {line.Describe()}");
-                return;
+                if (!seqs.Contains(line.Seq))
+                {
+                    if (missing is null || line.Seq < missing.Value.Seq)
+                        missing = line;
+                    break;
+                }
             }
         }
+        if (missing is { } hole)
+            rule.Fail($"{HistoryChecker.Describe(session)}: {origin}, delivered up to {from.Epoch}-{last} but not {hole.Describe()}");
     }
 }

@@ -6,9 +6,9 @@ namespace Presence.Bench.Faults.Checking;
 internal static class StoreRules
 {
     /// <summary>
-    /// expiry (per sample with a key): |PEXPIRETIME − value − ttl| ≤ ExpiryMarginMs, i.e. no key outlives
-    /// its last receive + ttl by more than the margin (nor dies earlier by more); a key without an expiry
-    /// (PEXPIRETIME &lt; 0) is a violation. Samples taken in [start, end + FaultGraceMs] of a fault that
+    /// expiry (per sample with a key): PEXPIRETIME − value ≤ ttl + ExpiryMarginMs, i.e. no key outlives
+    /// its last receive + ttl by more than the margin; a key without an expiry (PEXPIRETIME −1) is a
+    /// violation (−2, the key gone between the sample's two reads, is not judged). Samples taken in [start, end + FaultGraceMs] of a fault that
     /// disturbs the store's writes (StorePause, Partition, StoreRestart*, ClientKill) are not judged.
     /// </summary>
     public static void Expiry(CheckContext context, RuleTally rule)
@@ -16,14 +16,14 @@ internal static class StoreRules
         long ttl = context.TtlMs;
         foreach (var sample in context.History.Samples)
         {
-            if (sample.ValueMs is not { } value || sample.ExpireAtMs is not { } expireAt)
+            if (sample.ValueMs is not { } value || sample.ExpireAtMs is not { } expireAt || expireAt < -1)
                 continue;
             if (context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
                 continue;
             rule.Judge();
-            if (expireAt < 0)
+            if (expireAt == -1)
                 rule.Fail($"user {sample.User} sampled at {sample.AtMs}: key of receive {value} has no expiry (PEXPIRETIME {expireAt})");
-            else if (Math.Abs(expireAt - value - ttl) > context.Options.ExpiryMarginMs)
+            else if (expireAt - value - ttl > context.Options.ExpiryMarginMs)
                 rule.Fail($"user {sample.User} sampled at {sample.AtMs}: key of receive {value} expires at {expireAt}, {expireAt - value - ttl} ms from receive + ttl ({value + ttl})");
         }
     }
@@ -31,8 +31,8 @@ internal static class StoreRules
     /// <summary>
     /// timeout-at (per timeout line of the truth): with r = at − ttl, (a) no value sampled of the user in the
     /// online period before the line (samples at or after its online line's <c>at</c>, before this
-    /// <c>at</c>, of a value before this <c>at</c>) exceeds r by more than IngesterRaceMs; (b) a heartbeat
-    /// of the user, not dropped, was sent at some s with r − LagBoundMs ≤ s ≤ r (r is a receive time).
+    /// <c>at</c> − SampleSlackMs, of a value before this <c>at</c>) exceeds r by more than IngesterRaceMs; (b) a heartbeat
+    /// of the user, not dropped, was sent at some s with r − LagBoundMs ≤ s ≤ r + ClockSkewMs (r is a receive time).
     /// Not judged when [r − LagBoundMs, at] overlaps [start, end + FaultGraceMs] of any fault but a
     /// SenderDrop: a store fault can lapse a key early (offline at the refresh's time), and an ingester
     /// starting sweeps with <c>at</c> = when it found the key gone.
@@ -41,7 +41,8 @@ internal static class StoreRules
     {
         long ttl = context.TtlMs;
         long lag = context.Options.LagBoundMs;
-        var samples = context.History.Samples.Where(s => s.ValueMs is not null).ToLookup(s => s.User);
+        var samples = context.History.Samples.Where(s => s.ValueMs is not null)
+            .GroupBy(s => s.User).ToDictionary(g => g.Key, g => g.OrderBy(s => s.AtMs).ToArray());
         var sent = HeartbeatTimes(context.History, HeartbeatKind.Heartbeat);
         foreach (var line in context.Truth.All)
         {
@@ -56,13 +57,16 @@ internal static class StoreRules
                 periodStart = online.At;
             long latest = long.MinValue;
             StoreSample latestSample = default;
-            foreach (var sample in samples[line.User])
+            var ofUser = samples.TryGetValue(line.User, out var sorted) ? sorted : [];
+            // A sample read at most SampleSlackMs after its AtMs: one taken just before at may see the next period's write.
+            long sampledBefore = line.At - context.Options.SampleSlackMs;
+            for (int k = FirstAtOrAfter(ofUser, periodStart); k < ofUser.Length && ofUser[k].AtMs < sampledBefore; k++)
             {
-                long value = sample.ValueMs!.Value;
-                if (sample.AtMs >= periodStart && sample.AtMs < line.At && value < line.At && value > latest)
+                long value = ofUser[k].ValueMs!.Value;
+                if (value < line.At && value > latest)
                 {
                     latest = value;
-                    latestSample = sample;
+                    latestSample = ofUser[k];
                 }
             }
             if (latest > receive + context.Options.IngesterRaceMs)
@@ -71,7 +75,7 @@ internal static class StoreRules
                 continue;
             }
             var times = sent.TryGetValue(line.User, out var list) ? list : [];
-            int i = LastAtOrBefore(times, receive);
+            int i = LastAtOrBefore(times, receive + context.Options.ClockSkewMs);
             if (i < 0 || receive - times[i] > lag)
                 rule.Fail($"{line.Describe()}: at − ttl = {receive} is no receive time: the user's last heartbeat sent by then was {(i < 0 ? "none" : times[i].ToString())}");
         }
@@ -82,10 +86,11 @@ internal static class StoreRules
     /// u's latest heartbeat (not dropped, kind Heartbeat) sent at or before t − LagBoundMs. Not judged when
     /// there is none; when s lies in [start − LagBoundMs, end + FaultGraceMs] of a fault other than Term and
     /// SenderDrop (Term excuses nothing: none lost across planned restarts; a SenderDrop's dropped datagrams
-    /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t]; when a store restart
-    /// (with or without data) began in [s, t]. Otherwise the sample must show a key with value ≥ s — except
+    /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t + SampleSlackMs]; when a
+    /// store restart (with or without data) began in [s, t + SampleSlackMs] (the sample's read may come that late). Otherwise the sample must show a key with value ≥ s — except
     /// that a missing key is fine when s + ttl ≤ t + SampleSlackMs (it may have expired) or when t lies in
-    /// a store-disturbing fault's window (the sample's own read may have been held up past that).
+    /// a store-disturbing fault's window (the sample's own read may have been held up past that). A value
+    /// may read up to ClockSkewMs before s.
     /// </summary>
     public static long HeartbeatLost(CheckContext context, RuleTally rule)
     {
@@ -105,15 +110,15 @@ internal static class StoreRules
             long s = times[i];
             if (context.InWindow(s, k => k is not (FaultKind.Term or FaultKind.SenderDrop), beforeMs: options.LagBoundMs))
                 continue;
-            if (signOuts.TryGetValue(sample.User, out var outs) && LastAtOrBefore(outs, sample.AtMs) is var o && o >= 0 && outs[o] >= s - options.LagBoundMs)
+            if (signOuts.TryGetValue(sample.User, out var outs) && LastAtOrBefore(outs, sample.AtMs + options.SampleSlackMs) is var o && o >= 0 && outs[o] >= s - options.LagBoundMs)
                 continue;
-            if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs))
+            if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs + options.SampleSlackMs))
                 continue;
             rule.Judge();
             judged.Add((sample.User, s));
             if (sample.ValueMs is { } value)
             {
-                if (value < s)
+                if (value < s - options.ClockSkewMs)
                     rule.Fail($"user {sample.User}: heartbeat sent at {s}, but the store held receive {value} at {sample.AtMs}");
                 continue;
             }
@@ -129,6 +134,21 @@ internal static class StoreRules
             .Where(h => h.Kind == kind && !h.Dropped)
             .GroupBy(h => h.User)
             .ToDictionary(g => g.Key, g => g.Select(h => h.SentMs).Order().ToArray());
+
+    // The index of the first sample at or after t in samples sorted by time.
+    private static int FirstAtOrAfter(StoreSample[] samples, long t)
+    {
+        int lo = 0, hi = samples.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (samples[mid].AtMs < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
 
     // The index of the last time ≤ limit in sorted times, or -1.
     private static int LastAtOrBefore(long[] times, long limit)

@@ -78,16 +78,6 @@ internal sealed class Truth
     /// <summary>Every line of the epoch with seq ≤ this is known (0: none is).</summary>
     public long CoverageOf(string epoch) => _coverage.TryGetValue(epoch, out long seq) ? seq : 0;
 
-    /// <summary>The known lines of <paramref name="epoch"/> with <paramref name="afterSeq"/> &lt; seq ≤ <paramref name="throughSeq"/>, in order.</summary>
-    public IEnumerable<TruthLine> Between(string epoch, long afterSeq, long throughSeq)
-    {
-        if (!_epochs.TryGetValue(epoch, out var lines))
-            yield break;
-        int i = LowerBound(lines, afterSeq + 1);
-        for (; i < lines.Length && lines[i].Seq <= throughSeq; i++)
-            yield return lines[i];
-    }
-
     /// <summary>Every known line, all epochs.</summary>
     public IEnumerable<TruthLine> All => _epochs.Values.SelectMany(l => l);
 
@@ -96,14 +86,17 @@ internal sealed class Truth
     {
         if (!_byUser.TryGetValue((epoch, user), out var list))
             return null;
-        TruthLine? last = null;
-        foreach (var line in list)
-        {
-            if (line.Seq > seq)
-                break;
-            last = line;
-        }
-        return last;
+        int i = LowerBound(list, seq + 1) - 1;
+        return i >= 0 ? list[i] : null;
+    }
+
+    /// <summary>The user's known lines of <paramref name="epoch"/> with <paramref name="afterSeq"/> &lt; seq ≤ <paramref name="throughSeq"/>, in order.</summary>
+    public IEnumerable<TruthLine> OfUser(string epoch, ulong user, long afterSeq, long throughSeq)
+    {
+        if (!_byUser.TryGetValue((epoch, user), out var list))
+            yield break;
+        for (int i = LowerBound(list, afterSeq + 1); i < list.Count && list[i].Seq <= throughSeq; i++)
+            yield return list[i];
     }
 
     private static Dictionary<long, TruthLine> Lines(Dictionary<string, Dictionary<long, TruthLine>> lines, string epoch)
@@ -118,9 +111,9 @@ internal sealed class Truth
         a.User == b.User && a.Online == b.Online && a.At == b.At
         && (a.Reason is null || b.Reason is null || a.Reason == b.Reason);
 
-    private static int LowerBound(TruthLine[] lines, long seq)
+    private static int LowerBound(IReadOnlyList<TruthLine> lines, long seq)
     {
-        int lo = 0, hi = lines.Length;
+        int lo = 0, hi = lines.Count;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;

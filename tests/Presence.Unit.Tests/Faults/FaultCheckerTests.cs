@@ -1,0 +1,441 @@
+using Presence.Bench.Faults.Checking;
+using Presence.Bench.Faults.History;
+
+namespace Presence.Unit.Tests.Faults;
+
+/// <summary>
+/// The fault-schedule checker (bench/Faults/Checking, issue 19): a correct hand-made history passes every
+/// rule, and each smallest break of one rule fails that rule and no other (a checker that blames the wrong
+/// rule, or that a correct run can fail, is worse than none).
+/// </summary>
+public sealed class FaultCheckerTests
+{
+    private static readonly CheckOptions s_options = new();
+
+    [Fact]
+    public void Check_ValidHistory_PassesEveryRuleAndCountsWhatItJudged()
+    {
+        var report = Check(ValidHistory.Build());
+
+        AssertPassed(report);
+        Assert.All(report.Rules, r => Assert.True(r.Judged > 0, $"{r.Name} judged nothing"));
+        Assert.Equal(11, report.Rule(RuleNames.IdsIncrease).Judged);      // 4 snapshots + 7 events
+        Assert.Equal(7, report.Rule(RuleNames.Alternation).Judged);
+        Assert.Equal(5, report.Rule(RuleNames.NoSilentGap).Judged);
+        Assert.Equal(4, report.Rule(RuleNames.SnapshotState).Judged);
+        Assert.Equal(1, report.Rule(RuleNames.TimeoutAt).Judged);
+        Assert.Equal(7, report.EventsReceived);
+        Assert.Equal(new Dictionary<FaultKind, int> { [FaultKind.Kill] = 1, [FaultKind.Term] = 1 }, report.FaultsByKind);
+        Assert.True(report.HeartbeatsJudged > 20, $"{report.HeartbeatsJudged} heartbeats judged");
+        Assert.True(report.HeartbeatsJudged <= report.HeartbeatsSent);
+    }
+
+    [Fact]
+    public void Print_ValidHistory_SaysFaultsCountsAndPassed()
+    {
+        var text = Print(Check(ValidHistory.Build()));
+
+        Assert.Contains("faults injected: 2 (Kill 1, Term 1)", text);
+        Assert.Contains("7 events and 4 snapshots in 5 sessions of 3 subscribers", text);
+        Assert.Contains("heartbeats judged:", text);
+        Assert.All(RuleNames.All, name => Assert.Contains(name, text));
+        Assert.EndsWith("PASSED: 0 violations" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Print_BrokenHistory_SaysTheFirstExampleOfTheRuleAndFailed()
+    {
+        var history = ValidHistory.Build().WithItem(1, 2, "e1-4", i => i with { At = 12_500 });
+
+        var text = Print(Check(history));
+
+        Assert.Contains("first events-match-log violation: altered: subscriber 1 session 2 on query-2 (Resume from e1-3", text);
+        Assert.Contains("e1-4 user 2 online at 12500", text);
+        Assert.EndsWith("FAILED: 1 violations" + Environment.NewLine, text);
+    }
+
+    // ids-increase
+
+    [Fact]
+    public void IdsIncrease_SnapshotGoingBackWithinASession_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithItems(2, 1, items => [.. items, items[0] with { ArrivedMs = 16_500 }]);
+
+        AssertOnlyBroken(Check(history), RuleNames.IdsIncrease, "snapshot e1-3 arrived 16500 does not come after e1-5");
+    }
+
+    [Fact]
+    public void IdsIncrease_ItemWithoutAnId_FailsThatRule()
+    {
+        var history = ValidHistory.Build().WithItems(3, 1, items => [items[0] with { EventId = "garbage" }]);
+
+        var report = Check(history);
+
+        Assert.Equal(1, report.Rule(RuleNames.IdsIncrease).Violations);
+    }
+
+    // alternation
+
+    [Fact]
+    public void Alternation_LogWithTwoOfflinesInARow_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithLine("e1", 4, l => l with { Online = false, Reason = "signout" });
+
+        AssertOnlyBroken(Check(history), RuleNames.Alternation, "offline e1-4 user 2");
+    }
+
+    [Fact]
+    public void Alternation_AtGoingBack_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithLine("e1", 4, l => l with { At = 9000 });
+
+        AssertOnlyBroken(Check(history), RuleNames.Alternation, "goes back from the previous at 10001");
+    }
+
+    // no-silent-gap
+
+    [Fact]
+    public void NoSilentGap_ResumeMissingTransitions_FailsThatRuleOnly()
+    {
+        // Session 1 delivers through e1-2; the resume from e1-2 skips e1-3 and e1-4 and delivers e1-5
+        // (which still alternates for the subscriber: a gap no other rule sees).
+        var history = ValidHistory.Build()
+            .WithItem(1, 1, "e1-3", _ => null)
+            .WithSession(1, 2, s => s with { LastEventIdSent = "e1-2" })
+            .WithItem(1, 2, "e1-4", _ => null);
+
+        AssertOnlyBroken(Check(history), RuleNames.NoSilentGap, "resumed from e1-2, delivered up to e1-5 but not e1-3 user 2 offline at 10001 (timeout)");
+    }
+
+    [Theory]
+    [InlineData("Fresh")]
+    [InlineData("Garbage")]
+    [InlineData("PastEnd")]
+    [InlineData("ForeignEpoch")]
+    public void NoSilentGap_UnservableSessionStartingWithAnEvent_FailsThatRuleOnly(string resume)
+    {
+        var kind = Enum.Parse<ResumeKind>(resume);
+        var online = Items.ToItem(ValidHistory.Build().Log.Single(l => l.Seq == 1));
+        var history = ValidHistory.Build().WithSession(3, 1, s => s with { Resume = kind, LastEventIdSent = "x", Items = [online] });
+
+        AssertOnlyBroken(Check(history), RuleNames.NoSilentGap, $"a {kind} session's first item is online e1-1 user 1");
+    }
+
+    [Fact]
+    public void NoSilentGap_ResumeAnsweredWithAnotherEpochsEvents_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSession(1, 2, s => s with { LastEventIdSent = "e0-3" });
+
+        AssertOnlyBroken(Check(history), RuleNames.NoSilentGap, "resumed from e0-3, got online e1-4");
+    }
+
+    [Fact]
+    public void NoSilentGap_UnservableSessionEndedWithoutItems_Passes()
+    {
+        var history = ValidHistory.Build().WithSession(2, 2, s => s with { Resume = ResumeKind.PastEnd, LastEventIdSent = "e1-99", Items = [] });
+
+        // Subscriber 2's state carries over from session 1 (user 2 offline), which the store agrees with.
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void NoSilentGap_HoleBeyondTheLogReadersCoverage_IsNotJudged()
+    {
+        // The runner's reader read e1 only through seq 2: the hole at e1-3, e1-4 cannot be told from lines never written.
+        var history = ValidHistory.Build()
+            .WithItem(1, 1, "e1-3", _ => null)
+            .WithSession(1, 2, s => s with { LastEventIdSent = "e1-2" })
+            .WithItem(1, 2, "e1-4", _ => null);
+        history = history with { Log = history.Log.Where(l => l.Seq <= 2).ToList(), Coverage = [new LogCoverage("e1", 2)] };
+
+        var report = Check(history);
+
+        Assert.Equal(0, report.Rule(RuleNames.NoSilentGap).Violations);
+    }
+
+    // events-match-log
+
+    [Fact]
+    public void EventsMatchLog_EventAlteredInOneStream_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithItem(1, 2, "e1-4", i => i with { At = 12_500 });
+
+        AssertOnlyBroken(Check(history), RuleNames.EventsMatchLog, "but the log has e1-4 user 2 online at 12001");
+    }
+
+    // snapshot-state
+
+    [Fact]
+    public void SnapshotState_SnapshotWithAnotherPositionsState_FailsThatRuleOnly()
+    {
+        // Sent as e1-4 (user 2 online there) but holding user 2 offline.
+        var history = ValidHistory.Build().WithItem(2, 2, "e1-5", i => i with { EventId = "e1-4" });
+
+        AssertOnlyBroken(Check(history), RuleNames.SnapshotState, "the snapshot e1-4 has user 2 offline, the log has e1-4 user 2 online at 12001");
+    }
+
+    [Fact]
+    public void SnapshotState_SnapshotLeavingOutAWatchedUser_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithItem(1, 1, "e1-0", i => i with { Users = i.Users!.Where(u => u.User != 1).ToList() });
+
+        AssertOnlyBroken(Check(history), RuleNames.SnapshotState, "the snapshot e1-0 does not list watched user 1");
+    }
+
+    // convergence
+
+    [Fact]
+    public void Convergence_NodeAnsweringOfflineForAUserWithAKey_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithFinal(f => f with
+        {
+            Batch = f.Batch.Select(a => a.Node == "query-2" && a.User == 1 ? a with { Online = false } : a).ToList(),
+        });
+
+        AssertOnlyBroken(Check(history), RuleNames.Convergence, "query-2 answers user 1 offline");
+    }
+
+    [Fact]
+    public void Convergence_OpenStreamMissingItsLastEvent_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithItem(1, 2, "e1-5", _ => null);
+
+        AssertOnlyBroken(Check(history), RuleNames.Convergence, "subscriber 1 session 2 on query-2 (Resume from e1-3, connected 11100) (open at the end) holds user 2 online, the store has no key");
+    }
+
+    // expiry
+
+    [Fact]
+    public void Expiry_KeyOutlivingReceivePlusTtlByMoreThanTheMargin_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1001 });
+
+        AssertOnlyBroken(Check(history), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 20002, 1001 ms from receive + ttl (19001)");
+    }
+
+    [Fact]
+    public void Expiry_KeyWithoutExpiry_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = -1 });
+
+        AssertOnlyBroken(Check(history), RuleNames.Expiry, "has no expiry");
+    }
+
+    [Fact]
+    public void Expiry_KeyGoneBetweenTheSamplesTwoReads_IsNotJudged()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = -2 });
+
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void Expiry_LateKeyInsideAStorePauseWindow_Passes()
+    {
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_000, 14_500, "redis")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1001 });
+
+        AssertPassed(Check(history));
+    }
+
+    // timeout-at
+
+    [Fact]
+    public void TimeoutAt_TimeoutEarlierThanTheLastReceivePlusTtl_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithLine("e1", 3, l => l with { At = 9001 });
+
+        AssertOnlyBroken(Check(history), RuleNames.TimeoutAt, "e1-3 user 2 offline at 9001 (timeout): at − ttl = 4001, but the store held receive 5001 of user 2");
+    }
+
+    [Fact]
+    public void TimeoutAt_NoHeartbeatNearAtMinusTtl_FailsThatRuleOnly()
+    {
+        // The heartbeats of 3,000 to 5,000 were never sent: at − ttl = 5,001 is no receive time.
+        var history = ValidHistory.Build().WithHeartbeats(h => h.User == 2 && h.SentMs is >= 3000 and <= 5000, h => h with { Dropped = true });
+
+        AssertOnlyBroken(Check(history), RuleNames.TimeoutAt, "at − ttl = 5001 is no receive time: the user's last heartbeat sent by then was 2000");
+    }
+
+    [Fact]
+    public void TimeoutAt_TimeoutByAnIngestersStartSweep_IsNotJudged()
+    {
+        // at = when the sweep found the key gone, inside a SIGKILL's window: not a receive + ttl.
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.Kill, 8000, 8500, "ingest-2")).WithSessions().Build()
+            .WithLine("e1", 3, l => l with { At = 9001 });
+
+        var report = Check(history);
+
+        Assert.Equal(0, report.Rule(RuleNames.TimeoutAt).Violations);
+        Assert.Equal(0, report.Rule(RuleNames.TimeoutAt).Judged);
+    }
+
+    // heartbeat-lost
+
+    [Fact]
+    public void HeartbeatLost_KeyMissingAfterASteadyHeartbeat_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+
+        AssertOnlyBroken(Check(history), RuleNames.HeartbeatLost, "user 1: heartbeat sent at 12000, but the store had no key at 15000");
+    }
+
+    [Fact]
+    public void HeartbeatLost_StaleValue_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = 10_001, ExpireAtMs = 15_001 });
+
+        AssertOnlyBroken(Check(history), RuleNames.HeartbeatLost, "user 1: heartbeat sent at 12000, but the store held receive 10001 at 15000");
+    }
+
+    [Fact]
+    public void HeartbeatLost_ReceiveReadingAMillisecondBeforeTheSend_Passes()
+    {
+        // presence-ingest's clock truncates twice: a receive may read 1 ms before the sender's send time.
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = 11_999, ExpireAtMs = 16_999 });
+
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void HeartbeatLost_KeyMissingAcrossASigterm_FailsThatRule()
+    {
+        // A planned restart excuses nothing.
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.Term, 11_500, 16_000, "ingest-2")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+
+        AssertOnlyBroken(Check(history), RuleNames.HeartbeatLost, "heartbeat sent at 12000");
+    }
+
+    [Fact]
+    public void HeartbeatLost_KeyMissingAcrossASigkill_IsExcused()
+    {
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.Kill, 11_500, 12_500, "ingest-2")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+
+        AssertPassed(Check(history));
+    }
+
+    // Edge cases a correct system produces, which must pass.
+
+    [Fact]
+    public void Check_ResumeWithExactContinuation_Passes()
+    {
+        var history = ValidHistory.Builder()
+            .Session(1, "query-1", 1000, 3000, ResumeKind.Fresh, null, Items.Snapshot("e1", 0, 1000), Items.Events("e1", 0, 2))
+            .Session(1, "query-2", 3100, 11_000, ResumeKind.Resume, "e1-2", Items.Events("e1", 2, 3))
+            .Session(1, "query-1", 11_100, null, ResumeKind.Resume, "e1-3", Items.Events("e1", 3))
+            .Build();
+
+        var report = Check(history);
+
+        AssertPassed(report);
+        Assert.Equal(3, report.Rule(RuleNames.NoSilentGap).Judged);
+    }
+
+    [Fact]
+    public void Check_ResumeAnsweredWithASnapshotFirst_Passes()
+    {
+        var history = ValidHistory.Builder()
+            .Session(1, "query-1", 1000, 11_000, ResumeKind.Fresh, null, Items.Snapshot("e1", 0, 1000), Items.Events("e1", 0, 3))
+            .Session(1, "query-2", 12_100, null, ResumeKind.Resume, "e1-3", Items.Snapshot("e1", 4, 12_100), Items.Events("e1", 4))
+            .Build();
+
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void Check_StoreRestartedEmptyWithASnapshotOfTheNewEpochInline_Passes()
+    {
+        // The store loses everything at 17,000 (back at 18,000): user 1's key is gone, its next heartbeat
+        // starts e2; every open stream gets a snapshot of e2 inline. The heartbeats before the wipe are excused.
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StoreRestartEmpty, 17_000, 18_000, "redis"))
+            .Session(1, "query-1", 1000, 11_000, ResumeKind.Fresh, null, Items.Snapshot("e1", 0, 1000), Items.Events("e1", 0, 3))
+            .Session(1, "query-2", 11_100, null, ResumeKind.Resume, "e1-3", Items.Events("e1", 3), Items.Snapshot("e2", 0, 17_500), Items.Events("e2", 0))
+            .Session(2, "query-2", 18_000, null, ResumeKind.ForeignEpoch, "e1-5", Items.Snapshot("e2", 0, 18_000))
+            .Session(3, "query-2", 2000, null, ResumeKind.Fresh, null, Items.Snapshot("e1", 1, 2000), Items.Snapshot("e2", 0, 17_500), Items.Events("e2", 0))
+            .Build();
+
+        var report = Check(history);
+
+        AssertPassed(report);
+        Assert.Contains(history.Log, l => l is { Epoch: "e2", Seq: 1, User: 1, Online: true, At: 18_001 });
+        Assert.True(report.Rule(RuleNames.HeartbeatLost).Judged > 0);
+    }
+
+    [Fact]
+    public void Check_SignOutThenHeartbeatsAgain_PassesAndJudgesTheNewHeartbeats()
+    {
+        var builder = ValidHistory.Builder(b => b.Heartbeats(user: 2, fromMs: 20_000, toMs: 26_000))
+            .Session(1, "query-1", 1000, 11_000, ResumeKind.Fresh, null, Items.Snapshot("e1", 0, 1000), Items.Events("e1", 0, 3))
+            .Session(1, "query-2", 11_100, null, ResumeKind.Resume, "e1-3", Items.Events("e1", 3))
+            .Session(2, "query-2", 18_000, null, ResumeKind.Garbage, "x", Items.Snapshot("e1", 5, 18_000), Items.Events("e1", 5));
+        var history = builder.Build();
+        var withoutComeback = ValidHistory.Build();
+
+        var report = Check(history);
+
+        AssertPassed(report);
+        Assert.Contains(history.Log, l => l is { Seq: 6, User: 2, Online: true, At: 20_001 });
+        Assert.True(report.HeartbeatsJudged > Check(withoutComeback).HeartbeatsJudged);
+    }
+
+    [Fact]
+    public void HeartbeatLost_KeyWipedByAStoreRestartLongBeforeItsTtl_IsExcused()
+    {
+        // ttl 20 s: user 1's last heartbeat (4,000, before the fault's window) would keep its key until 24,001,
+        // but the store restarted empty at 8,000; samples after the fault's grace (from 12,500) find no key,
+        // and must not be judged lost.
+        var history = new HistoryBuilder { TtlMs = 20_000 }
+            .Heartbeats(user: 1, fromMs: 1000, toMs: 4000)
+            .Fault(FaultKind.StoreRestartEmpty, 8000, 9000, "redis")
+            .Build();
+
+        Assert.Contains(history.Samples, s => s is { User: 1, AtMs: 20_000, ValueMs: null });
+        AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void HeartbeatLost_SignOutSentWhileTheSampleWasBeingRead_IsExcused()
+    {
+        // The sample of 15,000 is read a little later; user 1 signed out at 15,100 in between.
+        var history = ValidHistory.Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+        history = history with { Heartbeats = [.. history.Heartbeats, new HeartbeatSent(1, 15_100, HeartbeatKind.SignOut, Dropped: false)] };
+
+        var report = Check(history);
+
+        Assert.Equal(0, report.Rule(RuleNames.HeartbeatLost).Violations);
+    }
+
+    [Fact]
+    public void HeartbeatLost_SilentUsersKeyGoneAfterItsTtl_Passes()
+    {
+        // User 2 is silent from 5,000: samples until 10,000 must show its key, later ones need not.
+        var history = ValidHistory.Build();
+
+        Assert.Contains(history.Samples, s => s is { User: 2, AtMs: 10_500, ValueMs: null });
+        AssertPassed(Check(history));
+    }
+
+    private static CheckReport Check(RunHistory history) => HistoryChecker.Check(history, s_options);
+
+    private static string Print(CheckReport report)
+    {
+        using var writer = new StringWriter();
+        report.Print(writer);
+        return writer.ToString();
+    }
+
+    private static Func<StoreSample, bool> IsSample(ulong user, long atMs) => s => s.User == user && s.AtMs == atMs;
+
+    private static void AssertPassed(CheckReport report) => Assert.True(report.Passed, Print(report));
+
+    private static void AssertOnlyBroken(CheckReport report, string rule, string example)
+    {
+        var text = Print(report);
+        Assert.True(report.Rule(rule).Violations > 0, $"{rule} was not broken:\n{text}");
+        Assert.All(report.Rules.Where(r => r.Name != rule), r => Assert.True(r.Passed, $"{r.Name} broken too:\n{text}"));
+        Assert.Contains(example, report.Rule(rule).FirstExample);
+    }
+}
