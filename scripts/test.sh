@@ -19,6 +19,8 @@ command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 # The deployment tests (tests/Presence.Integration.Tests/Deploy) run promtool and systemd-analyze.
 command -v promtool >/dev/null 2>&1 || [ -x /usr/bin/promtool ] || need_packages+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || [ -x /usr/bin/systemd-analyze ] || need_packages+=(systemd)
+# The fault-schedule run (tests/Presence.Integration.Tests/Faults) partitions the store with `ip` (network namespaces, as root).
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need_packages+=(iproute2)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "== installing ${need_packages[*]} (Debian packages)"
   if [ "$(id -u)" -eq 0 ]; then

@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Presence.Bench.Faults.History;
+
+namespace Presence.Bench.Faults.Run;
+
+/// <summary>
+/// One fault-schedule run: starts the store and the services, the sender, the subscribers, the
+/// sampler and the log reader, injects the seeded schedule, settles, records the final state and
+/// returns the history (docs/FAULTS.md).
+/// </summary>
+internal sealed class FaultRun(FaultsOptions options, string binaries, CancellationToken cancel)
+{
+    private const ulong BackgroundFirstId = 10_000_001;
+
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    // This run's network namespace while it exists, for the way out on process exit.
+    private static NetNs? s_netns;
+
+    /// <summary>Notes of the run itself (not violations): partitions skipped, log gaps, a wait that ran out.</summary>
+    public List<string> Notes { get; } = [];
+
+    public async Task<RunHistory> RunAsync()
+    {
+        int seed = options.EffectiveSeed;
+        var random = new Random(seed);
+        int ttlSeconds = options.Quick ? 3 : 10;
+        long ttlMs = ttlSeconds * 1000L;
+        long startedMs = Clock.NowMs;
+        var users = Enumerable.Range(1, options.EffectiveUsers).Select(i => (ulong)i).ToList();
+
+        StaleRuns.Clean();
+        string runDir = StaleRuns.Own();
+        NetNs? netns = null;
+        string? noPartition = options.NoPartition ? "--no-partition" : NetNs.Unavailable();
+        if (noPartition is null)
+        {
+            NetNs.CleanStale();
+            netns = NetNs.Create();
+            s_netns = netns;
+            Console.WriteLine($"network namespace {netns.Name}: redis-server at {netns.InnerAddress}, reached over {netns.HostLink} ({netns.HostAddress})");
+        }
+        else
+        {
+            Notes.Add($"partitions skipped: {noPartition}");
+            Console.WriteLine($"partitions skipped: {noPartition}");
+        }
+        try
+        {
+            await using var store = await Store.StartAsync(runDir, options.Cluster, netns, cancel);
+            string redis = store.ServiceConfiguration;
+            int udp = Clock.FreeUdpPort();
+            var ingesters = new[] { Service.Ingest("ingest-1", binaries, udp, redis, ttlSeconds), Service.Ingest("ingest-2", binaries, udp, redis, ttlSeconds) };
+            var queries = new[] { Service.Query("query-1", binaries, redis), Service.Query("query-2", binaries, redis) };
+            await Task.WhenAll(ingesters.Concat(queries).Select(s => s.StartAsync(cancel)));
+            Console.WriteLine($"services ready after {(Clock.NowMs - startedMs) / 1000.0:0.0} s");
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var sender = new Sender(users, udp, ttlMs, random.Next());
+            var sampler = new Sampler(store, users);
+            var log = new LogReader(store, users.ToHashSet());
+            var clients = new List<StreamClient>();
+            int watch = Math.Min(options.Quick ? 25 : 50, users.Count);
+            for (int i = 0; i < options.EffectiveSubscribers; i++)
+            {
+                var watched = users.OrderBy(_ => random.Next()).Take(watch).Order().ToList();
+                bool slow = i % 8 == 7;
+                clients.Add(new StreamClient(i + 1, watched, queries, slow, options.Quick, random.Next()));
+            }
+            var background = new List<Task>
+            {
+                Task.Run(() => sender.RunAsync(stop.Token)),
+                Task.Run(() => sampler.RunAsync(stop.Token)),
+                Task.Run(() => log.RunAsync(stop.Token)),
+            };
+            background.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
+            ChildProcess? loadgen = null;
+            if (options.EffectiveBackground > 0)
+            {
+                loadgen = Children.Start("presence-loadgen", "dotnet", Path.Combine(binaries, "presence-loadgen.dll"),
+                    "--target", $"127.0.0.1:{udp}", "--users", options.EffectiveBackground.ToString(CultureInfo.InvariantCulture),
+                    "--first-id", BackgroundFirstId.ToString(CultureInfo.InvariantCulture), "--interval", "1", "--duration", "0",
+                    "--churn", "0.2", "--churn-active", (2 * ttlSeconds).ToString(CultureInfo.InvariantCulture),
+                    "--churn-silent", (ttlSeconds + 2).ToString(CultureInfo.InvariantCulture), "--churn-signout", "0.5", "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture));
+            }
+
+            // Warm-up: every subscriber has its first snapshot.
+            await Clock.UntilAsync(() => Task.FromResult(clients.All(c => c.Sessions.Any(s => s.ToRecord().Items.Count > 0))),
+                TimeSpan.FromSeconds(60), "every subscriber's first snapshot", cancel, 200);
+            await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 2 : 10), cancel);
+
+            var faults = new Faults(store, ingesters, queries, sender, random, netns is not null, options.Quick, cancel);
+            if (options.Quick)
+            {
+                var plan = new List<(FaultKind, Service?)>
+                {
+                    (FaultKind.Kill, ingesters[random.Next(2)]), (FaultKind.Kill, queries[random.Next(2)]),
+                    (FaultKind.Term, ingesters[random.Next(2)]), (FaultKind.Term, queries[random.Next(2)]),
+                };
+                plan.AddRange(faults.Kinds.Where(k => k is not (FaultKind.Kill or FaultKind.Term)).Select(k => (k, (Service?)null)));
+                foreach (var (kind, target) in plan.OrderBy(_ => random.Next()).ToList())
+                {
+                    loadgen?.ThrowIfExited();
+                    await faults.InjectAsync(kind, target);
+                    await Task.Delay(500 + random.Next(500), cancel);
+                }
+            }
+            else
+            {
+                var until = DateTime.UtcNow.AddSeconds(options.EffectiveDuration);
+                var kinds = faults.Kinds;
+                while (DateTime.UtcNow < until)
+                {
+                    loadgen?.ThrowIfExited();
+                    await Task.Delay(2000 + random.Next(13_000), cancel);
+                    if (DateTime.UtcNow >= until)
+                        break;
+                    await faults.InjectAsync(kinds[random.Next(kinds.Count)]);
+                }
+            }
+            long lastFaultEnded = faults.Records.Count > 0 ? faults.Records.Max(f => f.EndMs) : Clock.NowMs;
+            Console.WriteLine($"faults done: {faults.Records.Count} in {(Clock.NowMs - startedMs) / 1000.0:0.0} s; settling");
+
+            // The end: no more faults or churn; silent users pass their ttl; every open session catches up with the log.
+            sender.StopChurn();
+            if (loadgen is not null)
+                Children.Stop(loadgen, TimeSpan.Zero);
+            foreach (var c in clients)
+                c.Settle();
+            await Task.Delay(TimeSpan.FromMilliseconds(ttlMs + 1500), cancel);
+            await faults.AllReadyAsync();
+            await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 8 : 60));
+            var final = await FinalAsync(store, queries, users);
+
+            stop.Cancel();
+            await Task.WhenAll(background);
+            foreach (var s in ingesters.Concat(queries))
+                Children.Stop(s.Process, TimeSpan.Zero);
+            if (log.Gaps > 0)
+                Notes.Add($"the log reader found {log.Gaps} lines trimmed before it read them (coverage of those epochs overstated)");
+            Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines");
+            return new RunHistory(
+                new RunInfo(seed, ttlMs, startedMs, Clock.NowMs, lastFaultEnded, users, [.. queries.Select(q => q.Name)], options.Cluster ? "cluster" : "single"),
+                sender.Sent,
+                faults.Records,
+                [.. clients.Select(c => new Subscriber(c.Id, c.Watched))],
+                [.. clients.SelectMany(c => c.Sessions).Select(s => s.ToRecord())],
+                log.Lines,
+                log.Coverage,
+                sampler.Samples,
+                final);
+        }
+        finally
+        {
+            Children.KillAll();
+            if (netns is not null)
+            {
+                netns.Delete();
+                s_netns = null;
+            }
+            Children.PidFile = null;
+            try
+            {
+                Directory.Delete(runDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a file still held: the next run deletes it
+            }
+        }
+    }
+
+    /// <summary>The way out on process exit: the namespace and its veth pair go too.</summary>
+    public static void CleanUp()
+    {
+        Children.KillAll();
+        var netns = Interlocked.Exchange(ref s_netns, null);
+        netns?.Delete();
+    }
+
+    /// <summary>
+    /// Waits (bounded) until every subscriber has an open session that received the log up to the
+    /// store's last seq, as far as its watched users go: the last line of a watched user, or a snapshot at or after it.
+    /// </summary>
+    private async Task WaitCaughtUpAsync(LogReader log, List<StreamClient> clients, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        string behind = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await log.ReadAllAsync();
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                await Task.Delay(200, cancel);
+                continue;
+            }
+            var (epoch, last) = log.Head;
+            if (epoch is not null)
+            {
+                var lines = log.LinesOf(epoch);
+                behind = "";
+                foreach (var c in clients)
+                {
+                    var watched = c.Watched.ToHashSet();
+                    long need = lines.Where(l => l.Seq <= last && watched.Contains(l.User)).Select(l => l.Seq).DefaultIfEmpty(0).Max();
+                    var s = c.Current;
+                    if (s is null || !s.Open || s.Epoch != epoch || s.Seq < need)
+                    {
+                        behind = $"subscriber {c.Id} (session {(s is null ? "none" : $"{s.Epoch}-{s.Seq}, open {s.Open}")}, needs {epoch}-{need})";
+                        break;
+                    }
+                }
+                if (behind.Length == 0)
+                {
+                    Console.WriteLine($"every open session caught up with the log ({epoch}-{last})");
+                    return;
+                }
+            }
+            await Task.Delay(200, cancel);
+        }
+        Notes.Add($"not every session caught up with the log within {limit.TotalSeconds:0} s: {behind}");
+        Console.WriteLine(Notes[^1]);
+    }
+
+    private async Task<FinalState> FinalAsync(Store store, Service[] queries, List<ulong> users)
+    {
+        long storeRead = Clock.NowMs;
+        var db = store.Db;
+        Task<StackExchange.Redis.RedisValue>[] gets = [];
+        await Clock.UntilAsync(async () =>
+        {
+            storeRead = Clock.NowMs;
+            gets = [.. users.Select(u => db.StringGetAsync("presence:" + u.ToString(CultureInfo.InvariantCulture)))];
+            try
+            {
+                await Task.WhenAll(gets);
+                return true;
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "the store's keys for the final state", cancel, 200);
+        var keys = new Dictionary<ulong, long>();
+        for (int i = 0; i < users.Count; i++)
+        {
+            if (!gets[i].Result.IsNull)
+                keys[users[i]] = long.Parse((string)gets[i].Result!, CultureInfo.InvariantCulture);
+        }
+        long batchRead = Clock.NowMs;
+        var answers = new List<BatchAnswer>();
+        foreach (var q in queries)
+        {
+            foreach (var chunk in users.Chunk(1000))
+            {
+                using var json = JsonDocument.Parse(await BatchAsync(q, chunk));
+                foreach (var u in json.RootElement.GetProperty("users").EnumerateArray())
+                {
+                    var seen = u.GetProperty("lastSeenMs");
+                    answers.Add(new BatchAnswer(q.Name, ulong.Parse(u.GetProperty("id").GetString()!, CultureInfo.InvariantCulture),
+                        u.GetProperty("online").GetBoolean(), seen.ValueKind == JsonValueKind.Number ? seen.GetInt64() : null));
+                }
+            }
+        }
+        return new FinalState(storeRead, keys, batchRead, answers);
+    }
+
+    /// <summary>One batch answer of <paramref name="node"/>; a 503 or a refused connection is asked again, for at most 30 s.</summary>
+    private async Task<string> BatchAsync(Service node, ulong[] ids)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            string problem;
+            try
+            {
+                using var response = await s_http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{node.HttpPort}/v1/presence/query"),
+                    new { ids = ids.Select(u => u.ToString(CultureInfo.InvariantCulture)).ToArray() }, cancel);
+                string body = await response.Content.ReadAsStringAsync(cancel);
+                if (response.IsSuccessStatusCode)
+                    return body;
+                problem = $"{(int)response.StatusCode}: {body}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
+            {
+                problem = e.Message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"{node.Name} gave no batch answer for the final state within 30 s: {problem}");
+            await Task.Delay(200, cancel);
+        }
+    }
+}

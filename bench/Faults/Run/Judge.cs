@@ -1,0 +1,26 @@
+using Presence.Bench.Faults.Checking;
+using Presence.Bench.Faults.History;
+
+namespace Presence.Bench.Faults.Run;
+
+/// <summary>Judges a history with the checker and prints the outcome; returns the exit code (1 on any violation).</summary>
+internal static class Judge
+{
+    public static int Run(RunHistory history, IReadOnlyList<string> notes)
+    {
+        Console.WriteLine();
+        Console.WriteLine("== recorded");
+        Console.WriteLine($"stream sessions by how they were opened: {string.Join(", ", history.Sessions.GroupBy(s => s.Resume).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}; "
+            + $"ended: {string.Join(", ", history.Sessions.GroupBy(s => s.EndReason ?? "open at the end").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"))}");
+        Console.WriteLine($"events log: {history.Log.Count:N0} lines read in {history.Coverage.Count} epoch(s); heartbeats sent: {history.Heartbeats.Count(h => h.Kind == HeartbeatKind.SignOut):N0} of them sign-outs");
+        foreach (var fault in history.Faults)
+            Console.WriteLine($"fault {fault.Kind,-20} {fault.Target,-18} +{(fault.StartMs - history.Info.StartedMs) / 1000.0,6:0.0} s, whole again after {(fault.EndMs - fault.StartMs) / 1000.0:0.0} s");
+        foreach (var note in notes)
+            Console.WriteLine($"note: {note}");
+        Console.WriteLine();
+        Console.WriteLine("== check");
+        var report = HistoryChecker.Check(history, new CheckOptions());
+        report.Print(Console.Out);
+        return report.Passed ? 0 : 1;
+    }
+}

@@ -1,0 +1,46 @@
+using Presence.Bench.Faults.History;
+
+namespace Presence.Bench.Faults.Run;
+
+/// <summary>A <see cref="StreamSession"/> while it is being recorded.</summary>
+internal sealed class LiveSession(int subscriber, int session, string node, long connectedMs, ResumeKind resume, string? lastEventIdSent, bool slow)
+{
+    private readonly List<StreamItem> _items = [];
+
+    public long? EndedMs { get; private set; }
+    public string? EndReason { get; private set; }
+
+    /// <summary>The epoch and sequence of the last id received (a snapshot's or an event's).</summary>
+    public string? Epoch { get; private set; }
+    public long Seq { get; private set; } = -1;
+
+    public bool Open => EndedMs is null;
+
+    public void Add(StreamItem item)
+    {
+        lock (_items)
+        {
+            _items.Add(item);
+            if (item.EventId is not null && EventIds.TryParse(item.EventId, out var epoch, out long seq))
+            {
+                Epoch = epoch;
+                Seq = seq;
+            }
+        }
+    }
+
+    public void End(long atMs, string reason)
+    {
+        lock (_items)
+        {
+            EndedMs ??= atMs;
+            EndReason ??= reason;
+        }
+    }
+
+    public StreamSession ToRecord()
+    {
+        lock (_items)
+            return new StreamSession(subscriber, session, node, connectedMs, EndedMs, resume, lastEventIdSent, EndReason, slow, [.. _items]);
+    }
+}

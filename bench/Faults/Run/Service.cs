@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace Presence.Bench.Faults.Run;
+
+/// <summary>
+/// One presence-ingest or presence-query of the run, on ports fixed for the whole run, so a restart
+/// comes back where the sender and the subscribers look for it.
+/// </summary>
+internal sealed class Service(string name, string binaries, string[] args, int httpPort)
+{
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+
+    private ChildProcess? _process;
+
+    public string Name { get; } = name;
+    public int HttpPort { get; } = httpPort;
+    public bool IsQuery => Name.StartsWith("query", StringComparison.Ordinal);
+
+    public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+
+    public static Service Ingest(string name, string binaries, int udpPort, string redis, int ttlSeconds)
+    {
+        int http = Clock.FreeTcpPort();
+        return new Service(name, binaries, ["presence-ingest.dll", "--udp", $"127.0.0.1:{udpPort}", "--reuseport", "--http", $"127.0.0.1:{http}",
+            "--redis", redis, "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture), "--events", "on"], http);
+    }
+
+    public static Service Query(string name, string binaries, string redis)
+    {
+        int http = Clock.FreeTcpPort();
+        return new Service(name, binaries, ["presence-query.dll", "--http", $"127.0.0.1:{http}", "--redis", redis], http);
+    }
+
+    /// <summary>Starts the process and waits until /readyz answers 200 (a port still held by the previous process is retried).</summary>
+    public async Task StartAsync(CancellationToken cancel)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            _process = Children.Start(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
+            try
+            {
+                await WaitReadyAsync(TimeSpan.FromSeconds(90), cancel);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 5 && _process.Tail().Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                Children.Stop(_process, TimeSpan.Zero);
+                await Task.Delay(500 * attempt, cancel);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL (a crash), waited for.</summary>
+    public void Kill() => Children.Stop(Process, TimeSpan.Zero);
+
+    /// <summary>SIGTERM (a planned stop: drain and hand-over), waited for up to 30 s, then SIGKILL.</summary>
+    public void Term() => Children.Stop(Process, TimeSpan.FromSeconds(30));
+
+    public async Task<bool> ReadyAsync(CancellationToken cancel)
+    {
+        try
+        {
+            using var response = await s_http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/readyz"), cancel);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits for /readyz 200; fails at once, with the process's own words, when it exits.</summary>
+    public async Task WaitReadyAsync(TimeSpan limit, CancellationToken cancel) =>
+        await Clock.UntilAsync(async () =>
+        {
+            Process.ThrowIfExited();
+            return await ReadyAsync(cancel);
+        }, limit, $"{Name} /readyz 200", cancel);
+
+    /// <summary>A value of the service's /metrics (0 when absent or unreachable).</summary>
+    public async Task<double> MetricAsync(string name, CancellationToken cancel)
+    {
+        try
+        {
+            var text = await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{HttpPort}/metrics"), cancel);
+            return Presence.Bench.Shared.PrometheusText.Parse(text).GetValueOrDefault(name);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
+        {
+            return 0;
+        }
+    }
+}
