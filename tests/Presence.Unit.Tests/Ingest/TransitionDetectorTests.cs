@@ -125,6 +125,43 @@ public sealed class TransitionDetectorTests
     }
 
     [Fact]
+    public void OnWritten_RefreshedAfterAnUnansweredSetGet_QueuesAPossibleOnline()
+    {
+        // SET … GET of Now went unanswered (it landed: the store restarted after applying it); the
+        // retry carries a newer heartbeat (Now + 1 s) and finds the key the first attempt wrote.
+        _detector.OnUnanswered(Write(7, Now));
+        _detector.OnWritten(Write(7, Now + 1_000), WriteOutcome.Refreshed, Now + 2_000);
+        Assert.Equal([new(7, TransitionKind.Online, Now)], Taken()); // the log drops it if it has 7 online
+        AssertTracked(7, Now + 1_000);
+
+        // Answered since: a later SET … GET finding a key is an ordinary refresh.
+        _detector.OnWritten(Write(7, Now + 3_000), WriteOutcome.Refreshed, Now + 3_000);
+        Assert.Empty(Taken());
+    }
+
+    [Fact]
+    public void OnUnanswered_RefreshOrSignOut_IsNoPossibleStart()
+    {
+        // SET … XX cannot begin a period, nor can DEL: their retries' answers stay what they say.
+        _detector.OnUnanswered(Write(7, Now) with { Refresh = true });
+        _detector.OnUnanswered(Write(8, Now, RecordKind.Offline));
+        _detector.OnWritten(Write(7, Now + 1_000), WriteOutcome.Refreshed, Now + 1_000);
+        _detector.OnWritten(Write(8, Now + 1_000), WriteOutcome.Refreshed, Now + 1_000);
+        Assert.Empty(Taken());
+    }
+
+    [Fact]
+    public void OnUnanswered_OlderThanTheTtl_IsForgotten()
+    {
+        // Even had it landed, that key has lapsed: a SET … GET finding a key now found another's.
+        var (detector, log, _) = Scripted();
+        detector.OnUnanswered(Write(7, Now));
+        detector.Tick(Now + 31_000);
+        detector.OnWritten(Write(7, Now + 31_000), WriteOutcome.Refreshed, Now + 31_000);
+        Assert.Empty(Taken(log));
+    }
+
+    [Fact]
     public void OnWritten_Created_WhileTheTrackedKeyHadTimeByItsReceive_StillEndsThatPeriodAtItsExpiry()
     {
         // The heartbeat of Now + 25 s waited in a backlog past the key's expiry at Now + 30 s (no

@@ -278,9 +278,12 @@ internal sealed class Flusher
         for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
         {
             var outcome = _outcomes[i];
-            if (outcome == WriteOutcome.Failed)
-                continue;
             ref readonly var write = ref _snapshot[i];
+            if (outcome == WriteOutcome.Failed)
+            {
+                _transitions?.OnUnanswered(write);
+                continue;
+            }
             if (outcome == WriteOutcome.Missing)
             {
                 // Not written: the user stays pending; the detector notes the lapse, so the next

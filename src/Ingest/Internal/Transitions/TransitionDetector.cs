@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
@@ -39,12 +40,20 @@ internal sealed class TransitionDetector
     // Users whose refresh found their key gone, with the timeout's time: their write again (SET … GET)
     // begins the next period no earlier than that, even when its heartbeat was received before it.
     private readonly Dictionary<ulong, long> _lapsed = [];
+    // Users whose SET … GET went unanswered (timed out, the connection lost), with the earliest such
+    // receive time: it may have landed unseen and begun an online period. Their next SET … GET that
+    // finds a key cannot tell that key from one of an earlier period, so it is taken as a possible
+    // start (the log drops an online for a user it already has online). Without this, a retry
+    // carrying a newer receive time than the attempt that landed reads "Refreshed" and the online
+    // line is never appended: the fault-schedule run saw it after store pauses and restarts.
+    private readonly Dictionary<ulong, long> _unanswered = [];
     private ChannelReader<SweptUser>? _swept;
     private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
     private Task? _checking;
     private Task<SortedSetEntry[]>? _adopting;
     private long _nextCheckMs;
     private long _nextAdoptMs;
+    private long _nextUnansweredPurgeMs;
     private long _lastTickMs;
     private Backoff _checkBackoff = new(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
 
@@ -83,6 +92,12 @@ internal sealed class TransitionDetector
         {
             case WriteOutcome.Refreshed:
                 Tracker.Set(write.UserId, write.ReceiveMs);
+                if (!write.Refresh && write.Kind != RecordKind.Offline && _unanswered.Remove(write.UserId, out long unansweredSince))
+                {
+                    // Found a key after an unanswered SET … GET of this user: perhaps that write's own.
+                    long onlineAt = _lapsed.Remove(write.UserId, out long lapsedSince) ? Math.Max(unansweredSince, lapsedSince) : unansweredSince;
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                }
                 break;
             case WriteOutcome.Created:
             {
@@ -99,6 +114,7 @@ internal sealed class TransitionDetector
                 }
                 if (_lapsed.Remove(write.UserId, out long lapsedAt))
                     onlineAt = Math.Max(onlineAt, lapsedAt);
+                _unanswered.Remove(write.UserId);
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
                 break;
@@ -110,6 +126,7 @@ internal sealed class TransitionDetector
                 if (Tracker.TryGet(write.UserId, out long before) && before + _ttlMs <= write.ReceiveMs)
                     _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, before + _ttlMs));
                 long onlineAt = _lapsed.Remove(write.UserId, out long lapsedAt) ? Math.Max(write.ReceiveMs, lapsedAt) : write.ReceiveMs;
+                _unanswered.Remove(write.UserId);
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
                 break;
@@ -128,6 +145,7 @@ internal sealed class TransitionDetector
             case WriteOutcome.Deleted:
                 Tracker.Remove(write.UserId);
                 _lapsed.Remove(write.UserId);
+                _unanswered.Remove(write.UserId);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
                 break;
             case WriteOutcome.Absent:
@@ -139,8 +157,21 @@ internal sealed class TransitionDetector
                     _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, Math.Min(lapsed + _ttlMs, nowMs)));
                 }
                 _lapsed.Remove(write.UserId);
+                _unanswered.Remove(write.UserId);
                 break;
         }
+    }
+
+    /// <summary>
+    /// One write of the flusher whose answer never came (timed out, refused, the connection lost, or
+    /// not issued): a <c>SET … GET</c> among them may still have landed (see <see cref="OnWritten"/>, Refreshed).
+    /// </summary>
+    public void OnUnanswered(in PendingWrite write)
+    {
+        if (write.Refresh || write.Kind == RecordKind.Offline)
+            return;
+        ref long since = ref CollectionsMarshal.GetValueRefOrAddDefault(_unanswered, write.UserId, out bool exists);
+        since = exists ? Math.Min(since, write.ReceiveMs) : write.ReceiveMs;
     }
 
     /// <summary>Each flusher tick: checks the users now due (when no check is in flight), and adopts orphans once a second.</summary>
@@ -156,6 +187,16 @@ internal sealed class TransitionDetector
             {
                 if (at + _ttlMs < nowMs)
                     _lapsed.Remove(user);
+            }
+        }
+        if (_unanswered.Count > 0 && nowMs >= _nextUnansweredPurgeMs)
+        {
+            _nextUnansweredPurgeMs = nowMs + 1_000; // once a second: a long outage can leave many
+            // A write received over a ttl ago has lapsed even if it landed: the next SET … GET finds no key.
+            foreach (var (user, since) in _unanswered)
+            {
+                if (since + _ttlMs < nowMs)
+                    _unanswered.Remove(user);
             }
         }
         if (_checking is null && nowMs >= _nextCheckMs)
