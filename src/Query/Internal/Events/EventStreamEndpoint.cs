@@ -11,8 +11,9 @@ namespace Presence.Query.Internal;
 /// events"): a Server-Sent Events stream of the watched users' transitions. A new stream starts
 /// with a <c>snapshot</c> (the log's state of every watched id at one log position, with the
 /// store's last-seen times); a stream resumed with a <c>Last-Event-ID</c> this node can serve starts
-/// with the lines after it instead. Then <c>online</c>/<c>offline</c> events as the log grows, a
-/// keepalive comment when nothing was sent for <see cref="KeepaliveInterval"/>.
+/// with the lines after it instead (any other <c>Last-Event-ID</c>, garbage included, gets the
+/// snapshot). Then <c>online</c>/<c>offline</c> events as the log grows, a keepalive comment when
+/// nothing was sent for <see cref="KeepaliveInterval"/>.
 /// </summary>
 /// <remarks>
 /// The stream is written by hand on the response's <see cref="PipeWriter"/>, not through
@@ -124,7 +125,7 @@ internal sealed class EventStreamEndpoint
         var subscriber = new Subscriber(ids);
         var catchUp = new List<EventLogLine>();
         bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
-            && _feed.TryRegister(subscriber, lastEventId.Epoch, lastEventId.Seq, catchUp);
+            && await TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
         Snapshot? snapshot = null;
         if (!resumed)
         {
@@ -218,6 +219,34 @@ internal sealed class EventStreamEndpoint
     }
 
     /// <summary>
+    /// Registers the subscriber after a client's <c>Last-Event-ID</c> when this node can serve every
+    /// line after it (from its ring, or as its feed reads them); false for any position it cannot
+    /// serve: another epoch, older than the ring, past the log's end, and the stream takes a
+    /// snapshot. A position past what the feed has read is checked against the store's own end
+    /// first: a feed merely behind the store must not take a real position for garbage, nor a
+    /// position past the log's end (which lines appended later would reach) for a real one.
+    /// </summary>
+    private async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<EventLogLine> catchUp)
+    {
+        var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
+        if (from == ResumeFrom.PastEnd)
+        {
+            LogRead end;
+            try
+            {
+                end = await _log.ReadEndAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return false; // the snapshot says whether the store answers
+            }
+            if (end.Epoch == position.Epoch && end.LastSeq >= position.Seq)
+                from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, end.LastSeq, catchUp);
+        }
+        return from is ResumeFrom.Ring or ResumeFrom.Ahead;
+    }
+
+    /// <summary>
     /// The log's state of the subscriber's ids at one log position, with the store's last-seen
     /// times, and the subscriber registered after that position. Null when the store did not answer.
     /// </summary>
@@ -248,7 +277,7 @@ internal sealed class EventStreamEndpoint
                     : lastSeen[i] == PresenceStore.Offline ? since
                     : lastSeen[i];
             }
-            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, catchUp))
+            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
                 return new Snapshot(state.Epoch, state.Seq, ids, lastSeen);
             // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
             _feed.Wake();
