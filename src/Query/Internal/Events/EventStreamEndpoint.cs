@@ -122,7 +122,9 @@ internal sealed class EventStreamEndpoint
     {
         var request = context.Request;
         string? lastEventIdText = request.Headers["Last-Event-ID"].FirstOrDefault() ?? request.Query["lastEventId"].FirstOrDefault();
-        var subscriber = new Subscriber(ids);
+        // Ends the stream when the client leaves, or when it fell too far behind (its queue overflowed).
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var subscriber = new Subscriber(ids, end);
         var catchUp = new List<EventLogLine>();
         bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
             && await TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
@@ -146,7 +148,7 @@ internal sealed class EventStreamEndpoint
             response.Headers.CacheControl = "no-store";
             response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must pass events on at once
             var output = response.BodyWriter;
-            var aborted = context.RequestAborted;
+            var stop = end.Token;
             Write(output, RetryLine);
             if (snapshot is not null)
                 WriteSnapshot(output, snapshot);
@@ -155,10 +157,10 @@ internal sealed class EventStreamEndpoint
             string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
             foreach (var entry in catchUp)
                 WriteEvent(output, epoch, entry, live: false);
-            await output.FlushAsync(aborted).ConfigureAwait(false);
+            await output.FlushAsync(stop).ConfigureAwait(false);
 
             var queue = subscriber.Queue;
-            while (!aborted.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
                 bool wrote = false;
                 while (queue.TryRead(out var entry))
@@ -167,7 +169,7 @@ internal sealed class EventStreamEndpoint
                     {
                         // The log was replaced: a new snapshot, from a new registration.
                         _feed.Unregister(subscriber);
-                        subscriber = new Subscriber(ids);
+                        subscriber = new Subscriber(ids, end);
                         catchUp.Clear();
                         snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
                         if (snapshot is null)
@@ -185,36 +187,40 @@ internal sealed class EventStreamEndpoint
                 }
                 if (wrote)
                 {
-                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    await output.FlushAsync(stop).ConfigureAwait(false);
                     continue;
                 }
                 if (subscriber.Overflowed && queue.Completion.IsCompleted)
-                {
-                    _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
-                    return; // too slow: the client resumes with its Last-Event-ID
-                }
-                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                    return; // too slow: counted and ended below; the client resumes with its Last-Event-ID
+                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 keepalive.CancelAfter(_options.EventsKeepalive);
                 try
                 {
                     if (!await queue.WaitToReadAsync(keepalive.Token).ConfigureAwait(false))
                         continue; // completed (overflow): handled above
                 }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
                     output.Write(s_keepalive);
-                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    await output.FlushAsync(stop).ConfigureAwait(false);
                 }
             }
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (end.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or fell too far behind (below).
         }
         finally
         {
             _feed.Unregister(subscriber);
             _metrics.EventSubscribers.Dec();
+            if (subscriber.Overflowed && !context.RequestAborted.IsCancellationRequested)
+            {
+                // Drop the connection with whatever is still unsent: a client that reads nothing would
+                // otherwise hold it until it read that. It resumes from the last event it received.
+                _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
+                context.Abort();
+            }
         }
     }
 
