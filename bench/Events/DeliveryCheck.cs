@@ -28,7 +28,14 @@ internal sealed record DeliveryCheck(
     /// <summary>Nothing lost, repeated, invented or altered.</summary>
     public bool ExactlyOnce => Missing == 0 && Duplicates == 0 && Unexpected == 0 && Mismatched == 0 && NotAlternating == 0 && Foreign == 0 && OtherEpoch == 0;
 
-    public static DeliveryCheck Run(SubscriberPool pool, WatchLayout layout, List<EventLogLine> lines, long after, long upTo)
+    public static DeliveryCheck Run(SubscriberPool pool, WatchLayout layout, List<EventLogLine> lines, long after, long upTo) =>
+        Run(pool.Subscribers, layout, lines, after, upTo);
+
+    /// <summary>
+    /// Judges <paramref name="subscribers"/>' deliveries of the log lines in (<paramref name="after"/>,
+    /// <paramref name="upTo"/>] (<paramref name="lines"/>: every line of the log in that window).
+    /// </summary>
+    public static DeliveryCheck Run(IReadOnlyList<EventSubscriber> subscribers, WatchLayout layout, List<EventLogLine> lines, long after, long upTo)
     {
         var bySeq = lines.ToDictionary(l => l.Seq);
         var owed = new Dictionary<int, List<long>>();
@@ -44,7 +51,7 @@ internal sealed record DeliveryCheck(
         long expected = 0, received = 0, missing = 0, duplicates = 0, unexpected = 0, mismatched = 0, keepalives = 0;
         int notAlternating = 0, foreign = 0, otherEpoch = 0, reconnects = 0, refused = 0, errors = 0, resnapshotted = 0;
         var seen = new HashSet<long>();
-        foreach (var subscriber in pool.Subscribers)
+        foreach (var subscriber in subscribers)
         {
             notAlternating += subscriber.NotAlternating;
             foreign += subscriber.Foreign;
@@ -92,6 +99,6 @@ internal sealed record DeliveryCheck(
         }
         return new DeliveryCheck(expected, received, missing, duplicates, unexpected, mismatched, notAlternating, foreign, otherEpoch,
             reconnects, refused, errors, resnapshotted, keepalives,
-            string.Join(", ", pool.Subscribers.Where(s => s.LastRefusedStatus != 0).GroupBy(s => s.LastRefusedStatus).Select(g => $"HTTP {g.Key} last for {g.Count()}")));
+            string.Join(", ", subscribers.Where(s => s.LastRefusedStatus != 0).GroupBy(s => s.LastRefusedStatus).Select(g => $"HTTP {g.Key} last for {g.Count()}")));
     }
 }

@@ -133,9 +133,10 @@ public sealed class DotNetClientTests(RedisFixture redis)
                 + "id: 7\nevent: online\ndata: {\"id\":\"42\",\"at\":1764270001000}\n\n"
                 + "id: 8\nevent: offline\ndata: {\"id\":\"18446744073709551615\",\ndata: \"at\":1764270031000,\"reason\":\"timeout\"}\n\n"
                 + "event: something-newer\ndata: {}\n\n"),
-            SseServer.Problem(503, PresenceProblemTypes.StoreUnavailable, "store away", retryAfter: 0),
+            SseServer.Problem(503, PresenceProblemTypes.StoreUnavailable, "store away", retryAfter: 2),
             SseServer.Hold("id: 9\r\nevent: offline\r\ndata: {\"id\":\"42\",\"at\":1764270040000,\"reason\":\"signout\"}\r\n\r\n"));
-        using var client = new PresenceClient(server.Url);
+        // The client's own first wait is short: only the server's Retry-After can make it wait 2 s.
+        using var client = new PresenceClient(server.Url, new PresenceClientOptions { ReconnectDelay = TimeSpan.FromMilliseconds(50) });
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
         var events = new List<PresenceEvent>();
@@ -154,6 +155,8 @@ public sealed class DotNetClientTests(RedisFixture redis)
         Assert.Equal(new UserOffline("9", 42, 1764270040000, OfflineReason.SignOut), events[3]);
         var requests = server.Requests.ToArray();
         Assert.Equal([null, "8", "8"], requests.Select(r => r.LastEventId));
+        var arrivals = server.Arrivals.ToArray();
+        Assert.True(arrivals[2] - arrivals[1] >= TimeSpan.FromSeconds(1.9), $"retried {(arrivals[2] - arrivals[1]).TotalSeconds:0.000} s after a 503 with Retry-After: 2");
         Assert.Equal("{\"ids\":[\"42\",\"18446744073709551615\"]}", requests[0].Body);
     }
 

@@ -33,6 +33,11 @@ internal sealed class SseServer : IAsyncDisposable
     /// <summary>Per request, in order: its Last-Event-ID header (null when absent) and body.</summary>
     public ConcurrentQueue<(string? LastEventId, string Body)> Requests { get; } = new();
 
+    /// <summary>Per request, in order: when it arrived, on a clock started with the server.</summary>
+    public ConcurrentQueue<TimeSpan> Arrivals { get; } = new();
+
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
     public static async Task<SseServer> StartAsync(params Func<HttpContext, Task>[] answers)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -83,6 +88,7 @@ internal sealed class SseServer : IAsyncDisposable
 
     private async Task Answer(HttpContext context)
     {
+        Arrivals.Enqueue(_clock.Elapsed);
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
         var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault();

@@ -87,7 +87,9 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
             lock (errors)
                 Assert.Empty(errors);
 
-            // The service restarts on the same address: the page reconnects and resumes where it was.
+            // The service restarts on the same address: the page reconnects and resumes where it was
+            // (with the last event id it had), so the new node sends it the missed event, not a snapshot.
+            string lastId = await Text(page, "#lastid");
             await query.DisposeAsync();
             query = null!;
             await WaitForText(page, "#stream", "reconnecting…");
@@ -95,6 +97,15 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
             query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.Http = $"127.0.0.1:{port}");
             await WaitForRow(page, 102, "online", TimeSpan.FromSeconds(30));
             await WaitForText(page, "#stream", "live");
+            Assert.Equal(0, await query.GaugeAsync("presence_events_sent_total{type=\"snapshot\"}")); // resumed, not started afresh
+            Assert.Equal(1, await query.GaugeAsync("presence_events_sent_total{type=\"online\"}"));
+            Assert.Equal("4", await Text(page, "#events")); // the three before, and the missed online event
+            string resumedId = await Text(page, "#lastid");
+            Assert.Equal(lastId[..lastId.LastIndexOf('-')], resumedId[..resumedId.LastIndexOf('-')]);
+            Assert.True(long.Parse(resumedId[(resumedId.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+                > long.Parse(lastId[(lastId.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture), $"{lastId} then {resumedId}");
+            // The row shows the event's time (a snapshot gives only the last-seen time).
+            Assert.NotEqual("–", await page.EvaluateExpressionAsync<string>("document.querySelector('tr[data-id=\"102\"] td:nth-child(4)').textContent"));
             lock (exceptions)
                 Assert.Empty(exceptions);
         }

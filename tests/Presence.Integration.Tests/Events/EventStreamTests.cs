@@ -205,24 +205,48 @@ public sealed class EventStreamTests(RedisFixture redis)
         var (ingest, query) = await StartAsync(server.Configuration, prefix);
         await using var _ = ingest;
         await using var __ = query;
-        await using var stream = await Subscribe(query, "30,31");
-        var firstSnapshot = await stream.NextAsync("the snapshot");
         ingest.Heartbeat([30]);
-        Assert.Equal(30UL, (await stream.NextAsync("user 30 online")).User);
+        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= 1, "user 30's online line appended");
+        await using var stream = await Subscribe(query, "30,31,32,33");
+        var firstSnapshot = await stream.NextAsync("the snapshot");
+        Assert.Equal(1, firstSnapshot.Json.GetProperty("online").GetInt32()); // user 30: a state the new snapshot must not repeat
+        ingest.Heartbeat([31]);
+        Assert.Equal(31UL, (await stream.NextAsync("user 31 online")).User);
 
         server.Restart(); // empty: the store lost every key and the events log
+        ingest.Heartbeat([32, 33], perFrame: 2); // online again in the new store
         var second = await stream.NextAsync("a new snapshot after the store restart", TimeSpan.FromSeconds(30));
         Assert.Equal("snapshot", second.Type);
         Assert.NotEqual(firstSnapshot.Id![..firstSnapshot.Id!.LastIndexOf('-')], second.Id![..second.Id!.LastIndexOf('-')]); // a new log, a new epoch
-        var batch = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=30,31"));
-        Assert.Equal(
-            batch.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("online").GetBoolean()),
-            second.Json.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("online").GetBoolean()));
+
+        // A client applying the new snapshot and the events after it holds what the batch route
+        // answers: users 32 and 33 online (in the snapshot, or in events right after it, depending
+        // on whether the node read the new log before or after their append), users 30 and 31
+        // offline (their keys went with the store: the old state must not survive).
+        var state = new Dictionary<string, (bool Online, long? LastSeenMs)>();
+        foreach (var u in second.Json.GetProperty("users").EnumerateArray())
+            state[u.GetProperty("id").GetString()!] = (u.GetProperty("online").GetBoolean(), LastSeen(u));
+        var after = new List<SseEvent>();
+        while (!(state["32"].Online && state["33"].Online))
+        {
+            var e = await stream.NextAsync("users 32 and 33 online after the new snapshot", TimeSpan.FromSeconds(30));
+            Assert.NotEqual("snapshot", e.Type);
+            after.Add(e);
+            state[e.User.ToString(System.Globalization.CultureInfo.InvariantCulture)] = e.Type == "online" ? (true, e.At) : (false, null);
+        }
+        Assert.All(after, e => Assert.Equal("online", e.Type));
+        var batch = await QueryHost.Json(await query.Client.GetAsync("/v1/presence?ids=30,31,32,33"));
+        var answered = batch.GetProperty("users").EnumerateArray().Select(u => (u.GetProperty("id").GetString()!, (u.GetProperty("online").GetBoolean(), LastSeen(u))));
+        Assert.Equal([("30", (false, (long?)null)), ("31", (false, null))], answered.Take(2));
+        Assert.Equal(answered, state.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, (p.Value.Online, p.Value.LastSeenMs))));
 
         ingest.Heartbeat([31]);
-        var online = await stream.NextAsync("user 31 online after the restart", TimeSpan.FromSeconds(30));
+        var online = await stream.NextAsync("user 31 online again after the restart", TimeSpan.FromSeconds(30));
         Assert.Equal(("online", 31UL), (online.Type, online.User));
     }
+
+    private static long? LastSeen(System.Text.Json.JsonElement user) =>
+        user.GetProperty("lastSeenMs").ValueKind == System.Text.Json.JsonValueKind.Null ? null : user.GetProperty("lastSeenMs").GetInt64();
 
     [Fact]
     public async Task IngesterStops_AnotherAdoptsItsUsers_TheirTimeoutStillArrives()

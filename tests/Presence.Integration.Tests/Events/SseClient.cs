@@ -15,15 +15,19 @@ internal sealed class SseClient : IAsyncDisposable
     private readonly HttpResponseMessage _response;
     private readonly Channel<SseEvent> _events = Channel.CreateUnbounded<SseEvent>();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
     private readonly List<SseEvent> _all = [];
+    private Task? _reader;
 
-    private SseClient(HttpClient http, HttpResponseMessage response)
+    private SseClient(HttpClient http, HttpResponseMessage response, bool read)
     {
         _http = http;
         _response = response;
-        _reader = Task.Run(ReadAsync);
+        if (read)
+            StartReading();
     }
+
+    /// <summary>How long opening a stream (the answer's headers) may take before the test fails.</summary>
+    public static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(30);
 
     public HttpResponseMessage Response => _response;
 
@@ -40,25 +44,77 @@ internal sealed class SseClient : IAsyncDisposable
     /// <summary>The last event id received (what a reconnecting client sends as Last-Event-ID).</summary>
     public string? LastEventId => All.LastOrDefault(e => e.Id is not null)?.Id;
 
-    /// <summary>Opens a stream; the response must be 200 text/event-stream (else throws with its body).</summary>
-    public static async Task<SseClient> OpenAsync(Uri baseAddress, string pathAndQuery, string? lastEventId = null, string? postJson = null)
+    /// <summary>
+    /// Opens a stream; the response must be 200 text/event-stream (else throws with its body), within
+    /// <see cref="OpenTimeout"/>. With <paramref name="read"/> false the body is not read until
+    /// <see cref="StartReading"/> (a client too slow to read), and with <paramref name="receiveBuffer"/>
+    /// the socket's receive buffer is that small, so the server's writes back up sooner.
+    /// </summary>
+    public static async Task<SseClient> OpenAsync(Uri baseAddress, string pathAndQuery, string? lastEventId = null, string? postJson = null,
+        bool read = true, int? receiveBuffer = null)
     {
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var handler = new SocketsHttpHandler();
+        if (receiveBuffer is int bytes)
+        {
+            handler.ConnectCallback = async (context, cancel) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+                {
+                    ReceiveBufferSize = bytes, // before connecting: it sets the window the server may fill
+                    NoDelay = true,
+                };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancel);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(postJson is null ? HttpMethod.Get : HttpMethod.Post, pathAndQuery);
         if (postJson is not null)
             request.Content = new StringContent(postJson, Encoding.UTF8, "application/json");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (lastEventId is not null)
-            request.Headers.Add("Last-Event-ID", lastEventId);
-        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        HttpResponseMessage response;
+        using (var deadline = new CancellationTokenSource(OpenTimeout))
         {
-            var body = await response.Content.ReadAsStringAsync();
-            response.Dispose();
-            http.Dispose();
-            throw new InvalidOperationException($"expected an event stream, got {(int)response.StatusCode}: {body}");
+            try
+            {
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+                if (response.StatusCode != HttpStatusCode.OK || response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+                {
+                    // Not a stream: a bounded body (a problem), read under the same deadline.
+                    var body = await response.Content.ReadAsStringAsync(deadline.Token);
+                    response.Dispose();
+                    throw new InvalidOperationException($"expected an event stream, got {(int)response.StatusCode}: {body}");
+                }
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                http.Dispose();
+                throw new TimeoutException($"no answer to {pathAndQuery} within {OpenTimeout.TotalSeconds:0} s");
+            }
+            catch
+            {
+                http.Dispose();
+                throw;
+            }
         }
-        return new SseClient(http, response);
+        return new SseClient(http, response, read);
+    }
+
+    /// <summary>Starts reading the body (once), for a stream opened with <c>read: false</c>.</summary>
+    public void StartReading()
+    {
+        lock (_all)
+            _reader ??= Task.Run(ReadAsync);
     }
 
     private async Task ReadAsync()
@@ -141,8 +197,8 @@ internal sealed class SseClient : IAsyncDisposable
     /// <summary>Events (not comments) received so far of a type.</summary>
     public SseEvent[] OfType(string type) => All.Where(e => e.Type == type).ToArray();
 
-    /// <summary>Whether the server ended the stream.</summary>
-    public bool Ended => _reader.IsCompleted;
+    /// <summary>Whether the server ended the stream (and the reader saw its end).</summary>
+    public bool Ended => _reader is { IsCompleted: true };
 
     public async ValueTask DisposeAsync()
     {
@@ -151,7 +207,8 @@ internal sealed class SseClient : IAsyncDisposable
         _http.Dispose();
         try
         {
-            await _reader;
+            if (_reader is not null)
+                await _reader;
         }
         catch (OperationCanceledException)
         {

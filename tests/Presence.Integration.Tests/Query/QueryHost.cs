@@ -41,10 +41,11 @@ internal sealed class QueryHost : IAsyncDisposable
     public Task<HttpResponseMessage> PostJson(string json, string contentType = "application/json") =>
         Client.PostAsync(QueryApp.QueryRoute, new StringContent(json, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType)));
 
-    /// <summary>The body as JSON; fails naming the body when it is not.</summary>
+    /// <summary>The body as JSON, read under a deadline; fails naming the body when it is not.</summary>
     public static async Task<JsonElement> Json(HttpResponseMessage response)
     {
-        var text = await response.Content.ReadAsStringAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var text = await response.Content.ReadAsStringAsync(deadline.Token);
         try
         {
             using var document = JsonDocument.Parse(text);

@@ -80,9 +80,11 @@ public sealed class QuerySecurityTests(RedisFixture redis) : IDisposable
         Assert.NotNull(limited);
         using (limited)
         {
-            Assert.True(limited.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, $"Retry-After: {limited.Headers.RetryAfter}");
+            // The rule (QueryApp): the bucket's wait for a token, rounded up to whole seconds, at least 1: one refill period here.
+            Assert.True(limited.Headers.RetryAfter?.Delta == TimeSpan.FromSeconds(1), $"Retry-After: {limited.Headers.RetryAfter}");
             var problem = await QueryHost.Json(limited);
             Assert.Equal("urn:presence:problem:rate-limited", problem.GetProperty("type").GetString());
+            Assert.EndsWith("retry after 1 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
         for (int i = 0; i < 10; i++)
             Assert.Equal(HttpStatusCode.OK, (await query.Client.GetAsync("/healthz")).StatusCode);

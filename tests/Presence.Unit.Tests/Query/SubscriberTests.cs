@@ -36,6 +36,33 @@ public sealed class SubscriberTests
     }
 
     [Fact]
+    public async Task Offer_QueueFull_CancelsTheStreamsEnd_SoAWriterBlockedOnTheClientStopsNow()
+    {
+        using var end = new CancellationTokenSource();
+        var subscriber = new Subscriber([1], end);
+        for (int i = 1; i <= Subscriber.QueueCapacity; i++)
+            subscriber.Offer(Line(i));
+        Assert.False(end.IsCancellationRequested);
+
+        subscriber.Offer(Line(Subscriber.QueueCapacity + 1));
+        // Cancelled off the caller's thread (the feed holds its lock while offering).
+        var cancelled = new TaskCompletionSource();
+        using var registration = end.Token.Register(() => cancelled.TrySetResult());
+        Assert.Same(cancelled.Task, await Task.WhenAny(cancelled.Task, Task.Delay(TimeSpan.FromSeconds(30))));
+    }
+
+    [Fact]
+    public void Offer_QueueFull_AfterTheStreamEnded_NothingThrows()
+    {
+        var end = new CancellationTokenSource();
+        var subscriber = new Subscriber([1], end);
+        end.Dispose();
+        for (int i = 1; i <= Subscriber.QueueCapacity + 1; i++)
+            subscriber.Offer(Line(i));
+        Assert.True(subscriber.Overflowed);
+    }
+
+    [Fact]
     public void RequestResync_QueuesTheMarkerAfterEarlierLines()
     {
         var subscriber = new Subscriber([1]);

@@ -27,20 +27,20 @@ internal sealed class EventFeed : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _pollInterval;
     private readonly Lock _lock = new();
-    private readonly EventRing _ring;
+    private readonly EventLogCursor _cursor;
+    private readonly Action<EventLogLine> _dispatch;
     private readonly Dictionary<ulong, object> _watchers = new(); // user id → Subscriber, or List<Subscriber> when several
     private readonly HashSet<Subscriber> _all = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
-    private string? _epoch;
-    private long _position; // the last line read and handed out
     private Task? _loop;
 
     public EventFeed(EventLogStore log, int ringCapacity, TimeSpan pollInterval, QueryMetrics metrics, ILogger logger)
     {
         _log = log;
-        _ring = new EventRing(ringCapacity);
+        _cursor = new EventLogCursor(ringCapacity);
+        _dispatch = Dispatch;
         _pollInterval = pollInterval;
         _metrics = metrics;
         _logger = logger;
@@ -62,7 +62,7 @@ internal sealed class EventFeed : IAsyncDisposable
         get
         {
             lock (_lock)
-                return _position;
+                return _cursor.Position;
         }
     }
 
@@ -105,33 +105,34 @@ internal sealed class EventFeed : IAsyncDisposable
     /// <summary>
     /// Registers <paramref name="subscriber"/> to get the lines after <paramref name="afterSeq"/> of
     /// the log named <paramref name="epoch"/>: those the ring holds go into <paramref name="catchUp"/>,
-    /// later ones to its queue. False, registering nothing, when this feed follows another epoch or
-    /// no longer holds every line after that position.
+    /// later ones to its queue as the feed reads them. <paramref name="storeLast"/> is the log's last
+    /// sequence number as the caller read it from the store (0 when it has none). Registers nothing
+    /// unless the answer is <see cref="ResumeFrom.Ring"/> or <see cref="ResumeFrom.Ahead"/>: another
+    /// epoch, a position older than the ring, or one past the log's end as far as this feed and
+    /// <paramref name="storeLast"/> know, is never taken for a position (the stream takes a snapshot).
     /// </summary>
-    public bool TryRegister(Subscriber subscriber, string epoch, long afterSeq, List<EventLogLine> catchUp)
+    public ResumeFrom TryRegister(Subscriber subscriber, string epoch, long afterSeq, long storeLast, List<EventLogLine> catchUp)
     {
         lock (_lock)
         {
-            if (_epoch != epoch)
-                return false;
-            if (afterSeq > _ring.LastSeq)
+            var from = _cursor.Locate(epoch, afterSeq, storeLast);
+            switch (from)
             {
-                // Taken from a store further along than this feed has read: skip up to there when it arrives.
-                subscriber.LiveAfter = afterSeq;
-            }
-            else if (_ring.Covers(afterSeq))
-            {
-                _ring.Collect(afterSeq, subscriber.Ids, catchUp);
-                subscriber.LiveAfter = _ring.LastSeq;
-            }
-            else
-            {
-                return false;
+                case ResumeFrom.Ring:
+                    _cursor.Ring.Collect(afterSeq, subscriber.Ids, catchUp);
+                    subscriber.LiveAfter = _cursor.Ring.LastSeq;
+                    break;
+                case ResumeFrom.Ahead:
+                    // A position the store has and this feed has not read yet: skip up to there when it arrives.
+                    subscriber.LiveAfter = afterSeq;
+                    break;
+                default:
+                    return from;
             }
             foreach (var id in subscriber.Ids)
                 Watch(id, subscriber);
             _all.Add(subscriber);
-            return true;
+            return from;
         }
     }
 
@@ -152,7 +153,7 @@ internal sealed class EventFeed : IAsyncDisposable
         get
         {
             lock (_lock)
-                return _epoch;
+                return _cursor.Epoch;
         }
     }
 
@@ -201,7 +202,7 @@ internal sealed class EventFeed : IAsyncDisposable
                 if (failing)
                 {
                     failing = false;
-                    QueryLog.EventFeedBack(_logger, _position);
+                    QueryLog.EventFeedBack(_logger, Position);
                 }
                 backoff.Succeed();
                 await _wake.WaitAsync(_pollInterval, stop).ConfigureAwait(false);
@@ -247,56 +248,32 @@ internal sealed class EventFeed : IAsyncDisposable
         {
             long after;
             lock (_lock)
-                after = _position;
+                after = _cursor.Position;
             var read = await _log.ReadAsync(after, PageSize).ConfigureAwait(false);
             lock (_lock)
             {
-                if (_epoch != read.Epoch || read.LastSeq < _position || _position < read.FirstSeq - 1)
+                string? epoch = _cursor.Epoch;
+                var step = _cursor.Apply(read, _dispatch);
+                _metrics.EventFeedPosition.Set(_cursor.Position);
+                switch (step)
                 {
-                    Restart(read);
-                    continue;
+                    case FeedStep.Started:
+                        continue;
+                    case FeedStep.Restarted:
+                        // A new epoch, or the feed fell behind past what the store holds: never a silent gap.
+                        QueryLog.EventLogReplaced(_logger, epoch!, read.Epoch, after, read.FirstSeq, read.LastSeq, _all.Count);
+                        _metrics.EventResyncs.Inc();
+                        foreach (var subscriber in _all)
+                            subscriber.RequestResync();
+                        continue;
+                    case FeedStep.AtEnd:
+                        return;
                 }
-                foreach (var entry in read.Entries)
-                {
-                    // A line that did not parse (none does, from the scripts) leaves a hole the ring skips over.
-                    while (_ring.LastSeq + 1 < entry.Seq)
-                        _ring.Append(new EventLogLine(_ring.LastSeq + 1, TransitionKind.Online, 0, 0));
-                    _ring.Append(entry);
-                    Dispatch(entry);
-                }
-                _position = read.ReadTo;
-                while (_ring.LastSeq < _position)
-                    _ring.Append(new EventLogLine(_ring.LastSeq + 1, TransitionKind.Online, 0, 0));
-                _metrics.EventFeedPosition.Set(_position);
-                if (read.ReadTo == after || _position >= read.LastSeq)
-                    return;
             }
         }
     }
 
-    /// <summary>
-    /// Follows the log from (near) its end: on the first read, loads what the store still holds (up
-    /// to the ring's capacity) so streams can resume across a restart of this node; later, after a
-    /// new epoch or a gap, tells every subscriber to take a new snapshot.
-    /// </summary>
-    private void Restart(LogRead read)
-    {
-        bool first = _epoch is null;
-        if (!first)
-        {
-            QueryLog.EventLogReplaced(_logger, _epoch!, read.Epoch, _position, read.FirstSeq, read.LastSeq, _all.Count);
-            _metrics.EventResyncs.Inc();
-        }
-        _epoch = read.Epoch;
-        _position = Math.Max(read.FirstSeq - 1, read.LastSeq - _ring.Capacity);
-        _ring.Reset(_position);
-        if (first)
-            return;
-        foreach (var subscriber in _all)
-            subscriber.RequestResync();
-    }
-
-    private void Dispatch(in EventLogLine entry)
+    private void Dispatch(EventLogLine entry)
     {
         if (!_watchers.TryGetValue(entry.UserId, out var watchers))
             return;

@@ -44,6 +44,9 @@ internal sealed class EventLogStore
         return new LogRead((string)result[0]!, (long)result[1], (long)result[2], entries, afterSeq + Math.Max(0, result.Length - 3));
     }
 
+    /// <summary>The log's epoch and last (and first) sequence number as the store has them now, without lines.</summary>
+    public Task<LogRead> ReadEndAsync() => ReadAsync(long.MaxValue, 1); // after the end: the script answers only its head
+
     /// <summary>The log's state of <paramref name="ids"/>, read atomically with its last sequence number.</summary>
     public async Task<LogSnapshot> SnapshotAsync(ReadOnlyMemory<ulong> ids)
     {

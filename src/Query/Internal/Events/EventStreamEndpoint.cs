@@ -11,8 +11,9 @@ namespace Presence.Query.Internal;
 /// events"): a Server-Sent Events stream of the watched users' transitions. A new stream starts
 /// with a <c>snapshot</c> (the log's state of every watched id at one log position, with the
 /// store's last-seen times); a stream resumed with a <c>Last-Event-ID</c> this node can serve starts
-/// with the lines after it instead. Then <c>online</c>/<c>offline</c> events as the log grows, a
-/// keepalive comment when nothing was sent for <see cref="KeepaliveInterval"/>.
+/// with the lines after it instead (any other <c>Last-Event-ID</c>, garbage included, gets the
+/// snapshot). Then <c>online</c>/<c>offline</c> events as the log grows, a keepalive comment when
+/// nothing was sent for <see cref="KeepaliveInterval"/>.
 /// </summary>
 /// <remarks>
 /// The stream is written by hand on the response's <see cref="PipeWriter"/>, not through
@@ -121,10 +122,12 @@ internal sealed class EventStreamEndpoint
     {
         var request = context.Request;
         string? lastEventIdText = request.Headers["Last-Event-ID"].FirstOrDefault() ?? request.Query["lastEventId"].FirstOrDefault();
-        var subscriber = new Subscriber(ids);
+        // Ends the stream when the client leaves, or when it fell too far behind (its queue overflowed).
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var subscriber = new Subscriber(ids, end);
         var catchUp = new List<EventLogLine>();
         bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
-            && _feed.TryRegister(subscriber, lastEventId.Epoch, lastEventId.Seq, catchUp);
+            && await TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
         Snapshot? snapshot = null;
         if (!resumed)
         {
@@ -145,7 +148,7 @@ internal sealed class EventStreamEndpoint
             response.Headers.CacheControl = "no-store";
             response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must pass events on at once
             var output = response.BodyWriter;
-            var aborted = context.RequestAborted;
+            var stop = end.Token;
             Write(output, RetryLine);
             if (snapshot is not null)
                 WriteSnapshot(output, snapshot);
@@ -154,10 +157,10 @@ internal sealed class EventStreamEndpoint
             string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
             foreach (var entry in catchUp)
                 WriteEvent(output, epoch, entry, live: false);
-            await output.FlushAsync(aborted).ConfigureAwait(false);
+            await output.FlushAsync(stop).ConfigureAwait(false);
 
             var queue = subscriber.Queue;
-            while (!aborted.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
                 bool wrote = false;
                 while (queue.TryRead(out var entry))
@@ -166,7 +169,7 @@ internal sealed class EventStreamEndpoint
                     {
                         // The log was replaced: a new snapshot, from a new registration.
                         _feed.Unregister(subscriber);
-                        subscriber = new Subscriber(ids);
+                        subscriber = new Subscriber(ids, end);
                         catchUp.Clear();
                         snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
                         if (snapshot is null)
@@ -184,37 +187,69 @@ internal sealed class EventStreamEndpoint
                 }
                 if (wrote)
                 {
-                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    await output.FlushAsync(stop).ConfigureAwait(false);
                     continue;
                 }
                 if (subscriber.Overflowed && queue.Completion.IsCompleted)
-                {
-                    _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
-                    return; // too slow: the client resumes with its Last-Event-ID
-                }
-                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                    return; // too slow: counted and ended below; the client resumes with its Last-Event-ID
+                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 keepalive.CancelAfter(_options.EventsKeepalive);
                 try
                 {
                     if (!await queue.WaitToReadAsync(keepalive.Token).ConfigureAwait(false))
                         continue; // completed (overflow): handled above
                 }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
                     output.Write(s_keepalive);
-                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    await output.FlushAsync(stop).ConfigureAwait(false);
                 }
             }
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (end.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or fell too far behind (below).
         }
         finally
         {
             _feed.Unregister(subscriber);
             _metrics.EventSubscribers.Dec();
+            if (subscriber.Overflowed && !context.RequestAborted.IsCancellationRequested)
+            {
+                // Drop the connection with whatever is still unsent: a client that reads nothing would
+                // otherwise hold it until it read that. It resumes from the last event it received.
+                _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
+                context.Abort();
+            }
         }
+    }
+
+    /// <summary>
+    /// Registers the subscriber after a client's <c>Last-Event-ID</c> when this node can serve every
+    /// line after it (from its ring, or as its feed reads them); false for any position it cannot
+    /// serve: another epoch, older than the ring, past the log's end, and the stream takes a
+    /// snapshot. A position past what the feed has read is checked against the store's own end
+    /// first: a feed merely behind the store must not take a real position for garbage, nor a
+    /// position past the log's end (which lines appended later would reach) for a real one.
+    /// </summary>
+    private async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<EventLogLine> catchUp)
+    {
+        var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
+        if (from == ResumeFrom.PastEnd)
+        {
+            LogRead end;
+            try
+            {
+                end = await _log.ReadEndAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return false; // the snapshot says whether the store answers
+            }
+            if (end.Epoch == position.Epoch && end.LastSeq >= position.Seq)
+                from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, end.LastSeq, catchUp);
+        }
+        return from is ResumeFrom.Ring or ResumeFrom.Ahead;
     }
 
     /// <summary>
@@ -248,7 +283,7 @@ internal sealed class EventStreamEndpoint
                     : lastSeen[i] == PresenceStore.Offline ? since
                     : lastSeen[i];
             }
-            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, catchUp))
+            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
                 return new Snapshot(state.Epoch, state.Seq, ids, lastSeen);
             // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
             _feed.Wake();

@@ -5,9 +5,9 @@ namespace Presence.Query.Internal;
 
 /// <summary>
 /// One open event stream: the ids it watches and a bounded queue of the log lines about them that
-/// the feed hands it. A subscriber too slow to take its lines (the queue full) is ended; the
-/// client reconnects with its <c>Last-Event-ID</c> and resumes from the node's ring, so nothing
-/// is lost and a slow client never holds the node's memory hostage.
+/// the feed hands it. A subscriber too slow to take its lines (the queue full) is ended at once,
+/// what was still queued dropped; the client reconnects with the last id it received and resumes
+/// from the node's ring, so nothing is lost and a slow client never holds the node's memory hostage.
 /// </summary>
 internal sealed class Subscriber
 {
@@ -24,7 +24,19 @@ internal sealed class Subscriber
         FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the stream is ended
     });
 
-    public Subscriber(ulong[] sortedDistinctIds) => Ids = sortedDistinctIds;
+    private readonly CancellationTokenSource? _endOnOverflow;
+
+    /// <param name="sortedDistinctIds">The watched ids, sorted, each once.</param>
+    /// <param name="endOnOverflow">
+    /// Cancelled (off the feed's lock, on the thread pool) when the queue overflows: the stream's
+    /// writer may be blocked on a client that reads nothing, and must end now, not once that client
+    /// has read what was queued.
+    /// </param>
+    public Subscriber(ulong[] sortedDistinctIds, CancellationTokenSource? endOnOverflow = null)
+    {
+        Ids = sortedDistinctIds;
+        _endOnOverflow = endOnOverflow;
+    }
 
     /// <summary>The watched ids, sorted, each once.</summary>
     public ulong[] Ids { get; }
@@ -58,5 +70,19 @@ internal sealed class Subscriber
             return;
         Overflowed = true;
         _queue.Writer.TryComplete();
+        if (_endOnOverflow is not null)
+            ThreadPool.UnsafeQueueUserWorkItem(static end => Cancel(end), _endOnOverflow, preferLocal: false);
+    }
+
+    private static void Cancel(CancellationTokenSource end)
+    {
+        try
+        {
+            end.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream ended meanwhile.
+        }
     }
 }
