@@ -76,9 +76,10 @@ internal sealed class EventLogAppender
     public int Held => _held.Count;
 
     /// <summary>Queues a transition (on the flusher thread); held when the queue is full, or when the user already is.</summary>
-    public void Enqueue(PresenceTransition transition)
+    public void Enqueue(PresenceTransition transition, bool counted = true)
     {
-        _metrics.Transitions(transition.Kind).Inc();
+        if (counted)
+            _metrics.Transitions(transition.Kind).Inc();
         if (_held.Count > 0)
         {
             Release();

@@ -41,11 +41,7 @@ internal sealed class TransitionDetector
     // begins the next period no earlier than that, even when its heartbeat was received before it.
     private readonly Dictionary<ulong, long> _lapsed = [];
     // Users whose SET … GET went unanswered (timed out, the connection lost), with the earliest such
-    // receive time: it may have landed unseen and begun an online period. Their next SET … GET that
-    // finds a key cannot tell that key from one of an earlier period, so it is taken as a possible
-    // start (the log drops an online for a user it already has online). Without this, a retry
-    // carrying a newer receive time than the attempt that landed reads "Refreshed" and the online
-    // line is never appended: the fault-schedule run saw it after store pauses and restarts.
+    // receive time: that write may have landed unseen and begun an online period then.
     private readonly Dictionary<ulong, long> _unanswered = [];
     private ChannelReader<SweptUser>? _swept;
     private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
@@ -91,14 +87,27 @@ internal sealed class TransitionDetector
         switch (outcome)
         {
             case WriteOutcome.Refreshed:
+            {
+                bool known = Tracker.TryGet(write.UserId, out _);
                 Tracker.Set(write.UserId, write.ReceiveMs);
-                if (!write.Refresh && write.Kind != RecordKind.Offline && _unanswered.Remove(write.UserId, out long unansweredSince))
+                if (!write.Refresh && !known)
                 {
-                    // Found a key after an unanswered SET … GET of this user: perhaps that write's own.
-                    long onlineAt = _lapsed.Remove(write.UserId, out long lapsedSince) ? Math.Max(unansweredSince, lapsedSince) : unansweredSince;
-                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                    // SET … GET found a key of a user this ingester did not know online: written by
+                    // another ingester, by an earlier attempt of this write whose answer was lost, or
+                    // by one whose online line never reached the log (an ingester killed with it
+                    // queued, an append lost with the store). The log may hold the user offline
+                    // while the key exists, for good: a possible online repairs that, and the log
+                    // drops it when it has the user online. One per user an ingester meets anew (a
+                    // start, a user moving between ingesters), never per heartbeat; not counted as a
+                    // transition, since the log decides whether it is one. The fault-schedule run
+                    // lost online lines this way after store pauses, restarts and ingester kills.
+                    long onlineAt = _unanswered.Remove(write.UserId, out long since) ? since : write.ReceiveMs;
+                    if (_lapsed.Remove(write.UserId, out long lapsedSince))
+                        onlineAt = Math.Max(onlineAt, lapsedSince);
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt), counted: false);
                 }
                 break;
+            }
             case WriteOutcome.Created:
             {
                 // No key: if this ingester wrote (or adopted) one, it is gone, and the expiry check has
