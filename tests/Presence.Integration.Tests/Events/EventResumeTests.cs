@@ -207,12 +207,20 @@ public sealed class EventResumeTests(RedisFixture redis)
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var keys = new EventLogKeys(prefix);
         long last = start;
-        await Eventually.Until(async () =>
+        try
         {
-            last = await AppendAsync(db, prefix, 0, [.. Enumerable.Range(0, 2_000).Select(i => (i % 2 == 0 ? 'n' : 's', 60UL, now))]);
-            await db.PublishAsync(RedisChannel.Literal(keys.WakeChannel), "1");
-            return await query.GaugeAsync("presence_event_streams_ended_total{reason=\"overflow\"}") >= 1;
-        }, "the slow stream ended for overflow", TimeSpan.FromSeconds(60));
+            await Eventually.Until(async () =>
+            {
+                last = await AppendAsync(db, prefix, 0, [.. Enumerable.Range(0, 2_000).Select(i => (i % 2 == 0 ? 'n' : 's', 60UL, now))]);
+                await db.PublishAsync(RedisChannel.Literal(keys.WakeChannel), "1");
+                return await query.GaugeAsync("presence_event_streams_ended_total{reason=\"overflow\"}") >= 1;
+            }, "the slow stream ended for overflow", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}: {last - start} lines appended, the node read to {await query.GaugeAsync("presence_event_feed_position")}, "
+                + $"sent {await query.GaugeAsync("presence_events_sent_total{type=\"online\"}")} online events, {await query.GaugeAsync("presence_event_subscribers")} streams", e);
+        }
         Assert.True(last - start < 2_000_000, $"{last - start} lines appended"); // bounded, whatever the socket buffers hold
 
         // The client reads what it was sent, to the stream's end, then resumes from its last id.

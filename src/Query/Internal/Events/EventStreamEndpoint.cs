@@ -214,10 +214,11 @@ internal sealed class EventStreamEndpoint
         {
             _feed.Unregister(subscriber);
             _metrics.EventSubscribers.Dec();
-            if (subscriber.Overflowed && !context.RequestAborted.IsCancellationRequested)
+            if (subscriber.Overflowed)
             {
                 // Drop the connection with whatever is still unsent: a client that reads nothing would
                 // otherwise hold it until it read that. It resumes from the last event it received.
+                // (Kestrel aborts it by itself when the cancelled write was a pending flush: counted all the same.)
                 _metrics.EventStreamsEnded.WithLabels("overflow").Inc();
                 context.Abort();
             }
