@@ -154,6 +154,31 @@ public sealed class TransitionDetectorTests
     }
 
     [Fact]
+    public void OnWritten_AbsentAfterAnUnansweredSignOut_IsThatSignOut()
+    {
+        // The DEL of Now + 1 s went unanswered (the store was paused) and ran when it resumed: its
+        // retry finds no key. Without this the sign-out was never logged: 7 stayed online in the log.
+        _detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        Taken();
+        _detector.OnUnanswered(Write(7, Now + 1_000, RecordKind.Offline));
+        _detector.OnWritten(Write(7, Now + 1_000, RecordKind.Offline), WriteOutcome.Absent, Now + 5_000);
+        Assert.Equal([new(7, TransitionKind.Signout, Now + 1_000)], Taken());
+        Assert.False(_detector.Tracker.TryGet(7, out _));
+    }
+
+    [Fact]
+    public void OnWritten_CreatedAfterAnUnansweredSignOut_LogsTheSignOutThenTheOnline()
+    {
+        // The unanswered DEL landed; the user's next heartbeat (a newer state replaced the DEL in the
+        // pending set) finds no key: the sign-out, then the new period, no earlier than it.
+        _detector.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        Taken();
+        _detector.OnUnanswered(Write(7, Now + 1_000, RecordKind.Offline));
+        _detector.OnWritten(Write(7, Now + 900), WriteOutcome.Created, Now + 5_000);
+        Assert.Equal([new(7, TransitionKind.Signout, Now + 1_000), new(7, TransitionKind.Online, Now + 1_000)], Taken());
+    }
+
+    [Fact]
     public void OnUnanswered_RefreshOrSignOut_IsNoPossibleStart()
     {
         // SET … XX cannot begin a period, nor can DEL: a retry's answer stays what it says.

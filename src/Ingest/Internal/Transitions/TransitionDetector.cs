@@ -43,6 +43,10 @@ internal sealed class TransitionDetector
     // Users whose SET … GET went unanswered (timed out, the connection lost), with the earliest such
     // receive time: that write may have landed unseen and begun an online period then.
     private readonly Dictionary<ulong, long> _unanswered = [];
+    // Users whose sign-out (DEL) went unanswered, with its receive time: it may have landed unseen,
+    // and then its retry finds no key. Without this the sign-out was never logged (the user stayed
+    // online in the log for good) or was logged as a timeout.
+    private readonly Dictionary<ulong, long> _unansweredSignOuts = [];
     private ChannelReader<SweptUser>? _swept;
     private readonly Task<RedisValue>[] _checks = new Task<RedisValue>[MaxChecksPerRound];
     private Task? _checking;
@@ -88,6 +92,7 @@ internal sealed class TransitionDetector
         {
             case WriteOutcome.Refreshed:
             {
+                _unansweredSignOuts.Remove(write.UserId); // the key is there: that DEL did not land, or was overtaken
                 bool known = Tracker.TryGet(write.UserId, out _);
                 Tracker.Set(write.UserId, write.ReceiveMs);
                 if (!write.Refresh && !known)
@@ -115,7 +120,14 @@ internal sealed class TransitionDetector
                 // came first): that period ended at its expiry, or, if it vanished with time left (a
                 // store restart), no later than now; this one begins no earlier.
                 long onlineAt = write.ReceiveMs;
-                if (Tracker.TryGet(write.UserId, out long before))
+                if (_unansweredSignOuts.Remove(write.UserId, out long signedOutAt))
+                {
+                    // A sign-out whose DEL went unanswered came before: most likely it removed the key.
+                    Tracker.Remove(write.UserId);
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, signedOutAt));
+                    onlineAt = Math.Max(onlineAt, signedOutAt);
+                }
+                else if (Tracker.TryGet(write.UserId, out long before))
                 {
                     long endedAt = Math.Min(before + _ttlMs, nowMs);
                     _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, endedAt));
@@ -152,15 +164,23 @@ internal sealed class TransitionDetector
                 }
                 break;
             case WriteOutcome.Deleted:
+                _unansweredSignOuts.Remove(write.UserId);
                 Tracker.Remove(write.UserId);
                 _lapsed.Remove(write.UserId);
                 _unanswered.Remove(write.UserId);
                 _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
                 break;
             case WriteOutcome.Absent:
-                // A sign-out found no key. If this ingester wrote one, it lapsed (or vanished) before
-                // the expiry check said so: that is the user's offline, or it would never be logged.
-                if (Tracker.TryGet(write.UserId, out long lapsed))
+                // A sign-out found no key. After an unanswered attempt, that attempt most likely
+                // removed it: the sign-out (the log drops it when it has the user offline). Else, if
+                // this ingester wrote a key, it lapsed (or vanished) before the expiry check said so:
+                // that is the user's offline, or it would never be logged.
+                if (_unansweredSignOuts.Remove(write.UserId))
+                {
+                    Tracker.Remove(write.UserId);
+                    _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
+                }
+                else if (Tracker.TryGet(write.UserId, out long lapsed))
                 {
                     Tracker.Remove(write.UserId);
                     _log.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Timeout, Math.Min(lapsed + _ttlMs, nowMs)));
@@ -177,7 +197,12 @@ internal sealed class TransitionDetector
     /// </summary>
     public void OnUnanswered(in PendingWrite write)
     {
-        if (write.Refresh || write.Kind == RecordKind.Offline)
+        if (write.Kind == RecordKind.Offline)
+        {
+            _unansweredSignOuts[write.UserId] = write.ReceiveMs;
+            return;
+        }
+        if (write.Refresh)
             return;
         ref long since = ref CollectionsMarshal.GetValueRefOrAddDefault(_unanswered, write.UserId, out bool exists);
         since = exists ? Math.Min(since, write.ReceiveMs) : write.ReceiveMs;
@@ -198,9 +223,14 @@ internal sealed class TransitionDetector
                     _lapsed.Remove(user);
             }
         }
-        if (_unanswered.Count > 0 && nowMs >= _nextUnansweredPurgeMs)
+        if ((_unanswered.Count > 0 || _unansweredSignOuts.Count > 0) && nowMs >= _nextUnansweredPurgeMs)
         {
             _nextUnansweredPurgeMs = nowMs + 1_000; // once a second: a long outage can leave many
+            foreach (var (user, at) in _unansweredSignOuts)
+            {
+                if (at + _ttlMs < nowMs)
+                    _unansweredSignOuts.Remove(user);
+            }
             // A write received over a ttl ago has lapsed even if it landed: the next SET … GET finds no key.
             foreach (var (user, since) in _unanswered)
             {
