@@ -1,7 +1,7 @@
 namespace Presence.Bench.Faults.Checking;
 
 /// <summary>
-/// The tolerances of <see cref="HistoryChecker"/> (bench/Faults/Checking/Rules.md). Each is a bound a
+/// The tolerances of <see cref="HistoryChecker"/> (docs/FAULTS.md, "The checker's rules"). Each is a bound a
 /// correct system stays inside on a loaded machine; a smaller value judges more strictly, and a value
 /// that a correct run can exceed makes the checker flaky, which is worse than no checker.
 /// </summary>

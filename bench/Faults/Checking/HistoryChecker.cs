@@ -3,7 +3,7 @@ using Presence.Bench.Faults.History;
 namespace Presence.Bench.Faults.Checking;
 
 /// <summary>
-/// Judges a fault-schedule run's history against the rules of bench/Faults/Checking/Rules.md (issue 19).
+/// Judges a fault-schedule run's history against the rules of docs/FAULTS.md, "The checker's rules" (issue 19).
 /// Pure: no I/O, no clock; the same history always gives the same report.
 /// </summary>
 internal static class HistoryChecker

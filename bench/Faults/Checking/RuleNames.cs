@@ -1,6 +1,6 @@
 namespace Presence.Bench.Faults.Checking;
 
-/// <summary>The rules' names as the report prints them (bench/Faults/Checking/Rules.md).</summary>
+/// <summary>The rules' names as the report prints them (docs/FAULTS.md, "The checker's rules").</summary>
 internal static class RuleNames
 {
     public const string IdsIncrease = "ids-increase";
