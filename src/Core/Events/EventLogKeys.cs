@@ -15,6 +15,8 @@ namespace Presence.Core.Events;
 /// data comes back with another, so event ids of the old log are never mistaken for new ones.</item>
 /// <item><c>…:on:&lt;bucket&gt;</c>: users the log has online, id → the <c>at</c> of their online
 /// event, in <see cref="Buckets"/> small hashes (id mod buckets) that Redis keeps compact.</item>
+/// <item><c>…:off</c>: users the log took offline in the last minute, id → the <c>at</c> of that
+/// offline line (a sorted set), so a later online line is never dated before it.</item>
 /// <item><c>…:orphans</c>: users a stopping ingester was watching for expiry, id → last written
 /// receive ms, adopted by the ingesters still running.</item>
 /// <item><c>…:wake</c>: pub/sub channel on which an append tells readers to look.</item>
@@ -35,6 +37,7 @@ public sealed class EventLogKeys
         Log = tag + ":log";
         Epoch = tag + ":epoch";
         OnlinePrefix = tag + ":on:";
+        RecentOffline = tag + ":off"; // the Append script derives it from Seq (…:seq → …:off)
         Orphans = tag + ":orphans";
         WakeChannel = tag + ":wake";
     }
@@ -43,6 +46,7 @@ public sealed class EventLogKeys
     public string Log { get; }
     public string Epoch { get; }
     public string OnlinePrefix { get; }
+    public string RecentOffline { get; }
     public string Orphans { get; }
     public string WakeChannel { get; }
 

@@ -10,7 +10,10 @@ public static class EventLogScripts
     /// Appends transitions, keeping the log clean: per user, an online line only when the log has
     /// the user offline, an offline line only when it has the user online, so lines alternate per
     /// user whatever several ingesters or a retried write send. An offline line's <c>at</c> is never
-    /// before the online line's. Then trims lines whose <c>at</c> is older than the cutoff.
+    /// before the online line's, and an online line's never before the user's last offline line's
+    /// of the last minute (kept in <c>…:off</c>, user → at, trimmed to 60 s behind the newest
+    /// transition): two ingesters, or a sweep and a write, can see one user's offline and online
+    /// in either order of their times. Then trims lines whose <c>at</c> is older than the cutoff.
     /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then
     /// (kind n|t|s, user id, bucket, at ms) per transition. Returns {epoch, last seq}.
     /// </summary>
@@ -22,6 +25,8 @@ public static class EventLogScripts
           redis.call('SET', KEYS[3], epoch)
         end
         local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local off = string.sub(KEYS[1], 1, -4) .. 'off'
+        local newest = 0
         local lines = {}
         for i = 4, #ARGV, 4 do
           local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
@@ -30,14 +35,18 @@ public static class EventLogScripts
           local append = false
           if kind == 'n' then
             if not since then
+              local offAt = redis.call('ZSCORE', off, id)
+              if offAt and tonumber(at) < tonumber(offAt) then at = string.format('%d', tonumber(offAt)) end
               redis.call('HSET', bucket, id, at)
               append = true
             end
           elseif since then
             redis.call('HDEL', bucket, id)
             if tonumber(at) < tonumber(since) then at = since end
+            redis.call('ZADD', off, at, id)
             append = true
           end
+          if tonumber(at) > newest then newest = tonumber(at) end
           if append then
             seq = seq + 1
             lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
@@ -49,6 +58,7 @@ public static class EventLogScripts
         end
         if #lines > 0 then redis.call('RPUSH', KEYS[2], unpack(lines)) end
         redis.call('SET', KEYS[1], string.format('%d', seq))
+        if newest > 0 then redis.call('ZREMRANGEBYSCORE', off, '-inf', string.format('(%d', newest - 60000)) end
         local cutoff = tonumber(ARGV[3])
         for round = 1, 50 do
           local head = redis.call('LRANGE', KEYS[2], 0, 99)

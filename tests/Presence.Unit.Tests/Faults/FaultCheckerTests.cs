@@ -238,6 +238,26 @@ public sealed class FaultCheckerTests
         AssertPassed(Check(history));
     }
 
+    [Fact]
+    public void Expiry_KeyWrittenDuringAPartition_LateByUpToItsLength_Passes()
+    {
+        // The SET of receive 14001 was held by a partition of 13.5–14.5 s and ran at 14.5 s, PX
+        // counted from then: 499 ms late plus the margin, sampled after the fault's grace.
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.Partition, 13_500, 14_500, "veth")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_400 });
+
+        AssertPassed(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }));
+    }
+
+    [Fact]
+    public void Expiry_KeyLaterThanAPartitionCouldHoldIt_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.Partition, 13_500, 14_500, "veth")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
+
+        AssertOnlyBroken(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 20701, 1700 ms");
+    }
+
     // timeout-at
 
     [Fact]
