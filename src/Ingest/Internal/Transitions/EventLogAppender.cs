@@ -210,7 +210,7 @@ internal sealed class EventLogAppender
                 _backoff.Succeed();
                 return;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException || (e is OperationCanceledException && !stop.IsCancellationRequested))
             {
                 _metrics.EventLogAppends.WithLabels("failed").Inc();
                 var delay = _backoff.Fail();

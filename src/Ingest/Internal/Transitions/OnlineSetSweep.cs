@@ -60,7 +60,7 @@ internal sealed class OnlineSetSweep
                     first += BucketsPerRound;
                     backoff.Succeed();
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !stop.IsCancellationRequested))
                 {
                     await Task.Delay(backoff.Fail(), _time, stop).ConfigureAwait(false); // the same buckets again
                     continue;

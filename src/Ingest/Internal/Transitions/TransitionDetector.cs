@@ -381,7 +381,7 @@ internal sealed class TransitionDetector
             await Task.WhenAll(sent).WaitAsync(timeout).ConfigureAwait(false);
             return count;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
         {
             int done = 0;
             foreach (var task in sent)

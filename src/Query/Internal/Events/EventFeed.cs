@@ -211,13 +211,15 @@ internal sealed class EventFeed : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception e) when (!stop.IsCancellationRequested)
             {
+                // Any failure, not only the store's own exception types: the feed is every stream's
+                // source, and a loop that died here left every stream of the node silent for good.
                 _metrics.EventFeedErrors.Inc();
                 if (!failing)
                 {
                     failing = true;
-                    QueryLog.EventFeedFailing(_logger, e.Message);
+                    QueryLog.EventFeedFailing(_logger, e is RedisException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}");
                 }
                 try
                 {

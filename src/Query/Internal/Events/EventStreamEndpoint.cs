@@ -243,7 +243,7 @@ internal sealed class EventStreamEndpoint
             {
                 end = await _log.ReadEndAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
             {
                 return false; // the snapshot says whether the store answers
             }
@@ -268,7 +268,7 @@ internal sealed class EventStreamEndpoint
             {
                 state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
             {
                 return null;
             }
