@@ -20,7 +20,7 @@ public sealed class RedisAclTests : IDisposable
     // The rules of docs/SECURITY.md, word for word.
     private const string IngestRules =
         "resetchannels &{presence:*events}:wake ~presence:* -@all +set +psetex +get +del +unlink +publish +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
-        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +rpush +lrange +ltrim +zadd +zpopmin)";
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +rpush +lrange +ltrim +zadd +zpopmin +zscore +zremrangebyscore)";
 
     private const string QueryRules =
         "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
