@@ -25,7 +25,7 @@ internal sealed record CheckOptions
     /// (one round trip). A key is required to exist only while its heartbeat's receive + ttl is at least
     /// this far after the sample (rule <c>heartbeat-lost</c>).
     /// </summary>
-    public long SampleSlackMs { get; init; } = 250;
+    public long SampleSlackMs { get; init; } = 1_000;
 
     /// <summary>
     /// Two ingesters writing one user in the same few hundred milliseconds (a user moving between
