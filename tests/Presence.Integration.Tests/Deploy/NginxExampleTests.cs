@@ -23,7 +23,7 @@ public sealed partial class NginxExampleTests
         var location = Resolve(Example(), path);
 
         Assert.True(location?.Directives.GetValueOrDefault("proxy_pass") == Upstream,
-            $"DEPLOY.md's nginx example does not pass {path} to {Upstream} (location: {location?.Match ?? "none"})");
+            $"DEPLOY.md's nginx example does not pass {path} to {Upstream} ({location?.Match ?? "no location"})");
     }
 
     [Theory]
@@ -37,7 +37,7 @@ public sealed partial class NginxExampleTests
         var location = Resolve(Example(), path);
 
         Assert.True(location is null || !location.Directives.ContainsKey("proxy_pass"),
-            $"DEPLOY.md's nginx example passes {path} on (location {location?.Match})");
+            $"DEPLOY.md's nginx example passes {path} on ({location?.Match})");
     }
 
     [Fact]
