@@ -135,7 +135,17 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             var final = await FinalAsync(store, queries, users);
 
             stop.Cancel();
-            await Task.WhenAll(background);
+            try
+            {
+                // Bounded: a background task stuck on a store call the client never completes must not
+                // keep the history from being written (the second 30-minute run hung here, in the sampler).
+                await Task.WhenAll(background).WaitAsync(TimeSpan.FromSeconds(30), cancel);
+            }
+            catch (TimeoutException)
+            {
+                Notes.Add($"{background.Count(t => !t.IsCompleted)} background task(s) did not stop within 30 s of the end");
+                Console.WriteLine(Notes[^1]);
+            }
             foreach (var s in ingesters.Concat(queries))
                 Children.Stop(s.Process, TimeSpan.Zero);
             if (log.Gaps > 0)
@@ -238,7 +248,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             gets = [.. users.Select(u => db.StringGetAsync("presence:" + u.ToString(CultureInfo.InvariantCulture)))];
             try
             {
-                await Task.WhenAll(gets);
+                await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10), cancel);
                 return true;
             }
             catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)

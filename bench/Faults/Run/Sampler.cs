@@ -14,6 +14,8 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
     // Value and expiry read together, atomically: a write between two separate commands would pair one write's value with another's expiry.
     private const string ReadKey = "return {redis.call('GET', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}";
 
+    private static readonly TimeSpan s_roundTimeout = TimeSpan.FromSeconds(10);
+
     private readonly List<StoreSample> _samples = [];
     private readonly RedisKey[] _keys = [.. users.Select(u => (RedisKey)("presence:" + u.ToString(CultureInfo.InvariantCulture)))];
 
@@ -35,7 +37,7 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
-                await RoundAsync();
+                await RoundAsync(stop);
         }
         catch (OperationCanceledException)
         {
@@ -43,7 +45,7 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
         }
     }
 
-    private async Task RoundAsync()
+    private async Task RoundAsync(CancellationToken stop)
     {
         long at = Clock.NowMs;
         var reads = new Task<RedisResult>[_keys.Length];
@@ -53,7 +55,13 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
             for (int i = 0; i < _keys.Length; i++)
                 reads[i] = batch.ScriptEvaluateAsync(ReadKey, [_keys[i]]);
             batch.Execute();
-            await Task.WhenAll(reads);
+            // Bounded: the second 30-minute run hung at its end on one of these tasks, which
+            // StackExchange.Redis never completed (nor timed out) after a fault tore its connection down.
+            await Task.WhenAll(reads).WaitAsync(s_roundTimeout, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            throw;
         }
         catch (Exception)
         {
@@ -62,7 +70,7 @@ internal sealed class Sampler(Store store, IReadOnlyList<ulong> users)
             // connection torn down by a fault. A round the store cannot answer is left out.
             FailedRounds++;
             foreach (var t in reads)
-                _ = t?.Exception; // observed
+                _ = t?.ContinueWith(r => r.Exception, TaskScheduler.Default); // observed, also when it ends later
             return;
         }
         var round = new List<StoreSample>(_keys.Length);
