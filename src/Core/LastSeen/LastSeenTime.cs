@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace Presence.Core.LastSeen;
+
+/// <summary>
+/// Last seen as stored (whole Unix seconds, so a listpack keeps it as a 4-byte integer) and as
+/// answered (<c>lastSeenMs</c>, rounded down to a multiple of 1000), and the retention rule
+/// both programs apply: a value older than <c>--last-seen-days</c> is never answered.
+/// </summary>
+public static class LastSeenTime
+{
+    public const int MaxRetentionDays = 3650;
+
+    /// <summary>The stored form of a receive time in Unix milliseconds.</summary>
+    public static long ToStoredSeconds(long unixMs) => Math.Max(0, unixMs) / 1000;
+
+    public static string Format(long storedSeconds) => storedSeconds.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The answer for a stored value, or null when there is none, it does not parse, or it is
+    /// older than <paramref name="retentionDays"/> before <paramref name="nowMs"/> (0 days: never kept).
+    /// </summary>
+    public static long? ToAnswerMs(ReadOnlySpan<char> stored, long nowMs, int retentionDays)
+    {
+        if (retentionDays <= 0 || stored.IsEmpty || !long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds))
+            return null;
+        long ms = seconds * 1000;
+        return ms < CutoffMs(nowMs, retentionDays) ? null : ms;
+    }
+
+    /// <summary>The oldest last seen (Unix ms) still answered at <paramref name="nowMs"/>.</summary>
+    public static long CutoffMs(long nowMs, int retentionDays) => nowMs - (retentionDays * 86_400_000L);
+
+    /// <summary>How long a bucket is kept after its last write (its whole content is older then).</summary>
+    public static TimeSpan BucketLifetime(int retentionDays) => TimeSpan.FromDays(retentionDays);
+}
