@@ -28,7 +28,7 @@ internal sealed class Flusher
     private readonly TimeProvider _time;
     private readonly AdmissionControl _room;
     private readonly ILogger _logger;
-    private readonly TransitionDetector? _transitions;
+    private readonly IWriteObserver? _transitions;
     private readonly long _intervalMs;
     private readonly long _ttlMs;
 
@@ -58,7 +58,7 @@ internal sealed class Flusher
     private bool _storeDown;
 
     public Flusher(Coalescer coalescer, IStoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
-        AdmissionControl room, TransitionDetector? transitions = null)
+        AdmissionControl room, IWriteObserver? transitions = null)
     {
         _room = room;
         _coalescer = coalescer;
@@ -183,11 +183,11 @@ internal sealed class Flusher
     {
         if (_urgency.Length < _snapshotCount)
             _urgency = new long[_snapshot.Length];
-        var tracker = _transitions?.Tracker;
+        var transitions = _transitions;
         for (int i = 0; i < _snapshotCount; i++)
         {
             ref readonly var write = ref _snapshot[i];
-            _urgency[i] = tracker is not null && tracker.TryGet(write.UserId, out long written) ? written : write.ReceiveMs;
+            _urgency[i] = transitions is not null && transitions.TryGetWritten(write.UserId, out long written) ? written : write.ReceiveMs;
         }
         FlushOrder.ByUrgency(_snapshot, _urgency, _snapshotCount, ref _reorder);
     }
@@ -230,7 +230,7 @@ internal sealed class Flusher
     /// </summary>
     private int TakeChunk(long now)
     {
-        var tracker = _transitions?.Tracker;
+        var transitions = _transitions;
         long lapsesAfter = now + RefreshMarginMs - _ttlMs; // a key written after this has the margin left
         int count = 0;
         long expired = 0;
@@ -245,8 +245,8 @@ internal sealed class Flusher
                     expired++;
                 continue;
             }
-            bool refresh = tracker is not null && write.Kind == RecordKind.Heartbeat
-                && tracker.TryGet(write.UserId, out long written) && written > lapsesAfter;
+            bool refresh = transitions is not null && write.Kind == RecordKind.Heartbeat
+                && transitions.TryGetWritten(write.UserId, out long written) && written > lapsesAfter;
             _snapshot[_chunkStart + count++] = write with { TtlLeftMs = (int)left, Refresh = refresh }; // left ≤ ttl ≤ 86,400,000
         }
         _issued = next;

@@ -20,7 +20,7 @@ namespace Presence.Ingest.Internal;
 /// between the first and the latest; a user beyond <see cref="HeldCapacity"/>) is counted as
 /// dropped (EVENTS.md, "Limits").
 /// </summary>
-internal sealed class EventLogAppender
+internal sealed class EventLogAppender : ITransitionSink
 {
     public const int BatchSize = 1_000;
 
