@@ -4,6 +4,14 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Presence.Hosting;
 using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Gateway;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
+using Presence.Ingest.Internal.Store;
+using Presence.Ingest.Internal.Transitions;
+using Presence.Ingest.Internal.Udp;
 using StackExchange.Redis;
 
 namespace Presence.Ingest;
@@ -159,7 +167,7 @@ public sealed class IngestHost : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
         });
         var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
-        var room = new AdmissionControl(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
+        var room = new PendingBudget(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var database = _store.Multiplexer.GetDatabase();
         var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn);

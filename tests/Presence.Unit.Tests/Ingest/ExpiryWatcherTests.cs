@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core.Events;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Transitions;
 using StackExchange.Redis;
 
 namespace Presence.Unit.Tests.Ingest;

@@ -1,5 +1,6 @@
 using Presence.Core.Events;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Transitions;
 
 namespace Presence.Unit.Tests.Ingest;
 

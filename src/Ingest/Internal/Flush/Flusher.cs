@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Presence.Core;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Infrastructure;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>
 /// Every flush interval: closes the coalescer's window, merges it into the pending set, and —
@@ -26,7 +28,7 @@ internal sealed class Flusher
     private readonly IngestMetrics _metrics;
     private readonly IngestClock _clock;
     private readonly TimeProvider _time;
-    private readonly AdmissionControl _room;
+    private readonly PendingBudget _room;
     private readonly ILogger _logger;
     private readonly IWriteObserver? _transitions;
     private readonly long _intervalMs;
@@ -58,7 +60,7 @@ internal sealed class Flusher
     private bool _storeDown;
 
     public Flusher(Coalescer coalescer, IStoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
-        AdmissionControl room, IWriteObserver? transitions = null)
+        PendingBudget room, IWriteObserver? transitions = null)
     {
         _room = room;
         _coalescer = coalescer;

@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>
 /// What follows the flush (with --events on, the transitions stage): the one way the flusher

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Appends transitions to the store's events log (<see cref="EventLogScripts.Append"/>), in the

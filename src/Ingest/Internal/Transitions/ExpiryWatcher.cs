@@ -3,7 +3,7 @@ using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Watches, in the store, the keys the expiry tracker holds: a user this ingester wrote last is

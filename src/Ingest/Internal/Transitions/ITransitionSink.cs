@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>Where seen transitions go: the events log's queue (<see cref="EventLogAppender"/>), or a test's list.</summary>
 internal interface ITransitionSink

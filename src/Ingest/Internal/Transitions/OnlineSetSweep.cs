@@ -4,7 +4,7 @@ using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Once, when the ingester starts: reads every user the events log has online (its online set)

@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Presence.Core;
 using Presence.Core.Events;
+using Presence.Ingest.Internal.Flush;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Turns what the flusher's writes answer into presence transitions, with no store command of

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
+using Presence.Ingest.Internal.Flush;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// The transitions stage as the flusher sees it (<see cref="IWriteObserver"/>): sees presence
