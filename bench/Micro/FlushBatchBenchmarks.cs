@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Presence.Core;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
 
 namespace Presence.Bench.Micro;
 

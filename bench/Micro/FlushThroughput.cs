@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Presence.Core;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Store;
 using StackExchange.Redis;
 
 namespace Presence.Bench.Micro;

@@ -1,7 +1,10 @@
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
+using Presence.Ingest.Internal.Udp;
 
 namespace Presence.Bench.Micro;
 

@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
 namespace Presence.Bench.Micro;
 

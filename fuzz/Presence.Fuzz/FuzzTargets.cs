@@ -1,7 +1,9 @@
 using System.Buffers;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Gateway;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
 namespace Presence.Fuzz;
 

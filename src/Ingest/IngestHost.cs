@@ -4,6 +4,14 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Presence.Hosting;
 using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Gateway;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
+using Presence.Ingest.Internal.Store;
+using Presence.Ingest.Internal.Transitions;
+using Presence.Ingest.Internal.Udp;
 using StackExchange.Redis;
 
 namespace Presence.Ingest;
@@ -13,7 +21,7 @@ namespace Presence.Ingest;
 /// batches → coalescer → flusher → store, plus the HTTP side (/metrics, /healthz, /readyz). Built and stopped in-process, so
 /// tests run it on port 0 next to a real redis-server; <c>Program</c> wraps it with signals.
 /// </summary>
-public sealed class IngestHost : IAsyncDisposable
+public sealed partial class IngestHost : IAsyncDisposable
 {
     private readonly IngestOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -40,37 +48,6 @@ public sealed class IngestHost : IAsyncDisposable
     private WebApplication? _http;
     private int _stopped;
     private int _disposed;
-
-    /// <summary>
-    /// How long a stopping TCP connection may wait for room to hand over what it read. Short: with
-    /// room there it takes microseconds; without (the store away) waiting longer saves nothing.
-    /// </summary>
-    internal const int TcpStopGraceMs = 1000;
-
-    /// <summary>
-    /// How long stopping may spend on each events step after the drain (hand-over of watched users,
-    /// appending queued transitions): with the store up both take milliseconds; with it away, waiting
-    /// longer saves nothing. Part of the stop budget: --shutdown-timeout-ms + 2 × this.
-    /// </summary>
-    internal const int EventsStopGraceMs = 2000;
-
-    /// <summary>How long stopping waits, last, for the HTTP side's requests in flight.</summary>
-    internal const int HttpStopGraceMs = 1000;
-
-    /// <summary>
-    /// The longest <see cref="StopAsync"/> takes with <paramref name="options"/>, step by step as it
-    /// runs them: the gateways' hand-over (with --tcp), the receive loops waking (all at once) and
-    /// taking what is queued on the socket, the drain of held users (--shutdown-timeout-ms), then
-    /// the two events steps (with --events on), and the HTTP side's last requests. A supervisor's
-    /// stop timeout (systemd's TimeoutStopSec, a container's stop grace period) must exceed it, or
-    /// the drain is killed (SystemdUnitTests checks the unit against it).
-    /// </summary>
-    internal static int StopBudgetMs(IngestOptions options, bool gateways) =>
-        (gateways ? Math.Min(TcpStopGraceMs, options.ShutdownTimeoutMs) : 0)
-        + UdpSocketFactory.ReceiveTimeoutMs + ReceiveLoop.DrainLimitMs
-        + options.ShutdownTimeoutMs
-        + (options.EventsOn ? 2 * EventsStopGraceMs : 0)
-        + HttpStopGraceMs;
 
     private IngestHost(IngestOptions options, ILoggerFactory loggerFactory)
     {
@@ -159,7 +136,7 @@ public sealed class IngestHost : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails, and the receive loop counts the drop
         });
         var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
-        var room = new AdmissionControl(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
+        var room = new PendingBudget(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var database = _store.Multiplexer.GetDatabase();
         var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn);
@@ -253,94 +230,5 @@ public sealed class IngestHost : IAsyncDisposable
             Metrics.TcpBufferedBytes.Set(_tcp.BufferedBytes);
         if (_keyCounter is not null)
             Metrics.StoreKeys.Set(await _keyCounter.CountAsync().ConfigureAwait(false) ?? double.NaN);
-    }
-
-    /// <summary>
-    /// Stops receiving (TCP: stops accepting, closes every connection after it hands over the whole
-    /// frames it had read), lets the coalescer drain, writes what is held (for at most
-    /// --shutdown-timeout-ms), then stops HTTP. Returns the users left unwritten.
-    /// </summary>
-    public async Task<long> StopAsync()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-            return PendingUsers;
-        if (_tcp is not null)
-            await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
-        // All loops at once: each wakes within the receive timeout and drains for up to its limit,
-        // so stopping N of them takes what one takes, as StopBudgetMs counts.
-        await Task.WhenAll(_loops.Select(loop => Task.Run(loop.Stop))).ConfigureAwait(false);
-        // Close the socket now, not after the drain below: with --reuseport a socket still bound
-        // keeps receiving its share of datagrams, which nobody would read while the held users are
-        // written; closed, the kernel sends them to the ingesters that stay (a rolling replacement
-        // loses no heartbeat to the old one's drain).
-        _socket?.Dispose();
-        _channel?.Writer.TryComplete();
-        if (_coalescerTask is not null)
-            await _coalescerTask.ConfigureAwait(false);
-        await _stopFlushing.CancelAsync().ConfigureAwait(false);
-        if (_flusherTask is not null)
-            await _flusherTask.ConfigureAwait(false);
-        if (_sweepTask is not null)
-            await _sweepTask.ConfigureAwait(false);
-        long unwritten = 0;
-        if (_flusher is not null)
-        {
-            IngestLog.Stopping(_logger, _flusher.PendingUsers, _options.ShutdownTimeoutMs);
-            unwritten = await _flusher.DrainAsync(TimeSpan.FromMilliseconds(_options.ShutdownTimeoutMs)).ConfigureAwait(false);
-        }
-        await StopEventsAsync().ConfigureAwait(false);
-        if (_http is not null)
-        {
-            // A scrape or probe in flight is answered (each is bounded by a store timeout of at
-            // most 1 s, and /readyz says "stopping" at once); past the grace, connections are cut.
-            using var grace = new CancellationTokenSource(HttpStopGraceMs);
-            try
-            {
-                await _http.StopAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        IngestLog.Stopped(_logger, unwritten);
-        return unwritten;
-    }
-
-    /// <summary>
-    /// After the drain: hands the users watched for expiry over to the ingesters still running,
-    /// then appends the transitions still queued. Each step is bounded (<see cref="EventsStopGraceMs"/>).
-    /// </summary>
-    private async Task StopEventsAsync()
-    {
-        if (_transitions is not null)
-        {
-            int tracked = _transitions.Tracker.Count;
-            int handed = await _transitions.HandOverAsync(TimeSpan.FromMilliseconds(EventsStopGraceMs)).ConfigureAwait(false);
-            if (tracked > 0)
-                IngestLog.HandedOver(_logger, handed, tracked);
-        }
-        if (_eventLog is not null && _eventLogTask is not null)
-        {
-            _eventLog.Complete();
-            if (await Task.WhenAny(_eventLogTask, Task.Delay(EventsStopGraceMs)).ConfigureAwait(false) != _eventLogTask)
-                await _stopAppending.CancelAsync().ConfigureAwait(false);
-            await _eventLogTask.ConfigureAwait(false);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            return;
-        await StopAsync().ConfigureAwait(false);
-        _socket?.Dispose();
-        foreach (var loop in _loops)
-            loop.Dispose();
-        if (_http is not null)
-            await _http.DisposeAsync().ConfigureAwait(false);
-        if (_store is not null)
-            await _store.DisposeAsync().ConfigureAwait(false);
-        _stopFlushing.Dispose();
-        _stopAppending.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using Presence.Core;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Gateway;
+using Presence.Ingest.Internal.Intake;
 using Prometheus;
 
 namespace Presence.Ingest;

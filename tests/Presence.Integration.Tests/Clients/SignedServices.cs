@@ -36,7 +36,7 @@ internal sealed class SignedServices : IAsyncDisposable
     public Uri QueryUrl => Query.Client.BaseAddress!;
 
     /// <summary>presence_records_rejected_total{reason="auth_failed"}.</summary>
-    public double AuthFailed => Ingest.Metrics.Rejected(Presence.Ingest.Internal.RejectReason.AuthFailed).Value;
+    public double AuthFailed => Ingest.Metrics.Rejected(Presence.Ingest.Internal.Intake.RejectReason.AuthFailed).Value;
 
     public static async Task<SignedServices> StartAsync(string redis, bool requireSigned = true)
     {

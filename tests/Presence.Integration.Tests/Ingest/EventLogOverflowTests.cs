@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core;
 using Presence.Core.Events;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Transitions;
 using Presence.Testing;
 using StackExchange.Redis;
 

@@ -2,7 +2,11 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
+using Presence.Ingest.Internal.Store;
 using Presence.Testing;
 using StackExchange.Redis;
 
@@ -37,7 +41,7 @@ public sealed class FlushBacklogExpiryTests
         var clock = new IngestClock();
         var options = new IngestOptions { FlushMs = 50, TtlSeconds = TtlSeconds, MaxPending = 100_000 };
         Flusher? flusher = null;
-        var room = new AdmissionControl(options.MaxPending, () => flusher?.PendingUsers ?? 0);
+        var room = new PendingBudget(options.MaxPending, () => flusher?.PendingUsers ?? 0);
         var coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, new RecordBatchPool(64), metrics, room);
         flusher = new Flusher(coalescer, new StoreWriter(db, prefix), options, metrics, clock, NullLogger.Instance, room);
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Presence.Core;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Intake;
 using Presence.Testing;
 using StackExchange.Redis;
 

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Presence.Core;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Gateway;
 using Presence.Testing;
 using StackExchange.Redis;
 using Xunit.Abstractions;

@@ -157,7 +157,7 @@ public abstract class IngestSuite(string store) : IAsyncLifetime
         ingest.Heartbeat([1, 2, 3], perFrame: 3);
 
         await Eventually.Equal(1, () => ingest.Metrics.FramesReceived.Value, "frames received");
-        await Eventually.Equal(3, () => ingest.Metrics.Rejected(Presence.Ingest.Internal.RejectReason.UnsignedRejected).Value, "records rejected unsigned");
+        await Eventually.Equal(3, () => ingest.Metrics.Rejected(Presence.Ingest.Internal.Intake.RejectReason.UnsignedRejected).Value, "records rejected unsigned");
         await Eventually.Equal(0, () => ingest.Metrics.RecordsAccepted.Value, "records accepted");
         Assert.False(await Db.KeyExistsAsync(IngestTestHost.Key(prefix, 1)));
     }
@@ -215,7 +215,7 @@ public abstract class IngestSuite(string store) : IAsyncLifetime
 
         // The counter is read from /proc on scrape; 0 drops on an idle socket, but it must be found.
         Assert.Matches(@"(?m)^presence_udp_kernel_drops_total 0$", text);
-        var stats = new Presence.Ingest.Internal.KernelUdpStats((int)GetSocketFd(ingest.Host));
+        var stats = new Presence.Ingest.Internal.Udp.KernelUdpStats((int)GetSocketFd(ingest.Host));
         Assert.True(stats.Available);
         Assert.Equal(0, stats.ReadDrops());
     }

@@ -1,5 +1,6 @@
 using Presence.Core;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Store;
 using Presence.Testing;
 using StackExchange.Redis;
 

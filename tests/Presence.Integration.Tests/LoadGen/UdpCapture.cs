@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Presence.Core.Interop;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Udp;
 using Presence.Testing;
 
 namespace Presence.Integration.Tests.LoadGen;

@@ -1,4 +1,6 @@
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
+
 
 namespace Presence.Unit.Tests.Ingest;
 

@@ -2,7 +2,8 @@ using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core.Events;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Transitions;
 using StackExchange.Redis;
 
 namespace Presence.Unit.Tests.Ingest;

@@ -1,4 +1,5 @@
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Transitions;
+
 
 namespace Presence.Unit.Tests.Ingest;
 

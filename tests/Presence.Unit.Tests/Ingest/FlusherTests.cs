@@ -1,7 +1,11 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Coalesce;
+using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
+using Presence.Ingest.Internal.Transitions;
 
 namespace Presence.Unit.Tests.Ingest;
 
@@ -17,14 +21,14 @@ public sealed class FlusherTests
     private readonly IngestClock _clock;
     private readonly IngestMetrics _metrics = new();
     private readonly Coalescer _coalescer;
-    private readonly AdmissionControl _room;
+    private readonly PendingBudget _room;
     private ScriptedStoreWriter _writer = null!;
     private Flusher _flusher = null!;
 
     public FlusherTests()
     {
         _clock = new IngestClock(_time);
-        _room = new AdmissionControl(5, () => _flusher?.PendingUsers ?? 0);
+        _room = new PendingBudget(5, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(Channel.CreateUnbounded<RecordBatch>().Reader, new RecordBatchPool(64), _metrics, _room);
     }
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Gateway;
 
 namespace Presence.Unit.Tests.Ingest;
 

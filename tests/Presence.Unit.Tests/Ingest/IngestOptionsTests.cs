@@ -1,6 +1,6 @@
 using Presence.Hosting;
 using Presence.Ingest;
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Store;
 
 namespace Presence.Unit.Tests.Ingest;
 

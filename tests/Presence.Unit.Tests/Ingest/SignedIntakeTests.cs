@@ -1,6 +1,8 @@
 using CsCheck;
 using Presence.Ingest;
 using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
 namespace Presence.Unit.Tests.Ingest;
 

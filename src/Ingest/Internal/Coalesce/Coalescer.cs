@@ -1,6 +1,8 @@
 using System.Threading.Channels;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Coalesce;
 
 /// <summary>
 /// Reads record batches from the receive loops and folds them into the open window (latest
@@ -12,11 +14,11 @@ internal sealed class Coalescer
     private readonly ChannelReader<RecordBatch> _reader;
     private readonly RecordBatchPool _pool;
     private readonly IngestMetrics _metrics;
-    private readonly AdmissionControl? _room;
+    private readonly PendingBudget? _room;
     private readonly Lock _lock = new();
     private CoalescingWindow _open;
 
-    public Coalescer(ChannelReader<RecordBatch> reader, RecordBatchPool pool, IngestMetrics metrics, AdmissionControl? room = null, int windowCapacity = 1024)
+    public Coalescer(ChannelReader<RecordBatch> reader, RecordBatchPool pool, IngestMetrics metrics, PendingBudget? room = null, int windowCapacity = 1024)
     {
         _reader = reader;
         _pool = pool;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Coalesce;
 
 /// <summary>
 /// One flush window: user id → latest state. Not thread-safe: the coalescer owns the open

@@ -1,6 +1,6 @@
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Coalesce;
 
 /// <summary>What the ingester knows of one user: the receive time of its latest record, and what that record said.</summary>
 /// <remarks>

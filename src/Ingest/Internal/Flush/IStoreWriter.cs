@@ -1,9 +1,9 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>
 /// The flusher's view of the store: write one chunk of commands and report each outcome. The
 /// flush policy (chunking, retries, backoff, drain) is tested against a scripted writer with a
-/// fake clock; <see cref="StoreWriter"/> is the real one.
+/// fake clock; the real one is <c>Store/StoreWriter</c>.
 /// </summary>
 internal interface IStoreWriter
 {

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Presence.Ingest.Internal.Coalesce;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>
 /// Users pending until the store confirms their write: closed windows are merged in (latest time

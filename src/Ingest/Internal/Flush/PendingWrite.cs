@@ -1,6 +1,6 @@
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>
 /// One store command of a flush: SET with the time left, or DEL. <paramref name="Refresh"/>: the

@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Flush;
 
 /// <summary>What the store answered to one command of a flush.</summary>
 internal enum WriteOutcome : byte

@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Gateway;
 
 /// <summary>Why a gateway TCP connection was closed: the label of presence_tcp_connections_closed_total.</summary>
 internal enum GatewayCloseReason

@@ -4,8 +4,9 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Presence.Core;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Gateway;
 
 /// <summary>
 /// One gateway TCP connection, shaped like Kestrel's socket transport: a receive loop fills a

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Gateway;
 
 /// <summary>
 /// Splits a TCP byte stream into frames (PROTOCOL.md: frames back to back, each self-delimiting).

@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Gateway;
 
 /// <summary>What <see cref="GatewayFrameReader.TryRead"/> found at the start of the buffer.</summary>
 internal enum GatewayFrameResult

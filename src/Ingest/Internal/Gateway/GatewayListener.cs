@@ -1,11 +1,13 @@
-using Presence.Core;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core;
 using Presence.Core.Interop;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Gateway;
 
 /// <summary>
 /// The gateway TCP listener (--tcp): accepts connections, runs a <see cref="GatewayConnection"/>
@@ -31,7 +33,7 @@ internal sealed class GatewayListener
     private long _buffered;
     private int _open;
 
-    private GatewayListener(Socket listener, IngestOptions options, ReceiveContext context, AdmissionControl room)
+    private GatewayListener(Socket listener, IngestOptions options, ReceiveContext context, PendingBudget room)
     {
         _listener = listener;
         _maxConnections = options.TcpMaxConnections;
@@ -53,12 +55,12 @@ internal sealed class GatewayListener
 
     internal ReceiveContext Context { get; }
 
-    internal AdmissionControl Room { get; }
+    internal PendingBudget Room { get; }
 
     private IngestMetrics Metrics => Context.Metrics;
 
     /// <summary>Binds (with SO_REUSEPORT under --reuseport, like UDP) and starts accepting.</summary>
-    public static GatewayListener Start(IPEndPoint endPoint, IngestOptions options, ReceiveContext context, AdmissionControl room)
+    public static GatewayListener Start(IPEndPoint endPoint, IngestOptions options, ReceiveContext context, PendingBudget room)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try

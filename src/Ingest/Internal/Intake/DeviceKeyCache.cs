@@ -1,6 +1,6 @@
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// Device keys derived from the master keys, cached ready for tags (<see cref="HmacSha256Key"/>)

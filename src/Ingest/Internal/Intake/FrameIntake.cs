@@ -1,6 +1,7 @@
 using Presence.Core;
+using Presence.Ingest.Internal.Infrastructure;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// Validates one frame and appends its accepted records to a batch: the part of receiving that

@@ -1,6 +1,6 @@
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// Per-loop counts, summed locally and published once per receive batch, never per packet, and

@@ -1,6 +1,6 @@
 using Presence.Core;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>Malformed frames by <see cref="FrameStatus"/>.</summary>
 [System.Runtime.CompilerServices.InlineArray(IngestMetrics.FrameStatusCount)]

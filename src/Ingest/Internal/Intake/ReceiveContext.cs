@@ -1,6 +1,7 @@
 using System.Threading.Channels;
+using Presence.Ingest.Internal.Infrastructure;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// What every receive path (the UDP loops and each TCP connection) needs to turn frames into

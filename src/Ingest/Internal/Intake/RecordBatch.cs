@@ -1,6 +1,7 @@
 using Presence.Core;
+using Presence.Ingest.Internal.Infrastructure;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// The records of one receive batch (up to 64 datagrams × 91 records), all stamped with the
@@ -25,7 +26,7 @@ internal sealed class RecordBatch(int capacity)
     public int Count;
     public long ReceiveMs;
 
-    /// <summary>Records admitted through <see cref="AdmissionControl"/> for this batch (TCP); 0 for UDP.</summary>
+    /// <summary>Records admitted through <see cref="PendingBudget"/> for this batch (TCP); 0 for UDP.</summary>
     public int Reserved;
 
     /// <summary>The most records this batch may hold.</summary>

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// Batches kept for reuse, so the receive side does not allocate in steady state. None exists

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// Replay windows for every signed user, sharded by user id so receive loops (and TCP

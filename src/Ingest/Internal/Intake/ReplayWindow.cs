@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Intake;
 
 /// <summary>
 /// One user's anti-replay state (RFC 4303 style, over the 16-bit wrapping seq): the highest seq

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Appends transitions to the store's events log (<see cref="EventLogScripts.Append"/>), in the
@@ -20,7 +21,7 @@ namespace Presence.Ingest.Internal;
 /// between the first and the latest; a user beyond <see cref="HeldCapacity"/>) is counted as
 /// dropped (EVENTS.md, "Limits").
 /// </summary>
-internal sealed class EventLogAppender
+internal sealed class EventLogAppender : ITransitionSink
 {
     public const int BatchSize = 1_000;
 

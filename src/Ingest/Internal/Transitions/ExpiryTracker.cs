@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// The users whose key this ingester last wrote, with that write's receive time: the ingester's

@@ -1,6 +1,6 @@
 using Presence.Core.Events;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// A user's transitions that found the events log queue full (<see cref="EventLogAppender"/>):

@@ -4,7 +4,7 @@ using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// Once, when the ingester starts: reads every user the events log has online (its online set)
@@ -40,7 +40,7 @@ internal sealed class OnlineSetSweep
         _time = time;
     }
 
-    /// <summary>What the sweep found, for the flusher thread to take (<see cref="TransitionDetector.Tick"/>).</summary>
+    /// <summary>What the sweep found, for the flusher thread to take (<see cref="ExpiryWatcher.TakeSwept"/>).</summary>
     public ChannelReader<SweptUser> Found => _found.Reader;
 
     /// <summary>Users looked at so far.</summary>

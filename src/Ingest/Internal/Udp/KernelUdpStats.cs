@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Udp;
 
 /// <summary>
 /// Reads the kernel's drop counter for one UDP socket from /proc/net/udp (and udp6): the last

@@ -2,8 +2,10 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Interop;
+using Presence.Ingest.Internal.Infrastructure;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Udp;
 
 /// <summary>
 /// One receive loop on a dedicated thread: reads datagrams in batches into fixed buffers,

@@ -1,8 +1,9 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Presence.Core.Interop;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Udp;
 
 /// <summary>Batch receive with Linux recvmmsg: one system call for up to 64 datagrams.</summary>
 internal sealed unsafe class RecvMmsgLoop : ReceiveLoop

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Presence.Core.Interop;
+using Presence.Ingest.Internal.Intake;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Udp;
 
 /// <summary>
 /// Portable receive: Socket.ReceiveFrom into a span with a reused SocketAddress (no allocation),

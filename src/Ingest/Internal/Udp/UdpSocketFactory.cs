@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Presence.Core.Interop;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Udp;
 
 /// <summary>Creates and tunes the UDP socket: receive buffer, SO_REUSEPORT, a receive timeout so loops can stop.</summary>
 internal static class UdpSocketFactory

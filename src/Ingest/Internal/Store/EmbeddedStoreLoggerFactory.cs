@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Store;
 
 /// <summary>
 /// The embedded Garnet's logging, into the ingest's own log (its format, its output) under

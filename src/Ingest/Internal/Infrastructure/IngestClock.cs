@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Infrastructure;
 
 /// <summary>
 /// Unix milliseconds that never go backwards: the wall clock read once at start, then advanced

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Infrastructure;
 
 /// <summary>
 /// Admission for the sources that can be made to wait (TCP connections). A batch enters the
@@ -16,7 +16,7 @@ namespace Presence.Ingest.Internal;
 /// into the pending set under <see cref="HoldForMerge"/>: between the swap and the merge the
 /// closed window's users are counted nowhere, and no reservation may be judged in that gap.
 /// </remarks>
-internal sealed class AdmissionControl(long limit, Func<long> pending)
+internal sealed class PendingBudget(long limit, Func<long> pending)
 {
     private readonly Lock _lock = new();
     private long _reserved;

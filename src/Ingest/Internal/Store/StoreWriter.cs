@@ -1,7 +1,8 @@
 using Presence.Core;
+using Presence.Ingest.Internal.Flush;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Store;
 
 /// <summary>
 /// Writes flush chunks: <c>SET &lt;prefix&gt;&lt;id&gt; &lt;receive ms&gt; PX &lt;ms left&gt; GET</c> per online user and

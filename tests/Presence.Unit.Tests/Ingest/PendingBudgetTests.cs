@@ -1,14 +1,15 @@
-using Presence.Ingest.Internal;
+using Presence.Ingest.Internal.Infrastructure;
+
 
 namespace Presence.Unit.Tests.Ingest;
 
-public sealed class AdmissionControlTests
+public sealed class PendingBudgetTests
 {
     [Fact]
     public void TryReserve_UpToTheLimit_ThenRefuses_ReleaseMakesRoom()
     {
         long held = 0;
-        var room = new AdmissionControl(100, () => held);
+        var room = new PendingBudget(100, () => held);
         Assert.True(room.TryReserve(60));
         Assert.True(room.TryReserve(40));
         Assert.False(room.TryReserve(1));
@@ -24,7 +25,7 @@ public sealed class AdmissionControlTests
     public void TryReserve_BatchLargerThanLimit_AdmittedOnlyWhenNothingHeld()
     {
         long held = 1;
-        var room = new AdmissionControl(10, () => held);
+        var room = new PendingBudget(10, () => held);
         Assert.False(room.TryReserve(4096));
         held = 0;
         Assert.True(room.TryReserve(4096)); // else it would wait forever
@@ -35,7 +36,7 @@ public sealed class AdmissionControlTests
     public async Task ReserveAsync_Full_WaitsUntilSignalled()
     {
         long held = 100;
-        var room = new AdmissionControl(100, () => Interlocked.Read(ref held));
+        var room = new PendingBudget(100, () => Interlocked.Read(ref held));
         var waiting = room.ReserveAsync(10, CancellationToken.None).AsTask();
         room.Signal(); // nothing changed: still waiting
         await Task.Yield();
@@ -51,7 +52,7 @@ public sealed class AdmissionControlTests
     [Fact]
     public async Task ReserveAsync_Cancelled_Throws_NothingReserved()
     {
-        var room = new AdmissionControl(1, () => 1);
+        var room = new PendingBudget(1, () => 1);
         using var cancel = new CancellationTokenSource();
         var waiting = room.ReserveAsync(1, cancel.Token).AsTask();
         await cancel.CancelAsync();

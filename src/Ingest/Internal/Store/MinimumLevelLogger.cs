@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Store;
 
 /// <summary>A logger that passes on only entries of <paramref name="minimum"/> and up.</summary>
 internal sealed class MinimumLevelLogger(ILogger inner, LogLevel minimum) : ILogger

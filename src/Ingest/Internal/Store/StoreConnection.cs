@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Garnet;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Store;
 
 /// <summary>
 /// The store the ingester writes to: the Redis named by --redis, or, without it, a Garnet server

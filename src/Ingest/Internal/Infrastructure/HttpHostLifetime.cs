@@ -1,4 +1,4 @@
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Infrastructure;
 
 /// <summary>
 /// The HTTP side's host lifetime: one that does nothing. Signals belong to <c>Program</c>, which

@@ -1,7 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
 
-namespace Presence.Ingest.Internal;
+namespace Presence.Ingest.Internal.Infrastructure;
 
 /// <summary>
 /// Counts the keys with an expiry in the store's database, summed over its masters, for the

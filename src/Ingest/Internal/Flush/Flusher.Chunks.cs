@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using Presence.Core;
+
+namespace Presence.Ingest.Internal.Flush;
+
+/// <summary>
+/// One flush: a snapshot of the pending set (most urgent first under a backlog), issued chunk by
+/// chunk with each write's time left computed as it goes out, and each chunk's answers counted,
+/// confirmed and handed to what follows the flush (<see cref="IWriteObserver"/>).
+/// </summary>
+internal sealed partial class Flusher
+{
+    private void StartFlush(long now)
+    {
+        _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
+        if (expired > 0)
+            _metrics.UsersExpired.Inc(expired);
+        _issued = 0;
+        if (_snapshotCount == 0)
+            return;
+        if (_outcomes.Length < _snapshotCount)
+            _outcomes = new WriteOutcome[_snapshot.Length];
+        if (_snapshotCount > _writer.ChunkSize)
+            OrderByUrgency();
+        _flushFailed = 0;
+        _flushStarted = _time.GetTimestamp();
+        if (!IssueChunk())
+            EndFlush(failedWholly: false);
+    }
+
+    /// <summary>More than a chunk to write: the users whose key expires soonest go first (<see cref="FlushOrder"/>).</summary>
+    private void OrderByUrgency()
+    {
+        if (_urgency.Length < _snapshotCount)
+            _urgency = new long[_snapshot.Length];
+        var transitions = _transitions;
+        for (int i = 0; i < _snapshotCount; i++)
+        {
+            ref readonly var write = ref _snapshot[i];
+            _urgency[i] = transitions is not null && transitions.TryGetWritten(write.UserId, out long written) ? written : write.ReceiveMs;
+        }
+        FlushOrder.ByUrgency(_snapshot, _urgency, _snapshotCount, ref _reorder);
+    }
+
+    /// <summary>
+    /// Issues the next chunk of the snapshot, if any write of it is still due; returns false when
+    /// none is (every write left had expired), so the caller ends the flush.
+    /// </summary>
+    private bool IssueChunk()
+    {
+        Debug.Assert(_chunk is null && _issued < _snapshotCount);
+        _chunkStart = _issued;
+        _chunkCount = TakeChunk(_clock.NowMs);
+        if (_chunkCount == 0)
+            return false;
+        var outcomes = new ArraySegment<WriteOutcome>(_outcomes, _chunkStart, _chunkCount);
+        // The buffer is reused: an outcome the writer leaves unwritten must read Failed (0), not an earlier flush's Refreshed.
+        outcomes.AsSpan().Clear();
+        try
+        {
+            _chunk = _writer.WriteChunkAsync(new ArraySegment<PendingWrite>(_snapshot, _chunkStart, _chunkCount), outcomes);
+        }
+        catch (Exception e)
+        {
+            // Not a store failure (those are outcomes) but a fault of the writer: the chunk fails,
+            // its users stay pending, and the loop goes on rather than dying with the ingester running.
+            _chunk = Task.FromException(e);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Moves the next chunk's writes to <c>_chunkStart</c> onward and returns how many. Each write's
+    /// time left (<c>PX</c>) is computed now, as it is issued, not when the snapshot was taken: a
+    /// chunk that waited behind others under a backlog must not keep its key past receive + ttl
+    /// by the time it waited. A write with no time left is not issued: its key would already have
+    /// expired (the user leaves the pending set, counted as expired, unless a newer record came).
+    /// With events on, whether a write is only a refresh (<c>SET … XX</c>) is decided here too,
+    /// from what the expiry tracker knows now (<see cref="RefreshMarginMs"/>).
+    /// </summary>
+    private int TakeChunk(long now)
+    {
+        var transitions = _transitions;
+        long lapsesAfter = now + RefreshMarginMs - _ttlMs; // a key written after this has the margin left
+        int count = 0;
+        long expired = 0;
+        int next = _issued;
+        for (; next < _snapshotCount && count < _writer.ChunkSize; next++)
+        {
+            var write = _snapshot[next];
+            long left = write.ReceiveMs + _ttlMs - now;
+            if (left <= 0)
+            {
+                if (_pending.Expire(write))
+                    expired++;
+                continue;
+            }
+            bool refresh = transitions is not null && write.Kind == RecordKind.Heartbeat
+                && transitions.TryGetWritten(write.UserId, out long written) && written > lapsesAfter;
+            _snapshot[_chunkStart + count++] = write with { TtlLeftMs = (int)left, Refresh = refresh }; // left ≤ ttl ≤ 86,400,000
+        }
+        _issued = next;
+        if (expired > 0)
+            _metrics.UsersExpired.Inc(expired);
+        return count;
+    }
+
+    /// <summary>
+    /// One chunk answered: its confirmed users leave the pending set (room comes back now), its
+    /// outcomes are counted and handed to what follows the flush (<see cref="IWriteObserver"/>); then the next chunk is issued,
+    /// or the flush ends. When every command of the chunk failed and the whole store is away, the
+    /// rest of the snapshot is not issued (it would only fail too, each command building an
+    /// exception of its own: with 100K users pending and the store away this cost 14.6 s of CPU in
+    /// 15 s); the users stay pending for the next flush after the backoff.
+    /// </summary>
+    private void CompleteChunk()
+    {
+        Debug.Assert(_chunk is { IsCompleted: true });
+        if (!_chunk.IsCompletedSuccessfully)
+        {
+            _ = _chunk.Exception; // observed; a faulted chunk confirms nothing, whatever outcomes it wrote
+            _outcomes.AsSpan(_chunkStart, _chunkCount).Clear();
+        }
+        _chunk = null;
+        long ok = 0;
+        long missing = 0;
+        long now = _clock.NowMs;
+        for (int i = _chunkStart; i < _chunkStart + _chunkCount; i++)
+        {
+            var outcome = _outcomes[i];
+            ref readonly var write = ref _snapshot[i];
+            if (outcome == WriteOutcome.Failed)
+            {
+                _transitions?.OnUnanswered(write);
+                continue;
+            }
+            if (outcome == WriteOutcome.Missing)
+            {
+                // Not written: the user stays pending; the transitions stage notes the lapse, so the next
+                // flush writes it with SET … GET (its answer begins the new online period).
+                missing++;
+                _transitions?.OnWritten(write, outcome, now);
+                continue;
+            }
+            ok++;
+            _pending.Confirm(write);
+            _transitions?.OnWritten(write, outcome, now);
+            _metrics.WriteLag.Observe(Math.Max(0, now - write.ReceiveMs) / 1000.0);
+        }
+        long failed = _chunkCount - ok - missing;
+        _metrics.WritesOk.Inc(ok);
+        if (missing > 0)
+            _metrics.WritesMissing.Inc(missing);
+        if (failed > 0)
+            _metrics.WritesFailed.Inc(failed);
+        _flushFailed += failed;
+        _metrics.PendingUsers.Set(_pending.Count);
+        _room.Signal();
+
+        bool storeAway = ok == 0 && _issued < _snapshotCount && _writer.WholeStoreAway;
+        if (_issued < _snapshotCount && !storeAway && IssueChunk())
+            return;
+        EndFlush(failedWholly: storeAway);
+    }
+
+    private void EndFlush(bool failedWholly)
+    {
+        int issued = _issued;
+        _issued = _snapshotCount = 0; // what was not issued stays pending
+        _metrics.FlushSeconds.Observe(_time.GetElapsedTime(_flushStarted).TotalSeconds);
+        if (_flushFailed == 0 && !failedWholly)
+        {
+            if (_storeDown)
+            {
+                _storeDown = false;
+                IngestLog.StoreRecovered(_logger, _backoff.Failures, _pending.Count);
+            }
+            _backoff.Succeed();
+            _metrics.StoreUp.Set(1);
+            return;
+        }
+        _metrics.StoreUp.Set(0);
+        var delay = _backoff.Fail();
+        _nextAttemptMs = _clock.NowMs + (long)delay.TotalMilliseconds;
+        if (!_storeDown || _backoff.Failures % 20 == 0)
+            IngestLog.StoreWriteFailed(_logger, _flushFailed, issued, _pending.Count, delay.TotalMilliseconds);
+        _storeDown = true;
+    }
+}

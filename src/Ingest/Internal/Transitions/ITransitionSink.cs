@@ -1,0 +1,11 @@
+namespace Presence.Ingest.Internal.Transitions;
+
+/// <summary>Where seen transitions go: the events log's queue (<see cref="EventLogAppender"/>), or a test's list.</summary>
+internal interface ITransitionSink
+{
+    /// <summary>
+    /// Takes a transition, in the order seen. <paramref name="counted"/>: whether it counts in
+    /// <c>presence_transitions_total</c> (false for a possible online the log decides on).
+    /// </summary>
+    void Enqueue(PresenceTransition transition, bool counted = true);
+}
