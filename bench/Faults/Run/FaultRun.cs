@@ -131,7 +131,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 c.Settle();
             await Task.Delay(TimeSpan.FromMilliseconds(ttlMs + 1500), cancel);
             await faults.AllReadyAsync();
-            await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 8 : 60));
+            await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 30 : 60));
             var final = await FinalAsync(store, queries, users);
 
             stop.Cancel();
