@@ -19,7 +19,6 @@ public sealed partial class DocsTruthTests
     [InlineData(typeof(QueryOptions), "OPTIONS.md")]
     [InlineData(typeof(LoadGenOptions), "OPTIONS.md")]
     [InlineData(typeof(KeysOptions), "OPTIONS.md")]
-    [InlineData(typeof(IngestOptions), "INGEST.md")]
     public void EveryOption_IsDocumented(Type options, string doc)
     {
         var text = Repository.Read("docs", doc);
