@@ -139,11 +139,11 @@ public sealed partial class IngestHost : IAsyncDisposable
         var room = new PendingBudget(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
         var database = _store.Multiplexer.GetDatabase();
-        var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn);
+        var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn, answerWithin: _store.AnswerWithin);
         if (_options.EventsOn)
         {
             _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger);
-            _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger);
+            _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
             IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);
         }
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room, _transitions);

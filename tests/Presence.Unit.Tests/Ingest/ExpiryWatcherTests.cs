@@ -74,6 +74,32 @@ public sealed class ExpiryWatcherTests
         Assert.Equal(2, script.Gets.Count); // neither is checked again
     }
 
+    [Fact]
+    public async Task Check_NeverAnswered_FailsAfterTheBound_AndTheUserIsCheckedAgain()
+    {
+        // StackExchange.Redis can leave a GET's task unanswered forever when a connection fails under
+        // it (StackExchange.Redis#2742): unbounded, no expiry would ever be checked again.
+        var (watcher, tracker, sink, script) = Scripted();
+        watcher.AnswerWithin = TimeSpan.FromMilliseconds(50);
+        tracker.Set(7, Now);
+        script.Unanswered = true;
+
+        watcher.Tick(Now + 30_000);
+        Assert.Single(script.Gets);
+        var inFlight = watcher.InFlight!;
+        await Task.WhenAny(inFlight, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(inFlight.IsCompleted, "the unanswered check is never given up");
+        script.Unanswered = false;
+        watcher.TakeAnswers();
+        Assert.Empty(sink.Take());
+        Assert.Null(watcher.InFlight);
+
+        watcher.Tick(Now + 60_000); // after the failed round's back-off: checked again, now answered
+        Assert.Equal(2, script.Gets.Count);
+        watcher.TakeAnswers();
+        Assert.Equal([new(7, TransitionKind.Timeout, Now + 30_000)], sink.Take());
+    }
+
     private (ExpiryWatcher Watcher, ExpiryTracker Tracker, RecordedTransitions Sink, ScriptedDatabase Script) Scripted()
     {
         var (database, script) = ScriptedDatabase.Create();

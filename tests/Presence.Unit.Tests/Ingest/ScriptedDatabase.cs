@@ -16,6 +16,12 @@ public class ScriptedDatabase : DispatchProxy
     /// <summary>The value a GET of the key answers (null: no key).</summary>
     public Func<string, RedisValue> Get { get; set; } = _ => RedisValue.Null;
 
+    /// <summary>
+    /// GETs and orphan pops are recorded but never answered: StackExchange.Redis can leave a task
+    /// so when a connection fails under it (StackExchange.Redis#2742).
+    /// </summary>
+    public bool Unanswered { get; set; }
+
     /// <summary>Keys read, in order.</summary>
     public IReadOnlyList<string> Gets => _gets;
 
@@ -29,6 +35,11 @@ public class ScriptedDatabase : DispatchProxy
     {
         switch (targetMethod?.Name)
         {
+            case nameof(IDatabase.StringGetAsync) when Unanswered && args is [RedisKey key, ..]:
+                _gets.Add(key.ToString());
+                return new TaskCompletionSource<RedisValue>().Task;
+            case nameof(IDatabase.SortedSetPopAsync) when Unanswered:
+                return new TaskCompletionSource<SortedSetEntry[]>().Task;
             case nameof(IDatabase.StringGetAsync) when args is [RedisKey key, ..]:
                 _gets.Add(key.ToString());
                 return Task.FromResult(Get(key.ToString()));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Garnet;
 using StackExchange.Redis;
+using Presence.Ingest.Internal.Infrastructure;
 
 namespace Presence.Ingest.Internal.Store;
 
@@ -14,9 +15,10 @@ internal sealed class StoreConnection : IAsyncDisposable
 {
     private readonly GarnetServer? _garnet;
 
-    private StoreConnection(ConnectionMultiplexer multiplexer, GarnetServer? garnet, string description)
+    private StoreConnection(ConnectionMultiplexer multiplexer, GarnetServer? garnet, string description, int asyncTimeoutMs)
     {
         Multiplexer = multiplexer;
+        AsyncTimeoutMs = asyncTimeoutMs;
         _garnet = garnet;
         Description = description;
     }
@@ -24,6 +26,12 @@ internal sealed class StoreConnection : IAsyncDisposable
     public ConnectionMultiplexer Multiplexer { get; }
 
     public string Description { get; }
+
+    /// <summary>The client's timeout for an async command (--store-timeout-ms, unless --redis sets asyncTimeout).</summary>
+    public int AsyncTimeoutMs { get; }
+
+    /// <summary>How long to wait for a command's answer before taking it as lost (<see cref="AnswerBound"/>).</summary>
+    public TimeSpan AnswerWithin => AnswerBound.For(AsyncTimeoutMs);
 
     /// <summary>Port of the embedded store, when there is one.</summary>
     public int? EmbeddedPort { get; private init; }
@@ -51,7 +59,7 @@ internal sealed class StoreConnection : IAsyncDisposable
         {
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
             var description = garnet is null ? $"redis {string.Join(",", config.EndPoints)}" : $"embedded Garnet on {configuration}";
-            return new StoreConnection(mux, garnet, description) { EmbeddedPort = embeddedPort };
+            return new StoreConnection(mux, garnet, description, config.AsyncTimeout) { EmbeddedPort = embeddedPort };
         }
         catch
         {

@@ -1,5 +1,6 @@
 using Presence.Core;
 using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
 namespace Presence.Ingest.Internal.Store;
@@ -15,9 +16,12 @@ namespace Presence.Ingest.Internal.Store;
 /// the ingester knows exists (<see cref="PendingWrite.Refresh"/>) gets <c>SET … PX … XX</c> instead:
 /// nearly every write in the steady state, and cheaper for the store than reading the old value;
 /// a key found gone is <see cref="WriteOutcome.Missing"/>.
+/// A chunk is awaited for at most <paramref name="answerWithin"/> (<see cref="AnswerBound"/>): a
+/// command still unanswered then counts as failed and is retried, like one that timed out.
 /// </summary>
-internal sealed class StoreWriter(IDatabase database, string prefix, bool readOldValue = true) : IStoreWriter
+internal sealed class StoreWriter(IDatabase database, string prefix, bool readOldValue = true, TimeSpan? answerWithin = null) : IStoreWriter
 {
+
     /// <summary>
     /// Commands in flight at once. A steady window is far smaller; a backlog after an outage
     /// (up to --max-pending users) is written in chunks, confirmed chunk by chunk, so memory for
@@ -27,6 +31,7 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
 
     private readonly byte[] _prefix = PresenceKeys.EncodePrefix(prefix);
     private readonly Task[] _tasks = new Task[DefaultChunkSize];
+    private readonly TimeSpan _answerWithin = answerWithin ?? AnswerBound.Default;
 
     public int ChunkSize => DefaultChunkSize;
 
@@ -49,7 +54,7 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
             _tasks[i] = Issue(chunk[i]);
         try
         {
-            await Task.WhenAll(_tasks.AsSpan(0, count)).ConfigureAwait(false);
+            await Task.WhenAll(_tasks.AsSpan(0, count)).WaitAsync(_answerWithin).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
         {

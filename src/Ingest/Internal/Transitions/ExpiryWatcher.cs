@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
 namespace Presence.Ingest.Internal.Transitions;
@@ -61,6 +62,9 @@ internal sealed class ExpiryWatcher
     /// </summary>
     public Func<ulong, bool>? WriteOutstanding { get; set; }
 
+    /// <summary>How long a store call is waited for before it counts as failed (<see cref="AnswerBound"/>).</summary>
+    public TimeSpan AnswerWithin { get; set; } = AnswerBound.Default;
+
     /// <summary>A store call of the watcher's in flight (the flusher wakes when it is answered), or null.</summary>
     public Task? InFlight => _checking ?? _adopting;
 
@@ -93,13 +97,13 @@ internal sealed class ExpiryWatcher
             {
                 for (int i = 0; i < count; i++)
                     _checks[i] = _database.StringGetAsync(PresenceKeys.ToKey(_prefix, _due[i].UserId));
-                _checking = Task.WhenAll(_checks.AsSpan(0, count));
+                _checking = Task.WhenAll(_checks.AsSpan(0, count)).WaitAsync(AnswerWithin); // each check is read on its own below: one unanswered is checked again
             }
         }
         if (_adopting is null && nowMs >= _nextAdoptMs)
         {
             _nextAdoptMs = nowMs + AdoptEveryMs;
-            _adopting = _database.SortedSetPopAsync(_keys.Orphans, AdoptBatch);
+            _adopting = _database.SortedSetPopAsync(_keys.Orphans, AdoptBatch).WaitAsync(AnswerWithin);
         }
         _metrics.TrackedUsers.Set(_tracker.Count);
     }

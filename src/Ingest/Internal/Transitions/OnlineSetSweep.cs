@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
 namespace Presence.Ingest.Internal.Transitions;
@@ -85,7 +86,7 @@ internal sealed class OnlineSetSweep
         var reads = new Task<HashEntry[]>[count];
         for (int i = 0; i < count; i++)
             reads[i] = _database.HashGetAllAsync(_keys.OnlinePrefix + (firstBucket + i).ToString(CultureInfo.InvariantCulture));
-        await Task.WhenAll(reads).ConfigureAwait(false);
+        await Task.WhenAll(reads).WaitAsync(AnswerBound.Default, stop).ConfigureAwait(false);
         var users = new List<ulong>();
         foreach (var read in reads)
         {
@@ -100,7 +101,7 @@ internal sealed class OnlineSetSweep
         var values = new Task<RedisValue>[users.Count];
         for (int i = 0; i < users.Count; i++)
             values[i] = _database.StringGetAsync(PresenceKeys.ToKey(_prefix, users[i]));
-        await Task.WhenAll(values).ConfigureAwait(false);
+        await Task.WhenAll(values).WaitAsync(AnswerBound.Default, stop).ConfigureAwait(false);
         for (int i = 0; i < users.Count; i++)
         {
             long written = values[i].Result.IsNull ? SweptUser.KeyGone

@@ -32,6 +32,13 @@ internal sealed class TransitionDetector : IWriteObserver
 
     public Task? InFlight => _watcher.InFlight;
 
+    /// <summary>How long the watcher's store calls are waited for before they count as failed.</summary>
+    public TimeSpan AnswerWithin
+    {
+        get => _watcher.AnswerWithin;
+        set => _watcher.AnswerWithin = value;
+    }
+
     /// <summary>Takes what a start-up sweep of the log's online set finds (<see cref="OnlineSetSweep"/>).</summary>
     public void Attach(ChannelReader<SweptUser> swept) => _watcher.Attach(swept);
 
