@@ -12,8 +12,7 @@ if (args.Length > 0 && args[0] == "check")
 {
     if (args.Length != 2)
     {
-        Console.Error.WriteLine("presence-faults: check needs one FILE (see --help)");
-        return FaultsCommandLine.ExitUsage;
+        return FaultsCommandLine.Usage("check needs one FILE");
     }
     try
     {
