@@ -1,3 +1,5 @@
+using Presence.Testing;
+
 namespace Presence.Bench.EndToEnd;
 
 /// <summary>docs/e2e-loss.svg: loss per heartbeat (and, dashed, the old lost-users share) against the rate actually sent.</summary>

@@ -1,3 +1,5 @@
+using Presence.Testing;
+
 namespace Presence.Bench.EndToEnd;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Presence.Bench.Shared;
+using Presence.Testing;
 
 namespace Presence.Bench.EndToEnd;
 

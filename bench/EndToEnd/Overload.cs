@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Presence.Testing;
 
 namespace Presence.Bench.EndToEnd;
 

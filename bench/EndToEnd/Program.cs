@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Presence.Bench.EndToEnd;
+using Presence.Testing;
 
 // presence-e2e: Presence against the textbook receiver (presence-baseline), end to end, in one command.
 //
@@ -31,7 +32,7 @@ if (args.Contains("--help") || args.Contains("-h"))
 var options = E2eOptions.Parse(args);
 if (options is null)
     return 2;
-string root = Repo.FindRoot();
+string root = RepositoryRoot.Path;
 Environment.CurrentDirectory = root;
 var wall = Stopwatch.StartNew();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Presence.Testing;
 
 namespace Presence.Bench.EndToEnd;
 
@@ -34,8 +35,8 @@ internal sealed class Receiver : IAsyncDisposable
 
     public static async Task<Receiver> StartAsync(SystemKind system, Binaries bins, int redisPort, IReadOnlyList<string> ingestArgs)
     {
-        int udpPort = Ports.FreeUdp();
-        int httpPort = Ports.FreeTcp();
+        int udpPort = FreePort.Udp();
+        int httpPort = FreePort.Tcp();
         string redis = $"127.0.0.1:{redisPort}";
         var child = system == SystemKind.Presence
             ? Cmd.Start("dotnet", [bins.Ingest, "--udp", $"127.0.0.1:{udpPort}", "--http", $"127.0.0.1:{httpPort}", "--redis", redis, "--ttl", "30", .. ingestArgs])

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Testing;
 
 namespace Presence.Bench.EndToEnd;
 

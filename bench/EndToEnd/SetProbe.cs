@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Presence.Core;
+using Presence.Testing;
 using StackExchange.Redis;
 
 namespace Presence.Bench.EndToEnd;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using Presence.Core;
 using StackExchange.Redis;
@@ -50,37 +49,6 @@ internal static class Cmd
 
     private static string Show(string file, string[] args) =>
         string.Join(' ', new[] { file }.Concat(args.Select(a => a.Length == 0 ? "\"\"" : a.Contains(' ', StringComparison.Ordinal) || a.Contains('"', StringComparison.Ordinal) ? $"'{a}'" : a)));
-}
-
-internal static partial class Signals
-{
-    private const int SigTerm = 15;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
-    public static void Terminate(int pid)
-    {
-        if (Kill(pid, SigTerm) != 0)
-            throw new InvalidOperationException($"kill -TERM {pid} failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-}
-
-internal static class Repo
-{
-    /// <summary>The directory holding Presence.sln: the working directory or one of its parents, else the program's.</summary>
-    public static string FindRoot()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Presence.sln")))
-                    return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Presence.sln not found above the working directory");
-    }
 }
 
 /// <summary>The benchmark's own redis-server, seen through StackExchange.Redis.</summary>

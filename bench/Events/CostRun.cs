@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Presence.Testing;
 
 namespace Presence.Bench.Events;
 
@@ -17,7 +18,7 @@ internal static class CostRun
         Console.WriteLine($"== heartbeat path, --events {(events ? "on" : "off")}, run {run} of {options.Repeat}: {options.CostUsers:N0} users × {BenchOptions.Interval} s, warm-up {options.CostWarmup} s, window {options.CostWindow} s");
         await redis.FlushAllAsync();
         var (ingest, udp, http) = await services.StartIngestAsync(events);
-        ChildProcess? loadgen = null;
+        GroupProcess? loadgen = null;
         try
         {
             // An upper bound (stopped after the window): with events on, the window waits for the start's online burst to be appended.
@@ -48,7 +49,7 @@ internal static class CostRun
             var ingest1 = ProcessSample.Take(ingest.Pid);
 
             // SIGTERM stops the generator's sending; it still prints its summary.
-            Children.Stop(loadgen, TimeSpan.FromSeconds(30));
+            ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(30));
             if (loadgen.Process.ExitCode != 0)
                 throw new InvalidOperationException($"presence-loadgen exited {loadgen.Process.ExitCode}:\n{loadgen.Tail()}");
             using var summary = JsonDocument.Parse(loadgen.Stdout.ToString());
@@ -68,7 +69,7 @@ internal static class CostRun
                 KernelDrops: Delta("presence_udp_kernel_drops_total"),
                 PendingUsersMax: pendingMax,
                 WritesPerSecond: Delta("presence_store_writes_total{result=\"ok\"}") / (redis1.At - redis0.At).TotalSeconds,
-                LoadAverage: Machine.LoadAverage());
+                LoadAverage: Machine.LoadAverages());
             Report.PrintCost([result]);
             Console.WriteLine();
             return result;
@@ -76,8 +77,8 @@ internal static class CostRun
         finally
         {
             if (loadgen is not null)
-                Children.Stop(loadgen, TimeSpan.FromSeconds(10));
-            Children.Stop(ingest, TimeSpan.FromSeconds(15));
+                ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(10));
+            ProcessGroups.Stop(ingest, TimeSpan.FromSeconds(15));
         }
     }
 }

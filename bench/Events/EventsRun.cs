@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Presence.Core.Events;
 using Presence.LoadGen.Internal;
+using Presence.Testing;
 
 namespace Presence.Bench.Events;
 
@@ -22,7 +23,7 @@ internal static class EventsRun
         Console.WriteLine($"== events, run {run} of {options.Repeat}: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn:0.###} ({BenchOptions.ChurnActive} s active / {BenchOptions.ChurnSilent} s silent, {BenchOptions.ChurnSignOut:0.##} signing out), {options.Subscribers:N0} subscribers × {options.Watch} ids, window {options.Duration} s");
         await redis.FlushAllAsync();
         var (ingest, udp, ingestHttp) = await services.StartIngestAsync(events: true);
-        ChildProcess? query = null, loadgen = null;
+        GroupProcess? query = null, loadgen = null;
         SubscriberPool? pool = null;
         try
         {
@@ -68,7 +69,7 @@ internal static class EventsRun
             var redisSample0 = ProcessSample.Take(redisPid);
             var ingestSample0 = ProcessSample.Take(ingest.Pid);
             var selfSample0 = ProcessSample.Take(Environment.ProcessId);
-            string load0 = Machine.LoadAverage();
+            string load0 = Machine.LoadAverages();
             Console.WriteLine($"  window: {options.Duration} s from {loadClock.Elapsed.TotalSeconds:0} s after the generator started, log at line {seq0:N0}, load average {load0}");
 
             long peakRss = querySample0.RssBytes;
@@ -93,7 +94,7 @@ internal static class EventsRun
             var selfSample1 = ProcessSample.Take(Environment.ProcessId);
             var stats1 = await redis.CommandStatsAsync();
             long seq1 = await redis.LogLastSeqAsync();
-            string load1 = Machine.LoadAverage();
+            string load1 = Machine.LoadAverages();
             peakRss = Math.Max(peakRss, querySample1.RssBytes);
 
             // Every line of the window, and who should have it.
@@ -159,12 +160,12 @@ internal static class EventsRun
         finally
         {
             if (loadgen is not null)
-                Children.Stop(loadgen, TimeSpan.FromSeconds(10));
+                ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(10));
             if (pool is not null)
                 await pool.DisposeAsync();
             if (query is not null)
-                Children.Stop(query, TimeSpan.FromSeconds(15));
-            Children.Stop(ingest, TimeSpan.FromSeconds(15));
+                ProcessGroups.Stop(query, TimeSpan.FromSeconds(15));
+            ProcessGroups.Stop(ingest, TimeSpan.FromSeconds(15));
         }
     }
 

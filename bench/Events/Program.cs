@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Presence.Bench.Events;
+using Presence.Testing;
 
 // presence-events-bench: the presence-events benchmark of issue 12 in one command.
 //
@@ -38,7 +39,7 @@ void OnSignal(PosixSignalContext context)
     context.Cancel = true;
     if (interrupt.IsCancellationRequested)
     {
-        Children.KillAll();
+        ProcessGroups.KillAll();
         Environment.Exit(130);
     }
     Console.Error.WriteLine($"presence-events-bench: {context.Signal}; stopping what it started (again to kill at once)");
@@ -51,10 +52,10 @@ using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 var started = Stopwatch.StartNew();
 string binaries = AppContext.BaseDirectory;
 Console.WriteLine("== machine");
-Console.WriteLine($"nproc: {Environment.ProcessorCount}, cpu: {Machine.CpuModel()}, memory {Machine.MemoryGiB():0.0} GiB");
+Console.WriteLine($"nproc: {Environment.ProcessorCount}, cpu: {Machine.CpuModel()}, memory {Machine.MemTotalGiB():0.0} GiB");
 Console.WriteLine($"kernel: {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-Console.WriteLine($"load average at the start: {Machine.LoadAverage()}");
-Console.WriteLine($"redis: {Children.Run("redis-server", TimeSpan.FromSeconds(30), "--version").Trim()}");
+Console.WriteLine($"load average at the start: {Machine.LoadAverages()}");
+Console.WriteLine($"redis: {ProcessGroups.Run("redis-server", TimeSpan.FromSeconds(30), "--version").Trim()}");
 Console.WriteLine($"binaries (built by dotnet run -c Release): {binaries}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"run: {(options.Quick ? "--quick" : "full")}, {options.Repeat} run(s) of each kind, about {options.EstimatedSeconds() / 60.0:0} min"));
@@ -69,8 +70,8 @@ var costs = new List<CostResult>();
 var events = new List<EventsResult>();
 try
 {
-    int redisPort = Machine.FreeTcpPort();
-    var redisServer = Children.Start("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+    int redisPort = FreePort.Tcp();
+    var redisServer = ProcessGroups.Start("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no", "--logfile", "");
     await WaitListeningAsync(redisServer, redisPort);
     await using var redis = await RedisProbe.ConnectAsync(redisPort);
@@ -106,10 +107,10 @@ catch (Exception e)
 }
 finally
 {
-    Children.KillAll();
+    ProcessGroups.KillAll();
 }
 
-Console.WriteLine($"== summary ({(options.Quick ? "--quick" : "full")} run, {started.Elapsed.TotalMinutes:0.0} min, load average at the end: {Machine.LoadAverage()})");
+Console.WriteLine($"== summary ({(options.Quick ? "--quick" : "full")} run, {started.Elapsed.TotalMinutes:0.0} min, load average at the end: {Machine.LoadAverages()})");
 if (costs.Count > 0)
 {
     Report.PrintCost(costs);
@@ -130,7 +131,7 @@ if (failure is not null)
 }
 return events.All(r => r.Check.ExactlyOnce) ? 0 : 1;
 
-static async Task WaitListeningAsync(ChildProcess redis, int port)
+static async Task WaitListeningAsync(GroupProcess redis, int port)
 {
     var deadline = DateTime.UtcNow.AddSeconds(20);
     while (DateTime.UtcNow < deadline)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Presence.Bench.Faults.Run;
+using Presence.Testing;
 
 // presence-faults: the whole system under a seeded schedule of faults, its history judged (docs/FAULTS.md).
 //
@@ -12,8 +13,7 @@ if (args.Length > 0 && args[0] == "check")
 {
     if (args.Length != 2)
     {
-        Console.Error.WriteLine("presence-faults: check needs one FILE (see --help)");
-        return FaultsCommandLine.ExitUsage;
+        return FaultsCommandLine.Usage("check needs one FILE");
     }
     try
     {
@@ -52,7 +52,7 @@ AppDomain.CurrentDomain.ProcessExit += (_, _) => FaultRun.CleanUp();
 
 string command = "presence-faults " + string.Join(' ', args);
 Console.WriteLine("== presence-faults");
-Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}");
+Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, load average {Machine.LoadAverages()}");
 Console.WriteLine($"command: {command}");
 Console.WriteLine($"seed: {options.EffectiveSeed} (replay: --seed {options.EffectiveSeed}{(options.Quick ? " --quick" : "")}{(options.Cluster ? " --cluster" : "")})");
 Console.WriteLine($"store: {(options.Cluster ? "3-master Redis Cluster" : "one redis-server")}; {options.EffectiveUsers} judged users, {options.EffectiveSubscribers} subscribers, {options.EffectiveBackground} background users; {(options.Quick ? "quick schedule" : $"{options.EffectiveDuration} s of faults")}");

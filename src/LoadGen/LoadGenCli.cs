@@ -1,6 +1,5 @@
-using System.Reflection;
 using CommandLine;
-using CommandLine.Text;
+using Presence.CommandLine;
 using Presence.Core;
 using Presence.LoadGen.Internal;
 
@@ -12,26 +11,31 @@ namespace Presence.LoadGen;
 /// </summary>
 internal static class LoadGenCli
 {
-    public const int ExitOk = 0;
+    public const int ExitOk = ProgramCommandLine.ExitOk;
     public const int ExitFailed = 1;
-    public const int ExitUsage = 2;
+    public const int ExitUsage = ProgramCommandLine.ExitUsage;
 
     private const string Name = "presence-loadgen";
+
+    private static readonly ProgramCommandLine s_front = new(
+        Name,
+        $"{Name}: simulated Presence clients (UDP heartbeats), optionally verified through the query service.",
+        caseInsensitiveEnumValues: true,
+        "Usage: presence-loadgen [run] [OPTIONS]",
+        "       presence-loadgen keys new --out FILE [--key-id ID]",
+        "       presence-loadgen keys derive --keys FILE --user ID [--key-id ID]",
+        "Exit codes: 0 done, 1 verification failed or a fault, 2 bad command line.",
+        "");
 
     /// <param name="terminal">Whether stderr is a terminal: progress is then one line rewritten in place.</param>
     /// <param name="stop">SIGINT/SIGTERM: stops sending; the summary (and verification) still follow.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, bool terminal, CancellationToken stop)
     {
         bool keysVerb = args.Length > 0 && args[0] == "keys";
-        if (MissingValue(args, keysVerb ? typeof(KeysOptions) : typeof(LoadGenOptions)) is { } missing)
+        if (ProgramCommandLine.Shape(args, keysVerb ? typeof(KeysOptions) : typeof(LoadGenOptions)) is { } missing)
             return Usage(stderr, missing);
 
-        using var parser = new Parser(s =>
-        {
-            s.HelpWriter = null; // errors are reported here, in one line
-            s.AutoVersion = false;
-            s.CaseInsensitiveEnumValues = true;
-        });
+        using var parser = s_front.NewParser();
         var result = parser.ParseArguments<LoadGenOptions, KeysOptions>(args);
         if (result is NotParsed<object> notParsed)
             return ParseFailed(parser, notParsed, args, stdout, stderr);
@@ -107,67 +111,14 @@ internal static class LoadGenCli
         return Usage(stderr, Describe(errors[0], args));
     }
 
-    /// <summary>The parser's error in the words of the rest of the command line.</summary>
-    private static string Describe(Error error, string[] args)
-    {
-        switch (error)
-        {
-            case UnknownOptionError unknown:
-                return $"unknown option '--{unknown.Token}'";
-            case BadFormatConversionError bad:
-                string name = "--" + bad.NameInfo.LongName;
-                int at = Array.FindIndex(args, a => a == name || a.StartsWith(name + "=", StringComparison.Ordinal));
-                string value = at < 0 ? "" : args[at].Length > name.Length ? args[at][(name.Length + 1)..] : at + 1 < args.Length ? args[at + 1] : "";
-                return $"{name}: '{value}' is not a valid value";
-            case MissingRequiredOptionError missing when missing.NameInfo.Equals(NameInfo.EmptyName):
-                return "keys needs an action: 'keys new' or 'keys derive'";
-            default:
-                return SentenceBuilder.Create().FormatError(error);
-        }
-    }
+    /// <summary>The parser's error in the words of every program; a verb with no action in this program's.</summary>
+    private static string Describe(Error error, string[] args) =>
+        error is MissingRequiredOptionError missing && missing.NameInfo.Equals(NameInfo.EmptyName)
+            ? "keys needs an action: 'keys new' or 'keys derive'"
+            : ProgramCommandLine.Describe(error, args);
 
-    private static int Usage(TextWriter stderr, string problem)
-    {
-        stderr.WriteLine($"{Name}: {problem} (see {Name} --help)");
-        return ExitUsage;
-    }
+    private static int Usage(TextWriter stderr, string problem) => s_front.Usage(stderr, problem);
 
-    private static string Help<T>(ParserResult<T> result) => HelpText.AutoBuild(result, h =>
-    {
-        h.Heading = $"{Name}: simulated Presence clients (UDP heartbeats), optionally verified through the query service.";
-        h.Copyright = "";
-        h.AutoVersion = false;
-        h.AdditionalNewLineAfterOption = false;
-        h.AddDashesToOption = true;
-        h.MaximumDisplayWidth = 110;
-        h.AddPreOptionsLine("Usage: presence-loadgen [run] [OPTIONS]");
-        h.AddPreOptionsLine("       presence-loadgen keys new --out FILE [--key-id ID]");
-        h.AddPreOptionsLine("       presence-loadgen keys derive --keys FILE --user ID [--key-id ID]");
-        h.AddPreOptionsLine("Exit codes: 0 done, 1 verification failed or a fault, 2 bad command line.");
-        h.AddPreOptionsLine("");
-        h.AddPreOptionsLine(typeof(T) == typeof(KeysOptions) ? "keys options:" : "run options (the default verb):");
-        return h;
-    }, e => e, verbsIndex: false);
-
-    /// <summary>
-    /// CommandLineParser 2.9.1 silently ignores a value option given without its value
-    /// ("--users --json" runs with the default users: commandlineparser/commandline#861), so that
-    /// is caught here first.
-    /// </summary>
-    internal static string? MissingValue(string[] args, Type optionsType)
-    {
-        var valueOptions = optionsType.GetProperties()
-            .Select(p => (Property: p, Option: p.GetCustomAttribute<OptionAttribute>()))
-            .Where(x => x.Option is not null && x.Property.PropertyType != typeof(bool))
-            .Select(x => x.Option!.LongName)
-            .ToHashSet(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || args[i].Contains('=', StringComparison.Ordinal))
-                continue;
-            if (valueOptions.Contains(args[i][2..]) && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
-                return $"{args[i]} needs a value";
-        }
-        return null;
-    }
+    private static string Help<T>(ParserResult<T> result) =>
+        s_front.Help(result, typeof(T) == typeof(KeysOptions) ? "keys options:" : "run options (the default verb):");
 }

@@ -83,6 +83,9 @@ public sealed class RedisServer : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The server's process id (a benchmark reads its CPU time in /proc).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("redis-server is not running");
+
     /// <summary>Starts a server on a free port; fails with a clear message when the binary is missing.</summary>
     public static RedisServer Start(params string[] extraArgs) => StartCore(null, null, extraArgs);
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Presence.Bench.Shared;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -10,6 +9,7 @@ using CommandLine;
 using CommandLine.Text;
 using Presence.Client;
 using Presence.Demo;
+using Presence.Testing;
 
 // presence-demo: the whole system on one machine. Exit 0 when every simulated user was
 // verified online, 1 otherwise, 2 for bad options.
@@ -318,7 +318,7 @@ namespace Presence.Demo
                 var (name, process, log) = _started[i];
                 if (process.HasExited)
                     continue;
-                _ = Kill(process.Id, 15);
+                _ = Signals.Kill(process.Id, Signals.SigTerm);
                 using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
                 try
                 {
@@ -337,9 +337,6 @@ namespace Presence.Demo
             _http.Dispose();
             _cancel.Dispose();
         }
-
-        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-        private static extern int Kill(int pid, int signal);
     }
 
     internal sealed class DemoException(string message) : Exception(message);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Presence.Bench.Faults.History;
+using Presence.Testing;
 
 namespace Presence.Bench.Faults.Run;
 
@@ -51,7 +52,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         {
             await using var store = await Store.StartAsync(runDir, options.Cluster, netns, cancel);
             string redis = store.ServiceConfiguration;
-            int udp = Clock.FreeUdpPort();
+            int udp = FreePort.Udp();
             var ingesters = new[] { Service.Ingest("ingest-1", binaries, udp, redis, ttlSeconds), Service.Ingest("ingest-2", binaries, udp, redis, ttlSeconds) };
             var queries = new[] { Service.Query("query-1", binaries, redis), Service.Query("query-2", binaries, redis) };
             await Task.WhenAll(ingesters.Concat(queries).Select(s => s.StartAsync(cancel)));
@@ -76,10 +77,10 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Task.Run(() => log.RunAsync(stop.Token)),
             };
             background.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
-            ChildProcess? loadgen = null;
+            GroupProcess? loadgen = null;
             if (options.EffectiveBackground > 0)
             {
-                loadgen = Children.Start("presence-loadgen", "dotnet", Path.Combine(binaries, "presence-loadgen.dll"),
+                loadgen = ProcessGroups.Start("presence-loadgen", "dotnet", Path.Combine(binaries, "presence-loadgen.dll"),
                     "--target", $"127.0.0.1:{udp}", "--users", options.EffectiveBackground.ToString(CultureInfo.InvariantCulture),
                     "--first-id", BackgroundFirstId.ToString(CultureInfo.InvariantCulture), "--interval", "1", "--duration", "0",
                     "--churn", "0.2", "--churn-active", (2 * ttlSeconds).ToString(CultureInfo.InvariantCulture),
@@ -126,7 +127,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             // The end: no more faults or churn; silent users pass their ttl; every open session catches up with the log.
             sender.StopChurn();
             if (loadgen is not null)
-                Children.Stop(loadgen, TimeSpan.Zero);
+                ProcessGroups.Stop(loadgen, TimeSpan.Zero);
             foreach (var c in clients)
                 c.Settle();
             await Task.Delay(TimeSpan.FromMilliseconds(ttlMs + 1500), cancel);
@@ -147,7 +148,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Console.WriteLine(Notes[^1]);
             }
             foreach (var s in ingesters.Concat(queries))
-                Children.Stop(s.Process, TimeSpan.Zero);
+                ProcessGroups.Stop(s.Process, TimeSpan.Zero);
             if (log.Gaps > 0)
                 Notes.Add($"the log reader found {log.Gaps} lines trimmed before it read them (coverage of those epochs overstated)");
             Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines");
@@ -164,13 +165,13 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         }
         finally
         {
-            Children.KillAll();
+            ProcessGroups.KillAll();
             if (netns is not null)
             {
                 netns.Delete();
                 s_netns = null;
             }
-            Children.PidFile = null;
+            ProcessGroups.PidFile = null;
             try
             {
                 Directory.Delete(runDir, recursive: true);
@@ -185,7 +186,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
     /// <summary>The way out on process exit: the namespace and its veth pair go too.</summary>
     public static void CleanUp()
     {
-        Children.KillAll();
+        ProcessGroups.KillAll();
         var netns = Interlocked.Exchange(ref s_netns, null);
         netns?.Delete();
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Presence.Testing;
 
 namespace Presence.Bench.Faults.Run;
 
@@ -52,7 +53,7 @@ internal sealed partial class NetNs
                 foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
                     if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int p))
-                        _ = Kill(p, 9);
+                        _ = Signals.Kill(p, Signals.SigKill);
                 }
                 Ip(false, "netns", "delete", name);
             }
@@ -143,9 +144,6 @@ internal sealed partial class NetNs
 
     private static string? FindIp() =>
         new[] { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" }.FirstOrDefault(File.Exists);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuid();

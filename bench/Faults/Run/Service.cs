@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Testing;
 
 namespace Presence.Bench.Faults.Run;
 
@@ -10,24 +11,24 @@ internal sealed class Service(string name, string binaries, string[] args, int h
 {
     private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
 
-    private ChildProcess? _process;
+    private GroupProcess? _process;
 
     public string Name { get; } = name;
     public int HttpPort { get; } = httpPort;
     public bool IsQuery => Name.StartsWith("query", StringComparison.Ordinal);
 
-    public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+    public GroupProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
 
     public static Service Ingest(string name, string binaries, int udpPort, string redis, int ttlSeconds)
     {
-        int http = Clock.FreeTcpPort();
+        int http = FreePort.Tcp();
         return new Service(name, binaries, ["presence-ingest.dll", "--udp", $"127.0.0.1:{udpPort}", "--reuseport", "--http", $"127.0.0.1:{http}",
             "--redis", redis, "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture), "--events", "on"], http);
     }
 
     public static Service Query(string name, string binaries, string redis)
     {
-        int http = Clock.FreeTcpPort();
+        int http = FreePort.Tcp();
         return new Service(name, binaries, ["presence-query.dll", "--http", $"127.0.0.1:{http}", "--redis", redis], http);
     }
 
@@ -36,7 +37,7 @@ internal sealed class Service(string name, string binaries, string[] args, int h
     {
         for (int attempt = 1; ; attempt++)
         {
-            _process = Children.Start(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
+            _process = ProcessGroups.Start(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
             try
             {
                 await WaitReadyAsync(TimeSpan.FromSeconds(90), cancel);
@@ -44,17 +45,17 @@ internal sealed class Service(string name, string binaries, string[] args, int h
             }
             catch (InvalidOperationException) when (attempt < 5 && _process.Tail().Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                Children.Stop(_process, TimeSpan.Zero);
+                ProcessGroups.Stop(_process, TimeSpan.Zero);
                 await Task.Delay(500 * attempt, cancel);
             }
         }
     }
 
     /// <summary>SIGKILL (a crash), waited for.</summary>
-    public void Kill() => Children.Stop(Process, TimeSpan.Zero);
+    public void Kill() => ProcessGroups.Stop(Process, TimeSpan.Zero);
 
     /// <summary>SIGTERM (a planned stop: drain and hand-over), waited for up to 30 s, then SIGKILL.</summary>
-    public void Term() => Children.Stop(Process, TimeSpan.FromSeconds(30));
+    public void Term() => ProcessGroups.Stop(Process, TimeSpan.FromSeconds(30));
 
     public async Task<bool> ReadyAsync(CancellationToken cancel)
     {
@@ -83,7 +84,7 @@ internal sealed class Service(string name, string binaries, string[] args, int h
         try
         {
             var text = await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{HttpPort}/metrics"), cancel);
-            return Presence.Bench.Shared.PrometheusText.Parse(text).GetValueOrDefault(name);
+            return PrometheusText.Parse(text).GetValueOrDefault(name);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Presence.Testing;
 using StackExchange.Redis;
 
 namespace Presence.Bench.Faults.Run;
@@ -40,8 +41,8 @@ internal sealed class Store : IAsyncDisposable
         for (int i = 0; i < count; i++)
         {
             string host = netns?.InnerAddress ?? "127.0.0.1";
-            int port = netns is null ? Clock.FreeTcpPort() : 7001 + i;
-            int bus = netns is null ? Clock.FreeTcpPort() : 17001 + i;
+            int port = netns is null ? FreePort.Tcp() : 7001 + i;
+            int bus = netns is null ? FreePort.Tcp() : 17001 + i;
             nodes.Add(new StoreNode(cluster ? $"redis-{i + 1}" : "redis-server", host, port, bus, Path.Combine(root, $"node{i + 1}"), netns, cluster));
         }
         var store = new Store(nodes, netns, cluster);
@@ -51,7 +52,7 @@ internal sealed class Store : IAsyncDisposable
             await store.WaitPingAsync(node, TimeSpan.FromSeconds(30), cancel);
         if (cluster)
         {
-            Children.Run("redis-cli", TimeSpan.FromSeconds(60), ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
+            ProcessGroups.Run("redis-cli", TimeSpan.FromSeconds(60), ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
             await store.WaitClusterOkAsync(TimeSpan.FromSeconds(60), cancel);
         }
         var options = new ConfigurationOptions

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Testing;
 
 namespace Presence.Bench.Faults.Run;
 
@@ -9,14 +10,14 @@ namespace Presence.Bench.Faults.Run;
 /// </summary>
 internal sealed class StoreNode(string name, string host, int port, int busPort, string dir, NetNs? netns, bool cluster)
 {
-    private ChildProcess? _process;
+    private GroupProcess? _process;
 
     public string Name { get; } = name;
     public string Host { get; } = host;
     public int Port { get; } = port;
     public string Endpoint => $"{Host}:{Port}";
 
-    public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+    public GroupProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
 
     public void Start()
     {
@@ -32,19 +33,19 @@ internal sealed class StoreNode(string name, string host, int port, int busPort,
                 "--cluster-port", busPort.ToString(CultureInfo.InvariantCulture), "--cluster-require-full-coverage", "no"]);
         }
         var command = netns is null ? args : [.. netns.Exec, .. args];
-        _process = Children.Start(Name, command[0], [.. command.Skip(1)]);
+        _process = ProcessGroups.Start(Name, command[0], [.. command.Skip(1)]);
     }
 
     /// <summary>SIGKILL, waited for.</summary>
     public void Kill()
     {
         if (_process is not null)
-            Children.Stop(_process, TimeSpan.Zero);
+            ProcessGroups.Stop(_process, TimeSpan.Zero);
     }
 
-    public void Pause() => Children.Signal(Process, Children.SigStop);
+    public void Pause() => ProcessGroups.Signal(Process, ProcessGroups.SigStop);
 
-    public void Resume() => Children.Signal(Process, Children.SigCont);
+    public void Resume() => ProcessGroups.Signal(Process, ProcessGroups.SigCont);
 
     /// <summary>Deletes the node's directory (after the run); never throws.</summary>
     public void Delete()

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using CommandLine;
 using Presence.Ingest;
 using Presence.Query;
 
@@ -35,22 +34,13 @@ internal static partial class Programs
         return match.Groups[1].Value;
     }
 
-    /// <summary>presence-ingest's options from <paramref name="args"/>, parsed and validated as its Program does; fails naming the reason.</summary>
+    /// <summary>presence-ingest's options from <paramref name="args"/>, through its own command-line parser; fails naming the reason.</summary>
     public static IngestOptions ParseIngest(IReadOnlyList<string> args, string where)
     {
-        using var parser = new Parser(s =>
-        {
-            s.HelpWriter = null;
-            s.CaseSensitive = true;
-            s.CaseInsensitiveEnumValues = true;
-        });
-        var result = parser.ParseArguments<IngestOptions>(args);
-        if (result is NotParsed<IngestOptions> notParsed)
-            Assert.Fail($"{where}: presence-ingest refuses [{string.Join(' ', args)}]: {string.Join("; ", notParsed.Errors.Select(Describe))}");
-        var options = ((Parsed<IngestOptions>)result).Value;
-        var error = options.Validate();
-        Assert.True(error is null, $"{where}: presence-ingest refuses [{string.Join(' ', args)}]: {error}");
-        return options;
+        var stderr = new StringWriter();
+        var options = IngestCommandLine.Parse([.. args], TextWriter.Null, stderr, out int exit);
+        Assert.True(options is not null && exit == 0, $"{where}: presence-ingest refuses [{string.Join(' ', args)}]: {stderr}");
+        return options!;
     }
 
     /// <summary>presence-query's options from <paramref name="args"/>, through its own command-line parser.</summary>
@@ -96,14 +86,6 @@ internal static partial class Programs
         }
         return null;
     }
-
-    private static string Describe(Error error) => error switch
-    {
-        UnknownOptionError u => $"unknown option --{u.Token}",
-        MissingValueOptionError m => $"--{m.NameInfo.LongName} needs a value",
-        BadFormatConversionError b => $"--{b.NameInfo.LongName} has a value of the wrong type",
-        _ => error.Tag.ToString(),
-    };
 
     [GeneratedRegex(@"<AssemblyName>([^<]+)</AssemblyName>")]
     private static partial Regex AssemblyName();

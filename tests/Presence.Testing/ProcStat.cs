@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Presence.Bench.EndToEnd;
+namespace Presence.Testing;
 
 /// <summary>CPU and memory of processes and of the machine, from /proc and getrusage.</summary>
-internal static partial class ProcStat
+public static partial class ProcStat
 {
     /// <summary>USER_HZ: the unit of /proc/PID/stat and /proc/stat times, 100 on Linux.</summary>
     public const double TicksPerSecond = 100;
@@ -12,12 +12,15 @@ internal static partial class ProcStat
     private const int RusageChildren = -1;
 
     /// <summary>utime + stime of the process (all its threads), in seconds.</summary>
-    public static double CpuSeconds(int pid)
+    public static double CpuSeconds(int pid) => CpuTicks(pid) / TicksPerSecond;
+
+    /// <summary>utime + stime of the process (all its threads), in USER_HZ ticks.</summary>
+    public static long CpuTicks(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
-        // Fields after the command name (which may hold spaces) start at state (field 3).
+        // Fields after the command name (which may hold spaces) start at state (field 3): utime is 14, stime 15.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Per thread of the process (by thread id): its name (comm) and utime + stime in seconds.</summary>
@@ -67,10 +70,20 @@ internal static partial class ProcStat
     }
 
     /// <summary>VmHWM: the process' peak resident set.</summary>
-    public static long PeakRssBytes(int pid)
+    public static long PeakRssBytes(int pid) => Memory(pid).PeakRssBytes;
+
+    /// <summary>VmRSS and VmHWM: the process' resident set now and at its peak, in bytes.</summary>
+    public static (long RssBytes, long PeakRssBytes) Memory(int pid)
     {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        long rss = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                rss = Kilobytes(line);
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                peak = Kilobytes(line);
+        }
+        return (rss, peak);
     }
 
     /// <summary>The kernel's drop count of the IPv4 UDP socket bound to 127.0.0.1:<paramref name="port"/> (/proc/net/udp), or 0 when none is bound.</summary>
@@ -89,6 +102,9 @@ internal static partial class ProcStat
     /// <summary>The 1-minute load average.</summary>
     public static double LoadAverage() =>
         double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+
+    private static long Kilobytes(string line) =>
+        long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 
     [LibraryImport("libc", EntryPoint = "getrusage", SetLastError = true)]
     private static partial int GetRusage(int who, out Rusage usage);

@@ -1,33 +1,32 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
-namespace Presence.Bench.Faults.Run;
+namespace Presence.Testing;
 
 /// <summary>
-/// Every program the run starts, each the leader of its own process group (started through
+/// Every program a benchmark or a run starts, each the leader of its own process group (started through
 /// <c>setsid</c>), so stopping one stops whatever it started too, and so Ctrl-C in the terminal
-/// reaches only the run, which then stops them itself. <see cref="KillAll"/> runs on every
-/// way out: the harness's <c>finally</c>, process exit, and a second signal (SIGINT, SIGTERM, SIGHUP; see Program).
+/// reaches only the starting program, which then stops them itself. <see cref="KillAll"/> runs on every
+/// way out: the harness's <c>finally</c>, process exit, and a second signal (see bench/Faults' Program).
 /// </summary>
-internal static partial class Children
+public static class ProcessGroups
 {
-    public const int SigKill = 9;
-    public const int SigTerm = 15;
+    public const int SigKill = Signals.SigKill;
+    public const int SigTerm = Signals.SigTerm;
     public const int SigCont = 18;
     public const int SigStop = 19;
 
-    private static readonly List<ChildProcess> s_running = [];
+    private static readonly List<GroupProcess> s_running = [];
 
     /// <summary>When set, every started pid is appended to this file (so a later run can clean up after this one if it is killed outright).</summary>
     public static string? PidFile { get; set; }
 
-    static Children()
+    static ProcessGroups()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
     }
 
     /// <summary>Starts <paramref name="file"/> in a process group of its own, printing the command line first.</summary>
-    public static ChildProcess Start(string name, string file, params string[] args)
+    public static GroupProcess Start(string name, string file, params string[] args)
     {
         Console.WriteLine("$ " + Show(file, args));
         var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -35,7 +34,7 @@ internal static partial class Children
         foreach (var a in args)
             info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info };
-        var child = new ChildProcess(name, process);
+        var child = new GroupProcess(name, process);
         process.OutputDataReceived += (_, e) => child.Append(child.Stdout, e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(child.Stderr, e.Data);
         lock (s_running)
@@ -70,7 +69,7 @@ internal static partial class Children
     }
 
     /// <summary>SIGTERM to the child's group, then SIGKILL when it has not exited within <paramref name="grace"/>.</summary>
-    public static void Stop(ChildProcess child, TimeSpan grace)
+    public static void Stop(GroupProcess child, TimeSpan grace)
     {
         if (!child.Process.HasExited && grace > TimeSpan.Zero)
         {
@@ -92,7 +91,7 @@ internal static partial class Children
     /// <summary>SIGKILL to every group still running (the way out when the harness fails or is interrupted).</summary>
     public static void KillAll()
     {
-        ChildProcess[] left;
+        GroupProcess[] left;
         lock (s_running)
         {
             left = [.. s_running];
@@ -105,24 +104,22 @@ internal static partial class Children
         }
     }
 
-    public static void Signal(ChildProcess child, int signal, bool groupOnly = false)
+    public static void Signal(GroupProcess child, int signal, bool groupOnly = false)
     {
         int pid = child.Process.Id;
         // setsid made the child its group's leader (its pgid is its pid): the whole group gets the signal.
-        if (Kill(-pid, signal) == 0 || groupOnly)
+        if (Signals.Kill(-pid, signal) == 0 || groupOnly)
             return;
-        Kill(pid, signal);
+        Signals.Kill(pid, signal);
     }
 
     /// <summary>SIGKILL to a process group a gone run left (its leader's pid).</summary>
     public static void KillGroup(int pid)
     {
-        if (Kill(-pid, SigKill) != 0)
-            Kill(pid, SigKill);
+        if (Signals.Kill(-pid, SigKill) != 0)
+            Signals.Kill(pid, SigKill);
     }
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     private static string Show(string file, string[] args) =>
         string.Join(' ', new[] { file }.Concat(args.Select(a => a.Length == 0 ? "\"\"" : a.Contains(' ', StringComparison.Ordinal) ? $"'{a}'" : a)));

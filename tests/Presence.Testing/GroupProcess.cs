@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Presence.Bench.Events;
+namespace Presence.Testing;
 
-/// <summary>A started program with its stdout and stderr drained into memory (it never blocks on a full pipe).</summary>
-internal sealed class ChildProcess(string name, Process process)
+/// <summary>A program started in a process group of its own (<see cref="ProcessGroups"/>), with its stdout and stderr drained into memory (it never blocks on a full pipe).</summary>
+public sealed class GroupProcess(string name, Process process)
 {
     public string Name { get; } = name;
     public Process Process { get; } = process;
