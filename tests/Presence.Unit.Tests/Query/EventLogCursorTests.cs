@@ -13,7 +13,7 @@ public sealed class EventLogCursorTests
     private static EventLogLine Line(long seq, ulong user = 1) => new(seq, seq % 2 == 1 ? TransitionKind.Online : TransitionKind.Signout, user, 1_000 + seq);
 
     /// <summary>What the store's read script answers after <paramref name="after"/> when the log holds first..last (page of <paramref name="max"/>).</summary>
-    private static LogRead Read(string epoch, long first, long last, long after, int max = 100, Func<long, bool>? parses = null)
+    private static EventLogRead Read(string epoch, long first, long last, long after, int max = 100, Func<long, bool>? parses = null)
     {
         var entries = new List<EventLogLine>();
         long readTo = after;
@@ -26,7 +26,7 @@ public sealed class EventLogCursorTests
                 readTo = seq;
             }
         }
-        return new LogRead(epoch, last, first, entries, readTo);
+        return new EventLogRead(epoch, last, first, entries, readTo);
     }
 
     private static (EventLogCursor Cursor, List<EventLogLine> Dispatched) Started(string epoch, long first, long last, int capacity = 100)

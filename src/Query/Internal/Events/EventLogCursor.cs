@@ -29,7 +29,7 @@ internal sealed class EventLogCursor(int ringCapacity)
     /// last lines) or lines trimmed before they were read, the cursor starts again at the log's
     /// end (keeping room for what the ring holds) and dispatches nothing.
     /// </summary>
-    public FeedStep Apply(LogRead read, Action<EventLogLine> dispatch)
+    public FeedStep Apply(EventLogRead read, Action<EventLogLine> dispatch)
     {
         long after = Position;
         if (Epoch != read.Epoch || read.LastSeq < after || after < read.FirstSeq - 1)

@@ -238,7 +238,7 @@ internal sealed class EventStreamEndpoint
         var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
         if (from == ResumeFrom.PastEnd)
         {
-            LogRead end;
+            EventLogRead end;
             try
             {
                 end = await _log.ReadEndAsync().ConfigureAwait(false);
@@ -263,7 +263,7 @@ internal sealed class EventStreamEndpoint
         var lastSeen = new long[ids.Length];
         for (int attempt = 0; attempt < 5; attempt++)
         {
-            LogSnapshot state;
+            EventLogSnapshot state;
             try
             {
                 state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
@@ -277,10 +277,9 @@ internal sealed class EventStreamEndpoint
                 return null;
             for (int i = 0; i < ids.Length; i++)
             {
-                long since = state.OnlineSince[i];
                 // Online as the log has it; the last-seen time from the key, or, if the key is
                 // already gone (its offline line not yet appended), the online line's time.
-                lastSeen[i] = since == EventLogStore.Offline ? PresenceStore.Offline
+                lastSeen[i] = state.OnlineSince[i] is not { } since ? PresenceStore.Offline
                     : lastSeen[i] == PresenceStore.Offline ? since
                     : lastSeen[i];
             }
