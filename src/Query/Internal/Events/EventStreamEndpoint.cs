@@ -163,9 +163,9 @@ internal sealed class EventStreamEndpoint
             while (!stop.IsCancellationRequested)
             {
                 bool wrote = false;
-                while (queue.TryRead(out var entry))
+                while (queue.TryRead(out var item))
                 {
-                    if (entry.Seq < 0)
+                    if (item.Kind == StreamItemKind.Resync)
                     {
                         // The log was replaced: a new snapshot, from a new registration.
                         _feed.Unregister(subscriber);
@@ -182,7 +182,7 @@ internal sealed class EventStreamEndpoint
                         wrote = true;
                         break;
                     }
-                    WriteEvent(output, epoch, entry, live: true);
+                    WriteEvent(output, epoch, item.Line, live: true);
                     wrote = true;
                 }
                 if (wrote)
