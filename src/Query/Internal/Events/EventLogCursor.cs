@@ -1,6 +1,6 @@
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The feed's place in the events log and the decisions that follow from it, apart from the store

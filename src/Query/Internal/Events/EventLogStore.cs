@@ -1,7 +1,7 @@
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The query node's access to the store's events log (<see cref="EventLogKeys"/>, written by the

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The latest lines of the events log, in memory, by sequence number: what lets a stream resume

@@ -1,10 +1,12 @@
-using System.Buffers;
 using System.Buffers.Text;
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Presence.Core.Events;
+using Presence.Query.Internal.Http;
+using Presence.Query.Internal.Store;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// <c>GET /v1/presence/events?ids=…</c> and <c>POST /v1/presence/events</c> (HTTP-API.md, "Presence

@@ -1,6 +1,6 @@
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// One item of the feed's ring or of a subscriber's queue: a log line, or a marker saying so

@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>What a <see cref="StreamItem"/> carries.</summary>
 internal enum StreamItemKind : byte

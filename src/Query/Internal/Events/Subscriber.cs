@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// One open event stream: the ids it watches and a bounded queue of the log lines about them that
