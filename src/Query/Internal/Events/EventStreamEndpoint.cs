@@ -1,7 +1,5 @@
-using System.Buffers.Text;
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text;
 using Presence.Core.Events;
 using Presence.Query.Internal.Http;
 using Presence.Query.Internal.Store;
@@ -27,16 +25,12 @@ internal sealed class EventStreamEndpoint
     /// <summary>Keepalives at least every 15 s (the contract); 10 s leaves room for a slow write.</summary>
     public static readonly TimeSpan KeepaliveInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>What a browser's EventSource waits before reconnecting (its default is 3 s).</summary>
-    private const string RetryLine = "retry: 1000\n";
-
-    private static readonly byte[] s_keepalive = Encoding.ASCII.GetBytes(": keepalive\n\n");
-
     private readonly EventFeed _feed;
     private readonly EventLogStore _log;
     private readonly PresenceStore _store;
     private readonly QueryMetrics _metrics;
     private readonly QueryOptions _options;
+    private readonly SseWriter _sse;
 
     public EventStreamEndpoint(EventFeed feed, EventLogStore log, PresenceStore store, QueryMetrics metrics, QueryOptions options)
     {
@@ -45,6 +39,7 @@ internal sealed class EventStreamEndpoint
         _store = store;
         _metrics = metrics;
         _options = options;
+        _sse = new SseWriter(metrics);
     }
 
     /// <summary><c>GET /v1/presence/events?ids=1,2,3</c>: up to --max-batch ids (what fits a URL; EventSource can only GET).</summary>
@@ -151,14 +146,14 @@ internal sealed class EventStreamEndpoint
             response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must pass events on at once
             var output = response.BodyWriter;
             var stop = end.Token;
-            Write(output, RetryLine);
+            SseWriter.WriteRetry(output);
             if (snapshot is not null)
-                WriteSnapshot(output, snapshot);
+                _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
             else
-                Write(output, "\n");
+                SseWriter.WriteEmptyLine(output);
             string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
             foreach (var entry in catchUp)
-                WriteEvent(output, epoch, entry, live: false);
+                _sse.WriteEvent(output, epoch, entry, live: false);
             await output.FlushAsync(stop).ConfigureAwait(false);
 
             var queue = subscriber.Queue;
@@ -177,14 +172,14 @@ internal sealed class EventStreamEndpoint
                         if (snapshot is null)
                             return; // the store is away: the client reconnects and gets a snapshot once it is back
                         epoch = snapshot.Epoch;
-                        WriteSnapshot(output, snapshot);
+                        _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
                         foreach (var caught in catchUp)
-                            WriteEvent(output, epoch, caught, live: false);
+                            _sse.WriteEvent(output, epoch, caught, live: false);
                         queue = subscriber.Queue;
                         wrote = true;
                         break;
                     }
-                    WriteEvent(output, epoch, item.Line, live: true);
+                    _sse.WriteEvent(output, epoch, item.Line, live: true);
                     wrote = true;
                 }
                 if (wrote)
@@ -203,7 +198,7 @@ internal sealed class EventStreamEndpoint
                 }
                 catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
-                    output.Write(s_keepalive);
+                    SseWriter.WriteKeepalive(output);
                     await output.FlushAsync(stop).ConfigureAwait(false);
                 }
             }
@@ -292,61 +287,6 @@ internal sealed class EventStreamEndpoint
             await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
         }
         return null;
-    }
-
-    private void WriteSnapshot(PipeWriter output, Snapshot snapshot)
-    {
-        Write(output, "event: snapshot\nid: ");
-        Write(output, new LastEventId(snapshot.Epoch, snapshot.Seq).ToString());
-        Write(output, "\ndata: ");
-        output.Write(PresenceJson.Render(snapshot.Ids, snapshot.LastSeenMs, single: false));
-        Write(output, "\n\n");
-        _metrics.EventsSent(EventType.Snapshot).Inc();
-    }
-
-    /// <summary><c>event: online|offline</c>, <c>id: epoch-seq</c>, <c>data: {"id":"42","at":…[,"reason":…]}</c>.</summary>
-    private void WriteEvent(PipeWriter output, string epoch, in EventLogLine entry, bool live)
-    {
-        var type = entry.IsOnline ? EventType.Online : EventType.Offline;
-        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
-        Write(output, epoch);
-        Write(output, "-");
-        WriteNumber(output, entry.Seq);
-        Write(output, "\ndata: {\"id\":\"");
-        WriteNumber(output, entry.UserId);
-        Write(output, "\",\"at\":");
-        WriteNumber(output, entry.AtMs);
-        Write(output, entry.Kind switch
-        {
-            TransitionKind.Timeout => ",\"reason\":\"timeout\"}\n\n",
-            TransitionKind.Signout => ",\"reason\":\"signout\"}\n\n",
-            _ => "}\n\n",
-        });
-        _metrics.EventsSent(type).Inc();
-        // Replayed history (a resume) would say how old the history is, not how late delivery is.
-        if (live)
-            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs) / 1000.0);
-    }
-
-    private static void Write(PipeWriter output, string ascii)
-    {
-        var span = output.GetSpan(ascii.Length);
-        int n = Encoding.ASCII.GetBytes(ascii, span);
-        output.Advance(n);
-    }
-
-    private static void WriteNumber(PipeWriter output, long value)
-    {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        output.Advance(n);
-    }
-
-    private static void WriteNumber(PipeWriter output, ulong value)
-    {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        output.Advance(n);
     }
 
     private sealed record Snapshot(string Epoch, long Seq, ulong[] Ids, long[] LastSeenMs);
