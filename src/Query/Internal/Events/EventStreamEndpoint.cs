@@ -31,6 +31,7 @@ internal sealed class EventStreamEndpoint
     private readonly QueryMetrics _metrics;
     private readonly QueryOptions _options;
     private readonly SseWriter _sse;
+    private readonly StreamStart _start;
 
     public EventStreamEndpoint(EventFeed feed, EventLogStore log, PresenceStore store, QueryMetrics metrics, QueryOptions options)
     {
@@ -40,6 +41,7 @@ internal sealed class EventStreamEndpoint
         _metrics = metrics;
         _options = options;
         _sse = new SseWriter(metrics);
+        _start = new StreamStart(feed, log, store);
     }
 
     /// <summary><c>GET /v1/presence/events?ids=1,2,3</c>: up to --max-batch ids (what fits a URL; EventSource can only GET).</summary>
@@ -124,11 +126,11 @@ internal sealed class EventStreamEndpoint
         var subscriber = new Subscriber(ids, end);
         var catchUp = new List<EventLogLine>();
         bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
-            && await TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
-        Snapshot? snapshot = null;
+            && await _start.TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
+        StreamSnapshot? snapshot = null;
         if (!resumed)
         {
-            snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+            snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
             if (snapshot is null)
             {
                 await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer the snapshot: {_store.LastError ?? "no answer in time"}").ConfigureAwait(false);
@@ -168,7 +170,7 @@ internal sealed class EventStreamEndpoint
                         _feed.Unregister(subscriber);
                         subscriber = new Subscriber(ids, end);
                         catchUp.Clear();
-                        snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+                        snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
                         if (snapshot is null)
                             return; // the store is away: the client reconnects and gets a snapshot once it is back
                         epoch = snapshot.Epoch;
@@ -222,72 +224,4 @@ internal sealed class EventStreamEndpoint
         }
     }
 
-    /// <summary>
-    /// Registers the subscriber after a client's <c>Last-Event-ID</c> when this node can serve every
-    /// line after it (from its ring, or as its feed reads them); false for any position it cannot
-    /// serve: another epoch, older than the ring, past the log's end, and the stream takes a
-    /// snapshot. A position past what the feed has read is checked against the store's own end
-    /// first: a feed merely behind the store must not take a real position for garbage, nor a
-    /// position past the log's end (which lines appended later would reach) for a real one.
-    /// </summary>
-    private async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<EventLogLine> catchUp)
-    {
-        var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
-        if (from == ResumeFrom.PastEnd)
-        {
-            EventLogRead end;
-            try
-            {
-                end = await _log.ReadEndAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
-            {
-                return false; // the snapshot says whether the store answers
-            }
-            if (end.Epoch == position.Epoch && end.LastSeq >= position.Seq)
-                from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, end.LastSeq, catchUp);
-        }
-        return from is ResumeFrom.Ring or ResumeFrom.Ahead;
-    }
-
-    /// <summary>
-    /// The log's state of the subscriber's ids at one log position, with the store's last-seen
-    /// times, and the subscriber registered after that position. Null when the store did not answer.
-    /// </summary>
-    private async Task<Snapshot?> TakeSnapshotAsync(Subscriber subscriber, List<EventLogLine> catchUp)
-    {
-        var ids = subscriber.Ids;
-        var lastSeen = new long[ids.Length];
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            EventLogSnapshot state;
-            try
-            {
-                state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
-            {
-                return null;
-            }
-            var status = await _store.GetLastSeenAsync(ids, lastSeen).ConfigureAwait(false);
-            if (status != StoreStatus.Ok)
-                return null;
-            for (int i = 0; i < ids.Length; i++)
-            {
-                // Online as the log has it; the last-seen time from the key, or, if the key is
-                // already gone (its offline line not yet appended), the online line's time.
-                lastSeen[i] = state.OnlineSince[i] is not { } since ? PresenceStore.Offline
-                    : lastSeen[i] == PresenceStore.Offline ? since
-                    : lastSeen[i];
-            }
-            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
-                return new Snapshot(state.Epoch, state.Seq, ids, lastSeen);
-            // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
-            _feed.Wake();
-            await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
-        }
-        return null;
-    }
-
-    private sealed record Snapshot(string Epoch, long Seq, ulong[] Ids, long[] LastSeenMs);
 }
