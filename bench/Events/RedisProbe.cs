@@ -76,7 +76,7 @@ internal sealed class RedisProbe : IAsyncDisposable
         long position = afterSeq;
         while (position < lastSeq)
         {
-            var result = (RedisResult[])(await db.ScriptEvaluateAsync(EventLogScripts.Read, keys, [position, 10_000, EventLogKeys.NewEpoch()]))!;
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(EventLogScripts.Read, keys, [EventLogKeys.NewEpoch(), position, 10_000]))!;
             long first = (long)result[2];
             if (position + 1 < first)
                 throw new InvalidOperationException($"the events log no longer holds line {position + 1} (first held: {first}): the run outlasted the ingester's --events-retention-seconds");

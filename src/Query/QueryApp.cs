@@ -4,7 +4,10 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Presence.Hosting;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Events;
+using Presence.Query.Internal.Http;
+using Presence.Query.Internal.OpenApi;
+using Presence.Query.Internal.Security;
 using Presence.Query.Internal.Store;
 using StackExchange.Redis;
 

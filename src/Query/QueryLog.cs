@@ -1,3 +1,5 @@
+using Presence.Query.Internal.Store;
+
 
 namespace Presence.Query;
 

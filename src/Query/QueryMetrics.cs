@@ -1,4 +1,6 @@
 using System.Globalization;
+using Presence.Query.Internal.Events;
+using Presence.Query.Internal.Store;
 using Prometheus;
 
 namespace Presence.Query;
@@ -70,7 +72,7 @@ public sealed class QueryMetrics
     /// <summary>The counters of one route; attached to its endpoint as metadata.</summary>
     public RouteMetrics Route(string pattern) => new(_requests, _requestDuration.WithLabels(pattern), pattern);
 
-    public void StoreCall(StoreStatus status, TimeSpan elapsed) => _storeByStatus[(int)status].Observe(elapsed.TotalSeconds);
+    internal void StoreCall(StoreStatus status, TimeSpan elapsed) => _storeByStatus[(int)status].Observe(elapsed.TotalSeconds);
 
     public void IdsAnswered(int count) => _ids.Inc(count);
 
@@ -84,9 +86,9 @@ public sealed class QueryMetrics
 
     public Counter EventResyncs { get; }
 
-    internal Counter.Child EventsSent(Internal.EventType type) => _eventsSent[(int)type];
+    internal Counter.Child EventsSent(EventType type) => _eventsSent[(int)type];
 
-    internal Histogram.Child EventDelay(Internal.EventType type) => _eventDelay[(int)type];
+    internal Histogram.Child EventDelay(EventType type) => _eventDelay[(int)type];
 
     /// <summary>
     /// Per-route children, looked up once: a request only indexes an array by its status code.

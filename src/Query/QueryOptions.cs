@@ -1,7 +1,9 @@
 using CommandLine;
 using Presence.Core;
 using Presence.Hosting;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Http;
+using Presence.Query.Internal.Security;
+using Presence.Query.Internal.Store;
 
 namespace Presence.Query;
 
@@ -96,12 +98,12 @@ public sealed class QueryOptions
     internal string? RedisPassword { get; private set; }
 
     /// <summary>The parsed --trusted-proxies, set by <see cref="Validate"/>; null without the option.</summary>
-    internal Internal.TrustedProxies? Proxies { get; private set; }
+    internal Internal.Security.TrustedProxies? Proxies { get; private set; }
 
     internal TimeSpan StoreTimeout => TimeSpan.FromMilliseconds(StoreTimeoutMs);
 
     /// <summary>How long an event stream may stay silent before a keepalive comment (tests shorten it).</summary>
-    internal TimeSpan EventsKeepalive { get; set; } = Internal.EventStreamEndpoint.KeepaliveInterval;
+    internal TimeSpan EventsKeepalive { get; set; } = Internal.Events.EventStreamEndpoint.KeepaliveInterval;
 
     /// <summary>Checks every value; returns a one-line reason for the first bad one, or null.</summary>
     public string? Validate()
@@ -147,7 +149,7 @@ public sealed class QueryOptions
         Proxies = null;
         if (TrustedProxies is not null)
         {
-            if (!Internal.TrustedProxies.TryParse(TrustedProxies, out var proxies, out var proxiesError))
+            if (!Internal.Security.TrustedProxies.TryParse(TrustedProxies, out var proxies, out var proxiesError))
                 return $"--trusted-proxies {TrustedProxies}: {proxiesError}";
             Proxies = proxies;
         }

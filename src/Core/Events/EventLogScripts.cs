@@ -2,7 +2,10 @@ namespace Presence.Core.Events;
 
 /// <summary>
 /// The events log's Lua scripts (Redis 7 and Garnet with Lua on). Each runs atomically on the
-/// node that owns the log's hash slot. KEYS are always: seq, log, epoch (<see cref="EventLogKeys"/>).
+/// node that owns the log's hash slot. KEYS are always: seq, log, epoch (<see cref="EventLogKeys"/>);
+/// ARGV always starts with the candidate epoch. Callers do not pack ARGV or unpack results
+/// themselves: <see cref="EventLogAppendCall"/>, <see cref="EventLogReadCall"/> and
+/// <see cref="EventLogSnapshotCall"/> hold each script's argument layout and result decoding.
 /// </summary>
 public static class EventLogScripts
 {
@@ -74,7 +77,7 @@ public static class EventLogScripts
         """;
 
     /// <summary>
-    /// Reads lines after a sequence number. ARGV: after seq, most lines, candidate epoch.
+    /// Reads lines after a sequence number. ARGV: candidate epoch, after seq, most lines.
     /// Returns {epoch, last seq, first seq still held, lines…}; no lines when the reader is up to
     /// date, or when lines it needs were trimmed (after &lt; first − 1: a gap, which the reader must
     /// treat as a loss of history).
@@ -82,17 +85,17 @@ public static class EventLogScripts
     public const string Read = """
         local epoch = redis.call('GET', KEYS[3])
         if not epoch then
-          epoch = ARGV[3]
+          epoch = ARGV[1]
           redis.call('SET', KEYS[3], epoch)
         end
         local last = tonumber(redis.call('GET', KEYS[1]) or '0')
         local len = redis.call('LLEN', KEYS[2])
         local first = last - len + 1
-        local after = tonumber(ARGV[1])
+        local after = tonumber(ARGV[2])
         local result = {epoch, last, first}
         if after >= last or after < first - 1 then return result end
         local from = after + 1 - first
-        local to = math.min(from + tonumber(ARGV[2]) - 1, len - 1)
+        local to = math.min(from + tonumber(ARGV[3]) - 1, len - 1)
         local lines = redis.call('LRANGE', KEYS[2], from - len, to - len)
         for i = 1, #lines do result[#result + 1] = lines[i] end
         return result

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Presence.Query;
+using Presence.Query.Internal.Store;
 using Presence.Testing;
 using StackExchange.Redis;
 

@@ -1,11 +1,11 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Presence.Query.Internal.OpenApi;
 using Presence.Query;
-using Presence.Query.Internal;
 
 namespace Presence.Integration.Tests.Query;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Presence.Query;
 using Presence.Query.Internal.Store;
 using Presence.Testing;
 using StackExchange.Redis;

@@ -1,5 +1,5 @@
 using Presence.Core.Events;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Events;
 
 namespace Presence.Unit.Tests.Query;
 
@@ -13,7 +13,7 @@ public sealed class EventLogCursorTests
     private static EventLogLine Line(long seq, ulong user = 1) => new(seq, seq % 2 == 1 ? TransitionKind.Online : TransitionKind.Signout, user, 1_000 + seq);
 
     /// <summary>What the store's read script answers after <paramref name="after"/> when the log holds first..last (page of <paramref name="max"/>).</summary>
-    private static LogRead Read(string epoch, long first, long last, long after, int max = 100, Func<long, bool>? parses = null)
+    private static EventLogRead Read(string epoch, long first, long last, long after, int max = 100, Func<long, bool>? parses = null)
     {
         var entries = new List<EventLogLine>();
         long readTo = after;
@@ -26,7 +26,7 @@ public sealed class EventLogCursorTests
                 readTo = seq;
             }
         }
-        return new LogRead(epoch, last, first, entries, readTo);
+        return new EventLogRead(epoch, last, first, entries, readTo);
     }
 
     private static (EventLogCursor Cursor, List<EventLogLine> Dispatched) Started(string epoch, long first, long last, int capacity = 100)
@@ -89,8 +89,8 @@ public sealed class EventLogCursorTests
         Assert.Equal(6, cursor.Position);
         Assert.Equal(6, cursor.Ring.LastSeq);
         var caught = new List<EventLogLine>();
-        cursor.Ring.Collect(0, [1, 2, 3], caught);
-        Assert.Equal([1L, 2, 4, 5], caught.Select(l => l.Seq)); // the holes are about user 0, whom nobody watches
+        cursor.Ring.Collect(0, [0, 1, 2, 3], caught); // even a watcher of id 0 (no id a client can send) gets no hole
+        Assert.Equal([1L, 2, 4, 5], caught.Select(l => l.Seq)); // the holes are no lines
 
         Assert.Equal(FeedStep.AtEnd, cursor.Apply(Read("e1", 1, 7, 6), dispatched.Add));
         Assert.Equal(7, dispatched[^1].Seq);

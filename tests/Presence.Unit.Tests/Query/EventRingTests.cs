@@ -1,5 +1,5 @@
 using Presence.Core.Events;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Events;
 
 namespace Presence.Unit.Tests.Query;
 

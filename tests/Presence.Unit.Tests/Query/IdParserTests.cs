@@ -3,7 +3,7 @@ using System.Text;
 using CsCheck;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Http;
 
 namespace Presence.Unit.Tests.Query;
 

@@ -1,4 +1,5 @@
-using Presence.Query.Internal;
+using Presence.Query.Internal.Events;
+
 
 namespace Presence.Unit.Tests.Query;
 

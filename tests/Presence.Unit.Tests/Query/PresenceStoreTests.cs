@@ -1,6 +1,6 @@
 using CsCheck;
-using Presence.Query;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Http;
+using Presence.Query.Internal.Store;
 
 namespace Presence.Unit.Tests.Query;
 

@@ -1,4 +1,5 @@
 using Presence.Query;
+using Presence.Query.Internal.Store;
 
 namespace Presence.Unit.Tests.Query;
 
@@ -165,10 +166,10 @@ public sealed class QueryCommandLineTests
             Assert.Equal(0, exit);
             Assert.Equal("", err);
             Assert.Equal("s3cret", options!.RedisPassword);
-            var config = Presence.Query.Internal.RedisConfiguration.Create(options.Redis, options.StoreTimeout, options.RedisPassword);
+            var config = RedisConfiguration.Create(options.Redis, options.StoreTimeout, options.RedisPassword);
             Assert.Equal("s3cret", config.Password);
             Assert.Equal("presence-query", config.User);
-            Assert.Null(Presence.Query.Internal.RedisConfiguration.Create(options.Redis, options.StoreTimeout).Password);
+            Assert.Null(RedisConfiguration.Create(options.Redis, options.StoreTimeout).Password);
         }
         finally
         {

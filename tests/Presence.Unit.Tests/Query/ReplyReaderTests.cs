@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using CsCheck;
-using Presence.Query;
 using Presence.Query.Internal.Store;
 using StackExchange.Redis;
 

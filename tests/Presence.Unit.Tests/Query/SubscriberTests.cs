@@ -1,5 +1,5 @@
 using Presence.Core.Events;
-using Presence.Query.Internal;
+using Presence.Query.Internal.Events;
 
 namespace Presence.Unit.Tests.Query;
 
@@ -13,7 +13,7 @@ public sealed class SubscriberTests
         subscriber.Offer(Line(10));
         subscriber.Offer(Line(11));
         subscriber.Offer(Line(12));
-        Assert.Equal([11L, 12], Drain(subscriber).Select(l => l.Seq));
+        Assert.Equal([11L, 12], Drain(subscriber).Select(l => l.Line.Seq));
         Assert.False(subscriber.Overflowed);
     }
 
@@ -31,7 +31,7 @@ public sealed class SubscriberTests
         subscriber.RequestResync(); // ignored too: the stream is ending
 
         var lines = Drain(subscriber);
-        Assert.Equal(Enumerable.Range(1, Subscriber.QueueCapacity).Select(i => (long)i), lines.Select(l => l.Seq));
+        Assert.Equal(Enumerable.Range(1, Subscriber.QueueCapacity).Select(i => (long)i), lines.Select(l => l.Line.Seq));
         Assert.True(subscriber.Queue.Completion.IsCompleted); // the stream sees its end once it has read what was queued
     }
 
@@ -69,8 +69,8 @@ public sealed class SubscriberTests
         subscriber.Offer(Line(1));
         subscriber.RequestResync();
         var lines = Drain(subscriber);
-        Assert.Equal([Line(1), Subscriber.Resync], lines);
-        Assert.True(lines[1].Seq < 0); // what the stream tests for
+        Assert.Equal([StreamItem.Of(Line(1)), StreamItem.Resync], lines);
+        Assert.Equal(StreamItemKind.Resync, lines[1].Kind); // what the stream tests for
         Assert.False(subscriber.Queue.Completion.IsCompleted);
     }
 
@@ -86,9 +86,9 @@ public sealed class SubscriberTests
 
     private static EventLogLine Line(long seq) => new(seq, TransitionKind.Online, 1, seq);
 
-    private static List<EventLogLine> Drain(Subscriber subscriber)
+    private static List<StreamItem> Drain(Subscriber subscriber)
     {
-        var lines = new List<EventLogLine>();
+        var lines = new List<StreamItem>();
         while (subscriber.Queue.TryRead(out var line))
             lines.Add(line);
         return lines;

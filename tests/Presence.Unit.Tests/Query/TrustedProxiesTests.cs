@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
+using Presence.Query.Internal.Security;
 using Presence.Query;
-using Presence.Query.Internal;
 
 namespace Presence.Unit.Tests.Query;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Presence.Core;
@@ -185,24 +184,16 @@ internal sealed class EventLogAppender : ITransitionSink
 
     private async Task AppendAsync(List<PresenceTransition> batch, CancellationToken stop)
     {
-        var args = new RedisValue[3 + 4 * batch.Count];
-        args[0] = EventLogKeys.NewEpoch();
-        args[1] = _keys.OnlinePrefix;
-        int a = 3;
+        var call = new EventLogAppendCall(_keys, batch.Count);
         foreach (var t in batch)
-        {
-            args[a++] = EventLogLine.KindCode(t.Kind).ToString();
-            args[a++] = t.UserId.ToString(CultureInfo.InvariantCulture);
-            args[a++] = EventLogKeys.Bucket(t.UserId);
-            args[a++] = t.AtMs;
-        }
+            call.Add(t.Kind, t.UserId, t.AtMs);
         while (true)
         {
-            args[2] = _clock.NowMs - _retentionMs; // lines older than this are trimmed
+            var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed
             try
             {
-                var result = (RedisResult[])(await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args).ConfigureAwait(false))!;
-                long last = (long)result[1];
+                var result = await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args).ConfigureAwait(false);
+                long last = EventLogAppendCall.Decode((string?[])result!).LastSeq;
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);
                 _database.Publish(RedisChannel.Literal(_keys.WakeChannel), last, CommandFlags.FireAndForget);

@@ -2,7 +2,7 @@ using Presence.Core;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The node's one reader of the store's events log: it follows the log (woken by the ingesters'

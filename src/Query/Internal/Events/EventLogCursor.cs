@@ -1,6 +1,6 @@
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The feed's place in the events log and the decisions that follow from it, apart from the store
@@ -24,12 +24,12 @@ internal sealed class EventLogCursor(int ringCapacity)
     /// <summary>
     /// Takes one read of the log made after <see cref="Position"/>: its lines go into the ring and
     /// to <paramref name="dispatch"/>, in order. A line that did not parse (none does, from the
-    /// scripts) leaves a hole the ring fills with a line about user 0, which nobody watches.
+    /// scripts) leaves a hole in the ring (<see cref="StreamItemKind.Hole"/>), which no stream is sent.
     /// When the read shows another epoch, a log shorter than the position (a store that lost its
     /// last lines) or lines trimmed before they were read, the cursor starts again at the log's
     /// end (keeping room for what the ring holds) and dispatches nothing.
     /// </summary>
-    public FeedStep Apply(LogRead read, Action<EventLogLine> dispatch)
+    public FeedStep Apply(EventLogRead read, Action<EventLogLine> dispatch)
     {
         long after = Position;
         if (Epoch != read.Epoch || read.LastSeq < after || after < read.FirstSeq - 1)
@@ -44,13 +44,13 @@ internal sealed class EventLogCursor(int ringCapacity)
         foreach (var entry in read.Entries)
         {
             while (Ring.LastSeq + 1 < entry.Seq)
-                Ring.Append(Hole(Ring.LastSeq + 1));
+                Ring.AppendHole();
             Ring.Append(entry);
             dispatch(entry);
         }
         Position = read.ReadTo;
         while (Ring.LastSeq < Position)
-            Ring.Append(Hole(Ring.LastSeq + 1));
+            Ring.AppendHole();
         StoreLast = Math.Max(read.LastSeq, Position); // the latest read is the truth, even if a store lost lines the feed had not read
         return read.ReadTo == after || Position >= read.LastSeq ? FeedStep.AtEnd : FeedStep.More;
     }
@@ -71,6 +71,4 @@ internal sealed class EventLogCursor(int ringCapacity)
             return afterSeq <= Math.Max(StoreLast, storeLast) ? ResumeFrom.Ahead : ResumeFrom.PastEnd;
         return ResumeFrom.Unknown; // older than the ring holds
     }
-
-    private static EventLogLine Hole(long seq) => new(seq, TransitionKind.Online, 0, 0);
 }

@@ -1,8 +1,7 @@
-using System.Globalization;
 using Presence.Core.Events;
 using StackExchange.Redis;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The query node's access to the store's events log (<see cref="EventLogKeys"/>, written by the
@@ -12,8 +11,6 @@ namespace Presence.Query.Internal;
 /// </summary>
 internal sealed class EventLogStore
 {
-    public const long Offline = -1;
-
     private readonly IDatabase _database;
     private readonly ISubscriber _subscriber;
     private readonly EventLogKeys _keys;
@@ -30,44 +27,22 @@ internal sealed class EventLogStore
     }
 
     /// <summary>Lines after <paramref name="afterSeq"/>, at most <paramref name="max"/>; none when up to date or past a gap.</summary>
-    public async Task<LogRead> ReadAsync(long afterSeq, int max)
-    {
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(EventLogScripts.Read, _scriptKeys,
-            [afterSeq, max, EventLogKeys.NewEpoch()]).WaitAsync(_timeout).ConfigureAwait(false))!;
-        var entries = new List<EventLogLine>(Math.Max(0, result.Length - 3));
-        for (int i = 3; i < result.Length; i++)
-        {
-            long seq = afterSeq + i - 2;
-            if (EventLogLine.TryParse((byte[])result[i]!, out var entry) && entry.Seq == seq)
-                entries.Add(entry);
-        }
-        return new LogRead((string)result[0]!, (long)result[1], (long)result[2], entries, afterSeq + Math.Max(0, result.Length - 3));
-    }
+    public async Task<EventLogRead> ReadAsync(long afterSeq, int max) =>
+        EventLogReadCall.Decode(afterSeq, await EvaluateAsync(EventLogScripts.Read, EventLogReadCall.Arguments(afterSeq, max)).ConfigureAwait(false));
 
     /// <summary>The log's epoch and last (and first) sequence number as the store has them now, without lines.</summary>
-    public Task<LogRead> ReadEndAsync() => ReadAsync(long.MaxValue, 1); // after the end: the script answers only its head
+    public async Task<EventLogRead> ReadEndAsync() =>
+        EventLogReadCall.Decode(long.MaxValue, await EvaluateAsync(EventLogScripts.Read, EventLogReadCall.EndArguments()).ConfigureAwait(false));
 
     /// <summary>The log's state of <paramref name="ids"/>, read atomically with its last sequence number.</summary>
-    public async Task<LogSnapshot> SnapshotAsync(ReadOnlyMemory<ulong> ids)
+    public async Task<EventLogSnapshot> SnapshotAsync(ReadOnlyMemory<ulong> ids) =>
+        EventLogSnapshotCall.Decode(await EvaluateAsync(EventLogScripts.Snapshot, EventLogSnapshotCall.Arguments(_keys, ids.Span)).ConfigureAwait(false), ids.Length);
+
+    private async Task<string?[]> EvaluateAsync(string script, string[] arguments)
     {
-        var args = new RedisValue[2 + 2 * ids.Length];
-        args[0] = EventLogKeys.NewEpoch();
-        args[1] = _keys.OnlinePrefix;
-        var span = ids.Span;
-        for (int i = 0; i < span.Length; i++)
-        {
-            args[2 + 2 * i] = span[i].ToString(CultureInfo.InvariantCulture);
-            args[3 + 2 * i] = EventLogKeys.Bucket(span[i]);
-        }
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(EventLogScripts.Snapshot, _scriptKeys, args)
-            .WaitAsync(_timeout).ConfigureAwait(false))!;
-        var since = new long[ids.Length];
-        for (int i = 0; i < since.Length; i++)
-        {
-            var value = (string?)result[2 + i];
-            since[i] = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : Offline;
-        }
-        return new LogSnapshot((string)result[0]!, (long)result[1], since);
+        var result = await _database.ScriptEvaluateAsync(script, _scriptKeys, Array.ConvertAll(arguments, a => (RedisValue)a))
+            .WaitAsync(_timeout).ConfigureAwait(false);
+        return (string?[])result!;
     }
 
     /// <summary>Calls <paramref name="onWake"/> whenever an ingester says it appended (a hint: the log is read anyway on a timer).</summary>

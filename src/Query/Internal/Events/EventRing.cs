@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// The latest lines of the events log, in memory, by sequence number: what lets a stream resume
@@ -11,7 +11,7 @@ namespace Presence.Query.Internal;
 /// </summary>
 internal sealed class EventRing(int capacity)
 {
-    private readonly EventLogLine[] _items = new EventLogLine[capacity];
+    private readonly StreamItem[] _items = new StreamItem[capacity];
     private long _oldest = 1; // sequence number of the oldest line held
     private long _next = 1;   // sequence number the next line must have
 
@@ -31,8 +31,16 @@ internal sealed class EventRing(int capacity)
     public void Append(in EventLogLine entry)
     {
         Debug.Assert(entry.Seq == _next, "lines are appended in order, without gaps");
-        _items[entry.Seq % _items.Length] = entry;
-        _next = entry.Seq + 1;
+        Put(StreamItem.Of(entry));
+    }
+
+    /// <summary>Holds the next sequence number as a hole: a line read that did not parse, which no stream is sent.</summary>
+    public void AppendHole() => Put(StreamItem.Hole);
+
+    private void Put(in StreamItem item)
+    {
+        _items[_next % _items.Length] = item;
+        _next++;
         if (_next - _oldest > _items.Length)
             _oldest = _next - _items.Length;
     }
@@ -46,9 +54,9 @@ internal sealed class EventRing(int capacity)
         Debug.Assert(Covers(afterSeq));
         for (long seq = afterSeq + 1; seq < _next; seq++)
         {
-            ref readonly var entry = ref _items[seq % _items.Length];
-            if (Array.BinarySearch(sortedIds, entry.UserId) >= 0)
-                into.Add(entry);
+            ref readonly var item = ref _items[seq % _items.Length];
+            if (item.IsLine && Array.BinarySearch(sortedIds, item.Line.UserId) >= 0)
+                into.Add(item.Line);
         }
     }
 }

@@ -1,10 +1,10 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.IO.Pipelines;
-using System.Text;
 using Presence.Core.Events;
+using Presence.Query.Internal.Http;
+using Presence.Query.Internal.Store;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// <c>GET /v1/presence/events?ids=…</c> and <c>POST /v1/presence/events</c> (HTTP-API.md, "Presence
@@ -25,16 +25,13 @@ internal sealed class EventStreamEndpoint
     /// <summary>Keepalives at least every 15 s (the contract); 10 s leaves room for a slow write.</summary>
     public static readonly TimeSpan KeepaliveInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>What a browser's EventSource waits before reconnecting (its default is 3 s).</summary>
-    private const string RetryLine = "retry: 1000\n";
-
-    private static readonly byte[] s_keepalive = Encoding.ASCII.GetBytes(": keepalive\n\n");
-
     private readonly EventFeed _feed;
     private readonly EventLogStore _log;
     private readonly PresenceStore _store;
     private readonly QueryMetrics _metrics;
     private readonly QueryOptions _options;
+    private readonly SseWriter _sse;
+    private readonly StreamStart _start;
 
     public EventStreamEndpoint(EventFeed feed, EventLogStore log, PresenceStore store, QueryMetrics metrics, QueryOptions options)
     {
@@ -43,6 +40,8 @@ internal sealed class EventStreamEndpoint
         _store = store;
         _metrics = metrics;
         _options = options;
+        _sse = new SseWriter(metrics);
+        _start = new StreamStart(feed, log, store);
     }
 
     /// <summary><c>GET /v1/presence/events?ids=1,2,3</c>: up to --max-batch ids (what fits a URL; EventSource can only GET).</summary>
@@ -127,11 +126,11 @@ internal sealed class EventStreamEndpoint
         var subscriber = new Subscriber(ids, end);
         var catchUp = new List<EventLogLine>();
         bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
-            && await TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
-        Snapshot? snapshot = null;
+            && await _start.TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
+        StreamSnapshot? snapshot = null;
         if (!resumed)
         {
-            snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+            snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
             if (snapshot is null)
             {
                 await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer the snapshot: {_store.LastError ?? "no answer in time"}").ConfigureAwait(false);
@@ -149,40 +148,40 @@ internal sealed class EventStreamEndpoint
             response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must pass events on at once
             var output = response.BodyWriter;
             var stop = end.Token;
-            Write(output, RetryLine);
+            SseWriter.WriteRetry(output);
             if (snapshot is not null)
-                WriteSnapshot(output, snapshot);
+                _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
             else
-                Write(output, "\n");
+                SseWriter.WriteEmptyLine(output);
             string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
             foreach (var entry in catchUp)
-                WriteEvent(output, epoch, entry, live: false);
+                _sse.WriteEvent(output, epoch, entry, live: false);
             await output.FlushAsync(stop).ConfigureAwait(false);
 
             var queue = subscriber.Queue;
             while (!stop.IsCancellationRequested)
             {
                 bool wrote = false;
-                while (queue.TryRead(out var entry))
+                while (queue.TryRead(out var item))
                 {
-                    if (entry.Seq < 0)
+                    if (item.Kind == StreamItemKind.Resync)
                     {
                         // The log was replaced: a new snapshot, from a new registration.
                         _feed.Unregister(subscriber);
                         subscriber = new Subscriber(ids, end);
                         catchUp.Clear();
-                        snapshot = await TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+                        snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
                         if (snapshot is null)
                             return; // the store is away: the client reconnects and gets a snapshot once it is back
                         epoch = snapshot.Epoch;
-                        WriteSnapshot(output, snapshot);
+                        _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
                         foreach (var caught in catchUp)
-                            WriteEvent(output, epoch, caught, live: false);
+                            _sse.WriteEvent(output, epoch, caught, live: false);
                         queue = subscriber.Queue;
                         wrote = true;
                         break;
                     }
-                    WriteEvent(output, epoch, entry, live: true);
+                    _sse.WriteEvent(output, epoch, item.Line, live: true);
                     wrote = true;
                 }
                 if (wrote)
@@ -201,7 +200,7 @@ internal sealed class EventStreamEndpoint
                 }
                 catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
-                    output.Write(s_keepalive);
+                    SseWriter.WriteKeepalive(output);
                     await output.FlushAsync(stop).ConfigureAwait(false);
                 }
             }
@@ -225,128 +224,4 @@ internal sealed class EventStreamEndpoint
         }
     }
 
-    /// <summary>
-    /// Registers the subscriber after a client's <c>Last-Event-ID</c> when this node can serve every
-    /// line after it (from its ring, or as its feed reads them); false for any position it cannot
-    /// serve: another epoch, older than the ring, past the log's end, and the stream takes a
-    /// snapshot. A position past what the feed has read is checked against the store's own end
-    /// first: a feed merely behind the store must not take a real position for garbage, nor a
-    /// position past the log's end (which lines appended later would reach) for a real one.
-    /// </summary>
-    private async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<EventLogLine> catchUp)
-    {
-        var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
-        if (from == ResumeFrom.PastEnd)
-        {
-            LogRead end;
-            try
-            {
-                end = await _log.ReadEndAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
-            {
-                return false; // the snapshot says whether the store answers
-            }
-            if (end.Epoch == position.Epoch && end.LastSeq >= position.Seq)
-                from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, end.LastSeq, catchUp);
-        }
-        return from is ResumeFrom.Ring or ResumeFrom.Ahead;
-    }
-
-    /// <summary>
-    /// The log's state of the subscriber's ids at one log position, with the store's last-seen
-    /// times, and the subscriber registered after that position. Null when the store did not answer.
-    /// </summary>
-    private async Task<Snapshot?> TakeSnapshotAsync(Subscriber subscriber, List<EventLogLine> catchUp)
-    {
-        var ids = subscriber.Ids;
-        var lastSeen = new long[ids.Length];
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            LogSnapshot state;
-            try
-            {
-                state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
-            {
-                return null;
-            }
-            var status = await _store.GetLastSeenAsync(ids, lastSeen).ConfigureAwait(false);
-            if (status != StoreStatus.Ok)
-                return null;
-            for (int i = 0; i < ids.Length; i++)
-            {
-                long since = state.OnlineSince[i];
-                // Online as the log has it; the last-seen time from the key, or, if the key is
-                // already gone (its offline line not yet appended), the online line's time.
-                lastSeen[i] = since == EventLogStore.Offline ? PresenceStore.Offline
-                    : lastSeen[i] == PresenceStore.Offline ? since
-                    : lastSeen[i];
-            }
-            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
-                return new Snapshot(state.Epoch, state.Seq, ids, lastSeen);
-            // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
-            _feed.Wake();
-            await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
-        }
-        return null;
-    }
-
-    private void WriteSnapshot(PipeWriter output, Snapshot snapshot)
-    {
-        Write(output, "event: snapshot\nid: ");
-        Write(output, new LastEventId(snapshot.Epoch, snapshot.Seq).ToString());
-        Write(output, "\ndata: ");
-        output.Write(PresenceJson.Render(snapshot.Ids, snapshot.LastSeenMs, single: false));
-        Write(output, "\n\n");
-        _metrics.EventsSent(EventType.Snapshot).Inc();
-    }
-
-    /// <summary><c>event: online|offline</c>, <c>id: epoch-seq</c>, <c>data: {"id":"42","at":…[,"reason":…]}</c>.</summary>
-    private void WriteEvent(PipeWriter output, string epoch, in EventLogLine entry, bool live)
-    {
-        var type = entry.IsOnline ? EventType.Online : EventType.Offline;
-        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
-        Write(output, epoch);
-        Write(output, "-");
-        WriteNumber(output, entry.Seq);
-        Write(output, "\ndata: {\"id\":\"");
-        WriteNumber(output, entry.UserId);
-        Write(output, "\",\"at\":");
-        WriteNumber(output, entry.AtMs);
-        Write(output, entry.Kind switch
-        {
-            TransitionKind.Timeout => ",\"reason\":\"timeout\"}\n\n",
-            TransitionKind.Signout => ",\"reason\":\"signout\"}\n\n",
-            _ => "}\n\n",
-        });
-        _metrics.EventsSent(type).Inc();
-        // Replayed history (a resume) would say how old the history is, not how late delivery is.
-        if (live)
-            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs) / 1000.0);
-    }
-
-    private static void Write(PipeWriter output, string ascii)
-    {
-        var span = output.GetSpan(ascii.Length);
-        int n = Encoding.ASCII.GetBytes(ascii, span);
-        output.Advance(n);
-    }
-
-    private static void WriteNumber(PipeWriter output, long value)
-    {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        output.Advance(n);
-    }
-
-    private static void WriteNumber(PipeWriter output, ulong value)
-    {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        output.Advance(n);
-    }
-
-    private sealed record Snapshot(string Epoch, long Seq, ulong[] Ids, long[] LastSeenMs);
 }

@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>The event types of a stream (HTTP-API.md), as metric labels.</summary>
 internal enum EventType

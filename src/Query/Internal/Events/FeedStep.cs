@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>What one read of the events log did to the feed's place in it (<see cref="EventLogCursor.Apply"/>).</summary>
 internal enum FeedStep

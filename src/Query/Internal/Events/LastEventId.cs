@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// An event id on the wire: <c>&lt;epoch&gt;-&lt;seq&gt;</c>, the events log's name and a line's sequence

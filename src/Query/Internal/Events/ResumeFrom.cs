@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>Where a stream starting after a log position can take its lines from (<see cref="EventLogCursor.Locate"/>).</summary>
 internal enum ResumeFrom

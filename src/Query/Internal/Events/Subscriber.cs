@@ -1,11 +1,11 @@
 using System.Threading.Channels;
 using Presence.Core.Events;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Events;
 
 /// <summary>
 /// One open event stream: the ids it watches and a bounded queue of the log lines about them that
-/// the feed hands it. A subscriber too slow to take its lines (the queue full) is ended at once,
+/// the feed hands it (and of its resync markers). A subscriber too slow to take its lines (the queue full) is ended at once,
 /// what was still queued dropped; the client reconnects with the last id it received and resumes
 /// from the node's ring, so nothing is lost and a slow client never holds the node's memory hostage.
 /// </summary>
@@ -14,10 +14,7 @@ internal sealed class Subscriber
     /// <summary>Lines queued at most: far more than a client sees in the time a healthy connection needs to take them.</summary>
     public const int QueueCapacity = 4096;
 
-    /// <summary>The marker the feed queues when the log was replaced (the store lost its data): the stream takes a new snapshot.</summary>
-    public static readonly EventLogLine Resync = new(-1, TransitionKind.Online, 0, 0);
-
-    private readonly Channel<EventLogLine> _queue = Channel.CreateBounded<EventLogLine>(new BoundedChannelOptions(QueueCapacity)
+    private readonly Channel<StreamItem> _queue = Channel.CreateBounded<StreamItem>(new BoundedChannelOptions(QueueCapacity)
     {
         SingleReader = true,
         SingleWriter = true, // the feed, under its lock
@@ -47,26 +44,26 @@ internal sealed class Subscriber
     /// <summary>The queue overflowed and was closed.</summary>
     public bool Overflowed { get; private set; }
 
-    public ChannelReader<EventLogLine> Queue => _queue.Reader;
+    public ChannelReader<StreamItem> Queue => _queue.Reader;
 
     /// <summary>Called by the feed, under its lock, for each line about one of <see cref="Ids"/>.</summary>
     public void Offer(in EventLogLine entry)
     {
         if (entry.Seq <= LiveAfter || Overflowed)
             return;
-        Enqueue(entry);
+        Enqueue(StreamItem.Of(entry));
     }
 
     /// <summary>Called by the feed, under its lock, when the log was replaced.</summary>
     public void RequestResync()
     {
         if (!Overflowed)
-            Enqueue(Resync);
+            Enqueue(StreamItem.Resync);
     }
 
-    private void Enqueue(in EventLogLine entry)
+    private void Enqueue(in StreamItem item)
     {
-        if (_queue.Writer.TryWrite(entry))
+        if (_queue.Writer.TryWrite(item))
             return;
         Overflowed = true;
         _queue.Writer.TryComplete();

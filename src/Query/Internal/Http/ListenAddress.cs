@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary><c>--http HOST:PORT</c>: an IPv4 address, a bracketed IPv6 address or <c>localhost</c>, and a port.</summary>
 internal static class ListenAddress

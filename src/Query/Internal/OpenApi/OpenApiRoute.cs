@@ -1,6 +1,6 @@
 using Microsoft.OpenApi;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.OpenApi;
 
 /// <summary>What the OpenAPI document says about one method and path of HTTP-API.md.</summary>
 internal sealed record OpenApiRoute(

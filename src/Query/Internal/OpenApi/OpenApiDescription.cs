@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.OpenApi;
 
 /// <summary>
 /// The service's OpenAPI document at <c>/openapi/v1.json</c> (ASP.NET Core's generator). The

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>
 /// The web console at <c>/ui</c>: one static page embedded in the binary (no build step, nothing

@@ -1,6 +1,6 @@
 using Microsoft.OpenApi;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.OpenApi;
 
 /// <summary>The shapes of HTTP-API.md as OpenAPI schemas, under components/schemas.</summary>
 internal static class OpenApiSchemas

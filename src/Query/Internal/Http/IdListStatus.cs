@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 internal enum IdListStatus
 {

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>Reads a JSON request body whole, within a size limit; answers the problems itself.</summary>
 internal static class RequestBody

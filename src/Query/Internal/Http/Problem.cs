@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>
 /// The kinds of error the API answers (HTTP-API.md, "Errors"), each with its RFC 9457 type URI,

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>Source-generated serialization: no reflection when a problem is written.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

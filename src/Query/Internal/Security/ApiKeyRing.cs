@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Presence.Hosting;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Security;
 
 /// <summary>
 /// The bearer keys of <c>--api-keys</c>. Keys are kept as SHA-256 digests and a presented key is

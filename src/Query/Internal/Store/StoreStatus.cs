@@ -1,7 +1,7 @@
-namespace Presence.Query;
+namespace Presence.Query.Internal.Store;
 
 /// <summary>How a store call ended. Every status but <see cref="Ok"/> is answered 503.</summary>
-public enum StoreStatus
+internal enum StoreStatus
 {
     Ok,
     /// <summary>No connection to the store (down, unreachable, refused).</summary>

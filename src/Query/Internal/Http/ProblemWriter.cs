@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>Writes <c>application/problem+json</c> answers (RFC 9457).</summary>
 internal static class ProblemWriter

@@ -1,6 +1,6 @@
 using Microsoft.OpenApi;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.OpenApi;
 
 /// <summary>The routes of HTTP-API.md as the OpenAPI document describes them, and the errors they answer.</summary>
 internal static class OpenApiRoutes

@@ -1,9 +1,8 @@
 using System.Buffers;
 using Presence.Core;
-using Presence.Query.Internal.Store;
 using StackExchange.Redis;
 
-namespace Presence.Query;
+namespace Presence.Query.Internal.Store;
 
 /// <summary>
 /// Reads presence from the store (PROTOCOL.md: key <c>&lt;prefix&gt;&lt;id&gt;</c> exists while the user is
@@ -14,7 +13,7 @@ namespace Presence.Query;
 /// On a single plain node, reads go through the service's own pipelined connection
 /// (<see cref="ReadPipeline"/>) when one is given; the multiplexer serves everything else.
 /// </summary>
-public sealed class PresenceStore : IAsyncDisposable
+internal sealed class PresenceStore : IAsyncDisposable
 {
     /// <summary>The user has no key: offline.</summary>
     public const long Offline = -1;

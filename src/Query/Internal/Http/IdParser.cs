@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>
 /// Reads user ids from a route value, a comma list or a JSON body into a caller's buffer, without

@@ -1,8 +1,9 @@
-using System.Buffers;
 using System.Buffers.Text;
+using System.Buffers;
 using System.Text.Json;
+using Presence.Query.Internal.Store;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>
 /// Writes presence answers with <see cref="Utf8JsonWriter"/>: ids as decimal strings (HTTP-API.md),

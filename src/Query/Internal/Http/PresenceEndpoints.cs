@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Net.Http.Headers;
+using Presence.Query.Internal.Store;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>
 /// The request handlers of HTTP-API.md. Ids are parsed into pooled buffers, checked in full before

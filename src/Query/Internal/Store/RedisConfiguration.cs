@@ -1,7 +1,7 @@
 using Presence.Hosting;
 using StackExchange.Redis;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Store;
 
 /// <summary>
 /// The store connection settings: the operator's <c>--redis</c> string, with the settings the

@@ -1,4 +1,4 @@
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Http;
 
 /// <summary>What parsing a request's ids gave: a count of ids written to the caller's buffer, or why not.</summary>
 internal readonly struct IdList

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.HttpOverrides;
 using IPNetwork = System.Net.IPNetwork;
 
-namespace Presence.Query.Internal;
+namespace Presence.Query.Internal.Security;
 
 /// <summary>
 /// <c>--trusted-proxies</c>: the reverse proxies (addresses, or networks in CIDR form) whose

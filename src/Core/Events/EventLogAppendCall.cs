@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace Presence.Core.Events;
+
+/// <summary>
+/// One call of <see cref="EventLogScripts.Append"/>: its argument layout and its result, in one
+/// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then (kind
+/// n|t|s, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
+/// are strings (what the store receives whatever the client), so Core needs no store client.
+/// </summary>
+public sealed class EventLogAppendCall
+{
+    private const int Fixed = 3;
+    private const int PerTransition = 4;
+
+    private readonly string[] _arguments;
+    private int _next = Fixed;
+
+    /// <summary>A call for <paramref name="transitions"/> transitions, offering a new epoch in case the log has none.</summary>
+    public EventLogAppendCall(EventLogKeys keys, int transitions)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _arguments = new string[Fixed + PerTransition * transitions];
+        _arguments[0] = EventLogKeys.NewEpoch();
+        _arguments[1] = keys.OnlinePrefix;
+        _arguments[2] = "0";
+    }
+
+    /// <summary>Adds the next transition, in the order the log must record them.</summary>
+    public void Add(TransitionKind kind, ulong userId, long atMs)
+    {
+        _arguments[_next++] = EventLogLine.KindCode(kind).ToString();
+        _arguments[_next++] = userId.ToString(CultureInfo.InvariantCulture);
+        _arguments[_next++] = EventLogKeys.Bucket(userId);
+        _arguments[_next++] = atMs.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The script's ARGV, with the lines older than <paramref name="trimBeforeMs"/> to be trimmed (set anew for each attempt).</summary>
+    public string[] Arguments(long trimBeforeMs)
+    {
+        if (_next != _arguments.Length)
+            throw new InvalidOperationException($"{(_next - Fixed) / PerTransition} of {(_arguments.Length - Fixed) / PerTransition} transitions added");
+        _arguments[2] = trimBeforeMs.ToString(CultureInfo.InvariantCulture);
+        return _arguments;
+    }
+
+    /// <summary>The script's answer, as the store's strings: the log's epoch and its last sequence number.</summary>
+    public static EventLogHead Decode(string?[] reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        return new EventLogHead(reply[0]!, long.Parse(reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Text;
+using Presence.Core.Events;
+using Presence.Query.Internal.Http;
+
+namespace Presence.Query.Internal.Events;
+
+/// <summary>
+/// Writes an event stream's fields (HTTP-API.md, "Presence events") on the response's
+/// <see cref="PipeWriter"/>, byte for byte, and counts what it sent; flushing is the stream's.
+/// </summary>
+internal sealed class SseWriter(QueryMetrics metrics)
+{
+    /// <summary>What a browser's EventSource waits before reconnecting (its default is 3 s).</summary>
+    private const string RetryLine = "retry: 1000\n";
+
+    private static readonly byte[] s_keepalive = Encoding.ASCII.GetBytes(": keepalive\n\n");
+
+    private readonly QueryMetrics _metrics = metrics;
+
+    public static void WriteRetry(PipeWriter output) => Write(output, RetryLine);
+
+    /// <summary>Ends the retry field's event when no snapshot follows (a resumed stream).</summary>
+    public static void WriteEmptyLine(PipeWriter output) => Write(output, "\n");
+
+    public static void WriteKeepalive(PipeWriter output) => output.Write(s_keepalive);
+
+    /// <summary><c>event: snapshot</c>, <c>id: epoch-seq</c>, <c>data:</c> the watched users as the batch API answers them.</summary>
+    public void WriteSnapshot(PipeWriter output, string epoch, long seq, ulong[] ids, long[] lastSeenMs)
+    {
+        Write(output, "event: snapshot\nid: ");
+        Write(output, new LastEventId(epoch, seq).ToString());
+        Write(output, "\ndata: ");
+        output.Write(PresenceJson.Render(ids, lastSeenMs, single: false));
+        Write(output, "\n\n");
+        _metrics.EventsSent(EventType.Snapshot).Inc();
+    }
+
+    /// <summary><c>event: online|offline</c>, <c>id: epoch-seq</c>, <c>data: {"id":"42","at":…[,"reason":…]}</c>.</summary>
+    public void WriteEvent(PipeWriter output, string epoch, in EventLogLine entry, bool live)
+    {
+        var type = entry.IsOnline ? EventType.Online : EventType.Offline;
+        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
+        Write(output, epoch);
+        Write(output, "-");
+        WriteNumber(output, entry.Seq);
+        Write(output, "\ndata: {\"id\":\"");
+        WriteNumber(output, entry.UserId);
+        Write(output, "\",\"at\":");
+        WriteNumber(output, entry.AtMs);
+        Write(output, entry.Kind switch
+        {
+            TransitionKind.Timeout => ",\"reason\":\"timeout\"}\n\n",
+            TransitionKind.Signout => ",\"reason\":\"signout\"}\n\n",
+            _ => "}\n\n",
+        });
+        _metrics.EventsSent(type).Inc();
+        // Replayed history (a resume) would say how old the history is, not how late delivery is.
+        if (live)
+            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs) / 1000.0);
+    }
+
+    private static void Write(PipeWriter output, string ascii)
+    {
+        var span = output.GetSpan(ascii.Length);
+        int n = Encoding.ASCII.GetBytes(ascii, span);
+        output.Advance(n);
+    }
+
+    private static void WriteNumber(PipeWriter output, long value)
+    {
+        var span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int n);
+        output.Advance(n);
+    }
+
+    private static void WriteNumber(PipeWriter output, ulong value)
+    {
+        var span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int n);
+        output.Advance(n);
+    }
+}

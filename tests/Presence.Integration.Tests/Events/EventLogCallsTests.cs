@@ -1,0 +1,89 @@
+using Presence.Core.Events;
+using Presence.Testing;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Events;
+
+/// <summary>
+/// The events log's typed calls (<see cref="EventLogAppendCall"/>, <see cref="EventLogReadCall"/>,
+/// <see cref="EventLogSnapshotCall"/>: each script's argument layout and result decoding) against
+/// the scripts themselves, on a real redis-server and on the embedded Garnet: what one call
+/// stores, the others read back.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class EventLogCallsTests(RedisFixture redis)
+{
+    public static TheoryData<string> Stores => ["redis", "garnet"];
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AppendReadSnapshot_OneLog_ReadBackAsAppended(string store)
+    {
+        using var garnet = store == "garnet" ? new EmbeddedGarnet() : null;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(garnet?.Configuration ?? redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+
+        var appended = await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Online, 1_000_007, 1_000), (TransitionKind.Online, 1_000_008, 1_100), (TransitionKind.Timeout, 1_000_007, 2_000));
+        Assert.Equal(3, appended.LastSeq);
+        Assert.Equal(8, appended.Epoch.Length);
+        var again = await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Signout, 1_000_008, 2_500));
+        Assert.Equal(new EventLogHead(appended.Epoch, 4), again); // the epoch offered again is not taken: the log has one
+
+        var all = await ReadAsync(db, keys, afterSeq: 0, max: 10);
+        Assert.Equal((appended.Epoch, 4L, 1L, 4L), (all.Epoch, all.LastSeq, all.FirstSeq, all.ReadTo));
+        Assert.Equal(
+            [new EventLogLine(1, TransitionKind.Online, 1_000_007, 1_000), new EventLogLine(2, TransitionKind.Online, 1_000_008, 1_100),
+             new EventLogLine(3, TransitionKind.Timeout, 1_000_007, 2_000), new EventLogLine(4, TransitionKind.Signout, 1_000_008, 2_500)],
+            all.Entries);
+
+        var page = await ReadAsync(db, keys, afterSeq: 1, max: 2);
+        Assert.Equal([2L, 3], page.Entries.Select(e => e.Seq));
+        Assert.Equal(3, page.ReadTo);
+
+        var end = EventLogReadCall.Decode(long.MaxValue, await EvaluateAsync(db, keys, EventLogScripts.Read, EventLogReadCall.EndArguments()));
+        Assert.Equal((appended.Epoch, 4L), (end.Epoch, end.LastSeq));
+        Assert.Empty(end.Entries);
+
+        await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Online, 1_000_009, 3_000));
+        ulong[] ids = [1_000_007, 1_000_008, 1_000_009, 1_000_010]; // ids past the buckets: a user id is not its bucket
+        var snapshot = EventLogSnapshotCall.Decode(await EvaluateAsync(db, keys, EventLogScripts.Snapshot, EventLogSnapshotCall.Arguments(keys, ids)), ids.Length);
+        Assert.Equal((appended.Epoch, 5L), (snapshot.Epoch, snapshot.Seq));
+        Assert.Equal([null, null, 3_000L, null], snapshot.OnlineSince);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Read_LinesTrimmedBeforeThePosition_ReturnsNoLinesAndTheFirstHeld(string store)
+    {
+        using var garnet = store == "garnet" ? new EmbeddedGarnet() : null;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(garnet?.Configuration ?? redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Online, 7, 1_000), (TransitionKind.Online, 8, 5_000));
+        await AppendAsync(db, keys, trimBeforeMs: 2_000, (TransitionKind.Online, 9, 6_000)); // trims line 1
+
+        var read = await ReadAsync(db, keys, afterSeq: 0, max: 10);
+        Assert.Equal((3L, 2L, 0L), (read.LastSeq, read.FirstSeq, read.ReadTo));
+        Assert.Empty(read.Entries); // a gap: the reader must treat it as a loss of history
+
+        var fresh = EventLogSnapshotCall.Decode(await EvaluateAsync(db, new EventLogKeys(TestKeys.Prefix()), EventLogScripts.Snapshot,
+            EventLogSnapshotCall.Arguments(keys, [7])), 1);
+        Assert.Equal(0, fresh.Seq); // a log never appended to: named, empty
+        Assert.Equal(8, fresh.Epoch.Length);
+    }
+
+    private static async Task<EventLogHead> AppendAsync(IDatabase db, EventLogKeys keys, long trimBeforeMs, params (TransitionKind Kind, ulong User, long At)[] transitions)
+    {
+        var call = new EventLogAppendCall(keys, transitions.Length);
+        foreach (var (kind, user, at) in transitions)
+            call.Add(kind, user, at);
+        return EventLogAppendCall.Decode(await EvaluateAsync(db, keys, EventLogScripts.Append, call.Arguments(trimBeforeMs)));
+    }
+
+    private static async Task<EventLogRead> ReadAsync(IDatabase db, EventLogKeys keys, long afterSeq, int max) =>
+        EventLogReadCall.Decode(afterSeq, await EvaluateAsync(db, keys, EventLogScripts.Read, EventLogReadCall.Arguments(afterSeq, max)));
+
+    private static async Task<string?[]> EvaluateAsync(IDatabase db, EventLogKeys keys, string script, string[] arguments) =>
+        (string?[])(await db.ScriptEvaluateAsync(script, [keys.Seq, keys.Log, keys.Epoch], Array.ConvertAll(arguments, a => (RedisValue)a)))!;
+}
