@@ -142,7 +142,7 @@ public sealed partial class IngestHost : IAsyncDisposable
         var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn, answerWithin: _store.AnswerWithin);
         if (_options.EventsOn)
         {
-            _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger);
+            _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
             _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
             IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);
         }

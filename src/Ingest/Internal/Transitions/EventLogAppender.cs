@@ -46,6 +46,9 @@ internal sealed class EventLogAppender : ITransitionSink
     private readonly ILogger _logger;
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
 
+    /// <summary>How long an append is waited for before it counts as failed and is sent again (<see cref="AnswerBound"/>).</summary>
+    public TimeSpan AnswerWithin { get; set; } = AnswerBound.Default;
+
     public EventLogAppender(IDatabase database, string prefix, TimeSpan retention, IngestClock clock, IngestMetrics metrics, ILogger logger,
         int capacity = Capacity, int heldCapacity = HeldCapacity)
     {
@@ -192,7 +195,7 @@ internal sealed class EventLogAppender : ITransitionSink
             var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed
             try
             {
-                var result = await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args).ConfigureAwait(false);
+                var result = await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args).WaitAsync(AnswerWithin, stop).ConfigureAwait(false); // an append sent again is absorbed by the script
                 long last = EventLogAppendCall.Decode((string?[])result!).LastSeq;
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);
