@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Presence.Core;
 using Presence.Core.Events;
 using Presence.Query.Internal.Http;
 using Presence.Query.Internal.Store;
@@ -117,6 +118,31 @@ internal sealed class EventStreamEndpoint
         await StreamAsync(context, ids).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The new snapshot after the log was replaced (the store came back empty, a new epoch). The
+    /// store may not answer yet (the node's connections are coming back): the stream stays open and
+    /// asks again with a capped backoff, with keepalives, as it does while the store is away
+    /// (EVENTS.md, "The store away"), until it answers or the client leaves.
+    /// </summary>
+    private async Task<StreamSnapshot> SnapshotAfterResyncAsync(Subscriber subscriber, List<EventLogLine> catchUp, PipeWriter output, CancellationToken stop)
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
+        long lastWrite = Environment.TickCount64;
+        while (true)
+        {
+            catchUp.Clear();
+            if (await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false) is { } snapshot)
+                return snapshot;
+            await Task.Delay(backoff.Fail(), stop).ConfigureAwait(false);
+            if (Environment.TickCount64 - lastWrite >= (long)_options.EventsKeepalive.TotalMilliseconds)
+            {
+                SseWriter.WriteKeepalive(output);
+                await output.FlushAsync(stop).ConfigureAwait(false);
+                lastWrite = Environment.TickCount64;
+            }
+        }
+    }
+
     private async Task StreamAsync(HttpContext context, ulong[] ids)
     {
         var request = context.Request;
@@ -169,10 +195,7 @@ internal sealed class EventStreamEndpoint
                         // The log was replaced: a new snapshot, from a new registration.
                         _feed.Unregister(subscriber);
                         subscriber = new Subscriber(ids, end);
-                        catchUp.Clear();
-                        snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
-                        if (snapshot is null)
-                            return; // the store is away: the client reconnects and gets a snapshot once it is back
+                        snapshot = await SnapshotAfterResyncAsync(subscriber, catchUp, output, stop).ConfigureAwait(false);
                         epoch = snapshot.Epoch;
                         _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
                         foreach (var caught in catchUp)
