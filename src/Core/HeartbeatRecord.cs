@@ -2,13 +2,6 @@ using System.Buffers.Binary;
 
 namespace Presence.Core;
 
-/// <summary>What a record says (PROTOCOL.md, "Record"). Other values are malformed.</summary>
-public enum RecordKind : byte
-{
-    Heartbeat = 0,
-    Offline = 1,
-}
-
 /// <summary>
 /// One 16-byte record of a frame, decoded. A plain value: the codec never allocates for it.
 /// </summary>

@@ -4,10 +4,6 @@ using Presence.Client;
 
 namespace Presence.LoadGen.Internal;
 
-/// <summary>A user the query service should report in the expected state, until <paramref name="UntilUnixMs"/>.</summary>
-/// <param name="UntilUnixMs">After this the user may rightly have expired (its TTL ran out); long.MaxValue: never.</param>
-internal readonly record struct Expectation(ulong UserId, long UntilUnixMs);
-
 /// <summary>
 /// Checks expectations against the query service in batches, oldest first (they are the nearest
 /// to expiring). Users not yet in the expected state are asked again every 200 ms for up to
