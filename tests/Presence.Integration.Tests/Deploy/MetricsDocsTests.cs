@@ -41,7 +41,9 @@ public sealed partial class MetricsDocsTests(RedisFixture redis)
 
         foreach (var file in files)
         {
-            foreach (Match name in MetricName().Matches(File.ReadAllText(file)))
+            // A contract written before its code (docs/HTTP-API.md, "not served yet") names metrics to come.
+            string text = NotServedYet().Replace(File.ReadAllText(file), "");
+            foreach (Match name in MetricName().Matches(text))
             {
                 mentions++;
                 Assert.True(names.Contains(name.Value), $"{Path.GetFileName(file)} names {name.Value}, which neither service exports");
@@ -100,4 +102,7 @@ public sealed partial class MetricsDocsTests(RedisFixture redis)
     // A metric name: not part of a path or a longer word (clients/python/presence_client/…).
     [GeneratedRegex(@"(?<![\w/.])presence_[a-z0-9_]+(?![\w/(])")]
     private static partial Regex MetricName();
+
+    [GeneratedRegex(@"<!-- not served yet -->.*?<!-- end not served yet -->", RegexOptions.Singleline)]
+    private static partial Regex NotServedYet();
 }

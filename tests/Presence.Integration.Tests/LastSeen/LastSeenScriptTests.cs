@@ -98,6 +98,6 @@ public sealed class LastSeenScriptTests(RedisFixture redis)
         batch.Execute();
         await Task.WhenAll(writes);
         Assert.Equal(counts.Max(), await db.HashLengthAsync(keys.BucketKey(fullest)));
-        Assert.Equal("listpack", redis.Server.Command("OBJECT", "ENCODING", keys.BucketKey(fullest)).Trim());
+        Assert.Equal("listpack", (string?)await db.ExecuteAsync("OBJECT", "ENCODING", keys.BucketKey(fullest)));
     }
 }
