@@ -205,7 +205,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             {
                 await log.ReadAllAsync();
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or InvalidOperationException)
             {
                 await Task.Delay(200, cancel);
                 continue;

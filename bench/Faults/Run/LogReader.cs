@@ -76,9 +76,11 @@ internal sealed class LogReader(Store store, IReadOnlySet<ulong> judged)
                 {
                     await ReadAllAsync();
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
                 {
-                    // the store away: read again next tick
+                    // The store away: read again next tick. (StackExchange.Redis also throws
+                    // InvalidOperationException 'Reading is not allowed after reader was completed' from a
+                    // connection a fault tore down: the fifth 30-minute run ended on it, unjudged.)
                 }
             }
         }
@@ -94,7 +96,7 @@ internal sealed class LogReader(Store store, IReadOnlySet<ulong> judged)
         while (true)
         {
             var result = (RedisResult[])(await store.Db.ScriptEvaluateAsync(ReadScript, [_keys.Seq, _keys.Log, _keys.Epoch],
-                [_epoch is null ? 0 : _readThrough, 1000]))!;
+                [_epoch is null ? 0 : _readThrough, 1000]).WaitAsync(TimeSpan.FromSeconds(10)))!; // bounded: StackExchange.Redis#2742
             string epoch = (string)result[0]!;
             long last = (long)result[1];
             long first = (long)result[2];
