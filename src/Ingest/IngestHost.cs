@@ -143,7 +143,7 @@ public sealed partial class IngestHost : IAsyncDisposable
         if (_options.EventsOn)
         {
             _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
-            _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
+            _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger, _store.AnswerWithin);
             IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);
         }
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room, _transitions);
@@ -170,7 +170,7 @@ public sealed partial class IngestHost : IAsyncDisposable
         if (_eventLog is not null && _transitions is not null)
         {
             _eventLogTask = Task.Run(() => _eventLog.RunAsync(_stopAppending.Token));
-            var sweep = new OnlineSetSweep(database, _options.Prefix, _clock.Time);
+            var sweep = new OnlineSetSweep(database, _options.Prefix, _clock.Time, _store.AnswerWithin);
             _transitions.Attach(sweep.Found);
             _sweepTask = Task.Run(() => sweep.RunAsync(_stopFlushing.Token));
         }

@@ -12,8 +12,10 @@ namespace Presence.Core.LastSeen;
 /// </summary>
 public sealed class LastSeenKeys
 {
-    /// <summary>Hashes the last seen times are split into (a power of two).</summary>
-    public const int Buckets = 16_384;
+    /// <summary>Hashes the last seen times are split into: 2^14 = 16,384.</summary>
+    public const int Buckets = 1 << BucketBits;
+
+    private const int BucketBits = 14;
 
     private readonly string _bucketPrefix;
 
@@ -42,6 +44,4 @@ public sealed class LastSeenKeys
 
     /// <summary>The field of a user in its bucket.</summary>
     public static string Field(ulong userId) => userId.ToString(CultureInfo.InvariantCulture);
-
-    private const int BucketBits = 14; // 2^14 = Buckets
 }

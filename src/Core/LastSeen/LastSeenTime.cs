@@ -9,8 +9,6 @@ namespace Presence.Core.LastSeen;
 /// </summary>
 public static class LastSeenTime
 {
-    public const int MaxRetentionDays = 3650;
-
     /// <summary>The stored form of a receive time in Unix milliseconds.</summary>
     public static long ToStoredSeconds(long unixMs) => Math.Max(0, unixMs) / 1000;
 
@@ -30,7 +28,4 @@ public static class LastSeenTime
 
     /// <summary>The oldest last seen (Unix ms) still answered at <paramref name="nowMs"/>.</summary>
     public static long CutoffMs(long nowMs, int retentionDays) => nowMs - (retentionDays * 86_400_000L);
-
-    /// <summary>How long a bucket is kept after its last write (its whole content is older then).</summary>
-    public static TimeSpan BucketLifetime(int retentionDays) => TimeSpan.FromDays(retentionDays);
 }

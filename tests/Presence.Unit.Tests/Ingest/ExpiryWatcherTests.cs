@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Presence.Core.Events;
 using Presence.Ingest;
+using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Transitions;
 using StackExchange.Redis;
 
@@ -79,8 +80,7 @@ public sealed class ExpiryWatcherTests
     {
         // StackExchange.Redis can leave a GET's task unanswered forever when a connection fails under
         // it (StackExchange.Redis#2742): unbounded, no expiry would ever be checked again.
-        var (watcher, tracker, sink, script) = Scripted();
-        watcher.AnswerWithin = TimeSpan.FromMilliseconds(50);
+        var (watcher, tracker, sink, script) = Scripted(answerWithin: TimeSpan.FromMilliseconds(50));
         tracker.Set(7, Now);
         script.Unanswered = true;
 
@@ -100,11 +100,12 @@ public sealed class ExpiryWatcherTests
         Assert.Equal([new(7, TransitionKind.Timeout, Now + 30_000)], sink.Take());
     }
 
-    private (ExpiryWatcher Watcher, ExpiryTracker Tracker, RecordedTransitions Sink, ScriptedDatabase Script) Scripted()
+    private (ExpiryWatcher Watcher, ExpiryTracker Tracker, RecordedTransitions Sink, ScriptedDatabase Script) Scripted(TimeSpan? answerWithin = null)
     {
         var (database, script) = ScriptedDatabase.Create();
         var tracker = new ExpiryTracker(Now);
         var sink = new RecordedTransitions();
-        return (new ExpiryWatcher(database, "presence:", 30_000, tracker, sink, _metrics, NullLogger.Instance), tracker, sink, script);
+        var watcher = new ExpiryWatcher(database, "presence:", 30_000, tracker, sink, _metrics, NullLogger.Instance) { AnswerWithin = answerWithin ?? AnswerBound.Default };
+        return (watcher, tracker, sink, script);
     }
 }

@@ -47,7 +47,7 @@ internal sealed class EventLogAppender : ITransitionSink
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
 
     /// <summary>How long an append is waited for before it counts as failed and is sent again (<see cref="AnswerBound"/>).</summary>
-    public TimeSpan AnswerWithin { get; set; } = AnswerBound.Default;
+    public TimeSpan AnswerWithin { get; init; } = AnswerBound.Default;
 
     public EventLogAppender(IDatabase database, string prefix, TimeSpan retention, IngestClock clock, IngestMetrics metrics, ILogger logger,
         int capacity = Capacity, int heldCapacity = HeldCapacity)

@@ -63,7 +63,7 @@ internal sealed class ExpiryWatcher
     public Func<ulong, bool>? WriteOutstanding { get; set; }
 
     /// <summary>How long a store call is waited for before it counts as failed (<see cref="AnswerBound"/>).</summary>
-    public TimeSpan AnswerWithin { get; set; } = AnswerBound.Default;
+    public TimeSpan AnswerWithin { get; init; } = AnswerBound.Default;
 
     /// <summary>A store call of the watcher's in flight (the flusher wakes when it is answered), or null.</summary>
     public Task? InFlight => _checking ?? _adopting;

@@ -26,6 +26,7 @@ internal sealed class OnlineSetSweep
     private readonly byte[] _prefix;
     private readonly EventLogKeys _keys;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _answerWithin;
     private readonly Channel<SweptUser> _found = Channel.CreateBounded<SweptUser>(new BoundedChannelOptions(65_536)
     {
         SingleReader = true, // the flusher thread
@@ -33,8 +34,10 @@ internal sealed class OnlineSetSweep
         FullMode = BoundedChannelFullMode.Wait, // the sweep waits for the flusher, nothing is dropped
     });
 
-    public OnlineSetSweep(IDatabase database, string prefix, TimeProvider time)
+    /// <param name="answerWithin">How long a round's store reads are waited for before the round is tried again (default <see cref="AnswerBound.Default"/>).</param>
+    public OnlineSetSweep(IDatabase database, string prefix, TimeProvider time, TimeSpan? answerWithin = null)
     {
+        _answerWithin = answerWithin ?? AnswerBound.Default;
         _database = database;
         _prefix = PresenceKeys.EncodePrefix(prefix);
         _keys = new EventLogKeys(prefix);
@@ -86,7 +89,7 @@ internal sealed class OnlineSetSweep
         var reads = new Task<HashEntry[]>[count];
         for (int i = 0; i < count; i++)
             reads[i] = _database.HashGetAllAsync(_keys.OnlinePrefix + (firstBucket + i).ToString(CultureInfo.InvariantCulture));
-        await Task.WhenAll(reads).WaitAsync(AnswerBound.Default, stop).ConfigureAwait(false);
+        await Task.WhenAll(reads).WaitAsync(_answerWithin, stop).ConfigureAwait(false);
         var users = new List<ulong>();
         foreach (var read in reads)
         {
@@ -101,7 +104,7 @@ internal sealed class OnlineSetSweep
         var values = new Task<RedisValue>[users.Count];
         for (int i = 0; i < users.Count; i++)
             values[i] = _database.StringGetAsync(PresenceKeys.ToKey(_prefix, users[i]));
-        await Task.WhenAll(values).WaitAsync(AnswerBound.Default, stop).ConfigureAwait(false);
+        await Task.WhenAll(values).WaitAsync(_answerWithin, stop).ConfigureAwait(false);
         for (int i = 0; i < users.Count; i++)
         {
             long written = values[i].Result.IsNull ? SweptUser.KeyGone

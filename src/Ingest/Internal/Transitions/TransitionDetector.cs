@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Presence.Ingest.Internal.Flush;
+using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
 namespace Presence.Ingest.Internal.Transitions;
@@ -17,12 +18,14 @@ internal sealed class TransitionDetector : IWriteObserver
     private readonly TransitionClassifier _classifier;
     private readonly ExpiryWatcher _watcher;
 
-    public TransitionDetector(IDatabase database, string prefix, long ttlMs, long nowMs, EventLogAppender log, IngestMetrics metrics, ILogger logger)
+    /// <param name="answerWithin">How long the watcher's store calls are waited for before they count as failed (default <see cref="AnswerBound.Default"/>).</param>
+    public TransitionDetector(IDatabase database, string prefix, long ttlMs, long nowMs, EventLogAppender log, IngestMetrics metrics, ILogger logger,
+        TimeSpan? answerWithin = null)
     {
         _log = log;
         Tracker = new ExpiryTracker(nowMs);
         _classifier = new TransitionClassifier(Tracker, ttlMs, log);
-        _watcher = new ExpiryWatcher(database, prefix, ttlMs, Tracker, log, metrics, logger);
+        _watcher = new ExpiryWatcher(database, prefix, ttlMs, Tracker, log, metrics, logger) { AnswerWithin = answerWithin ?? AnswerBound.Default };
     }
 
     /// <summary>The users whose key this ingester wrote last, shared by the classifier and the watcher.</summary>
@@ -31,13 +34,6 @@ internal sealed class TransitionDetector : IWriteObserver
     public Func<ulong, bool>? WriteOutstanding { set => _watcher.WriteOutstanding = value; }
 
     public Task? InFlight => _watcher.InFlight;
-
-    /// <summary>How long the watcher's store calls are waited for before they count as failed.</summary>
-    public TimeSpan AnswerWithin
-    {
-        get => _watcher.AnswerWithin;
-        set => _watcher.AnswerWithin = value;
-    }
 
     /// <summary>Takes what a start-up sweep of the log's online set finds (<see cref="OnlineSetSweep"/>).</summary>
     public void Attach(ChannelReader<SweptUser> swept) => _watcher.Attach(swept);
