@@ -47,13 +47,15 @@ public sealed partial class IngestHost
             return PendingUsers;
         if (_tcp is not null)
             await _tcp.StopAsync(TimeSpan.FromMilliseconds(Math.Min(TcpStopGraceMs, _options.ShutdownTimeoutMs))).ConfigureAwait(false);
+        // First no new datagrams (with --reuseport they go to the ingesters that stay), so the
+        // loops can take all that is queued and the close below loses none.
+        if (_socket is not null && _loops.Length > 0 && !UdpSocketFactory.StopDelivery(_socket))
+            IngestLog.StopDeliveryFailed(_logger);
         // All loops at once: each wakes within the receive timeout and drains for up to its limit,
         // so stopping N of them takes what one takes, as StopBudgetMs counts.
         await Task.WhenAll(_loops.Select(loop => Task.Run(loop.Stop))).ConfigureAwait(false);
-        // Close the socket now, not after the drain below: with --reuseport a socket still bound
-        // keeps receiving its share of datagrams, which nobody would read while the held users are
-        // written; closed, the kernel sends them to the ingesters that stay (a rolling replacement
-        // loses no heartbeat to the old one's drain).
+        // Close the socket now, not after the drain below (it takes no new datagrams already; closed,
+        // it gives its port back at once).
         _socket?.Dispose();
         _channel?.Writer.TryComplete();
         if (_coalescerTask is not null)

@@ -71,4 +71,7 @@ internal static partial class IngestLog
 
     [LoggerMessage(21, LogLevel.Information, "Handed {Count} watched users over to the ingesters still running ({Tracked} were watched)")]
     public static partial void HandedOver(ILogger logger, int count, int tracked);
+
+    [LoggerMessage(22, LogLevel.Warning, "Stopping: the UDP socket could not be taken out of delivery; datagrams that arrive between the last read and its close are lost")]
+    public static partial void StopDeliveryFailed(ILogger logger);
 }

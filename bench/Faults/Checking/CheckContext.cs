@@ -42,6 +42,64 @@ internal sealed class CheckContext
     public bool OverlapsWindow(long from, long to, Func<FaultKind, bool> kinds) =>
         History.Faults.Any(f => kinds(f.Kind) && from <= f.EndMs + Options.FaultGraceMs && to >= f.StartMs);
 
+    /// <summary>
+    /// The store-disturbing faults (<see cref="DisturbsStore"/>) as spells: [start, end] of faults that
+    /// overlap or follow each other within FaultGraceMs, merged, in time order.
+    /// </summary>
+    public IReadOnlyList<(long StartMs, long EndMs)> StoreFaultSpells()
+    {
+        var spells = new List<(long StartMs, long EndMs)>();
+        foreach (var fault in History.Faults.Where(f => DisturbsStore(f.Kind)).OrderBy(f => f.StartMs))
+        {
+            if (spells.Count > 0 && fault.StartMs <= spells[^1].EndMs + Options.FaultGraceMs)
+                spells[^1] = (spells[^1].StartMs, Math.Max(spells[^1].EndMs, fault.EndMs));
+            else
+                spells.Add((fault.StartMs, fault.EndMs));
+        }
+        return spells;
+    }
+
+    /// <summary>
+    /// When an ingester's kernel counted receive-buffer drops (<see cref="History.DropCount"/>): for each read
+    /// whose count rose over the node's read before it (or, after a restart, is above 0), [that earlier read's
+    /// time − 1 s, this read's time + 2 s] (the count is read on the ingester within the 2 s of its request).
+    /// Empty for histories without drop counts.
+    /// </summary>
+    public IReadOnlyList<(long FromMs, long ToMs)> KernelDropWindows()
+    {
+        var windows = new List<(long FromMs, long ToMs)>();
+        foreach (var node in (History.Drops ?? []).GroupBy(d => d.Node))
+        {
+            long previousAt = History.Info.StartedMs, previous = 0;
+            foreach (var count in node.OrderBy(d => d.AtMs))
+            {
+                long rise = count.KernelDrops >= previous ? count.KernelDrops - previous : count.KernelDrops;
+                if (rise > 0)
+                    windows.Add((previousAt - 1000, count.AtMs + 2000));
+                previousAt = count.AtMs;
+                previous = count.KernelDrops;
+            }
+        }
+        return windows;
+    }
+
+    /// <summary>Over the run, summed over the ingesters: datagrams their kernels dropped, records they dropped.</summary>
+    public (long KernelDrops, long RecordsDropped) DropTotals()
+    {
+        long kernel = 0, records = 0;
+        foreach (var node in (History.Drops ?? []).GroupBy(d => d.Node))
+        {
+            long k = 0, r = 0;
+            foreach (var count in node.OrderBy(d => d.AtMs))
+            {
+                kernel += count.KernelDrops >= k ? count.KernelDrops - k : count.KernelDrops;
+                records += count.RecordsDropped >= r ? count.RecordsDropped - r : count.RecordsDropped;
+                (k, r) = (count.KernelDrops, count.RecordsDropped);
+            }
+        }
+        return (kernel, records);
+    }
+
     /// <summary>The faults that disturb the store's writes: paused, restarted, cut off, connections killed.</summary>
     public static bool DisturbsStore(FaultKind kind) =>
         kind is FaultKind.StorePause or FaultKind.Partition or FaultKind.StoreRestartWithData or FaultKind.StoreRestartEmpty or FaultKind.ClientKill;

@@ -26,6 +26,18 @@ internal sealed class CheckReport
     /// <summary>Distinct heartbeats that some store sample judged (rule heartbeat-lost).</summary>
     public required long HeartbeatsJudged { get; init; }
 
+    /// <summary>Distinct heartbeats the store never got, sent while an ingester's kernel counted receive-buffer drops: not judged.</summary>
+    public long HeartbeatsExcusedByKernelDrops { get; init; }
+
+    /// <summary>Datagrams the ingesters' kernels dropped (full receive buffers), over the run.</summary>
+    public long KernelDrops { get; init; }
+
+    /// <summary>Records the ingesters dropped themselves (presence_records_dropped_total, every reason), over the run.</summary>
+    public long RecordsDropped { get; init; }
+
+    /// <summary>Whether the history has the ingesters' drop counts (histories recorded before them do not).</summary>
+    public bool DropsRecorded { get; init; }
+
     public required int Samples { get; init; }
 
     /// <summary>Every rule, in <see cref="RuleNames.All"/>'s order.</summary>
@@ -44,6 +56,9 @@ internal sealed class CheckReport
         writer.WriteLine($"faults injected: {faults}" + (faults == 0 ? "" : " (" + string.Join(", ", FaultsByKind.Select(p => $"{p.Key} {p.Value}")) + ")"));
         writer.WriteLine($"events judged: {EventsReceived} events and {SnapshotsReceived} snapshots in {Sessions} sessions of {Subscribers} subscribers; {LogLines} log lines");
         writer.WriteLine($"heartbeats judged: {HeartbeatsJudged} of {HeartbeatsSent} sent ({HeartbeatsDropped} dropped at the sender), over {Samples} store samples");
+        writer.WriteLine(DropsRecorded
+            ? $"counted drops: {KernelDrops} datagrams by the ingesters' kernels (full receive buffers; {HeartbeatsExcusedByKernelDrops} heartbeats lost then, not judged), {RecordsDropped} records by the ingesters"
+            : "counted drops: not recorded in this history");
         writer.WriteLine($"{"rule",-18} {"judged",16} {"violations",10}  meaning");
         foreach (var rule in Rules)
             writer.WriteLine($"{rule.Name,-18} {rule.Judged,8} {rule.Unit,-7} {rule.Violations,10}  {rule.Title}");

@@ -33,7 +33,8 @@ internal static class HistoryChecker
         ConvergenceRule.Judge(context, tallies[RuleNames.Convergence]);
         StoreRules.Expiry(context, tallies[RuleNames.Expiry]);
         StoreRules.TimeoutAt(context, tallies[RuleNames.TimeoutAt]);
-        long heartbeatsJudged = StoreRules.HeartbeatLost(context, tallies[RuleNames.HeartbeatLost]);
+        var (heartbeatsJudged, excusedByKernelDrops) = StoreRules.HeartbeatLost(context, tallies[RuleNames.HeartbeatLost]);
+        var (kernelDrops, recordsDropped) = context.DropTotals();
 
         var items = history.Sessions.SelectMany(s => s.Items).ToList();
         return new CheckReport
@@ -47,6 +48,10 @@ internal static class HistoryChecker
             HeartbeatsSent = history.Heartbeats.Count(h => !h.Dropped),
             HeartbeatsDropped = history.Heartbeats.Count(h => h.Dropped),
             HeartbeatsJudged = heartbeatsJudged,
+            HeartbeatsExcusedByKernelDrops = excusedByKernelDrops,
+            KernelDrops = kernelDrops,
+            RecordsDropped = recordsDropped,
+            DropsRecorded = history.Drops is not null,
             Samples = history.Samples.Count,
             Rules = RuleNames.All.Select(name => tallies[name].ToResult()).ToList(),
         };

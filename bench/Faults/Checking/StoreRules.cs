@@ -34,18 +34,21 @@ internal static class StoreRules
     /// A write issued while a store fault held its commands (a partition, a pause, connections
     /// killed) runs when the store is reached again, and <c>PX</c> counts from then: its key outlives
     /// receive + ttl by up to how long the command was held, i.e. until the fault's end (plus TCP's
-    /// retransmission backoff, within FaultGraceMs). So a key whose receive lies in [start − ttl, end] of such
+    /// retransmission backoff, within FaultGraceMs). Store faults that follow each other within
+    /// FaultGraceMs hold a command as one (a retry issued after the first meets the second), so they
+    /// are taken as one spell (the fourth 30-minute run: a key 13.7 s late across a pause and the
+    /// partition right after it). So a key whose receive lies in [start − ttl, end] of such
     /// a fault (it could have been issued during it) may be late by up to end − max(start, receive) +
     /// FaultGraceMs + ExpiryMarginMs. (PXAT would make such keys exact on Redis, at the price of
     /// trusting the ingester's and the store's clocks to agree; Garnet refuses PXAT. docs/FAULTS.md.)
     /// </summary>
     private static bool DelayedByFault(CheckContext context, long receive, long lateMs)
     {
-        foreach (var fault in context.History.Faults)
+        foreach (var (start, end) in context.StoreFaultSpells())
         {
-            if (!CheckContext.DisturbsStore(fault.Kind) || receive > fault.EndMs || receive + context.TtlMs < fault.StartMs)
+            if (receive > end || receive + context.TtlMs < start)
                 continue;
-            if (lateMs <= fault.EndMs - Math.Max(fault.StartMs, receive) + context.Options.FaultGraceMs + context.Options.ExpiryMarginMs)
+            if (lateMs <= end - Math.Max(start, receive) + context.Options.FaultGraceMs + context.Options.ExpiryMarginMs)
                 return true;
         }
         return false;
@@ -113,9 +116,11 @@ internal static class StoreRules
     /// store restart (with or without data) began in [s, t + SampleSlackMs] (the sample's read may come that late). Otherwise the sample must show a key with value ≥ s — except
     /// that a missing key is fine when s + ttl ≤ t + SampleSlackMs (it may have expired) or when t lies in
     /// a store-disturbing fault's window (the sample's own read may have been held up past that). A value
-    /// may read up to ClockSkewMs before s.
+    /// may read up to ClockSkewMs before s. A heartbeat that would be lost but was sent while an ingester's
+    /// kernel counted receive-buffer drops (<see cref="CheckContext.KernelDropWindows"/>) is not judged, and counted
+    /// as excused: a counted drop of a lossy channel, not a silent loss.
     /// </summary>
-    public static long HeartbeatLost(CheckContext context, RuleTally rule)
+    public static (long Judged, long ExcusedByKernelDrops) HeartbeatLost(CheckContext context, RuleTally rule)
     {
         long ttl = context.TtlMs;
         var options = context.Options;
@@ -123,6 +128,8 @@ internal static class StoreRules
         var signOuts = HeartbeatTimes(context.History, HeartbeatKind.SignOut);
         var restarts = context.History.Faults.Where(f => f.Kind is FaultKind.StoreRestartEmpty or FaultKind.StoreRestartWithData).ToList();
         var judged = new HashSet<(ulong, long)>();
+        var excused = new HashSet<(ulong, long)>();
+        var kernelDrops = context.KernelDropWindows();
         foreach (var sample in context.History.Samples)
         {
             if (!sent.TryGetValue(sample.User, out var times))
@@ -137,19 +144,28 @@ internal static class StoreRules
                 continue;
             if (restarts.Any(f => f.StartMs >= s && f.StartMs <= sample.AtMs + options.SampleSlackMs))
                 continue;
-            rule.Judge();
-            judged.Add((sample.User, s));
+            string? lost = null;
             if (sample.ValueMs is { } value)
             {
                 if (value < s - options.ClockSkewMs)
-                    rule.Fail($"user {sample.User}: heartbeat sent at {s}, but the store held receive {value} at {sample.AtMs}");
+                    lost = $"user {sample.User}: heartbeat sent at {s}, but the store held receive {value} at {sample.AtMs}";
+            }
+            else if (s + ttl > sample.AtMs + options.SampleSlackMs && !context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
+            {
+                lost = $"user {sample.User}: heartbeat sent at {s}, but the store had no key at {sample.AtMs} ({sample.AtMs - s} ms later, ttl {ttl})";
+            }
+            if (lost is not null && kernelDrops.Any(w => s >= w.FromMs && s <= w.ToMs))
+            {
+                // Dropped by the kernel (an ingester's full receive buffer), and counted there: not judged.
+                excused.Add((sample.User, s));
                 continue;
             }
-            bool mayHaveExpired = s + ttl <= sample.AtMs + options.SampleSlackMs;
-            if (!mayHaveExpired && !context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
-                rule.Fail($"user {sample.User}: heartbeat sent at {s}, but the store had no key at {sample.AtMs} ({sample.AtMs - s} ms later, ttl {ttl})");
+            rule.Judge();
+            judged.Add((sample.User, s));
+            if (lost is not null)
+                rule.Fail(lost);
         }
-        return judged.Count;
+        return (judged.Count, excused.Count);
     }
 
     private static Dictionary<ulong, long[]> HeartbeatTimes(RunHistory history, HeartbeatKind kind) =>

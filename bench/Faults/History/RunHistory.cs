@@ -1,6 +1,9 @@
 namespace Presence.Bench.Faults.History;
 
-/// <summary>Everything a fault-schedule run recorded, which the checker judges (docs/FAULTS.md).</summary>
+/// <summary>
+/// Everything a fault-schedule run recorded, which the checker judges (docs/FAULTS.md). <see cref="Drops"/>
+/// is absent from histories recorded before the runner read the ingesters' drop counters.
+/// </summary>
 internal sealed record RunHistory(
     RunInfo Info,
     IReadOnlyList<HeartbeatSent> Heartbeats,
@@ -10,4 +13,5 @@ internal sealed record RunHistory(
     IReadOnlyList<LogLine> Log,
     IReadOnlyList<LogCoverage> Coverage,
     IReadOnlyList<StoreSample> Samples,
-    FinalState Final);
+    FinalState Final,
+    IReadOnlyList<DropCount>? Drops = null);

@@ -62,6 +62,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             using var sender = new Sender(users, udp, ttlMs, random.Next());
             var sampler = new Sampler(store, users);
             var log = new LogReader(store, users.ToHashSet());
+            var drops = new DropWatch(ingesters);
             var clients = new List<StreamClient>();
             int watch = Math.Min(options.Quick ? 25 : 50, users.Count);
             for (int i = 0; i < options.EffectiveSubscribers; i++)
@@ -75,6 +76,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Task.Run(() => sender.RunAsync(stop.Token)),
                 Task.Run(() => sampler.RunAsync(stop.Token)),
                 Task.Run(() => log.RunAsync(stop.Token)),
+                Task.Run(() => drops.RunAsync(stop.Token)),
             };
             background.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
             GroupProcess? loadgen = null;
@@ -161,7 +163,8 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 log.Lines,
                 log.Coverage,
                 sampler.Samples,
-                final);
+                final,
+                drops.Counts);
         }
         finally
         {

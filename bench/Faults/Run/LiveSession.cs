@@ -10,9 +10,15 @@ internal sealed class LiveSession(int subscriber, int session, string node, long
     public long? EndedMs { get; private set; }
     public string? EndReason { get; private set; }
 
-    /// <summary>The epoch and sequence of the last id received (a snapshot's or an event's).</summary>
-    public string? Epoch { get; private set; }
-    public long Seq { get; private set; } = -1;
+    /// <summary>
+    /// The epoch and sequence of the last id received (a snapshot's or an event's); before any, of a
+    /// resume's Last-Event-ID (a stream resumed from a position with nothing new to send is at that position).
+    /// </summary>
+    public string? Epoch { get; private set; } = Resumed(resume, lastEventIdSent).Epoch;
+    public long Seq { get; private set; } = Resumed(resume, lastEventIdSent).Seq;
+
+    private static (string? Epoch, long Seq) Resumed(ResumeKind resume, string? lastEventId) =>
+        resume == ResumeKind.Resume && lastEventId is not null && EventIds.TryParse(lastEventId, out var epoch, out long seq) ? (epoch, seq) : (null, -1);
 
     public bool Open => EndedMs is null;
 

@@ -78,17 +78,16 @@ internal sealed class Service(string name, string binaries, string[] args, int h
             return await ReadyAsync(cancel);
         }, limit, $"{Name} /readyz 200", cancel);
 
-    /// <summary>A value of the service's /metrics (0 when absent or unreachable).</summary>
-    public async Task<double> MetricAsync(string name, CancellationToken cancel)
+    /// <summary>The service's /metrics, each sample by its name with labels; null when unreachable.</summary>
+    public async Task<IReadOnlyDictionary<string, double>?> MetricsAsync(CancellationToken cancel)
     {
         try
         {
-            var text = await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{HttpPort}/metrics"), cancel);
-            return PrometheusText.Parse(text).GetValueOrDefault(name);
+            return PrometheusText.Parse(await s_http.GetStringAsync(new Uri($"http://127.0.0.1:{HttpPort}/metrics"), cancel));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
         {
-            return 0;
+            return null;
         }
     }
 }

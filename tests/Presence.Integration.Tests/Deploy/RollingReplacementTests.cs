@@ -28,8 +28,10 @@ public sealed class RollingReplacementTests(RedisFixture redis, ITestOutputHelpe
     /// <summary>Every user heartbeats once a round.</summary>
     private static readonly TimeSpan s_round = TimeSpan.FromMilliseconds(500);
 
-    [Fact]
-    public async Task NewIngestReplacesOld_OnePortWithReusePort_NoUserLost_EveryUserWrittenByTheNewOne()
+    [Theory]
+    [InlineData("recvmmsg")]
+    [InlineData("socket")]
+    public async Task NewIngestReplacesOld_OnePortWithReusePort_NoHeartbeatLost_EveryUserWrittenByTheNewOne(string receiver)
     {
         var prefix = TestKeys.Prefix();
         int port = FreePort.Udp();
@@ -39,6 +41,7 @@ public sealed class RollingReplacementTests(RedisFixture redis, ITestOutputHelpe
             o.ReusePort = true;
             o.FlushMs = 50;
             o.TtlSeconds = 30;
+            o.Receiver = receiver;
         }
         var old = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, Shared);
         IngestTestHost? replacement = null;
@@ -53,6 +56,7 @@ public sealed class RollingReplacementTests(RedisFixture redis, ITestOutputHelpe
         using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
         var db = mux.GetDatabase();
         long sent = 0, rounds = 0;
+        long kernelDropsBefore = UdpStats.ReceiveBufferErrors();
         using var stopSending = new CancellationTokenSource();
         var sending = Task.Run(async () =>
         {
@@ -114,15 +118,18 @@ public sealed class RollingReplacementTests(RedisFixture redis, ITestOutputHelpe
             int lost = times.Count(t => t < 0);
             Assert.Equal(0, lost);
 
-            // Heartbeats: what the two received against what was sent (a datagram that reaches the old
-            // socket between its last read and its close is the only one that can go missing).
+            // Heartbeats: what the two received against what was sent. The stopping ingester takes
+            // its socket out of delivery first and reads all it was given before closing it, so none
+            // goes missing there; only a full receive buffer (the kernel's count, here of the whole
+            // machine: an upper bound) may lose one.
             long total = Interlocked.Read(ref sent);
             await WaitQuietly(() => oldReceived + replacement.Metrics.FramesReceived.Value >= total);
             double received = oldReceived + replacement.Metrics.FramesReceived.Value;
+            long kernelDrops = UdpStats.ReceiveBufferErrors() - kernelDropsBefore;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"heartbeats sent {total}, received {received} (old {oldReceived}, new {replacement.Metrics.FramesReceived.Value}), lost {total - received}; users lost {lost} of {Users}"));
-            Assert.True(total - received <= Senders,
-                $"{total - received} heartbeats lost in the replacement (sent {total}, old received {oldReceived}, new {replacement.Metrics.FramesReceived.Value})");
+                $"heartbeats sent {total}, received {received} (old {oldReceived}, new {replacement.Metrics.FramesReceived.Value}), lost {total - received}, kernel receive-buffer drops {kernelDrops}; users lost {lost} of {Users}"));
+            Assert.True(total - received <= kernelDrops,
+                $"{total - received} heartbeats lost in the replacement, {kernelDrops} counted by the kernel (sent {total}, old received {oldReceived}, new {replacement.Metrics.FramesReceived.Value})");
         }
         finally
         {

@@ -258,6 +258,30 @@ public sealed class FaultCheckerTests
         AssertOnlyBroken(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 20701, 1700 ms");
     }
 
+    [Fact]
+    public void Expiry_KeyHeldAcrossTwoStoreFaultsBackToBack_LateByUpToBoth_Passes()
+    {
+        // The write of receive 14001 was held by a pause (14.05–14.4 s), retried, and held again by the
+        // partition that followed within the grace (14.45–14.8 s): 1,700 ms late is more than either
+        // fault allows alone (1,450) and within the two as one spell (1,850).
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.Partition, 14_450, 14_800, "veth"))
+            .WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
+
+        AssertPassed(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }));
+    }
+
+    [Fact]
+    public void Expiry_KeyLateByTwoStoreFaultsFarApart_FailsThatRuleOnly()
+    {
+        // The same two faults 150 ms apart, more than the grace: each holds a write alone.
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.Partition, 14_550, 14_800, "veth"))
+            .WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
+
+        AssertOnlyBroken(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 20701, 1700 ms");
+    }
+
     // timeout-at
 
     [Fact]
@@ -334,6 +358,34 @@ public sealed class FaultCheckerTests
             .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
 
         AssertPassed(Check(history));
+    }
+
+    [Fact]
+    public void HeartbeatLost_KeyMissingWhileAnIngestersKernelCountedDrops_IsNotJudgedAndCounted()
+    {
+        // ingest-1's kernel dropped datagrams between its reads at 11.5 s and 12.5 s: the heartbeat of 12 s
+        // is a counted drop (a full receive buffer), like a datagram the network lost.
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null })
+            with { Drops = [new DropCount(11_500, "ingest-1", 4, 0), new DropCount(12_500, "ingest-1", 7, 0)] };
+
+        var report = Check(history);
+
+        AssertPassed(report);
+        Assert.Equal(1, report.HeartbeatsExcusedByKernelDrops);
+        Assert.Equal(7, report.KernelDrops);
+    }
+
+    [Fact]
+    public void HeartbeatLost_KeyMissing_KernelDropsCountedAtAnotherTime_FailsThatRuleOnly()
+    {
+        var history = ValidHistory.Build().WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null })
+            with { Drops = [new DropCount(4_000, "ingest-1", 0, 0), new DropCount(5_000, "ingest-1", 3, 0), new DropCount(12_000, "ingest-1", 3, 0)] };
+
+        var report = Check(history);
+
+        AssertOnlyBroken(report, RuleNames.HeartbeatLost, "user 1: heartbeat sent at 12000, but the store had no key at 15000");
+        Assert.Equal(0, report.HeartbeatsExcusedByKernelDrops);
+        Assert.Equal(3, report.KernelDrops);
     }
 
     // Edge cases a correct system produces, which must pass.

@@ -30,6 +30,32 @@ internal static class UdpSocketFactory
         }
     }
 
+    /// <summary>
+    /// Makes the kernel stop delivering datagrams to <paramref name="socket"/> while what it already
+    /// queued stays readable, so that a stopping ingester can take every datagram it was given before
+    /// it closes the socket. A UDP socket connected to a peer takes only that peer's datagrams; it is
+    /// connected to its own address, which no sender has. With SO_REUSEPORT the kernel then hands
+    /// the port's datagrams to the sockets still bound (connecting a wildcard-bound socket also
+    /// takes it out of the port's group); without, it refuses them as a closed socket would.
+    /// Returns false (nothing changed) where the connect fails.
+    /// </summary>
+    public static bool StopDelivery(Socket socket)
+    {
+        try
+        {
+            var local = (IPEndPoint)socket.LocalEndPoint!;
+            var self = local.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
+                : local.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback
+                : local.Address;
+            socket.Connect(new IPEndPoint(self, local.Port));
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private static void SetReceiveBuffer(Socket socket, int bytes)
     {
         // SO_RCVBUFFORCE passes net.core.rmem_max but needs CAP_NET_ADMIN; without it, SO_RCVBUF
