@@ -104,10 +104,13 @@ public sealed partial class IngestHost
         }
         if (_eventLog is not null && _eventLogTask is not null)
         {
+            // One grace for both: the appends, then the last seen of their offlines.
+            long deadline = Environment.TickCount64 + EventsStopGraceMs;
             _eventLog.Complete();
             if (await Task.WhenAny(_eventLogTask, Task.Delay(EventsStopGraceMs)).ConfigureAwait(false) != _eventLogTask)
                 await _stopAppending.CancelAsync().ConfigureAwait(false);
             await _eventLogTask.ConfigureAwait(false);
+            await StopLastSeenAsync(deadline).ConfigureAwait(false);
         }
     }
 
@@ -125,5 +128,6 @@ public sealed partial class IngestHost
             await _store.DisposeAsync().ConfigureAwait(false);
         _stopFlushing.Dispose();
         _stopAppending.Dispose();
+        _stopLastSeen.Dispose();
     }
 }

@@ -142,7 +142,11 @@ public sealed partial class IngestHost : IAsyncDisposable
         var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn, answerWithin: _store.AnswerWithin);
         if (_options.EventsOn)
         {
-            _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger) { AnswerWithin = _store.AnswerWithin };
+            _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger)
+            {
+                AnswerWithin = _store.AnswerWithin,
+                LastSeen = CreateLastSeen(database),
+            };
             _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger, _store.AnswerWithin);
             IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);
         }
@@ -173,6 +177,7 @@ public sealed partial class IngestHost : IAsyncDisposable
             var sweep = new OnlineSetSweep(database, _options.Prefix, _clock.Time, _store.AnswerWithin);
             _transitions.Attach(sweep.Found);
             _sweepTask = Task.Run(() => sweep.RunAsync(_stopFlushing.Token));
+            StartLastSeen(database);
         }
         foreach (var loop in _loops)
             loop.Start();

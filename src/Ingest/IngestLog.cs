@@ -74,4 +74,16 @@ internal static partial class IngestLog
 
     [LoggerMessage(22, LogLevel.Warning, "Stopping: the UDP socket could not be taken out of delivery; datagrams that arrive between the last read and its close are lost")]
     public static partial void StopDeliveryFailed(ILogger logger);
+
+    [LoggerMessage(23, LogLevel.Information, "Last seen: kept {Days} days for users going offline (one write per offline transition); older entries are trimmed within the hour")]
+    public static partial void LastSeenOn(ILogger logger, int days);
+
+    [LoggerMessage(24, LogLevel.Warning, "Last seen writes failed ({Count} users, {Queued} more queued); retrying in {DelayMs} ms")]
+    public static partial void LastSeenWriteFailed(ILogger logger, int count, int queued, double delayMs);
+
+    [LoggerMessage(25, LogLevel.Information, "Last seen writes work again after {Failures} failed tries")]
+    public static partial void LastSeenRecovered(ILogger logger, int failures);
+
+    [LoggerMessage(26, LogLevel.Warning, "Stopped with {Count} last seen times not written (the store did not answer); those users answer their previous last seen, or null")]
+    public static partial void LastSeenUnwritten(ILogger logger, long count);
 }

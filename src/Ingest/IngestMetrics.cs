@@ -71,6 +71,9 @@ public sealed class IngestMetrics
         TransitionsDropped = f.CreateCounter("presence_transitions_dropped_total",
             "Transitions never appended: a held user's between its first and latest held, or any of a user beyond the users that can be held.");
         EventLogAppends = f.CreateCounter("presence_event_log_appends_total", "Script calls appending transitions to the store's events log, by result (ok, failed: retried).", "result");
+        LastSeenWrites = f.CreateCounter("presence_last_seen_writes_total",
+            "Last seen writes, one per offline transition appended to the events log (--last-seen-days), by result: written, kept (a later value was already there), failed (retried), dropped (the queue was full).", "result");
+        LastSeenForgotten = f.CreateCounter("presence_last_seen_forgotten_total", "Last seen entries removed for being older than --last-seen-days (the background trim, one bucket at a time).");
         EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
         TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
 
@@ -109,6 +112,8 @@ public sealed class IngestMetrics
     public Counter TransitionsHeld { get; }
     public Counter TransitionsDropped { get; }
     public Counter EventLogAppends { get; }
+    public Counter LastSeenWrites { get; }
+    public Counter LastSeenForgotten { get; }
     public Gauge EventLogLastSeq { get; }
     public Gauge TrackedUsers { get; }
     public Gauge StoreKeys { get; }

@@ -89,6 +89,9 @@ public sealed class IngestOptions
     [Option("events-retention-seconds", Default = 300, HelpText = "How long the events log keeps transitions, so event streams can resume after a disconnect or a query-node restart (60..86400).")]
     public int EventsRetentionSeconds { get; set; } = 300;
 
+    [Option("last-seen-days", Default = 30, HelpText = "With --events on: how many days an offline user's last seen (its last receive time, whole seconds) is kept, written once per offline transition (0..3650; 0: none kept, and what was kept is forgotten within the hour). presence-query answers it as lastSeenMs.")]
+    public int LastSeenDays { get; set; } = 30;
+
     internal bool EventsOn => Events == "on";
 
     internal IPEndPoint UdpEndPoint { get; private set; } = null!;
@@ -171,6 +174,8 @@ public sealed class IngestOptions
             return $"--events must be on or off, not '{Events}'";
         if (EventsRetentionSeconds is < 60 or > 86_400)
             return $"--events-retention-seconds must be 60..86400, not {EventsRetentionSeconds}";
+        if (LastSeenDays is < 0 or > 3650)
+            return $"--last-seen-days must be 0..3650, not {LastSeenDays}";
         if (MaxPending < 1)
             return $"--max-pending must be at least 1, not {MaxPending}";
         if (Receivers is < 1 or > 16)

@@ -46,6 +46,9 @@ internal sealed class EventLogAppender : ITransitionSink
     private readonly ILogger _logger;
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
 
+    /// <summary>Where the offlines of each append go next, their users' last seen (null: none kept).</summary>
+    public LastSeen.LastSeenWriter? LastSeen { get; init; }
+
     /// <summary>How long an append is waited for before it counts as failed and is sent again (<see cref="AnswerBound"/>).</summary>
     public TimeSpan AnswerWithin { get; init; } = AnswerBound.Default;
 
@@ -200,6 +203,7 @@ internal sealed class EventLogAppender : ITransitionSink
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);
                 _database.Publish(RedisChannel.Literal(_keys.WakeChannel), last, CommandFlags.FireAndForget);
+                LastSeen?.Offer(batch);
                 if (_backoff.Failures > 0)
                     IngestLog.EventLogRecovered(_logger, _backoff.Failures);
                 _backoff.Succeed();
