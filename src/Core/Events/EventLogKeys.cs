@@ -15,6 +15,8 @@ namespace Presence.Core.Events;
 /// data comes back with another, so event ids of the old log are never mistaken for new ones.</item>
 /// <item><c>…:on:&lt;bucket&gt;</c>: users the log has online, id → the <c>at</c> of their online
 /// event, in <see cref="Buckets"/> small hashes (id mod buckets) that Redis keeps compact.</item>
+/// <item><c>…:count</c>: how many users the log has online (field n) and the newest <c>at</c> of
+/// the lines that count includes (field at), kept by the Append script (the online count).</item>
 /// <item><c>…:off</c>: users the log took offline in the last minute, id → the <c>at</c> of that
 /// offline line (a sorted set), so a later online line is never dated before it.</item>
 /// <item><c>…:orphans</c>: users a stopping ingester was watching for expiry, id → last written
@@ -37,6 +39,7 @@ public sealed class EventLogKeys
         Log = tag + ":log";
         Epoch = tag + ":epoch";
         OnlinePrefix = tag + ":on:";
+        OnlineCount = tag + ":count"; // the scripts derive it from Seq too
         RecentOffline = tag + ":off"; // the Append script derives it from Seq (…:seq → …:off)
         Orphans = tag + ":orphans";
         WakeChannel = tag + ":wake";
@@ -46,6 +49,7 @@ public sealed class EventLogKeys
     public string Log { get; }
     public string Epoch { get; }
     public string OnlinePrefix { get; }
+    public string OnlineCount { get; }
     public string RecentOffline { get; }
     public string Orphans { get; }
     public string WakeChannel { get; }

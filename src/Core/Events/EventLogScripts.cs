@@ -18,7 +18,10 @@ public static class EventLogScripts
     /// transition): two ingesters, or a sweep and a write, can see one user's offline and online
     /// in either order of their times. Then trims lines whose <c>at</c> is older than the cutoff.
     /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then
-    /// (kind n|t|s, user id, bucket, at ms) per transition. Returns {epoch, last seq}.
+    /// (kind n|t|s, user id, bucket, at ms) per transition. Returns {epoch, last seq}. Keeps the number
+    /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
+    /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
+    /// over the online buckets.
     /// </summary>
     public const string Append = """
         local unpack = unpack or table.unpack
@@ -29,6 +32,15 @@ public static class EventLogScripts
         end
         local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
         local off = string.sub(KEYS[1], 1, -4) .. 'off'
+        local countKey = string.sub(KEYS[1], 1, -4) .. 'count'
+        local count = redis.call('HMGET', countKey, 'n', 'at')
+        local online, onlineAt = tonumber(count[1]), tonumber(count[2] or '0')
+        if not online then
+          online = 0
+          if seq > 0 then
+            for b = 0, 16383 do online = online + redis.call('HLEN', ARGV[2] .. b) end
+          end
+        end
         local newest = 0
         local lines = {}
         for i = 4, #ARGV, 4 do
@@ -51,6 +63,8 @@ public static class EventLogScripts
           end
           if tonumber(at) > newest then newest = tonumber(at) end
           if append then
+            if kind == 'n' then online = online + 1 else online = online - 1 end
+            if tonumber(at) > onlineAt then onlineAt = tonumber(at) end
             seq = seq + 1
             lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
             if #lines == 500 then
@@ -61,6 +75,7 @@ public static class EventLogScripts
         end
         if #lines > 0 then redis.call('RPUSH', KEYS[2], unpack(lines)) end
         redis.call('SET', KEYS[1], string.format('%d', seq))
+        redis.call('HSET', countKey, 'n', string.format('%d', online), 'at', string.format('%d', onlineAt))
         if newest > 0 then redis.call('ZREMRANGEBYSCORE', off, '-inf', string.format('(%d', newest - 60000)) end
         local cutoff = tonumber(ARGV[3])
         for round = 1, 50 do
@@ -99,6 +114,28 @@ public static class EventLogScripts
         local lines = redis.call('LRANGE', KEYS[2], from - len, to - len)
         for i = 1, #lines do result[#result + 1] = lines[i] end
         return result
+        """;
+
+    /// <summary>
+    /// The number of users the log has online, in O(1) (docs/HTTP-API.md, "Online count"). No ARGV;
+    /// nothing is created: a store without a log stays without one. Returns {epoch or '', last seq
+    /// or '' when the log was never written, users online, newest at of the lines counted}; a log
+    /// written before the count existed has it computed here once (HLEN over the online buckets,
+    /// whose key prefix is derived from KEYS[1] as the Append script is given it).
+    /// </summary>
+    public const string Count = """
+        local epoch = redis.call('GET', KEYS[3]) or ''
+        local seq = redis.call('GET', KEYS[1])
+        if not seq then return {epoch, '', '0', '0'} end
+        local countKey = string.sub(KEYS[1], 1, -4) .. 'count'
+        local count = redis.call('HMGET', countKey, 'n', 'at')
+        if not count[1] then
+          local prefix = string.sub(KEYS[1], 1, -4) .. 'on:'
+          local online = 0
+          for b = 0, 16383 do online = online + redis.call('HLEN', prefix .. b) end
+          return {epoch, seq, string.format('%d', online), '0'}
+        end
+        return {epoch, seq, count[1], count[2] or '0'}
         """;
 
     /// <summary>

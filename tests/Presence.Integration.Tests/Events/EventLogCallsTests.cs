@@ -73,6 +73,38 @@ public sealed class EventLogCallsTests(RedisFixture redis)
         Assert.Equal(8, fresh.Epoch.Length);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Count_FollowsTheLinesAppended_NoLogIsNoLog_AnOlderLogIsCountedOnce(string store)
+    {
+        using var garnet = store == "garnet" ? new EmbeddedGarnet() : null;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(garnet?.Configuration ?? redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+
+        var none = await CountAsync(db, keys);
+        Assert.False(none.HasLog);
+        Assert.False(await db.KeyExistsAsync(keys.Epoch)); // asking creates no log
+
+        await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Online, 7, 1_000), (TransitionKind.Online, 8, 1_100), (TransitionKind.Online, 7, 1_200));
+        var two = await CountAsync(db, keys);
+        Assert.Equal((2L, 2L, 1_100L), (two.Seq, two.Online, two.AtMs)); // the repeated online is no line and no user more
+
+        await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Timeout, 7, 3_000), (TransitionKind.Signout, 9, 3_100), (TransitionKind.Online, 10, 2_900));
+        var after = await CountAsync(db, keys);
+        Assert.Equal((4L, 2L, 3_000L), (after.Seq, after.Online, after.AtMs)); // 9 was never online: no line; at is the newest counted
+
+        // A log written before the count existed: counted from its online buckets, then kept by appends.
+        await db.KeyDeleteAsync(keys.OnlineCount);
+        Assert.Equal(2L, (await CountAsync(db, keys)).Online);
+        await AppendAsync(db, keys, trimBeforeMs: 0, (TransitionKind.Signout, 8, 4_000));
+        var upgraded = await CountAsync(db, keys);
+        Assert.Equal((5L, 1L, 4_000L), (upgraded.Seq, upgraded.Online, upgraded.AtMs));
+    }
+
+    private static async Task<EventLogCount> CountAsync(IDatabase db, EventLogKeys keys) =>
+        EventLogCountCall.Decode((string?[])(await db.ScriptEvaluateAsync(EventLogScripts.Count, Array.ConvertAll(EventLogCountCall.Keys(keys), k => (RedisKey)k)))!);
+
     private static async Task<EventLogHead> AppendAsync(IDatabase db, EventLogKeys keys, long trimBeforeMs, params (TransitionKind Kind, ulong User, long At)[] transitions)
     {
         var call = new EventLogAppendCall(keys, transitions.Length);
