@@ -10,6 +10,8 @@ public static class PresenceProblemTypes
     public const string TooManyIds = Prefix + "too-many-ids";
     public const string MalformedJson = Prefix + "malformed-json";
     public const string Unauthorized = Prefix + "unauthorized";
+    /// <summary>403 from an admin route: the key is a read key, or the service has no <c>--admin-keys</c>.</summary>
+    public const string Forbidden = Prefix + "forbidden";
     public const string NotFound = Prefix + "not-found";
     public const string MethodNotAllowed = Prefix + "method-not-allowed";
     public const string BodyTooLarge = Prefix + "body-too-large";
@@ -17,6 +19,9 @@ public static class PresenceProblemTypes
     public const string RateLimited = Prefix + "rate-limited";
     public const string Internal = Prefix + "internal";
     public const string StoreUnavailable = Prefix + "store-unavailable";
+
+    /// <summary>503 from the online count: the store has no events log (the ingesters run with <c>--events off</c>).</summary>
+    public const string EventsOff = Prefix + "events-off";
 
     /// <summary>503 from the events route: the node already serves its most streams (<c>--max-subscribers</c>); see Retry-After, or use another node.</summary>
     public const string TooManySubscribers = Prefix + "too-many-subscribers";

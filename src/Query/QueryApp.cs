@@ -24,6 +24,8 @@ public static class QueryApp
     public const string ListRoute = "/v1/presence";
     public const string QueryRoute = "/v1/presence/query";
     public const string EventsRoute = "/v1/presence/events";
+    public const string CountRoute = "/v1/presence/count";
+    public const string LastSeenRoute = "/v1/presence/{id}/last-seen";
     public const string ConsoleRoute = "/ui";
 
     /// <summary>The published name; its log lines are under <c>Presence.Query</c>.</summary>
@@ -73,12 +75,16 @@ public static class QueryApp
         var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true, pipeline);
         var eventLog = new EventLogStore(connection, options.Prefix, options.StoreTimeout);
         var keys = options.ApiKeys is null ? null : ApiKeyRing.Load(options.ApiKeys);
+        var adminKeys = options.AdminKeys is null ? null : ApiKeyRing.Load(options.AdminKeys);
+        var gate = new AdminGate(adminKeys, keys);
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateServiceLogger(ProgramName);
         var endpoints = new PresenceEndpoints(store, metrics, options, logger);
         var feed = new EventFeed(eventLog, options.EventsBuffer, TimeSpan.FromMilliseconds(options.EventsPollMs), metrics, logger);
         var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
+        var count = new CountEndpoint(new OnlineCountReader(connection, options.Prefix, options.StoreTimeout), metrics);
+        var admin = new AdminEndpoints(gate, connection, options.Prefix, options.StoreTimeout);
         app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), RedisSecrets.Redact(options.Redis), options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
         app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -88,6 +94,8 @@ public static class QueryApp
         });
         if (keys is not null)
             QueryLog.ApiKeysLoaded(logger, keys.Count, options.ApiKeys!);
+        if (adminKeys is not null)
+            QueryLog.AdminKeysLoaded(logger, adminKeys.Count, options.AdminKeys!);
         if (options.RateLimit is int perSecond)
             QueryLog.RateLimitOn(logger, perSecond);
         if (options.Proxies is { } proxies)
@@ -103,17 +111,19 @@ public static class QueryApp
         if (options.RateLimit is not null)
             app.UseRateLimiter();
         if (keys is not null)
-            app.Use((context, next) => RequireKey(context, next, keys));
+            app.Use((context, next) => RequireKey(context, next, keys, gate));
 
         app.MapGet(OneRoute, endpoints.GetOne).WithMetadata(metrics.Route(OneRoute));
         app.MapGet(ListRoute, endpoints.GetMany).WithMetadata(metrics.Route(ListRoute));
         app.MapPost(QueryRoute, endpoints.Query).WithMetadata(metrics.Route(QueryRoute));
+        app.MapGet(CountRoute, count.Get).WithMetadata(metrics.Route(CountRoute));
+        app.MapDelete(LastSeenRoute, admin.DeleteLastSeen).WithMetadata(metrics.Route(LastSeenRoute));
         app.MapGet(EventsRoute, events.Get).WithMetadata(metrics.Route(EventsRoute));
         app.MapPost(EventsRoute, events.Post).WithMetadata(metrics.Route(EventsRoute));
         app.MapGet(ConsoleRoute, ConsolePage.Serve).WithMetadata(metrics.Route(ConsoleRoute));
         app.MapHealth().WithMetadata(metrics.Route(OperationsEndpoints.HealthPath));
         app.MapReady(endpoints.NotReadyBecause, PresenceEndpoints.WriteNotReady).WithMetadata(metrics.Route(OperationsEndpoints.ReadyPath));
-        app.MapMetrics(metrics.Registry).WithMetadata(metrics.Route(OperationsEndpoints.MetricsPath));
+        app.MapMetrics(metrics.Registry, count.RefreshAsync).WithMetadata(metrics.Route(OperationsEndpoints.MetricsPath));
         app.MapPresenceOpenApi(metrics);
         return app;
     }
@@ -163,10 +173,11 @@ public static class QueryApp
         }
     }
 
-    private static Task RequireKey(HttpContext context, RequestDelegate next, ApiKeyRing keys)
+    private static Task RequireKey(HttpContext context, RequestDelegate next, ApiKeyRing keys, AdminGate admin)
     {
         var request = context.Request;
-        if (!request.Path.StartsWithSegments("/v1") || keys.IsAuthorized(request.Headers.Authorization.ToString()))
+        var authorization = request.Headers.Authorization.ToString();
+        if (!request.Path.StartsWithSegments("/v1") || keys.IsAuthorized(authorization) || admin.IsAdmin(authorization))
             return next(context);
         // EventSource cannot send headers: on the events route only, the key may come as ?access_token=KEY.
         // (No log line or metric label carries a URL's query: requests are logged at Warning only, metrics by route pattern.)

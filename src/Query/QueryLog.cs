@@ -41,4 +41,7 @@ internal static partial class QueryLog
 
     [LoggerMessage(21, LogLevel.Information, "Presence reads go {Path}")]
     public static partial void StoreReads(ILogger logger, string path);
+
+    [LoggerMessage(22, LogLevel.Information, "Admin keys: {Count} loaded from {Path}; the admin routes take only these")]
+    public static partial void AdminKeysLoaded(ILogger logger, int count, string path);
 }

@@ -57,6 +57,9 @@ public sealed class QueryMetrics
         _eventDelay = [delay.WithLabels("snapshot"), delay.WithLabels("online"), delay.WithLabels("offline")];
         EventStreamsEnded = factory.CreateCounter("presence_event_streams_ended_total",
             "Event streams the node ended itself, by reason (overflow: the client took its events too slowly and resumes).", ["reason"]);
+        OnlineUsers = factory.CreateGauge("presence_online_users",
+            "Users online now, as the events log counts them (GET /v1/presence/count); read on each scrape, absent while the store has no events log.",
+            new Prometheus.GaugeConfiguration { SuppressInitialValue = true });
         EventFeedPosition = factory.CreateGauge("presence_event_feed_position", "The events log's last line this node has read.");
         EventFeedErrors = factory.CreateCounter("presence_event_feed_errors_total", "Failed reads of the events log (retried with a backoff).");
         EventResyncs = factory.CreateCounter("presence_event_resyncs_total", "Times the events log was replaced or out of reach and every stream took a new snapshot.");
@@ -81,6 +84,7 @@ public sealed class QueryMetrics
     public Counter EventStreamsEnded { get; }
 
     public Gauge EventFeedPosition { get; }
+    public Gauge OnlineUsers { get; }
 
     public Counter EventFeedErrors { get; }
 

@@ -70,6 +70,15 @@ public sealed class QueryOptions
                    "The file must not be readable by group or others.")]
     public string? ApiKeys { get; set; }
 
+    [Option("admin-keys", MetaValue = "FILE",
+        HelpText = "(Default: off) Admin bearer keys, one a line, for the routes that change state (DELETE /v1/presence/{id}/last-seen); " +
+                   "they also work on every read route. Without it those routes answer 403 to everyone. The file must not be readable by group or others.")]
+    public string? AdminKeys { get; set; }
+
+    [Option("last-seen-days", Default = 30, MetaValue = "DAYS",
+        HelpText = "How many days an offline user's last seen is answered (0..3650; 0: never). Set it as presence-ingest's --last-seen-days.")]
+    public int LastSeenDays { get; set; } = 30;
+
     [Option("rate-limit", MetaValue = "N",
         HelpText = "(Default: off) Requests per second allowed to each client address on /v1/; over it, 429 with Retry-After.")]
     public int? RateLimit { get; set; }
@@ -146,6 +155,10 @@ public sealed class QueryOptions
             return $"--rate-limit {RateLimit}: must be at least 1 request per second";
         if (ApiKeys is not null && !ApiKeyRing.TryLoad(ApiKeys, out _, out var keysError))
             return $"--api-keys {ApiKeys}: {keysError}";
+        if (AdminKeys is not null && !ApiKeyRing.TryLoad(AdminKeys, out _, out var adminError))
+            return $"--admin-keys {AdminKeys}: {adminError}";
+        if (LastSeenDays is < 0 or > 3650)
+            return $"--last-seen-days {LastSeenDays}: must be 0..3650";
         Proxies = null;
         if (TrustedProxies is not null)
         {

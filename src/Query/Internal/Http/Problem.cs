@@ -24,6 +24,7 @@ internal sealed class Problem
     public static readonly Problem TooManyIds = new("too-many-ids", "More ids than one request may hold", 400);
     public static readonly Problem MalformedJson = new("malformed-json", "The body is not the JSON expected", 400);
     public static readonly Problem Unauthorized = new("unauthorized", "A valid bearer key is needed", 401);
+    public static readonly Problem Forbidden = new("forbidden", "This route needs an admin key", 403);
     public static readonly Problem NotFound = new("not-found", "No such resource", 404);
     public static readonly Problem MethodNotAllowed = new("method-not-allowed", "Method not allowed here", 405);
     public static readonly Problem BodyTooLarge = new("body-too-large", "The body is larger than allowed", 413);
@@ -31,6 +32,7 @@ internal sealed class Problem
     public static readonly Problem RateLimited = new("rate-limited", "Too many requests from this client", 429);
     public static readonly Problem Internal = new("internal", "The service failed to answer", 500);
     public static readonly Problem StoreUnavailable = new("store-unavailable", "The presence store did not answer in time", 503);
+    public static readonly Problem EventsOff = new("events-off", "The store has no events log", 503);
     public static readonly Problem TooManySubscribers = new("too-many-subscribers", "This node serves as many event streams as it may", 503);
 
     /// <summary>The problem for a status the framework set on its own (no route, wrong method, a bad request line).</summary>

@@ -73,6 +73,23 @@ internal static class OpenApiRoutes
             ],
             Body = (_, _) => IdsBody("The ids to watch, up to --max-watch (default 10,000)."),
         },
+        new("GET", "/v1/presence/count", "Online count",
+            "Users online now, exact as of the events log (O(1) store work). 503 events-off when the store has no events log.",
+            [401, 429, 500, 503], d => Json(d, "The number of users online and the log time it is exact at.", OpenApiSchemas.OnlineCount)),
+        new("DELETE", "/v1/presence/{id}/last-seen", "Erase a last seen (admin)",
+            "Forgets the user's last seen (privacy); 204 also when none was kept. An online user stays online. Needs a key of --admin-keys in the Authorization header.",
+            [400, 401, 403, 429, 500, 503], _ => new OpenApiResponse { Description = "Forgotten (or there was nothing)." }, "204")
+        {
+            Parameters = (_, _) =>
+            [
+                new OpenApiParameter
+                {
+                    Name = "id", In = ParameterLocation.Path, Required = true,
+                    Description = "User id, 1 … 18446744073709551615.",
+                    Schema = OpenApiSchemas.Ref(OpenApiSchemas.UserId),
+                },
+            ],
+        },
         new("GET", "/healthz", "Liveness", "200 while the process runs; never asks the store.", CommonErrors, _ => Text("ok")),
         new("GET", "/readyz", "Readiness", "200 when the store answers a ping within the store timeout, else 503.", [500, 503], _ => Text("ready")),
         new("GET", "/metrics", "Prometheus metrics", "Prometheus text exposition format 0.0.4.", CommonErrors, _ => Text("Prometheus text format", "text/plain; version=0.0.4")),
@@ -84,11 +101,12 @@ internal static class OpenApiRoutes
     public static string ErrorMeaning(int status) => status switch
     {
         400 => "An id that is not an integer in 1 … 18446744073709551615 (the problem names it), no ids, more than the limit, or malformed JSON.",
-        401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys.",
+        401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys (on an admin route: no key of --admin-keys).",
+        403 => "An admin route with a read key, or on a service without --admin-keys (problem forbidden).",
         413 => "The body is over --max-body (the ids are over --max-watch on the events route).",
         415 => "The body is not application/json in UTF-8.",
         429 => "Over the client's rate limit (--rate-limit); see Retry-After.",
-        503 => "The store did not answer within its timeout (the service never hangs), or the node serves its most event streams.",
+        503 => "The store did not answer within its timeout (the service never hangs), the node serves its most event streams, or (the online count) the store has no events log (problem events-off).",
         _ => "The service failed to answer; its log has the cause.",
     };
 

@@ -13,6 +13,7 @@ internal static class OpenApiSchemas
     public const string Problem = "Problem";
     public const string OnlineEvent = "OnlineEvent";
     public const string OfflineEvent = "OfflineEvent";
+    public const string OnlineCount = "OnlineCount";
 
     private const string IdPattern = "^[1-9][0-9]{0,19}$";
 
@@ -112,6 +113,18 @@ internal static class OpenApiSchemas
                 ["id"] = Ref(UserId),
                 ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "Receive time (Unix ms) of the heartbeat that began the online period." },
             },
+        };
+        schemas[OnlineCount] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "Users online now, exact as of the events log: two answers with the same `at` count the same users.",
+            Required = new HashSet<string> { "online", "at" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "Users the events log has online." },
+                ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "The newest `at` (Unix ms, the log's clock) of the transitions counted; 0 when none was counted since the count began." },
+            },
+            Examples = [OpenApiDescription.Example("""{"online":1234,"at":1764270000123}""")],
         };
         schemas[OfflineEvent] = new OpenApiSchema
         {
