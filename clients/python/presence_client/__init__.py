@@ -5,7 +5,7 @@
 Frames and signing: protocol (docs/PROTOCOL.md). UDP: Device (one device), Gateway (many).
 HTTP: PresenceClient (batch queries, the events stream; docs/HTTP-API.md).
 """
-from .query import (PresenceApiError, PresenceClient, PresenceError, PresenceEvent, EventStream, SseParser,
+from .query import (OnlineCount, PresenceApiError, PresenceClient, PresenceError, PresenceEvent, EventStream, SseParser,
                    UserPresence)
 from .protocol import (HEARTBEAT, OFFLINE, MalformedFrame, Record, decode, derive_device_key, encode, tag,
                        verify)
@@ -14,6 +14,6 @@ from .udp import Device, Gateway, UdpSender
 __all__ = [
     "HEARTBEAT", "OFFLINE", "MalformedFrame", "Record", "decode", "derive_device_key", "encode", "tag", "verify",
     "Device", "Gateway", "UdpSender",
-    "PresenceApiError", "PresenceClient", "PresenceError", "PresenceEvent", "EventStream", "SseParser", "UserPresence",
+    "OnlineCount", "PresenceApiError", "PresenceClient", "PresenceError", "PresenceEvent", "EventStream", "SseParser", "UserPresence",
 ]
 __version__ = "1.0.0"

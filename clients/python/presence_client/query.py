@@ -39,6 +39,14 @@ class UserPresence:
 
 
 @dataclass(frozen=True)
+class OnlineCount:
+    """GET /v1/presence/count: users online now, exact as of the events log; at_ms is the newest
+    transition's at (the log's clock): two answers with the same at_ms count the same users."""
+    online: int
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class PresenceEvent:
     """One event of the stream. type is 'snapshot', 'online' or 'offline'.
     snapshot: users and online (the batch answer's shape). online/offline: user_id and at (Unix ms);
@@ -172,6 +180,21 @@ class PresenceClient:
                 result.append(user)
         return result
 
+    def count(self) -> OnlineCount:
+        """GET /v1/presence/count. Raises PresenceApiError 503 events-off when the store has no events log."""
+        answer = self._json("GET", "/v1/presence/count")
+        online = answer.get("online") if isinstance(answer, dict) else None
+        at = answer.get("at") if isinstance(answer, dict) else None
+        if not isinstance(online, int) or not isinstance(at, int):
+            raise PresenceError(f"the query service at {self.base_url} answered a count outside the contract: {answer!r}")
+        return OnlineCount(online, at)
+
+    def erase_last_seen(self, user_id: int, admin_key: str) -> None:
+        """DELETE /v1/presence/{id}/last-seen (privacy): needs a key of the service's --admin-keys
+        (403 forbidden with a read key or without --admin-keys). An online user stays online."""
+        _check_ids([user_id])
+        self._json("DELETE", f"/v1/presence/{user_id}/last-seen", expect=204, key=admin_key)
+
     def ready(self) -> bool:
         """GET /readyz: whether the service's store answers."""
         connection = self._connect(self.timeout)
@@ -202,23 +225,25 @@ class PresenceClient:
         kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         return kind(self._host, self._port, timeout=timeout)
 
-    def _headers(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    def _headers(self, extra: Optional[Dict[str, str]] = None, key: Optional[str] = None) -> Dict[str, str]:
         headers = {"Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+        if key or self._api_key:
+            headers["Authorization"] = f"Bearer {key or self._api_key}"
         headers.update(extra or {})
         return headers
 
-    def _json(self, method: str, path: str, body=None):
+    def _json(self, method: str, path: str, body=None, expect: int = 200, key: Optional[str] = None):
         connection = self._connect(self.timeout)
         try:
             payload = None if body is None else json.dumps(body).encode("utf-8")
-            headers = self._headers({"Content-Type": "application/json"} if payload is not None else None)
+            headers = self._headers({"Content-Type": "application/json"} if payload is not None else None, key)
             connection.request(method, self._path + path, body=payload, headers=headers)
             response = connection.getresponse()
             text = response.read()
-            if response.status != 200:
+            if response.status != expect:
                 raise problem_error(response.status, response.getheader("Content-Type"), text, response.getheader("Retry-After"))
+            if expect == 204:
+                return None
             try:
                 return json.loads(text)
             except ValueError as e:

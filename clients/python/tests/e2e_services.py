@@ -76,6 +76,15 @@ class ServiceTests(unittest.TestCase):
         self.assertEqual((caught.exception.status, caught.exception.id), (400, "not-a-number"))
         self.assertIn("not an integer", str(caught.exception))
 
+    def test_online_count_counts_a_device_and_erasing_needs_an_admin_key(self):
+        device = self.device(3)
+        device.heartbeat()
+        count = _until(lambda: (lambda c: c if c.online >= 1 else None)(self.query.count()), "the device counted online")
+        self.assertGreater(count.at_ms, (time.time() - 600) * 1000)
+        with self.assertRaises(PresenceApiError) as caught:
+            self.query.erase_last_seen(device.user_id, admin_key="not-an-admin-key")  # the service has no --admin-keys
+        self.assertEqual((caught.exception.status, caught.exception.type), (403, "urn:presence:problem:forbidden"))
+
     def test_events_stream_reports_online_and_offline(self):
         device = self.device(2)
         with self.query.events([device.user_id], read_timeout=30) as stream:

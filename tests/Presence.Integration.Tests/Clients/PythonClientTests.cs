@@ -43,7 +43,7 @@ public sealed partial class PythonClientTests(RedisFixture redis)
         var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "e2e_*.py", "-v"], environment);
 
         Assert.True(run.ExitCode == 0, run.Output);
-        AssertRanWithoutSkips(run, atLeast: 4);
+        AssertRanWithoutSkips(run, atLeast: 5);
         Assert.Matches(@"test_events_stream_reports_online_and_offline .*\.\.\. ok", run.Stderr);
         Assert.Equal(0, services.AuthFailed);
     }
