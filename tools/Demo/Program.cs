@@ -118,7 +118,8 @@ namespace Presence.Demo
                 var metrics = await Scrape($"http://127.0.0.1:{ingestHttp}/metrics");
                 var latencies = await TimeBatchQueries($"http://127.0.0.1:{queryHttp}", 20);
                 await SignOutWatched(udp, watched);
-                return PrintSummary(storeText, json.Value, metrics, latencies, exit, queryHttp);
+                var after = await AfterSignOut($"http://127.0.0.1:{queryHttp}");
+                return PrintSummary(storeText, json.Value, metrics, latencies, exit, queryHttp, after);
             }
             catch (DemoException e)
             {
@@ -148,7 +149,39 @@ namespace Presence.Demo
                 await Task.Delay(50, _cancel.Token);
         }
 
-        private int PrintSummary(string store, JsonElement load, Dictionary<string, double> m, List<double> latencies, int loadExit, int queryHttp)
+        /// <summary>
+        /// After the sign-outs: the online count (GET /v1/presence/count) and what the API answers for
+        /// user 1, who signed out (its lastSeenMs), as summary rows.
+        /// </summary>
+        private async Task<List<(string Name, string Value)>> AfterSignOut(string baseUrl)
+        {
+            var rows = new List<(string, string)>();
+            try
+            {
+                using var count = JsonDocument.Parse(await _http.GetStringAsync(new Uri(baseUrl + "/v1/presence/count"), _cancel.Token));
+                long at = count.RootElement.GetProperty("at").GetInt64();
+                rows.Add(("online now", $"{count.RootElement.GetProperty("online").GetInt64():N0} users (GET /v1/presence/count, exact as of the events log at {DateTimeOffset.FromUnixTimeMilliseconds(at):HH:mm:ss.fff} UTC)"));
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or TaskCanceledException)
+            {
+                rows.Add(("online now", $"not answered: {e.Message}"));
+            }
+            try
+            {
+                using var one = JsonDocument.Parse(await _http.GetStringAsync(new Uri(baseUrl + "/v1/presence/1"), _cancel.Token));
+                var seen = one.RootElement.GetProperty("lastSeenMs");
+                rows.Add(("user 1, signed out", $"online {one.RootElement.GetProperty("online").GetBoolean().ToString().ToLowerInvariant()}, lastSeenMs "
+                    + (seen.ValueKind == JsonValueKind.Number ? $"{seen.GetInt64()} ({DateTimeOffset.FromUnixTimeMilliseconds(seen.GetInt64()):HH:mm:ss} UTC)" : "null")));
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or TaskCanceledException)
+            {
+                rows.Add(("user 1, signed out", $"not answered: {e.Message}"));
+            }
+            return rows;
+        }
+
+        private int PrintSummary(string store, JsonElement load, Dictionary<string, double> m, List<double> latencies, int loadExit, int queryHttp,
+            List<(string Name, string Value)> after)
         {
             double elapsed = load.GetProperty("elapsedSeconds").GetDouble();
             long sent = load.GetProperty("recordsSent").GetInt64();
@@ -181,6 +214,8 @@ namespace Presence.Demo
                 Row("50-id batch query", $"{latencies[latencies.Count / 2]:0.00} ms median of {latencies.Count} (fastest {latencies[0]:0.00} ms, slowest {latencies[^1]:0.00} ms)");
             foreach (var line in _events.Summary())
                 Row("events", line);
+            foreach (var (name, value) in after)
+                Row(name, value);
             Row("console", $"http://127.0.0.1:{queryHttp}/ui (while the demo runs)");
             bool ok = loadExit == 0 && verify is { } okv && okv.GetProperty("ok").GetBoolean();
             Row("result", ok ? "every user online: OK" : "FAILED (see above)");
