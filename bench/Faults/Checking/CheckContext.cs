@@ -46,15 +46,16 @@ internal sealed class CheckContext
     /// The store-disturbing faults (<see cref="DisturbsStore"/>) as spells: [start, end] of faults that
     /// overlap or follow each other within FaultGraceMs, merged, in time order.
     /// </summary>
-    public IReadOnlyList<(long StartMs, long EndMs)> StoreFaultSpells()
+    public IReadOnlyList<(long StartMs, long EndMs, bool Partitioned)> StoreFaultSpells()
     {
-        var spells = new List<(long StartMs, long EndMs)>();
+        var spells = new List<(long StartMs, long EndMs, bool Partitioned)>();
         foreach (var fault in History.Faults.Where(f => DisturbsStore(f.Kind)).OrderBy(f => f.StartMs))
         {
+            bool partition = fault.Kind == FaultKind.Partition;
             if (spells.Count > 0 && fault.StartMs <= spells[^1].EndMs + Options.FaultGraceMs)
-                spells[^1] = (spells[^1].StartMs, Math.Max(spells[^1].EndMs, fault.EndMs));
+                spells[^1] = (spells[^1].StartMs, Math.Max(spells[^1].EndMs, fault.EndMs), spells[^1].Partitioned || partition);
             else
-                spells.Add((fault.StartMs, fault.EndMs));
+                spells.Add((fault.StartMs, fault.EndMs, partition));
         }
         return spells;
     }
@@ -84,20 +85,21 @@ internal sealed class CheckContext
     }
 
     /// <summary>Over the run, summed over the ingesters: datagrams their kernels dropped, records they dropped.</summary>
-    public (long KernelDrops, long RecordsDropped) DropTotals()
+    public (long KernelDrops, long RecordsDropped, long QueueFull) DropTotals()
     {
-        long kernel = 0, records = 0;
+        long kernel = 0, records = 0, queueFull = 0;
         foreach (var node in (History.Drops ?? []).GroupBy(d => d.Node))
         {
-            long k = 0, r = 0;
+            long k = 0, r = 0, q = 0;
             foreach (var count in node.OrderBy(d => d.AtMs))
             {
                 kernel += count.KernelDrops >= k ? count.KernelDrops - k : count.KernelDrops;
                 records += count.RecordsDropped >= r ? count.RecordsDropped - r : count.RecordsDropped;
-                (k, r) = (count.KernelDrops, count.RecordsDropped);
+                queueFull += count.QueueFull >= q ? count.QueueFull - q : count.QueueFull;
+                (k, r, q) = (count.KernelDrops, count.RecordsDropped, count.QueueFull);
             }
         }
-        return (kernel, records);
+        return (kernel, records, queueFull);
     }
 
     /// <summary>The faults that disturb the store's writes: paused, restarted, cut off, connections killed.</summary>

@@ -35,6 +35,9 @@ internal sealed class CheckReport
     /// <summary>Records the ingesters dropped themselves (presence_records_dropped_total, every reason), over the run.</summary>
     public long RecordsDropped { get; init; }
 
+    /// <summary>Of <see cref="RecordsDropped"/>, those dropped with the coalescer's queue full.</summary>
+    public long QueueFullDropped { get; init; }
+
     /// <summary>Whether the history has the ingesters' drop counts (histories recorded before them do not).</summary>
     public bool DropsRecorded { get; init; }
 
@@ -57,7 +60,7 @@ internal sealed class CheckReport
         writer.WriteLine($"events judged: {EventsReceived} events and {SnapshotsReceived} snapshots in {Sessions} sessions of {Subscribers} subscribers; {LogLines} log lines");
         writer.WriteLine($"heartbeats judged: {HeartbeatsJudged} of {HeartbeatsSent} sent ({HeartbeatsDropped} dropped at the sender), over {Samples} store samples");
         writer.WriteLine(DropsRecorded
-            ? $"counted drops: {KernelDrops} datagrams by the ingesters' kernels (full receive buffers; {HeartbeatsExcusedByKernelDrops} heartbeats lost then, not judged), {RecordsDropped} records by the ingesters"
+            ? $"counted drops: {KernelDrops} datagrams by the ingesters' kernels (full receive buffers; {HeartbeatsExcusedByKernelDrops} heartbeats lost then, not judged), {RecordsDropped} records by the ingesters ({QueueFullDropped} queue_full)"
             : "counted drops: not recorded in this history");
         writer.WriteLine($"{"rule",-18} {"judged",16} {"violations",10}  meaning");
         foreach (var rule in Rules)

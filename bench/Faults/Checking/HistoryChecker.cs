@@ -34,7 +34,7 @@ internal static class HistoryChecker
         StoreRules.Expiry(context, tallies[RuleNames.Expiry]);
         StoreRules.TimeoutAt(context, tallies[RuleNames.TimeoutAt]);
         var (heartbeatsJudged, excusedByKernelDrops) = StoreRules.HeartbeatLost(context, tallies[RuleNames.HeartbeatLost]);
-        var (kernelDrops, recordsDropped) = context.DropTotals();
+        var (kernelDrops, recordsDropped, queueFull) = context.DropTotals();
 
         var items = history.Sessions.SelectMany(s => s.Items).ToList();
         return new CheckReport
@@ -51,6 +51,7 @@ internal static class HistoryChecker
             HeartbeatsExcusedByKernelDrops = excusedByKernelDrops,
             KernelDrops = kernelDrops,
             RecordsDropped = recordsDropped,
+            QueueFullDropped = queueFull,
             DropsRecorded = history.Drops is not null,
             Samples = history.Samples.Count,
             Rules = RuleNames.All.Select(name => tallies[name].ToResult()).ToList(),

@@ -33,7 +33,8 @@ internal sealed class DropWatch(IReadOnlyList<Service> ingesters)
                     if (await ingester.MetricsAsync(stop) is not { } metrics)
                         continue;
                     var count = new DropCount(at, ingester.Name,
-                        (long)Sum(metrics, "presence_udp_kernel_drops_total"), (long)Sum(metrics, "presence_records_dropped_total"));
+                        (long)Sum(metrics, "presence_udp_kernel_drops_total"), (long)Sum(metrics, "presence_records_dropped_total"),
+                        (long)metrics.GetValueOrDefault("presence_records_dropped_total{reason=\"queue_full\"}"));
                     lock (_counts)
                         _counts.Add(count);
                 }

@@ -239,12 +239,13 @@ public sealed class FaultCheckerTests
     }
 
     [Fact]
-    public void Expiry_KeyWrittenDuringAPartition_LateByUpToItsLength_Passes()
+    public void Expiry_KeyWrittenDuringAPartition_LateByUpToTwiceWhatItHeldAndASecond_Passes()
     {
-        // The SET of receive 14001 was held by a partition of 13.5–14.5 s and ran at 14.5 s, PX
-        // counted from then: 499 ms late plus the margin, sampled after the fault's grace.
+        // The SET of receive 14001 was held by a partition of 13.5–14.5 s (499 ms of it) and landed at
+        // TCP's first retransmission after it, PX counted from then: up to 2 × 499 + 1,000 ms late,
+        // plus the grace and the margin (3,098 ms), sampled after the fault's grace.
         var history = ValidHistory.Builder(b => b.Fault(FaultKind.Partition, 13_500, 14_500, "veth")).WithSessions().Build()
-            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_400 });
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 3_000 });
 
         AssertPassed(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }));
     }
@@ -253,18 +254,18 @@ public sealed class FaultCheckerTests
     public void Expiry_KeyLaterThanAPartitionCouldHoldIt_FailsThatRuleOnly()
     {
         var history = ValidHistory.Builder(b => b.Fault(FaultKind.Partition, 13_500, 14_500, "veth")).WithSessions().Build()
-            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 3_200 });
 
-        AssertOnlyBroken(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 20701, 1700 ms");
+        AssertOnlyBroken(HistoryChecker.Check(history, s_options with { FaultGraceMs = 100 }), RuleNames.Expiry, "user 1 sampled at 15000: key of receive 14001 expires at 22201, 3200 ms");
     }
 
     [Fact]
     public void Expiry_KeyHeldAcrossTwoStoreFaultsBackToBack_LateByUpToBoth_Passes()
     {
         // The write of receive 14001 was held by a pause (14.05–14.4 s), retried, and held again by the
-        // partition that followed within the grace (14.45–14.8 s): 1,700 ms late is more than either
+        // pause that followed within the grace (14.45–14.8 s): 1,700 ms late is more than either
         // fault allows alone (1,450) and within the two as one spell (1,850).
-        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.Partition, 14_450, 14_800, "veth"))
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.StorePause, 14_450, 14_800, "redis"))
             .WithSessions().Build()
             .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
 
@@ -275,7 +276,7 @@ public sealed class FaultCheckerTests
     public void Expiry_KeyLateByTwoStoreFaultsFarApart_FailsThatRuleOnly()
     {
         // The same two faults 150 ms apart, more than the grace: each holds a write alone.
-        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.Partition, 14_550, 14_800, "veth"))
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, 14_050, 14_400, "redis").Fault(FaultKind.StorePause, 14_550, 14_800, "redis"))
             .WithSessions().Build()
             .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ExpireAtMs = s.ExpireAtMs + 1_700 });
 

@@ -67,8 +67,44 @@ internal abstract class ReceiveLoop : IDisposable
             _thread.Join();
     }
 
+    /// <summary>
+    /// Most time a batch waits for room in the channel to the coalescer before it is dropped (counted
+    /// <c>queue_full</c>). A coalescer that stalls for less (a collection, a starved thread pool: the
+    /// fault-schedule run saw ~100 ms stalls drop a few hundred records with no fault going on) costs
+    /// nothing: meanwhile datagrams queue in the socket's receive buffer, and only once that is full
+    /// does the kernel drop (counted, <c>presence_udp_kernel_drops_total</c>), before any work is spent on
+    /// them. Under a sustained flood the loop goes at the coalescer's pace and the kernel sheds the rest.
+    /// </summary>
+    internal const int QueueWaitLimitMs = 1000;
+
     /// <summary>True once <see cref="Stop"/> was called: a receive must then not wait for datagrams.</summary>
     protected bool Stopping => _stopping;
+
+    /// <summary>Waits (this loop's own thread) until the channel takes <paramref name="batch"/>, until <paramref name="untilMs"/> (Environment.TickCount64); false: not taken.</summary>
+    private bool WaitForRoom(RecordBatch batch, long untilMs)
+    {
+        var room = _output.WaitToWriteAsync().AsTask();
+        while (true)
+        {
+            long left = untilMs - Environment.TickCount64;
+            if (left <= 0)
+                return false;
+            try
+            {
+                if (!room.Wait((int)Math.Min(left, 50)))
+                    continue;
+            }
+            catch (AggregateException)
+            {
+                return false;
+            }
+            if (!room.Result)
+                return false; // completed: nothing more is taken
+            if (_output.TryWrite(batch))
+                return true;
+            room = _output.WaitToWriteAsync().AsTask(); // another writer took the room
+        }
+    }
 
     /// <summary>
     /// Receives the next batch of datagrams, blocking until at least one arrives or the receive
@@ -130,7 +166,7 @@ internal abstract class ReceiveLoop : IDisposable
             counters.Publish(_metrics);
             if (batch.Count == 0)
                 _pool.Return(batch);
-            else if (!_output.TryWrite(batch))
+            else if (!_output.TryWrite(batch) && !WaitForRoom(batch, _stopping && drainUntil > 0 ? drainUntil : Environment.TickCount64 + QueueWaitLimitMs))
             {
                 _metrics.QueueFullDropped.Inc(batch.Count);
                 _pool.Return(batch);
