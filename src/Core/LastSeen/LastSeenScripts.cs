@@ -24,6 +24,27 @@ public static class LastSeenScripts
         """;
 
     /// <summary>
+    /// Presence with last seen in one call, on one node (a single store; not across a cluster's slots):
+    /// KEYS are the n users' presence keys, then their n buckets; ARGV their n fields. Returns n values,
+    /// in order: the presence key's value when it exists (online: its receive time in ms); else, when the
+    /// bucket holds the user, <c>−(last seen in seconds × 1000 + 2)</c> (a negative number below −1, so it
+    /// reads as no receive time); else nil. An online user costs one GET, an offline one a GET and an HGET.
+    /// </summary>
+    public const string Presence = """
+        local n = #ARGV
+        local result = {}
+        for i = 1, n do
+          local value = redis.call('GET', KEYS[i])
+          if not value then
+            local seen = redis.call('HGET', KEYS[n + i], ARGV[i])
+            if seen then value = string.format('%d', -(tonumber(seen) * 1000 + 2)) end
+          end
+          result[i] = value or false
+        end
+        return result
+        """;
+
+    /// <summary>
     /// Forgets the users of one bucket whose last seen is before the cutoff: one bucket of at
     /// most a few hundred entries a call, run round-robin over the buckets off the hot path.
     /// KEYS: the bucket. ARGV: cutoff (Unix seconds). Returns how many were forgotten.

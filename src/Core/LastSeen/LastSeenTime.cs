@@ -26,6 +26,15 @@ public static class LastSeenTime
         return ms < CutoffMs(nowMs, retentionDays) ? null : ms;
     }
 
+    /// <summary>
+    /// The value <see cref="LastSeenScripts.Presence"/> gives an offline user with a last seen: −(ms + 2),
+    /// ms a whole second. Every such value is below −1, so it never reads as a receive time or as "no key".
+    /// </summary>
+    public static long EncodeOffline(long lastSeenMs) => -(lastSeenMs + 2);
+
+    /// <summary>The last seen (Unix ms) of a value from <see cref="EncodeOffline"/>; null for any other value.</summary>
+    public static long? DecodeOffline(long value) => value < -1 && value != long.MinValue ? -value - 2 : null;
+
     /// <summary>The oldest last seen (Unix ms) still answered at <paramref name="nowMs"/>.</summary>
     public static long CutoffMs(long nowMs, int retentionDays) => nowMs - (retentionDays * 86_400_000L);
 }

@@ -100,4 +100,30 @@ public sealed class LastSeenScriptTests(RedisFixture redis)
         Assert.Equal(counts.Max(), await db.HashLengthAsync(keys.BucketKey(fullest)));
         Assert.Equal("listpack", (string?)await db.ExecuteAsync("OBJECT", "ENCODING", keys.BucketKey(fullest)));
     }
+
+    public static TheoryData<string> Stores => ["redis", "garnet"];
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Presence_OnlineGivesTheKey_OfflineItsLastSeenEncoded_UnknownNil(string store)
+    {
+        using var garnet = store == "garnet" ? new Presence.Integration.Tests.Events.EmbeddedGarnet() : null;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(garnet?.Configuration ?? redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        string prefix = TestKeys.Prefix();
+        var keys = new LastSeenKeys(prefix);
+        await db.StringSetAsync(prefix + "1", "1764270000123", TimeSpan.FromMinutes(1)); // online
+        await WriteAsync(db, keys, 1, 1_764_260_000); // online and remembered: the key wins
+        await WriteAsync(db, keys, 2, 1_764_269_000); // offline, remembered
+        ulong[] users = [1, 2, 3];
+
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(LastSeenScripts.Presence,
+            [.. users.Select(u => (RedisKey)(prefix + u)), .. users.Select(u => (RedisKey)keys.KeyOf(u))],
+            [.. users.Select(u => (RedisValue)LastSeenKeys.Field(u))]))!;
+
+        Assert.Equal("1764270000123", (string?)reply[0]);
+        Assert.Equal(LastSeenTime.EncodeOffline(1_764_269_000_000), long.Parse((string)reply[1]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1_764_269_000_000, LastSeenTime.DecodeOffline(long.Parse((string)reply[1]!, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(reply[2].IsNull);
+    }
 }
