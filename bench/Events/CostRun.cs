@@ -18,7 +18,7 @@ internal static class CostRun
         Console.WriteLine($"== heartbeat path, --events {(events ? "on" : "off")}, run {run} of {options.Repeat}: {options.CostUsers:N0} users × {BenchOptions.Interval} s, warm-up {options.CostWarmup} s, window {options.CostWindow} s");
         await redis.FlushAllAsync();
         var (ingest, udp, http) = await services.StartIngestAsync(events);
-        GroupProcess? loadgen = null;
+        ChildProcess? loadgen = null;
         try
         {
             // An upper bound (stopped after the window): with events on, the window waits for the start's online burst to be appended.
@@ -49,10 +49,10 @@ internal static class CostRun
             var ingest1 = ProcessSample.Take(ingest.Pid);
 
             // SIGTERM stops the generator's sending; it still prints its summary.
-            ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(30));
-            if (loadgen.Process.ExitCode != 0)
-                throw new InvalidOperationException($"presence-loadgen exited {loadgen.Process.ExitCode}:\n{loadgen.Tail()}");
-            using var summary = JsonDocument.Parse(loadgen.Stdout.ToString());
+            loadgen.Stop(TimeSpan.FromSeconds(30));
+            if (loadgen.ExitCode != 0)
+                throw new InvalidOperationException($"presence-loadgen exited {loadgen.ExitCode}:\n{loadgen.Tail()}");
+            using var summary = JsonDocument.Parse(loadgen.Stdout);
             double sentPerSecond = summary.RootElement.GetProperty("recordsPerSecond").GetDouble();
 
             double Delta(string series) => metrics1[series] - metrics0[series];
@@ -77,8 +77,8 @@ internal static class CostRun
         finally
         {
             if (loadgen is not null)
-                ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(10));
-            ProcessGroups.Stop(ingest, TimeSpan.FromSeconds(15));
+                loadgen.Stop(TimeSpan.FromSeconds(10));
+            ingest.Stop(TimeSpan.FromSeconds(15));
         }
     }
 }

@@ -23,7 +23,7 @@ internal static class EventsRun
         Console.WriteLine($"== events, run {run} of {options.Repeat}: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn:0.###} ({BenchOptions.ChurnActive} s active / {BenchOptions.ChurnSilent} s silent, {BenchOptions.ChurnSignOut:0.##} signing out), {options.Subscribers:N0} subscribers × {options.Watch} ids, window {options.Duration} s");
         await redis.FlushAllAsync();
         var (ingest, udp, ingestHttp) = await services.StartIngestAsync(events: true);
-        GroupProcess? query = null, loadgen = null;
+        ChildProcess? query = null, loadgen = null;
         SubscriberPool? pool = null;
         try
         {
@@ -160,12 +160,12 @@ internal static class EventsRun
         finally
         {
             if (loadgen is not null)
-                ProcessGroups.Stop(loadgen, TimeSpan.FromSeconds(10));
+                loadgen.Stop(TimeSpan.FromSeconds(10));
             if (pool is not null)
                 await pool.DisposeAsync();
             if (query is not null)
-                ProcessGroups.Stop(query, TimeSpan.FromSeconds(15));
-            ProcessGroups.Stop(ingest, TimeSpan.FromSeconds(15));
+                query.Stop(TimeSpan.FromSeconds(15));
+            ingest.Stop(TimeSpan.FromSeconds(15));
         }
     }
 

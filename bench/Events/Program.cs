@@ -39,7 +39,7 @@ void OnSignal(PosixSignalContext context)
     context.Cancel = true;
     if (interrupt.IsCancellationRequested)
     {
-        ProcessGroups.KillAll();
+        ChildProcess.KillAll();
         Environment.Exit(130);
     }
     Console.Error.WriteLine($"presence-events-bench: {context.Signal}; stopping what it started (again to kill at once)");
@@ -49,13 +49,14 @@ using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 
+ChildProcess.CommandLog = Console.Out; // every command it runs is printed
 var started = Stopwatch.StartNew();
 string binaries = AppContext.BaseDirectory;
 Console.WriteLine("== machine");
 Console.WriteLine($"nproc: {Environment.ProcessorCount}, cpu: {Machine.CpuModel()}, memory {Machine.MemTotalGiB():0.0} GiB");
 Console.WriteLine($"kernel: {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"load average at the start: {Machine.LoadAverages()}");
-Console.WriteLine($"redis: {ProcessGroups.Run("redis-server", TimeSpan.FromSeconds(30), "--version").Trim()}");
+Console.WriteLine($"redis: {ChildProcess.Run("redis-server", TimeSpan.FromSeconds(30), "--version").Trim()}");
 Console.WriteLine($"binaries (built by dotnet run -c Release): {binaries}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"run: {(options.Quick ? "--quick" : "full")}, {options.Repeat} run(s) of each kind, about {options.EstimatedSeconds() / 60.0:0} min"));
@@ -71,7 +72,7 @@ var events = new List<EventsResult>();
 try
 {
     int redisPort = FreePort.Tcp();
-    var redisServer = ProcessGroups.Start("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+    var redisServer = ChildProcess.StartFile("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no", "--logfile", "");
     await WaitListeningAsync(redisServer, redisPort);
     await using var redis = await RedisProbe.ConnectAsync(redisPort);
@@ -107,7 +108,7 @@ catch (Exception e)
 }
 finally
 {
-    ProcessGroups.KillAll();
+    ChildProcess.KillAll();
 }
 
 Console.WriteLine($"== summary ({(options.Quick ? "--quick" : "full")} run, {started.Elapsed.TotalMinutes:0.0} min, load average at the end: {Machine.LoadAverages()})");
@@ -131,7 +132,7 @@ if (failure is not null)
 }
 return events.All(r => r.Check.ExactlyOnce) ? 0 : 1;
 
-static async Task WaitListeningAsync(GroupProcess redis, int port)
+static async Task WaitListeningAsync(ChildProcess redis, int port)
 {
     var deadline = DateTime.UtcNow.AddSeconds(20);
     while (DateTime.UtcNow < deadline)

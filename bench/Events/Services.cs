@@ -12,31 +12,31 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
 
     private string Redis => $"127.0.0.1:{redisPort}";
 
-    public async Task<(GroupProcess Child, int UdpPort, int HttpPort)> StartIngestAsync(bool events)
+    public async Task<(ChildProcess Child, int UdpPort, int HttpPort)> StartIngestAsync(bool events)
     {
         int udp = FreePort.Udp();
         int http = FreePort.Tcp();
-        var child = ProcessGroups.Start("presence-ingest", "dotnet", Path.Combine(binaries, "presence-ingest.dll"),
+        var child = ChildProcess.StartFile("presence-ingest", "dotnet", Path.Combine(binaries, "presence-ingest.dll"),
             "--udp", $"127.0.0.1:{udp}", "--http", $"127.0.0.1:{http}", "--redis", Redis,
             "--ttl", BenchOptions.Ttl.ToString(CultureInfo.InvariantCulture), "--events", events ? "on" : "off");
         await WaitReadyAsync(child, http);
         return (child, udp, http);
     }
 
-    public async Task<(GroupProcess Child, int HttpPort)> StartQueryAsync(int subscribers)
+    public async Task<(ChildProcess Child, int HttpPort)> StartQueryAsync(int subscribers)
     {
         int http = FreePort.Tcp();
         var args = new List<string> { Path.Combine(binaries, "presence-query.dll"), "--http", $"127.0.0.1:{http}", "--redis", Redis };
         if (subscribers > 10_000)
             args.AddRange(["--max-subscribers", subscribers.ToString(CultureInfo.InvariantCulture)]); // past the default of 10,000
-        var child = ProcessGroups.Start("presence-query", "dotnet", [.. args]);
+        var child = ChildProcess.StartFile("presence-query", "dotnet", [.. args]);
         await WaitReadyAsync(child, http);
         return (child, http);
     }
 
     /// <summary>presence-loadgen for <paramref name="seconds"/> with a JSON summary; <paramref name="extra"/> adds options (e.g. --churn).</summary>
-    public GroupProcess StartLoadGen(int udpPort, int users, int seconds, params string[] extra) =>
-        ProcessGroups.Start("presence-loadgen", "dotnet", [Path.Combine(binaries, "presence-loadgen.dll"),
+    public ChildProcess StartLoadGen(int udpPort, int users, int seconds, params string[] extra) =>
+        ChildProcess.StartFile("presence-loadgen", "dotnet", [Path.Combine(binaries, "presence-loadgen.dll"),
             "--target", $"127.0.0.1:{udpPort}", "--users", users.ToString(CultureInfo.InvariantCulture),
             "--interval", BenchOptions.Interval.ToString(CultureInfo.InvariantCulture),
             "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--json", .. extra]);
@@ -61,7 +61,7 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
     /// steady rate — and, given a query node, until its feed has read as far as the ingester wrote.
     /// Returns how long it waited.
     /// </summary>
-    public async Task<TimeSpan> WaitLogQuietAsync(int ingestHttp, int? queryHttp, double steadyPerSecond, params GroupProcess[] alive)
+    public async Task<TimeSpan> WaitLogQuietAsync(int ingestHttp, int? queryHttp, double steadyPerSecond, params ChildProcess[] alive)
     {
         double quiet = Math.Max(50, 5 * steadyPerSecond);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -86,7 +86,7 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
     }
 
     /// <summary>Waits <paramref name="time"/>, failing early when one of <paramref name="alive"/> exits.</summary>
-    public async Task WaitAsync(TimeSpan time, params GroupProcess[] alive)
+    public async Task WaitAsync(TimeSpan time, params ChildProcess[] alive)
     {
         var until = DateTime.UtcNow + time;
         while (DateTime.UtcNow < until)
@@ -98,7 +98,7 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
         }
     }
 
-    private async Task WaitReadyAsync(GroupProcess child, int httpPort)
+    private async Task WaitReadyAsync(ChildProcess child, int httpPort)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)

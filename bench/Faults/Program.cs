@@ -49,6 +49,7 @@ using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 AppDomain.CurrentDomain.ProcessExit += (_, _) => FaultRun.CleanUp();
+ChildProcess.CommandLog = Console.Out; // every command the run starts is printed
 
 string command = "presence-faults " + string.Join(' ', args);
 Console.WriteLine("== presence-faults");

@@ -5,8 +5,11 @@ namespace Presence.Testing;
 /// <summary>kill(2) for the processes a test, benchmark or tool starts (Linux).</summary>
 public static partial class Signals
 {
-    public const int SigTerm = 15;
+    public const int SigHup = 1;
     public const int SigKill = 9;
+    public const int SigTerm = 15;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> (a negative pid: its process group); 0 when sent, else -1 (errno in <see cref="Marshal.GetLastPInvokeError"/>).</summary>
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

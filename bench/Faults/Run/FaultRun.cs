@@ -79,10 +79,10 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Task.Run(() => drops.RunAsync(stop.Token)),
             };
             background.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
-            GroupProcess? loadgen = null;
+            ChildProcess? loadgen = null;
             if (options.EffectiveBackground > 0)
             {
-                loadgen = ProcessGroups.Start("presence-loadgen", "dotnet", Path.Combine(binaries, "presence-loadgen.dll"),
+                loadgen = ChildProcess.StartFile("presence-loadgen", "dotnet", Path.Combine(binaries, "presence-loadgen.dll"),
                     "--target", $"127.0.0.1:{udp}", "--users", options.EffectiveBackground.ToString(CultureInfo.InvariantCulture),
                     "--first-id", BackgroundFirstId.ToString(CultureInfo.InvariantCulture), "--interval", "1", "--duration", "0",
                     "--churn", "0.2", "--churn-active", (2 * ttlSeconds).ToString(CultureInfo.InvariantCulture),
@@ -129,7 +129,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             // The end: no more faults or churn; silent users pass their ttl; every open session catches up with the log.
             sender.StopChurn();
             if (loadgen is not null)
-                ProcessGroups.Stop(loadgen, TimeSpan.Zero);
+                loadgen.Stop(TimeSpan.Zero);
             foreach (var c in clients)
                 c.Settle();
             await Task.Delay(TimeSpan.FromMilliseconds(ttlMs + 1500), cancel);
@@ -150,7 +150,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Console.WriteLine(Notes[^1]);
             }
             foreach (var s in ingesters.Concat(queries))
-                ProcessGroups.Stop(s.Process, TimeSpan.Zero);
+                s.Process.Stop(TimeSpan.Zero);
             if (log.Gaps > 0)
                 Notes.Add($"the log reader found {log.Gaps} lines trimmed before it read them (coverage of those epochs overstated)");
             Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines");
@@ -168,13 +168,13 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         }
         finally
         {
-            ProcessGroups.KillAll();
+            ChildProcess.KillAll();
             if (netns is not null)
             {
                 netns.Delete();
                 s_netns = null;
             }
-            ProcessGroups.PidFile = null;
+            ChildProcess.PidFile = null;
             try
             {
                 Directory.Delete(runDir, recursive: true);
@@ -189,7 +189,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
     /// <summary>The way out on process exit: the namespace and its veth pair go too.</summary>
     public static void CleanUp()
     {
-        ProcessGroups.KillAll();
+        ChildProcess.KillAll();
         var netns = Interlocked.Exchange(ref s_netns, null);
         netns?.Delete();
     }

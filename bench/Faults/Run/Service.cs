@@ -11,13 +11,13 @@ internal sealed class Service(string name, string binaries, string[] args, int h
 {
     private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
 
-    private GroupProcess? _process;
+    private ChildProcess? _process;
 
     public string Name { get; } = name;
     public int HttpPort { get; } = httpPort;
     public bool IsQuery => Name.StartsWith("query", StringComparison.Ordinal);
 
-    public GroupProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+    public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
 
     public static Service Ingest(string name, string binaries, int udpPort, string redis, int ttlSeconds)
     {
@@ -37,7 +37,7 @@ internal sealed class Service(string name, string binaries, string[] args, int h
     {
         for (int attempt = 1; ; attempt++)
         {
-            _process = ProcessGroups.Start(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
+            _process = ChildProcess.StartFile(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
             try
             {
                 await WaitReadyAsync(TimeSpan.FromSeconds(90), cancel);
@@ -45,17 +45,17 @@ internal sealed class Service(string name, string binaries, string[] args, int h
             }
             catch (InvalidOperationException) when (attempt < 5 && _process.Tail().Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                ProcessGroups.Stop(_process, TimeSpan.Zero);
+                _process.Stop(TimeSpan.Zero);
                 await Task.Delay(500 * attempt, cancel);
             }
         }
     }
 
     /// <summary>SIGKILL (a crash), waited for.</summary>
-    public void Kill() => ProcessGroups.Stop(Process, TimeSpan.Zero);
+    public void Kill() => Process.Stop(TimeSpan.Zero);
 
     /// <summary>SIGTERM (a planned stop: drain and hand-over), waited for up to 30 s, then SIGKILL.</summary>
-    public void Term() => ProcessGroups.Stop(Process, TimeSpan.FromSeconds(30));
+    public void Term() => Process.Stop(TimeSpan.FromSeconds(30));
 
     public async Task<bool> ReadyAsync(CancellationToken cancel)
     {

@@ -6,20 +6,20 @@ namespace Presence.Bench.Faults.Run;
 /// <summary>
 /// What a run leaves when it is killed outright (SIGKILL cannot be caught): its programs, each in a
 /// process group of its own, and its directory <c>/tmp/presence-faults-PID</c>, which lists them
-/// (<see cref="ProcessGroups.PidFile"/>). The next run kills those groups and deletes the directory.
+/// (<see cref="ChildProcess.PidFile"/>). The next run kills those groups and deletes the directory.
 /// </summary>
 internal static class StaleRuns
 {
     public const string DirectoryPrefix = "presence-faults-";
 
-    /// <summary>This run's directory (created, and named in <see cref="ProcessGroups.PidFile"/>).</summary>
+    /// <summary>This run's directory (created, and named in <see cref="ChildProcess.PidFile"/>).</summary>
     public static string Own()
     {
         string dir = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         if (Directory.Exists(dir))
             Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
-        ProcessGroups.PidFile = Path.Combine(dir, "pids");
+        ChildProcess.PidFile = Path.Combine(dir, "pids");
         return dir;
     }
 
@@ -39,7 +39,7 @@ internal static class StaleRuns
                     // Only a process that is still one of the run's programs (a pid may have been reused since).
                     if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && IsRunProgram(pid))
                     {
-                        ProcessGroups.KillGroup(pid);
+                        Signals.ToGroup(pid, Signals.SigKill);
                         killed++;
                     }
                 }

@@ -52,7 +52,7 @@ internal sealed class Store : IAsyncDisposable
             await store.WaitPingAsync(node, TimeSpan.FromSeconds(30), cancel);
         if (cluster)
         {
-            ProcessGroups.Run("redis-cli", TimeSpan.FromSeconds(60), ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
+            ChildProcess.Run("redis-cli", TimeSpan.FromSeconds(60), ["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"]);
             await store.WaitClusterOkAsync(TimeSpan.FromSeconds(60), cancel);
         }
         var options = new ConfigurationOptions

@@ -10,14 +10,14 @@ namespace Presence.Bench.Faults.Run;
 /// </summary>
 internal sealed class StoreNode(string name, string host, int port, int busPort, string dir, NetNs? netns, bool cluster)
 {
-    private GroupProcess? _process;
+    private ChildProcess? _process;
 
     public string Name { get; } = name;
     public string Host { get; } = host;
     public int Port { get; } = port;
     public string Endpoint => $"{Host}:{Port}";
 
-    public GroupProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+    public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
 
     public void Start()
     {
@@ -33,19 +33,19 @@ internal sealed class StoreNode(string name, string host, int port, int busPort,
                 "--cluster-port", busPort.ToString(CultureInfo.InvariantCulture), "--cluster-require-full-coverage", "no"]);
         }
         var command = netns is null ? args : [.. netns.Exec, .. args];
-        _process = ProcessGroups.Start(Name, command[0], [.. command.Skip(1)]);
+        _process = ChildProcess.StartFile(Name, command[0], [.. command.Skip(1)]);
     }
 
     /// <summary>SIGKILL, waited for.</summary>
     public void Kill()
     {
         if (_process is not null)
-            ProcessGroups.Stop(_process, TimeSpan.Zero);
+            _process.Stop(TimeSpan.Zero);
     }
 
-    public void Pause() => ProcessGroups.Signal(Process, ProcessGroups.SigStop);
+    public void Pause() => Process.Signal(Signals.SigStop);
 
-    public void Resume() => ProcessGroups.Signal(Process, ProcessGroups.SigCont);
+    public void Resume() => Process.Signal(Signals.SigCont);
 
     /// <summary>Deletes the node's directory (after the run); never throws.</summary>
     public void Delete()

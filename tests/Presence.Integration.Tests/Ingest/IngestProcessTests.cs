@@ -52,7 +52,7 @@ public sealed class IngestProcessTests
         var target = new IPEndPoint(IPAddress.Loopback, udpPort);
         client.Send(target);
         await p.WaitForLog("Store writes failed");
-        p.Signal("TERM");
+        p.Signal(Signals.SigTerm);
         await p.WaitForLog("Stopping");
         Assert.False(p.HasExited, "the ingest must wait for the held write, not exit at once");
         server.Restart();

@@ -118,7 +118,7 @@ public sealed class KeyFileAccessTests : IDisposable
                 return true;
             if (Environment.TickCount64 - lastSignal >= 500)
             {
-                ingest.Signal("HUP");
+                ingest.Signal(Signals.SigHup);
                 lastSignal = Environment.TickCount64;
             }
             return false;
@@ -126,7 +126,7 @@ public sealed class KeyFileAccessTests : IDisposable
 
         // Now the file cannot be read: the reload is refused in one line, the process lives on.
         File.SetUnixFileMode(path, UnixFileMode.None);
-        ingest.Signal("HUP");
+        ingest.Signal(Signals.SigHup);
         await ingest.WaitForLog($"Key reload refused, previous keys stay in force: --keys: {path} cannot be read (permission denied)");
         // (A HUP of the loop above may still have been on its way: it is refused the same way.)
         Assert.DoesNotContain("Exception", ingest.Log, StringComparison.Ordinal); // one line, no stack trace

@@ -42,8 +42,7 @@ internal sealed partial class ServiceProcess : IDisposable
         {
             var address = await Eventually.Satisfy(() =>
             {
-                if (service._process.HasExited)
-                    throw new InvalidOperationException($"{name} exited with {service._process.ExitCode}:\n{service.Log}");
+                service._process.ThrowIfExited(" before logging its HTTP address");
                 return HttpAddress().Match(service.Log);
             }, match => match.Success, $"{name} logging its HTTP address", ChildProcess.StartupTimeout);
             service.Client.BaseAddress = new Uri(address.Value);
@@ -63,13 +62,13 @@ internal sealed partial class ServiceProcess : IDisposable
     /// <summary>Waits until the log holds <paramref name="text"/>; fails at once if the service exits first.</summary>
     public Task WaitForLog(string text) => _process.WaitForLog(text);
 
-    /// <summary>Sends a signal by name (<c>TERM</c>, <c>HUP</c>).</summary>
-    public void Signal(string signal) => _process.Signal(signal);
+    /// <summary>Sends a signal (<see cref="Signals.SigTerm"/>, <see cref="Signals.SigHup"/>).</summary>
+    public void Signal(int signal) => _process.Signal(signal);
 
     /// <summary>SIGTERM, then waits for the exit (and the end of its output); returns the exit code.</summary>
     public Task<int> StopAsync()
     {
-        _process.Signal("TERM");
+        _process.Signal(Signals.SigTerm);
         return _process.WaitForExitAsync(TimeSpan.FromSeconds(60));
     }
 
