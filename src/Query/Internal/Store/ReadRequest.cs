@@ -3,14 +3,14 @@ using System.Threading.Tasks.Sources;
 namespace Presence.Query.Internal.Store;
 
 /// <summary>
-/// One GET, MGET or PING waiting in a <see cref="ReadPipeline"/> for its reply. It completes exactly
+/// One GET, MGET or PING waiting on a <see cref="ReadConnection"/> for its reply. It completes exactly
 /// once: with the reply, or earlier with a failure (timeout, lost connection), in which case the late
 /// reply is read and dropped. The caller's buffer is written only by the completion that wins, so a
 /// caller that gave up may reuse its buffer at once.
 /// </summary>
 internal sealed class ReadRequest : IValueTaskSource<StoreStatus>
 {
-    // Continuations run on the completing thread (the pipeline's receive loop): the reply is answered
+    // Continuations run on the completing thread (the connection's receive loop): the reply is answered
     // where it was read, with no hop to another thread. Nothing holds a lock while completing.
     private ManualResetValueTaskSourceCore<StoreStatus> _core = new() { RunContinuationsAsynchronously = false };
     private int _done;
