@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Net;
+using System.Net.ServerSentEvents;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -11,22 +12,25 @@ namespace Presence.Bench.Events;
 
 /// <summary>
 /// One subscriber: a raw HTTP/1.1 connection to <c>GET /v1/presence/events?ids=…</c> on a socket,
-/// read with zero-byte receives (a buffer is rented only while bytes are waiting, so 10,000 idle
-/// streams hold almost no memory) through <see cref="ChunkedDecoder"/> and <see cref="SseParser"/>.
-/// It keeps its watched users' state from the snapshot and each event (counting any event that does
-/// not flip it), every online/offline event it received with the time it arrived, and reconnects
-/// with <c>Last-Event-ID</c> when the stream ends, as a browser's EventSource would.
+/// its body read by System.Net.ServerSentEvents' parser through <see cref="ResponseBodyStream"/>
+/// (chunked coding undone in the parser's buffer), each event handled on the parser's span by
+/// <see cref="OnEvent"/>. It keeps its watched users' state from the snapshot and each event
+/// (counting any event that does not flip it), every online/offline event it received with the time
+/// it arrived, and reconnects with <c>Last-Event-ID</c> when the stream ends, as a browser's
+/// EventSource would.
 /// </summary>
-internal sealed class EventSubscriber : ISseSink
+internal sealed class EventSubscriber
 {
-    private const int ReceiveBuffer = 16 * 1024;
+    /// <summary>Room for a response's headers (and whatever of the body comes with them).</summary>
+    private const int HeadBuffer = 16 * 1024;
 
     private readonly WatchLayout _layout;
     private readonly IPEndPoint _server;
-    private readonly SseParser _parser;
     private readonly byte[] _online; // per watched position: 0 offline, 1 online, 2 unknown (before the snapshot)
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private double _nowMs;
+    private SseParser<bool>? _parser;
+    private ResponseBodyStream? _body;
+    private int _keepalivesBefore;
     private bool _gateHeld;
     private SemaphoreSlim? _gate;
 
@@ -35,7 +39,6 @@ internal sealed class EventSubscriber : ISseSink
         Index = index;
         _layout = layout;
         _server = server;
-        _parser = new SseParser(this);
         _online = new byte[layout.Watch];
         Array.Fill(_online, (byte)2);
     }
@@ -88,7 +91,9 @@ internal sealed class EventSubscriber : ISseSink
     /// <summary>The status of the last refusal (0: none).</summary>
     public int LastRefusedStatus { get; private set; }
     public int Errors { get; private set; }
-    public int Keepalives { get; private set; }
+
+    /// <summary>Comment lines (the node's keepalives) of every stream so far.</summary>
+    public int Keepalives => _keepalivesBefore + (_body?.Comments ?? 0);
 
     /// <summary>Events that did not flip the user's state (a repeat, or an offline for a user not online).</summary>
     public int NotAlternating { get; private set; }
@@ -155,112 +160,107 @@ internal sealed class EventSubscriber : ISseSink
         request.Append("\r\n");
         await socket.SendAsync(Encoding.ASCII.GetBytes(request.ToString()), SocketFlags.None, stop);
 
-        _parser.Reset();
-        var chunked = new ChunkedDecoder();
-        bool isChunked = false;
-        var head = new List<byte>(512);
-        bool inBody = false;
-        while (true)
+        string headers;
+        byte[] rest;
+        var buffer = ArrayPool<byte>.Shared.Rent(HeadBuffer);
+        try
         {
-            // Wait for bytes with no buffer, then take them into a rented one.
-            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, stop);
-            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBuffer);
-            try
+            int filled = 0, end;
+            while ((end = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
             {
-                int n = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stop);
+                if (filled == buffer.Length)
+                    throw new InvalidDataException($"response headers over {HeadBuffer / 1024} KB");
+                int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, stop);
                 if (n == 0)
                 {
                     StreamsEnded++;
                     return TimeSpan.FromMilliseconds(100);
                 }
-                _nowMs = NowMs();
-                var body = buffer.AsSpan(0, n);
-                if (!inBody)
-                {
-                    int start = head.Count;
-                    head.AddRange(body);
-                    int end = IndexOfHeaderEnd(head, Math.Max(0, start - 3));
-                    if (end < 0)
-                    {
-                        if (head.Count > 16 * 1024)
-                            throw new InvalidDataException("response headers over 16 KB");
-                        continue;
-                    }
-                    string headers = Encoding.ASCII.GetString(head.ToArray(), 0, end);
-                    int status = ParseStatus(headers);
-                    if (status != 200)
-                    {
-                        Refused++;
-                        LastRefusedStatus = status;
-                        LastError = $"HTTP {status}";
-                        return RetryAfter(headers) ?? TimeSpan.FromSeconds(1);
-                    }
-                    isChunked = headers.Contains("transfer-encoding: chunked", StringComparison.OrdinalIgnoreCase);
-                    inBody = true;
-                    if (LastEventId is not null)
-                        ReleaseGate(); // a resumed stream has no snapshot to wait for
-                    body = buffer.AsSpan(0, n)[(end + 4 - start)..];
-                }
-                if (isChunked)
-                {
-                    int length = chunked.DecodeInPlace(body);
-                    _parser.Feed(body[..length]);
-                    if (chunked.Ended)
-                    {
-                        StreamsEnded++;
-                        return TimeSpan.FromMilliseconds(100);
-                    }
-                }
-                else
-                {
-                    _parser.Feed(body);
-                }
+                filled += n;
             }
-            finally
+            headers = Encoding.ASCII.GetString(buffer, 0, end);
+            rest = buffer.AsSpan(end + 4, filled - end - 4).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        int status = ParseStatus(headers);
+        if (status != 200)
+        {
+            Refused++;
+            LastRefusedStatus = status;
+            LastError = $"HTTP {status}";
+            return RetryAfter(headers) ?? TimeSpan.FromSeconds(1);
+        }
+        if (LastEventId is not null)
+            ReleaseGate(); // a resumed stream has no snapshot to wait for
+
+        bool chunked = headers.Contains("transfer-encoding: chunked", StringComparison.OrdinalIgnoreCase);
+        await using var connection = new NetworkStream(socket, ownsSocket: false);
+        var body = new ResponseBodyStream(connection, rest, chunked, NowMs());
+        _body = body;
+        try
+        {
+            // Every event is handled inside the parser's call (OnEvent), on its span: no string per event's data.
+            _parser = SseParser.Create(body, Dispatch);
+            await foreach (var _ in _parser.EnumerateAsync(stop))
             {
-                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+        finally
+        {
+            _keepalivesBefore += body.Comments;
+            _body = null;
+        }
+        StreamsEnded++;
+        return TimeSpan.FromMilliseconds(100);
     }
 
-    public void OnComment() => Keepalives++;
+    /// <summary>
+    /// The parser's item parser: hands one dispatched event on while its data is still in the
+    /// parser's buffer, with the parser's last event id, which is the event's own when it has an id
+    /// line (they come before the blank line that dispatches), else the one before, as in a browser.
+    /// </summary>
+    private bool Dispatch(string type, ReadOnlySpan<byte> data) => OnEvent(type, _parser!.LastEventId, data);
 
-    public void OnEvent(ReadOnlySpan<byte> type, ReadOnlySpan<byte> id, ReadOnlySpan<byte> data)
+    /// <summary>One event: its type, the last event id, its data. Returns whether it was one this subscriber could take.</summary>
+    public bool OnEvent(string type, string id, ReadOnlySpan<byte> data)
     {
         if (!TrySplitId(id, out var epoch, out long seq))
         {
             Foreign++;
-            return;
+            return false;
         }
-        LastEventId = Encoding.ASCII.GetString(id);
-        if (type.SequenceEqual("snapshot"u8))
+        LastEventId = id;
+        if (type == "snapshot")
         {
-            Epoch = epoch;
+            Epoch = epoch.ToString();
             SnapshotSeq = seq;
             Snapshots++;
             TakeSnapshot(data);
             ReleaseGate();
             _started.TrySetResult();
-            return;
+            return true;
         }
-        if (epoch != Epoch)
+        if (Epoch is null || !epoch.SequenceEqual(Epoch.AsSpan()))
             OtherEpoch++;
-        bool online = type.SequenceEqual("online"u8);
-        if (!online && !type.SequenceEqual("offline"u8))
+        bool online = type == "online";
+        if (!online && type != "offline")
         {
             Foreign++;
-            return;
+            return false;
         }
         if (!TryReadEvent(data, out ulong user, out long at, out var reason) || (online ? reason is not null : reason is null))
         {
             Foreign++;
-            return;
+            return false;
         }
         int k = _layout.PositionOf(Index, user);
         if (k < 0)
         {
             Foreign++;
-            return;
+            return false;
         }
         byte now = online ? (byte)1 : (byte)0;
         if (_online[k] == now)
@@ -268,7 +268,8 @@ internal sealed class EventSubscriber : ISseSink
         _online[k] = now;
         var kind = online ? TransitionKind.Online : reason == "timeout" ? TransitionKind.Timeout : TransitionKind.Signout;
         lock (_deliveries)
-            _deliveries.Add(new Delivery(seq, kind, user, at, _nowMs));
+            _deliveries.Add(new Delivery(seq, kind, user, at, _body?.ReceivedMs ?? 0)); // 0: fed directly, by a unit test
+        return true;
     }
 
     private void TakeSnapshot(ReadOnlySpan<byte> data)
@@ -329,14 +330,14 @@ internal sealed class EventSubscriber : ISseSink
         return user != 0 && at > 0;
     }
 
-    private static bool TrySplitId(ReadOnlySpan<byte> id, out string epoch, out long seq)
+    private static bool TrySplitId(string id, out ReadOnlySpan<char> epoch, out long seq)
     {
-        epoch = "";
+        epoch = default;
         seq = 0;
-        int dash = id.LastIndexOf((byte)'-');
-        if (dash <= 0 || !Utf8Parser.TryParse(id[(dash + 1)..], out seq, out int used) || used != id.Length - dash - 1)
+        int dash = id.LastIndexOf('-');
+        if (dash <= 0 || !long.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out seq))
             return false;
-        epoch = Encoding.ASCII.GetString(id[..dash]);
+        epoch = id.AsSpan(0, dash);
         return true;
     }
 
@@ -347,16 +348,6 @@ internal sealed class EventSubscriber : ISseSink
             _gateHeld = false;
             _gate!.Release();
         }
-    }
-
-    private static int IndexOfHeaderEnd(List<byte> head, int from)
-    {
-        for (int i = from; i + 3 < head.Count; i++)
-        {
-            if (head[i] == '\r' && head[i + 1] == '\n' && head[i + 2] == '\r' && head[i + 3] == '\n')
-                return i;
-        }
-        return -1;
     }
 
     private static int ParseStatus(string headers)

@@ -155,22 +155,15 @@ public sealed class PresenceClient : IDisposable
 
             using (response)
             {
-                var parser = new SseParser(last);
-                var stream = await response.Content.ReadAsStreamAsync(cancel);
-                using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
-                while (true)
+                var body = await response.Content.ReadAsStreamAsync(cancel);
+                var reader = new EventStreamReader(new ReadTimeoutStream(body, _options.EventsReadTimeout), last);
+                await foreach (var sse in reader.ReadAsync(cancel))
                 {
-                    string? line = await ReadLineAsync(reader, cancel);
-                    if (line is null)
-                        break;
-                    var raw = parser.Feed(line);
-                    serverRetry = parser.Retry ?? serverRetry;
-                    if (raw is not { } sse)
-                        continue;
                     last = sse.LastEventId;
                     if (ToEvent(sse, url) is { } presenceEvent)
                         yield return presenceEvent;
                 }
+                serverRetry = reader.Retry ?? serverRetry;
             }
             if (!_options.Reconnect)
                 yield break;
@@ -252,25 +245,6 @@ public sealed class PresenceClient : IDisposable
         catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
         {
             throw new PresenceException($"the query service at {request.RequestUri} did not answer within {_http.Timeout.TotalSeconds:0.#} s", e);
-        }
-    }
-
-    /// <summary>The next line, or null when the stream ended, broke, or stayed silent past the read timeout.</summary>
-    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancel)
-    {
-        using var silent = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        silent.CancelAfter(_options.EventsReadTimeout);
-        try
-        {
-            return await reader.ReadLineAsync(silent.Token);
-        }
-        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            return null;
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Presence.Bench.Faults.History;
 
@@ -143,49 +143,19 @@ internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOn
 
     private async Task ReadAsync(Stream body, LiveSession session, CancellationToken cancel)
     {
-        using var reader = new StreamReader(body, Encoding.UTF8);
-        string? type = null, eventId = null;
-        var data = new StringBuilder();
-        while (await reader.ReadLineAsync(cancel) is { } line)
+        await foreach (var sse in SseParser.Create(body).EnumerateAsync(cancel))
         {
-            if (line.Length == 0)
+            if (sse.Data.Length == 0)
+                continue; // the service sends none; an empty one would not be JSON
+            var item = Parse(Clock.NowMs, sse.EventType, sse.EventId, sse.Data);
+            if (item is not null)
             {
-                if (type is not null && data.Length > 0)
-                {
-                    var item = Parse(Clock.NowMs, type, eventId, data.ToString());
-                    if (item is not null)
-                    {
-                        session.Add(item);
-                        if (eventId is not null)
-                            _lastId = eventId;
-                    }
-                    if (slow)
-                        await Task.Delay(30, cancel);
-                }
-                type = null;
-                eventId = null;
-                data.Clear();
-                continue;
+                session.Add(item);
+                if (sse.EventId is not null)
+                    _lastId = sse.EventId;
             }
-            if (line[0] == ':')
-                continue;
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            string name = colon < 0 ? line : line[..colon];
-            string value = colon < 0 ? "" : line[(colon + 1)..].TrimStart(' ');
-            switch (name)
-            {
-                case "event":
-                    type = value;
-                    break;
-                case "id":
-                    eventId = value;
-                    break;
-                case "data":
-                    if (data.Length > 0)
-                        data.Append('\n');
-                    data.Append(value);
-                    break;
-            }
+            if (slow)
+                await Task.Delay(30, cancel);
         }
     }
 

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
 using System.Text;
 using System.Threading.Channels;
 
 namespace Presence.Integration.Tests.Events;
 
 /// <summary>
-/// A test's event stream: one HTTP request to presence-query's events route, read line by line
-/// (comments included, so keepalives are seen) into a queue of <see cref="SseEvent"/>.
+/// A test's event stream: one HTTP request to presence-query's events route, read by
+/// System.Net.ServerSentEvents' parser into a queue of <see cref="SseEvent"/>, with the comment
+/// lines the parser skips told in order by <see cref="CommentTap"/>, so keepalives are seen.
 /// </summary>
 internal sealed class SseClient : IAsyncDisposable
 {
@@ -121,39 +123,10 @@ internal sealed class SseClient : IAsyncDisposable
     {
         try
         {
-            using var stream = await _response.Content.ReadAsStreamAsync(_stop.Token);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            string type = "message", data = "";
-            string? id = null;
-            bool any = false;
-            while (await reader.ReadLineAsync(_stop.Token) is { } line)
-            {
-                if (line.Length == 0)
-                {
-                    if (any && data.Length > 0)
-                        Add(new SseEvent(type, id, data));
-                    type = "message";
-                    data = "";
-                    id = null;
-                    any = false;
-                    continue;
-                }
-                if (line[0] == ':')
-                {
-                    Add(new SseEvent("comment", null, line[1..].Trim()));
-                    continue;
-                }
-                int colon = line.IndexOf(':');
-                string field = colon < 0 ? line : line[..colon];
-                string value = colon < 0 ? "" : line[(colon + 1)..].TrimStart(' ');
-                any = true;
-                switch (field)
-                {
-                    case "event": type = value; break;
-                    case "data": data = data.Length == 0 ? value : data + "\n" + value; break;
-                    case "id": id = value; break;
-                }
-            }
+            using var body = await _response.Content.ReadAsStreamAsync(_stop.Token);
+            var parser = SseParser.Create(new CommentTap(body, text => Add(new SseEvent("comment", null, text))));
+            await foreach (var item in parser.EnumerateAsync(_stop.Token))
+                Add(new SseEvent(item.EventType, item.EventId, item.Data)); // EventId: the event's own id line, null without one
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
@@ -214,5 +187,77 @@ internal sealed class SseClient : IAsyncDisposable
         {
         }
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// The body as the parser reads it, handed on a line at a time, telling each comment line on its
+    /// way (the parser skips comments, as the standard says): so the tests see the service's
+    /// keepalives, and in order, since the parser asks for the next line only once it has dispatched
+    /// what the lines before completed. The service ends lines with LF.
+    /// </summary>
+    private sealed class CommentTap(Stream inner, Action<string> onComment) : Stream
+    {
+        private readonly byte[] _buffer = new byte[16 * 1024];
+        private readonly List<byte> _comment = [];
+        private int _start;
+        private int _end;
+        private bool _lineStart = true;
+        private bool _inComment;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty)
+                return 0;
+            if (_start == _end)
+            {
+                _start = 0;
+                _end = await inner.ReadAsync(_buffer, cancellationToken);
+                if (_end == 0)
+                    return 0;
+            }
+            var pending = _buffer.AsSpan(_start, _end - _start);
+            int lf = pending.IndexOf((byte)'\n');
+            var line = pending[..Math.Min(lf < 0 ? pending.Length : lf + 1, buffer.Length)];
+            if (_lineStart)
+                _inComment = line[0] == (byte)':';
+            if (_inComment)
+                _comment.AddRange(line);
+            _lineStart = line[^1] == (byte)'\n';
+            if (_inComment && _lineStart)
+            {
+                onComment(Encoding.UTF8.GetString(_comment.ToArray())[1..].Trim());
+                _comment.Clear();
+                _inComment = false;
+            }
+            line.CopyTo(buffer.Span);
+            _start += line.Length;
+            return line.Length;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -54,7 +54,7 @@ public sealed class DeliveryCheckTests
     }
 
     private static void Feed(EventSubscriber subscriber, string type, string id, string data) =>
-        subscriber.OnEvent(Encoding.ASCII.GetBytes(type), Encoding.ASCII.GetBytes(id), Encoding.ASCII.GetBytes(data));
+        subscriber.OnEvent(type, id, Encoding.ASCII.GetBytes(data));
 
     /// <summary>Every line to every subscriber watching its user, in order.</summary>
     private static EventSubscriber[] AllDelivered(Func<int, EventLogLine, bool>? skip = null)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
 using System.Text;
 using Presence.Bench.Events;
 
@@ -5,7 +7,7 @@ namespace Presence.Unit.Tests.Bench;
 
 /// <summary>
 /// The events benchmark's own client pieces: what it measures is only as good as its reading of
-/// the stream (chunked coding, SSE lines) and of the node's histograms.
+/// the stream (chunked coding, the body as the SSE parser reads it) and of the node's histograms.
 /// </summary>
 public sealed class EventsBenchTests
 {
@@ -36,29 +38,71 @@ public sealed class EventsBenchTests
     }
 
     [Fact]
-    public void SseParser_EventsCommentsAndLinesSplitAnywhere_DispatchedOnBlankLines()
+    public async Task ResponseBodyStream_ChunkedStreamSplitAnywhere_ParserGetsEachEventWithItsId_CommentsCounted()
     {
         const string stream = "retry: 1000\n\nevent: snapshot\nid: ab12-7\ndata: {\"users\":[]}\n\n: keepalive\n\n"
-            + "event: offline\nid: ab12-8\ndata: {\"id\":\"42\",\"at\":5,\"reason\":\"timeout\"}\r\n\r\n";
-        byte[] bytes = Encoding.ASCII.GetBytes(stream);
-        for (int cut = 0; cut <= bytes.Length; cut++)
+            + "event: offline\nid: ab12-8\ndata: {\"id\":\"42\",\"at\":5,\"reason\":\"timeout\"}\r\n\r\n"
+            + "event: online\ndata: {\"id\":\"42\",\"at\":6}\nid: ab12-9\n\n:\n\n";
+        byte[] wire = Chunked(stream, 17);
+        for (int cut = 0; cut <= wire.Length; cut++)
         {
-            var sink = new RecordingSink();
-            var parser = new SseParser(sink);
-            parser.Feed(bytes.AsSpan(0, cut));
-            parser.Feed(bytes.AsSpan(cut));
-            Assert.Equal(["snapshot|ab12-7|{\"users\":[]}", "offline|ab12-8|{\"id\":\"42\",\"at\":5,\"reason\":\"timeout\"}"], sink.Events);
-            Assert.Equal(1, sink.Comments);
+            // The bytes up to the cut came with the headers; the rest from the connection.
+            var body = new ResponseBodyStream(new MemoryStream(wire[cut..]), wire[..cut], chunked: true, headReceivedMs: 0);
+
+            var events = await Parse(body);
+
+            Assert.Equal(["snapshot|ab12-7|{\"users\":[]}", "offline|ab12-8|{\"id\":\"42\",\"at\":5,\"reason\":\"timeout\"}",
+                "online|ab12-9|{\"id\":\"42\",\"at\":6}"], events);
+            Assert.Equal(2, body.Comments);
+            Assert.True(body.Ended, $"cut at {cut}");
         }
     }
 
     [Fact]
-    public void SseParser_DataOnSeveralLines_JoinedByNewline_IdKeptForTheNextEvent()
+    public async Task ResponseBodyStream_NotChunked_DataOnSeveralLines_JoinedByNewline_IdKeptForTheNextEvent()
     {
-        var sink = new RecordingSink();
-        var parser = new SseParser(sink);
-        parser.Feed("id: e-1\ndata: a\ndata: b\n\nevent: online\ndata: c\n\n"u8);
-        Assert.Equal(["|e-1|a\nb", "online|e-1|c"], sink.Events);
+        var body = new ResponseBodyStream(new MemoryStream("a\n\nevent: online\ndata: c\n\n"u8.ToArray()), "id: e-1\ndata: a\ndata: b\n\ndata: "u8.ToArray(),
+            chunked: false, headReceivedMs: 0);
+
+        var events = await Parse(body);
+
+        Assert.Equal(["message|e-1|a\nb", "message|e-1|a", "online|e-1|c"], events);
+        Assert.Equal(0, body.Comments);
+        Assert.True(body.Ended);
+    }
+
+    [Fact]
+    public async Task ResponseBodyStream_ConnectionClosedBeforeTheLastChunk_Ends()
+    {
+        var body = new ResponseBodyStream(new MemoryStream(Chunked("data: 1\n\n", 4)[..^5]), [], chunked: true, headReceivedMs: 0);
+
+        var events = await Parse(body);
+
+        Assert.Equal(["message||1"], events);
+        Assert.True(body.Ended);
+    }
+
+    /// <summary>What EventSubscriber sees: type, the parser's last event id and the data, inside the item parser.</summary>
+    private static async Task<List<string>> Parse(ResponseBodyStream body)
+    {
+        SseParser<string>? parser = null;
+        parser = SseParser.Create(body, (type, data) => $"{type}|{parser!.LastEventId}|{Encoding.UTF8.GetString(data)}");
+        var events = new List<string>();
+        await foreach (var item in parser.EnumerateAsync())
+            events.Add(item.Data);
+        return events;
+    }
+
+    private static byte[] Chunked(string text, int size)
+    {
+        var wire = new StringBuilder();
+        for (int i = 0; i < text.Length; i += size)
+        {
+            string part = text.Substring(i, Math.Min(size, text.Length - i));
+            wire.Append(CultureInfo.InvariantCulture, $"{part.Length:x};ext=1\r\n{part}\r\n");
+        }
+        wire.Append("0\r\n\r\n");
+        return Encoding.ASCII.GetBytes(wire.ToString());
     }
 
     [Fact]
@@ -109,17 +153,5 @@ public sealed class EventsBenchTests
         }
         Assert.Empty(layout.SubscribersOf(0));
         Assert.Empty(layout.SubscribersOf((ulong)users + 1));
-    }
-
-    private sealed class RecordingSink : ISseSink
-    {
-        public List<string> Events { get; } = [];
-
-        public int Comments { get; private set; }
-
-        public void OnEvent(ReadOnlySpan<byte> type, ReadOnlySpan<byte> id, ReadOnlySpan<byte> data) =>
-            Events.Add($"{Encoding.ASCII.GetString(type)}|{Encoding.ASCII.GetString(id)}|{Encoding.ASCII.GetString(data)}");
-
-        public void OnComment() => Comments++;
     }
 }
