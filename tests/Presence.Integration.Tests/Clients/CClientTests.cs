@@ -18,7 +18,7 @@ public sealed class CClientTests(RedisFixture redis, CClientBuild c) : IClassFix
     [Fact]
     public async Task Vectors_EveryEntryOfVectorsJson_PassesByteForByte()
     {
-        var run = await ChildRun.RunAsync(c.Program("vectors_test"), [RepoFiles.Vectors]);
+        var run = await ToolRun.RunAsync(c.Program("vectors_test"), [RepoFiles.Vectors], TimeSpan.FromMinutes(3));
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.DoesNotContain("not ok", run.Stdout);
@@ -42,7 +42,7 @@ public sealed class CClientTests(RedisFixture redis, CClientBuild c) : IClassFix
     [Fact]
     public async Task Fuzz_RoundTripsMutationsAndRandomBytes_AllPass()
     {
-        var run = await ChildRun.RunAsync(c.Program("fuzz_test"), []);
+        var run = await ToolRun.RunAsync(c.Program("fuzz_test"), [], TimeSpan.FromMinutes(3));
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Matches(@"fuzz: [1-9][0-9]* passed, 0 failed", run.Stdout);
@@ -63,14 +63,14 @@ public sealed class CClientTests(RedisFixture redis, CClientBuild c) : IClassFix
         using var client = new PresenceClient(query.Client.BaseAddress!);
         const ulong user = 13_000_001;
 
-        var run = await ChildRun.RunAsync(c.Program("presence_send"), ["--to", ingest.Host.UdpEndPoint.ToString(), "--user", "13000001"]);
+        var run = await ToolRun.RunAsync(c.Program("presence_send"), ["--to", ingest.Host.UdpEndPoint.ToString(), "--user", "13000001"], TimeSpan.FromMinutes(3));
 
         Assert.True(run.ExitCode == 0, run.Output);
         await Eventually.Until(async () => (await client.GetAsync(user)).Online, "user 13000001 online");
         var answer = await client.GetAsync([user]);
         Assert.True(answer[0].LastSeenMs > DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
 
-        run = await ChildRun.RunAsync(c.Program("presence_send"), ["--to", ingest.Host.UdpEndPoint.ToString(), "--user", "13000001", "--offline", "--seq", "1"]);
+        run = await ToolRun.RunAsync(c.Program("presence_send"), ["--to", ingest.Host.UdpEndPoint.ToString(), "--user", "13000001", "--offline", "--seq", "1"], TimeSpan.FromMinutes(3));
         Assert.True(run.ExitCode == 0, run.Output);
         await Eventually.Until(async () => !(await client.GetAsync(user)).Online, "user 13000001 offline after its sign-out");
     }
@@ -83,19 +83,16 @@ public sealed class CClientTests(RedisFixture redis, CClientBuild c) : IClassFix
         string keyId = SignedServices.KeyId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // A gateway holding the master key, and a device holding only its own derived key.
-        var gateway = await ChildRun.RunAsync(c.Program("presence_send"),
-            ["--to", services.UdpTarget, "--user", "13000101", "--master-key", services.MasterKeyHex, "--key-id", keyId, "--count", "2"]);
+        var gateway = await ToolRun.RunAsync(c.Program("presence_send"), ["--to", services.UdpTarget, "--user", "13000101", "--master-key", services.MasterKeyHex, "--key-id", keyId, "--count", "2"], TimeSpan.FromMinutes(3));
         var deviceKey = Convert.ToHexString(Signing.DeriveDeviceKey(services.MasterKey, 18446744073709551615)).ToLowerInvariant();
-        var device = await ChildRun.RunAsync(c.Program("presence_send"),
-            ["--to", services.UdpTarget, "--user", "18446744073709551615", "--device-key", deviceKey, "--key-id", keyId]);
+        var device = await ToolRun.RunAsync(c.Program("presence_send"), ["--to", services.UdpTarget, "--user", "18446744073709551615", "--device-key", deviceKey, "--key-id", keyId], TimeSpan.FromMinutes(3));
 
         Assert.True(gateway.ExitCode == 0, gateway.Output);
         Assert.True(device.ExitCode == 0, device.Output);
         await Eventually.Until(async () => (await client.GetAsync([13000101UL, ulong.MaxValue])).All(u => u.Online), "both signed users online");
         Assert.Equal(0, services.AuthFailed);
 
-        var tampered = await ChildRun.RunAsync(c.Program("presence_send"),
-            ["--to", services.UdpTarget, "--user", "13000102", "--master-key", services.MasterKeyHex, "--key-id", keyId, "--corrupt-tag"]);
+        var tampered = await ToolRun.RunAsync(c.Program("presence_send"), ["--to", services.UdpTarget, "--user", "13000102", "--master-key", services.MasterKeyHex, "--key-id", keyId, "--corrupt-tag"], TimeSpan.FromMinutes(3));
 
         Assert.True(tampered.ExitCode == 0, tampered.Output);
         await Eventually.Until(() => services.AuthFailed >= 1, "presence_records_rejected_total{reason=\"auth_failed\"} counts the tampered record");

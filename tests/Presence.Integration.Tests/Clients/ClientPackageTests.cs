@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Presence.Testing;
 
 namespace Presence.Integration.Tests.Clients;
 
@@ -19,9 +20,7 @@ public sealed class ClientPackageTests
         var output = Path.Combine(Path.GetTempPath(), $"presence-pack-{Guid.NewGuid():N}");
         try
         {
-            var run = await ChildRun.RunAsync("dotnet",
-                ["pack", RepoFiles.Path("src", "Client", "Presence.Client.csproj"), "-c", Configuration, "--no-build", "-o", output, "-nologo"],
-                timeout: TimeSpan.FromMinutes(3));
+            var run = await ToolRun.RunAsync("dotnet", ["pack", RepoFiles.Path("src", "Client", "Presence.Client.csproj"), "-c", Configuration, "--no-build", "-o", output, "-nologo"], TimeSpan.FromMinutes(3));
 
             Assert.True(run.ExitCode == 0, run.Output);
             var package = Assert.Single(Directory.GetFiles(output, "Presence.Client.*.nupkg"));

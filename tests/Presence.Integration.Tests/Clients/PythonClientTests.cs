@@ -80,13 +80,13 @@ public sealed partial class PythonClientTests(RedisFixture redis)
         Assert.Matches(@"^\d+\.\d+\.\d+", run.Stdout);
     }
 
-    private static Task<ChildRun> Python(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
-        ChildRun.RunAsync("python3", args, s_package, environment, TimeSpan.FromMinutes(3));
+    private static Task<ToolRun> Python(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        ToolRun.RunAsync("python3", args, TimeSpan.FromMinutes(3), workingDirectory: s_package, environment: environment);
 
-    private static void AssertRanWithoutSkips(ChildRun run, int atLeast) => Assert.Equal(0, AssertRan(run, atLeast).Skipped);
+    private static void AssertRanWithoutSkips(ToolRun run, int atLeast) => Assert.Equal(0, AssertRan(run, atLeast).Skipped);
 
     /// <summary>unittest's closing lines ("Ran N tests", "OK (skipped=N)"): at least <paramref name="atLeast"/> ran.</summary>
-    private static (int Ran, int Skipped) AssertRan(ChildRun run, int atLeast)
+    private static (int Ran, int Skipped) AssertRan(ToolRun run, int atLeast)
     {
         var ran = RanLine().Match(run.Stderr);
         Assert.True(ran.Success, run.Output);

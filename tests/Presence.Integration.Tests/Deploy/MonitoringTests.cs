@@ -21,10 +21,10 @@ public sealed class MonitoringTests(RedisFixture redis, ITestOutputHelper output
 
     private readonly string _scratch = Directory.CreateTempSubdirectory("presence-monitoring-").FullName;
 
-    private static async Task<ToolResult> Promtool(params string[] args)
+    private static async Task<ToolRun> Promtool(params string[] args)
     {
         var promtool = Tool.Require("promtool", "prometheus");
-        return await Tool.RunAsync(promtool, args, TimeSpan.FromMinutes(2), workingDirectory: Path.GetDirectoryName(s_rules));
+        return await ToolRun.RunAsync(promtool, args, TimeSpan.FromMinutes(2), workingDirectory: Path.GetDirectoryName(s_rules));
     }
 
     [Theory]
@@ -178,7 +178,7 @@ public sealed class MonitoringTests(RedisFixture redis, ITestOutputHelper output
         // With the process collector added, both expositions still pass Prometheus's linter.
         foreach (var (service, text) in new[] { ("presence-ingest", ingest), ("presence-query", query) })
         {
-            var lint = await Tool.RunAsync(Tool.Require("promtool", "prometheus"), ["check", "metrics"], TimeSpan.FromMinutes(1), input: text);
+            var lint = await ToolRun.RunAsync(Tool.Require("promtool", "prometheus"), ["check", "metrics"], TimeSpan.FromMinutes(1), input: text);
             Assert.True(lint.ExitCode == 0, $"promtool check metrics, {service}: {lint}");
         }
     }

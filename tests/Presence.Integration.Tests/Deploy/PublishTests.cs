@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Presence.Testing;
 using Xunit.Abstractions;
+
 
 namespace Presence.Integration.Tests.Deploy;
 
@@ -18,8 +20,8 @@ public sealed class PublishTests(ITestOutputHelper output) : IDisposable
 
     private readonly string _scratch = Directory.CreateTempSubdirectory("presence-publish-").FullName;
 
-    private static Task<ToolResult> Publish(params string[] args) =>
-        Tool.RunAsync("bash", [Repository.PathOf("scripts", "publish.sh"), .. args], TimeSpan.FromMinutes(15));
+    private static Task<ToolRun> Publish(params string[] args) =>
+        ToolRun.RunAsync("bash", [Repository.PathOf("scripts", "publish.sh"), .. args], TimeSpan.FromMinutes(15));
 
     [Fact]
     public async Task Publish_X64_OneExecutableEach_SumsMatch_EachRunsHelp()
@@ -51,7 +53,7 @@ public sealed class PublishTests(ITestOutputHelper output) : IDisposable
         // The x64 executables run here: self-contained (DOTNET_ROOT points nowhere), --help exits 0.
         foreach (var (program, option) in new[] { (Programs.Ingest, "--reuseport"), (Programs.Query, "--trusted-proxies"), (Programs.LoadGen, "--target") })
         {
-            var help = await Tool.RunAsync(Path.Combine(outDir, "linux-x64", program), ["--help"], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string>
+            var help = await ToolRun.RunAsync(Path.Combine(outDir, "linux-x64", program), ["--help"], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string>
             {
                 ["DOTNET_BUNDLE_EXTRACT_BASE_DIR"] = Path.Combine(_scratch, "extract"),
                 ["DOTNET_ROOT"] = Path.Combine(_scratch, "no-dotnet-here"),

@@ -59,7 +59,7 @@ public sealed class SmokeTestTests(RedisFixture redis) : IDisposable
         var loadgen = Path.Combine(AppContext.BaseDirectory, Programs.LoadGen + ".dll");
         script = $"presence-loadgen() {{ dotnet '{loadgen}' \"$@\"; }}\n{script}";
 
-        var result = await Tool.RunAsync(Tool.Require("bash", "bash"), ["-c", script], TimeSpan.FromMinutes(3));
+        var result = await ToolRun.RunAsync(Tool.Require("bash", "bash"), ["-c", script], TimeSpan.FromMinutes(3));
 
         Assert.True(result.ExitCode == 0, $"the smoke test failed:\n{result}\ningest:\n{ingest.Log}\nquery:\n{query.Log}");
         Assert.Contains("smoke test: 100 of 100 online", result.Stdout);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Presence.Ingest;
+using Presence.Testing;
 using Xunit.Abstractions;
 
 namespace Presence.Integration.Tests.Deploy;
@@ -44,7 +45,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(_root, "usr", "lib", "systemd"));
         var hostUnits = Directory.Exists("/usr/lib/systemd/system") ? "/usr/lib/systemd/system" : "/lib/systemd/system";
-        var copy = await Tool.RunAsync("cp", ["-a", hostUnits, Path.Combine(_root, "usr", "lib", "systemd")], TimeSpan.FromSeconds(60));
+        var copy = await ToolRun.RunAsync("cp", ["-a", hostUnits, Path.Combine(_root, "usr", "lib", "systemd")], TimeSpan.FromSeconds(60));
         Assert.True(copy.ExitCode == 0, copy.ToString());
         var etc = Directory.CreateDirectory(Path.Combine(_root, "etc", "systemd", "system")).FullName;
         var presence = Directory.CreateDirectory(Path.Combine(_root, "etc", "presence")).FullName;
@@ -74,7 +75,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var systemdAnalyze = Tool.Require("systemd-analyze", "systemd");
         var root = await InstallAsync();
 
-        var result = await Tool.RunAsync(systemdAnalyze, ["verify", $"--root={root}", IngestInstance, QueryUnit], TimeSpan.FromMinutes(2));
+        var result = await ToolRun.RunAsync(systemdAnalyze, ["verify", $"--root={root}", IngestInstance, QueryUnit], TimeSpan.FromMinutes(2));
 
         // verify exits 0 on unknown keys and unparsable values too: it only warns, so any output fails.
         output.WriteLine($"systemd-analyze verify {IngestInstance} {QueryUnit}: {result}");
@@ -91,7 +92,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var unit = Path.Combine(root, "etc", "systemd", "system", QueryUnit);
         File.WriteAllText(unit, File.ReadAllText(unit).Replace("ProtectSystem=strict", "ProtectSystem=strictest\nProtectSytem=strict", StringComparison.Ordinal));
 
-        var result = await Tool.RunAsync(systemdAnalyze, ["verify", $"--root={root}", QueryUnit], TimeSpan.FromMinutes(2));
+        var result = await ToolRun.RunAsync(systemdAnalyze, ["verify", $"--root={root}", QueryUnit], TimeSpan.FromMinutes(2));
 
         Assert.Contains("ProtectSytem", result.Output);
         Assert.Contains("strictest", result.Output);
@@ -106,7 +107,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var root = await InstallAsync();
 
         // Exposure runs 0.0 (locked down) … 10.0 (unprotected); the threshold is in tenths.
-        var result = await Tool.RunAsync(systemdAnalyze, ["security", "--offline=true", $"--root={root}", "--threshold=20", "--no-pager", unit], TimeSpan.FromMinutes(2));
+        var result = await ToolRun.RunAsync(systemdAnalyze, ["security", "--offline=true", $"--root={root}", "--threshold=20", "--no-pager", unit], TimeSpan.FromMinutes(2));
 
         var overall = result.Output.Split('\n').FirstOrDefault(l => l.Contains("Overall exposure level", StringComparison.Ordinal));
         output.WriteLine(overall ?? result.ToString());
