@@ -12,6 +12,7 @@ public sealed partial class IngestHost
         _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger)
         {
             AnswerWithin = _store!.AnswerWithin,
+            TtlMs = _options.TtlSeconds * 1000L,
             LastSeen = CreateLastSeen(database),
         };
         _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger, _store.AnswerWithin);

@@ -4,32 +4,41 @@ namespace Presence.Core.Events;
 
 /// <summary>
 /// One call of <see cref="EventLogScripts.Append"/>: its argument layout and its result, in one
-/// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then (kind
-/// n|t|s, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
+/// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), then (kind
+/// n|p|t|s, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
 /// are strings (what the store receives whatever the client), so Core needs no store client.
 /// </summary>
 public sealed class EventLogAppendCall
 {
-    private const int Fixed = 3;
+    private const int Fixed = 4;
     private const int PerTransition = 4;
 
     private readonly string[] _arguments;
     private int _next = Fixed;
 
-    /// <summary>A call for <paramref name="transitions"/> transitions, offering a new epoch in case the log has none.</summary>
-    public EventLogAppendCall(EventLogKeys keys, int transitions)
+    /// <summary>
+    /// A call for <paramref name="transitions"/> transitions, offering a new epoch in case the log has none.
+    /// <paramref name="ttlMs"/>: the ingesters' ttl, how long after a dropped online the old period's
+    /// timeout may still come (<see cref="EventLogScripts.Append"/>).
+    /// </summary>
+    public EventLogAppendCall(EventLogKeys keys, int transitions, long ttlMs)
     {
         ArgumentNullException.ThrowIfNull(keys);
         _arguments = new string[Fixed + PerTransition * transitions];
         _arguments[0] = EventLogKeys.NewEpoch();
         _arguments[1] = keys.OnlinePrefix;
         _arguments[2] = "0";
+        _arguments[3] = ttlMs.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Adds the next transition, in the order the log must record them.</summary>
-    public void Add(TransitionKind kind, ulong userId, long atMs)
+    /// <summary>
+    /// Adds the next transition, in the order the log must record them. <paramref name="possible"/>: an
+    /// online the ingester is not sure of (a key it met anew), which the log drops silently when it has
+    /// the user online.
+    /// </summary>
+    public void Add(TransitionKind kind, ulong userId, long atMs, bool possible = false)
     {
-        _arguments[_next++] = EventLogLine.KindCode(kind).ToString();
+        _arguments[_next++] = possible && kind == TransitionKind.Online ? "p" : EventLogLine.KindCode(kind).ToString();
         _arguments[_next++] = userId.ToString(CultureInfo.InvariantCulture);
         _arguments[_next++] = EventLogKeys.Bucket(userId);
         _arguments[_next++] = atMs.ToString(CultureInfo.InvariantCulture);

@@ -17,8 +17,14 @@ public static class EventLogScripts
     /// of the last minute (kept in <c>…:off</c>, user → at, trimmed to 60 s behind the newest
     /// transition): two ingesters, or a sweep and a write, can see one user's offline and online
     /// in either order of their times. Then trims lines whose <c>at</c> is older than the cutoff.
-    /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), then
-    /// (kind n|t|s, user id, bucket, at ms) per transition. Returns {epoch, last seq}. Keeps the number
+    /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), then
+    /// (kind n|p|t|s, user id, bucket, at ms) per transition (p: a possible online, which the log takes
+    /// like n but drops silently when it has the user online). Returns {epoch, last seq}.
+    /// An online (n) the log drops while it has the user online since an earlier <c>at</c> began a period
+    /// the log does not know yet: the old period's timeout is still on its way from another ingester
+    /// (an ingester's <c>SET … GET</c> found no key after the other's expiry check had found it gone). It is
+    /// kept in <c>…:pend</c> (user → at, trimmed like <c>…:off</c>), and when that timeout comes within a ttl
+    /// of it, the online is appended right after it (dated no earlier); a sign-out clears it. Keeps the number
     /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
     /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
     /// over the online buckets.
@@ -33,6 +39,8 @@ public static class EventLogScripts
         local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
         local off = string.sub(KEYS[1], 1, -4) .. 'off'
         local countKey = string.sub(KEYS[1], 1, -4) .. 'count'
+        local pend = string.sub(KEYS[1], 1, -4) .. 'pend'
+        local ttl = tonumber(ARGV[4])
         local count = redis.call('HMGET', countKey, 'n', 'at')
         local online, onlineAt = tonumber(count[1]), tonumber(count[2] or '0')
         if not online then
@@ -43,40 +51,55 @@ public static class EventLogScripts
         end
         local newest = 0
         local lines = {}
-        for i = 4, #ARGV, 4 do
+        local function line(kind, id, at)
+          if kind == 'n' then online = online + 1 else online = online - 1 end
+          if tonumber(at) > onlineAt then onlineAt = tonumber(at) end
+          seq = seq + 1
+          lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
+          if #lines == 500 then
+            redis.call('RPUSH', KEYS[2], unpack(lines))
+            lines = {}
+          end
+        end
+        for i = 5, #ARGV, 4 do
           local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local bucket = ARGV[2] .. ARGV[i + 2]
           local since = redis.call('HGET', bucket, id)
-          local append = false
-          if kind == 'n' then
+          if kind == 'n' or kind == 'p' then
             if not since then
               local offAt = redis.call('ZSCORE', off, id)
               if offAt and tonumber(at) < tonumber(offAt) then at = string.format('%d', tonumber(offAt)) end
               redis.call('HSET', bucket, id, at)
-              append = true
+              redis.call('ZREM', pend, id)
+              line('n', id, at)
+            elseif kind == 'n' and tonumber(at) > tonumber(since) then
+              redis.call('ZADD', pend, at, id)
             end
           elseif since then
             redis.call('HDEL', bucket, id)
             if tonumber(at) < tonumber(since) then at = since end
             redis.call('ZADD', off, at, id)
-            append = true
-          end
-          if tonumber(at) > newest then newest = tonumber(at) end
-          if append then
-            if kind == 'n' then online = online + 1 else online = online - 1 end
-            if tonumber(at) > onlineAt then onlineAt = tonumber(at) end
-            seq = seq + 1
-            lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
-            if #lines == 500 then
-              redis.call('RPUSH', KEYS[2], unpack(lines))
-              lines = {}
+            line(kind, id, at)
+            local pendAt = redis.call('ZSCORE', pend, id)
+            if pendAt then
+              redis.call('ZREM', pend, id)
+              if kind == 't' and tonumber(at) < tonumber(pendAt) + ttl then
+                local onAt = at
+                if tonumber(pendAt) > tonumber(at) then onAt = string.format('%d', tonumber(pendAt)) end
+                redis.call('HSET', bucket, id, onAt)
+                line('n', id, onAt)
+              end
             end
           end
+          if tonumber(at) > newest then newest = tonumber(at) end
         end
         if #lines > 0 then redis.call('RPUSH', KEYS[2], unpack(lines)) end
         redis.call('SET', KEYS[1], string.format('%d', seq))
         redis.call('HSET', countKey, 'n', string.format('%d', online), 'at', string.format('%d', onlineAt))
-        if newest > 0 then redis.call('ZREMRANGEBYSCORE', off, '-inf', string.format('(%d', newest - 60000)) end
+        if newest > 0 then
+          redis.call('ZREMRANGEBYSCORE', off, '-inf', string.format('(%d', newest - 60000))
+          redis.call('ZREMRANGEBYSCORE', pend, '-inf', string.format('(%d', newest - 60000))
+        end
         local cutoff = tonumber(ARGV[3])
         for round = 1, 50 do
           local head = redis.call('LRANGE', KEYS[2], 0, 99)
@@ -128,6 +151,8 @@ public static class EventLogScripts
         local seq = redis.call('GET', KEYS[1])
         if not seq then return {epoch, '', '0', '0'} end
         local countKey = string.sub(KEYS[1], 1, -4) .. 'count'
+        local pend = string.sub(KEYS[1], 1, -4) .. 'pend'
+        local ttl = tonumber(ARGV[4])
         local count = redis.call('HMGET', countKey, 'n', 'at')
         if not count[1] then
           local prefix = string.sub(KEYS[1], 1, -4) .. 'on:'

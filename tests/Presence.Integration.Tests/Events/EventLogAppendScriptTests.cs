@@ -13,9 +13,11 @@ namespace Presence.Integration.Tests.Events;
 [Collection(RedisCollection.Name)]
 public sealed class EventLogAppendScriptTests(RedisFixture redis)
 {
+    private const long TtlMs = 10_000;
+
     private static async Task AppendAsync(IDatabase db, EventLogKeys keys, params (char Kind, ulong User, long At)[] lines)
     {
-        var args = new List<RedisValue> { EventLogKeys.NewEpoch(), keys.OnlinePrefix, 0 };
+        var args = new List<RedisValue> { EventLogKeys.NewEpoch(), keys.OnlinePrefix, 0, TtlMs };
         foreach (var (kind, user, at) in lines)
         {
             args.Add(kind.ToString());
@@ -44,6 +46,49 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
         var lines = await LinesAsync(db, keys);
         Assert.Equal([1_000L, 2_000, 2_000], lines.Where(l => l.UserId == 7).Select(l => l.AtMs));
         Assert.Equal([1_000L, 2_000, 2_500], lines.Where(l => l.UserId == 8).Select(l => l.AtMs)); // a later online keeps its own time
+    }
+
+    [Fact]
+    public async Task Append_OnlineDroppedWhileTheLogHasTheUserOnline_ThenTheOldPeriodsLateTimeout_EndsOnline()
+    {
+        // The quiet 10-minute fault run: ingester A watched user 7 (online since 1,000) and its expiry check
+        // found the key gone at 10,510; ingester B's SET … GET of a heartbeat received at 10,480 found no key and
+        // sent the new period's online first. The log, still holding 7 online, dropped that online, then took
+        // A's timeout: offline for good while the key existed. Kept, the online follows the late timeout.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000));
+        await AppendAsync(db, keys, ('n', 7, 10_480)); // B: a new period the log does not know of yet
+        await AppendAsync(db, keys, ('t', 7, 10_510)); // A: the old period's end
+
+        var lines = (await LinesAsync(db, keys)).Where(l => l.UserId == 7).ToList();
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Timeout, 10_510L), (TransitionKind.Online, 10_510L)],
+            lines.Select(l => (l.Kind, l.AtMs)));
+    }
+
+    [Fact]
+    public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
+    {
+        // A second online of the period the log has (at its own at or before), or a possible online, is
+        // dropped and not kept: the period's timeout ends it. A kept online past a ttl is not replayed
+        // either, nor after a sign-out.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000), ('n', 8, 1_000), ('n', 9, 1_000));
+        await AppendAsync(db, keys, ('n', 7, 1_000), ('p', 8, 5_000), ('n', 9, 5_000));
+        await AppendAsync(db, keys, ('t', 7, 11_000), ('t', 8, 15_000), ('s', 9, 5_100));
+        var ten = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, ten, ('n', 10, 1_000));
+        await AppendAsync(db, ten, ('n', 10, 5_000));
+        await AppendAsync(db, ten, ('t', 10, 15_000)); // a ttl after the dropped online: a later period's end
+
+        var lines = await LinesAsync(db, keys);
+        foreach (ulong user in new ulong[] { 7, 8, 9 })
+            Assert.Equal(TransitionKind.Online, lines.Where(l => l.UserId == user).Select(l => l.Kind).First());
+        Assert.All(new ulong[] { 7, 8, 9 }, user => Assert.Equal(2, lines.Count(l => l.UserId == user)));
+        Assert.Equal(2, (await LinesAsync(db, ten)).Length);
     }
 
     [Fact]

@@ -32,16 +32,15 @@ public sealed class EventResumeTests(RedisFixture redis)
     private static async Task<long> AppendAsync(IDatabase db, string prefix, long trimBeforeMs, params (char Kind, ulong User, long At)[] lines)
     {
         var keys = new EventLogKeys(prefix);
-        var args = new List<RedisValue> { EventLogKeys.NewEpoch(), keys.OnlinePrefix, trimBeforeMs };
+        var call = new EventLogAppendCall(keys, lines.Length, ttlMs: 30_000);
         foreach (var (kind, user, at) in lines)
         {
-            args.Add(kind.ToString());
-            args.Add(user.ToString(CultureInfo.InvariantCulture));
-            args.Add(EventLogKeys.Bucket(user));
-            args.Add(at);
+            Assert.True(EventLogLine.TryParseKind((byte)kind, out var transition), $"kind '{kind}'");
+            call.Add(transition, user, at);
         }
-        var result = (RedisResult[])(await db.ScriptEvaluateAsync(EventLogScripts.Append, [keys.Seq, keys.Log, keys.Epoch], [.. args]))!;
-        return (long)result[1];
+        var reply = await db.ScriptEvaluateAsync(EventLogScripts.Append, [keys.Seq, keys.Log, keys.Epoch],
+            Array.ConvertAll(call.Arguments(trimBeforeMs), a => (RedisValue)a));
+        return EventLogAppendCall.Decode((string?[])reply!).LastSeq;
     }
 
     /// <summary>The log's lines as the store holds them now.</summary>

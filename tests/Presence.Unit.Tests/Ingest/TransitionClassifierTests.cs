@@ -49,7 +49,7 @@ public sealed class TransitionClassifierTests
         // Written by another ingester, or by one killed before it appended the online line: the log
         // may hold 9 offline while its key exists. The log drops the line if it has 9 online.
         _classifier.OnWritten(Write(9, Now), WriteOutcome.Refreshed, Now + 100);
-        Assert.Equal([new(9, TransitionKind.Online, Now)], Taken());
+        Assert.Equal([new(9, TransitionKind.Online, Now, Possible: true)], Taken());
         Assert.Equal(0, _sink.Counted(TransitionKind.Online)); // the log decides whether it is one
         AssertTracked(9, Now);
 
@@ -143,7 +143,7 @@ public sealed class TransitionClassifierTests
         _classifier.OnUnanswered(Write(7, Now));
         _classifier.OnUnanswered(Write(7, Now + 500));
         _classifier.OnWritten(Write(7, Now + 1_000), WriteOutcome.Refreshed, Now + 2_000);
-        Assert.Equal([new(7, TransitionKind.Online, Now)], Taken());
+        Assert.Equal([new(7, TransitionKind.Online, Now, Possible: true)], Taken());
         AssertTracked(7, Now + 1_000);
     }
 
@@ -190,7 +190,7 @@ public sealed class TransitionClassifierTests
         _classifier.OnUnanswered(Write(7, Now));
         _classifier.Forget(Now + 31_000);
         _classifier.OnWritten(Write(7, Now + 31_000), WriteOutcome.Refreshed, Now + 31_000);
-        Assert.Equal([new(7, TransitionKind.Online, Now + 31_000)], Taken());
+        Assert.Equal([new(7, TransitionKind.Online, Now + 31_000, Possible: true)], Taken());
     }
 
     [Fact]

@@ -46,6 +46,9 @@ internal sealed class EventLogAppender : ITransitionSink
     private readonly ILogger _logger;
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
 
+    /// <summary>The ingesters' ttl (--ttl, in ms): how long the log waits for a late timeout after an online it dropped (<see cref="EventLogScripts.Append"/>).</summary>
+    public long TtlMs { get; init; } = 30_000;
+
     /// <summary>Where the offlines of each append go next, their users' last seen (null: none kept).</summary>
     public LastSeen.LastSeenWriter? LastSeen { get; init; }
 
@@ -190,9 +193,9 @@ internal sealed class EventLogAppender : ITransitionSink
 
     private async Task AppendAsync(List<PresenceTransition> batch, CancellationToken stop)
     {
-        var call = new EventLogAppendCall(_keys, batch.Count);
+        var call = new EventLogAppendCall(_keys, batch.Count, TtlMs);
         foreach (var t in batch)
-            call.Add(t.Kind, t.UserId, t.AtMs);
+            call.Add(t.Kind, t.UserId, t.AtMs, t.Possible);
         while (true)
         {
             var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed

@@ -64,7 +64,7 @@ internal sealed class TransitionClassifier
                     long onlineAt = _unanswered.Remove(write.UserId, out long since) ? since : write.ReceiveMs;
                     if (_lapsed.Remove(write.UserId, out long lapsedSince))
                         onlineAt = Math.Max(onlineAt, lapsedSince);
-                    _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt), counted: false);
+                    _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt, Possible: true), counted: false);
                 }
                 break;
             }
