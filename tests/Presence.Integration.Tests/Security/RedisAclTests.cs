@@ -19,12 +19,12 @@ public sealed class RedisAclTests : IDisposable
 
     // The rules of docs/SECURITY.md, word for word.
     private const string IngestRules =
-        "resetchannels &{presence:*events}:wake ~presence:* -@all +set +psetex +get +del +unlink +publish +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
-        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +rpush +lrange +ltrim +zadd +zpopmin +zscore +zremrangebyscore)";
+        "resetchannels &{presence:*events}:wake ~presence:* -@all +set +psetex +get +del +unlink +publish +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +eval +evalsha +script|load +hget +hset +hdel +hgetall +expire) " +
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +hmget +hlen +rpush +lrange +ltrim +zadd +zrem +zpopmin +zscore +zremrangebyscore)";
 
     private const string QueryRules =
-        "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit " +
-        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +llen +lrange +hget)";
+        "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +hdel) " +
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +llen +lrange +hget +hmget +hlen)";
 
     // Turns off what StackExchange.Redis would otherwise try at connect and be refused (SECURITY.md).
     private const string QuietConnect = "tiebreaker=,configChannel=,$CONFIG=";

@@ -41,10 +41,16 @@ internal abstract class ReceiveLoop : IDisposable
 
     protected Socket Socket { get; }
 
-    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index) =>
-        recvmmsg
+    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index, int queueWaitLimitMs = QueueWaitLimitMs)
+    {
+        ReceiveLoop loop = recvmmsg
             ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}")
             : new SocketReceiveLoop(socket, context, $"udp-receive-{index}");
+        loop._queueWaitLimitMs = queueWaitLimitMs;
+        return loop;
+    }
+
+    private int _queueWaitLimitMs = QueueWaitLimitMs;
 
     public void Start() => _thread.Start();
 
@@ -166,7 +172,7 @@ internal abstract class ReceiveLoop : IDisposable
             counters.Publish(_metrics);
             if (batch.Count == 0)
                 _pool.Return(batch);
-            else if (!_output.TryWrite(batch) && !WaitForRoom(batch, _stopping && drainUntil > 0 ? drainUntil : Environment.TickCount64 + QueueWaitLimitMs))
+            else if (!_output.TryWrite(batch) && !WaitForRoom(batch, _stopping && drainUntil > 0 ? drainUntil : Environment.TickCount64 + _queueWaitLimitMs))
             {
                 _metrics.QueueFullDropped.Inc(batch.Count);
                 _pool.Return(batch);
