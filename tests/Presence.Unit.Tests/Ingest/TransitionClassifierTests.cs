@@ -148,6 +148,20 @@ public sealed class TransitionClassifierTests
     }
 
     [Fact]
+    public void OnWritten_RefreshedAfterAnUnansweredSetGet_OfAUserItKnowsOnline_PossibleOnline()
+    {
+        // The quick fault run, seed 7: the store restarted empty (keys and log gone) while this ingester
+        // still knew user 7 online; its SET … GET went unanswered in a partition and landed, creating the
+        // key; the retry found it. Known or not, that attempt may have begun a period the log never saw.
+        _classifier.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        Taken();
+        _classifier.OnUnanswered(Write(7, Now + 5_000));
+        _classifier.OnWritten(Write(7, Now + 6_000), WriteOutcome.Refreshed, Now + 7_000);
+        Assert.Equal([new(7, TransitionKind.Online, Now + 5_000, Possible: true)], Taken());
+        AssertTracked(7, Now + 6_000);
+    }
+
+    [Fact]
     public void OnWritten_AbsentAfterAnUnansweredSignOut_IsThatSignOut()
     {
         // The DEL of Now + 1 s went unanswered (the store was paused) and ran when it resumed: its

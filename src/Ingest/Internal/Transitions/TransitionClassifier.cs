@@ -50,7 +50,10 @@ internal sealed class TransitionClassifier
                 _unansweredSignOuts.Remove(write.UserId); // the key is there: that DEL did not land, or was overtaken
                 bool known = _tracker.TryGet(write.UserId, out _);
                 _tracker.Set(write.UserId, write.ReceiveMs);
-                if (!write.Refresh && !known)
+                // An unanswered earlier attempt may have created this key even for a user known online
+                // here: the store may have lost the key and the log meanwhile (an empty restart), and
+                // the attempt landed in the new one (the quick fault run, seed 7).
+                if (!write.Refresh && (!known || _unanswered.ContainsKey(write.UserId)))
                 {
                     // SET … GET found a key of a user this ingester did not know online: written by
                     // another ingester, by an earlier attempt of this write whose answer was lost, or
