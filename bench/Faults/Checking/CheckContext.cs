@@ -74,8 +74,7 @@ internal sealed class CheckContext
             long previousAt = History.Info.StartedMs, previous = 0;
             foreach (var count in node.OrderBy(d => d.AtMs))
             {
-                long rise = count.KernelDrops >= previous ? count.KernelDrops - previous : count.KernelDrops;
-                if (rise > 0)
+                if (Rise(count.KernelDrops, previous) > 0)
                     windows.Add((previousAt - 1000, count.AtMs + 2000));
                 previousAt = count.AtMs;
                 previous = count.KernelDrops;
@@ -93,14 +92,17 @@ internal sealed class CheckContext
             long k = 0, r = 0, q = 0;
             foreach (var count in node.OrderBy(d => d.AtMs))
             {
-                kernel += count.KernelDrops >= k ? count.KernelDrops - k : count.KernelDrops;
-                records += count.RecordsDropped >= r ? count.RecordsDropped - r : count.RecordsDropped;
-                queueFull += count.QueueFull >= q ? count.QueueFull - q : count.QueueFull;
+                kernel += Rise(count.KernelDrops, k);
+                records += Rise(count.RecordsDropped, r);
+                queueFull += Rise(count.QueueFull, q);
                 (k, r, q) = (count.KernelDrops, count.RecordsDropped, count.QueueFull);
             }
         }
         return (kernel, records, queueFull);
     }
+
+    /// <summary>How much a counter rose since its read before: one that went down restarted from 0 with its process.</summary>
+    private static long Rise(long now, long before) => now >= before ? now - before : now;
 
     /// <summary>The faults that disturb the store's writes: paused, restarted, cut off, connections killed.</summary>
     public static bool DisturbsStore(FaultKind kind) =>

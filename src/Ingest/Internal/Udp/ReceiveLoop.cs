@@ -30,10 +30,12 @@ internal abstract class ReceiveLoop : IDisposable
     private readonly IngestClock _clock;
     private readonly ILogger _logger;
     private readonly Thread _thread;
+    private readonly int _queueWaitLimitMs;
     private volatile bool _stopping;
 
-    protected ReceiveLoop(Socket socket, ReceiveContext context, string name)
+    protected ReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs)
     {
+        _queueWaitLimitMs = queueWaitLimitMs;
         Socket = socket;
         (_intake, _output, _pool, _metrics, _clock, _logger) = context;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
@@ -41,16 +43,10 @@ internal abstract class ReceiveLoop : IDisposable
 
     protected Socket Socket { get; }
 
-    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index, int queueWaitLimitMs = QueueWaitLimitMs)
-    {
-        ReceiveLoop loop = recvmmsg
-            ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}")
-            : new SocketReceiveLoop(socket, context, $"udp-receive-{index}");
-        loop._queueWaitLimitMs = queueWaitLimitMs;
-        return loop;
-    }
-
-    private int _queueWaitLimitMs = QueueWaitLimitMs;
+    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index, int queueWaitLimitMs = QueueWaitLimitMs) =>
+        recvmmsg
+            ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}", queueWaitLimitMs)
+            : new SocketReceiveLoop(socket, context, $"udp-receive-{index}", queueWaitLimitMs);
 
     public void Start() => _thread.Start();
 

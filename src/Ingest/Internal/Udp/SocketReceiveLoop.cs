@@ -15,8 +15,8 @@ internal sealed class SocketReceiveLoop : ReceiveLoop
     private readonly int[] _lengths = new int[DatagramsPerBatch];
     private readonly SocketAddress _from;
 
-    public SocketReceiveLoop(Socket socket, ReceiveContext context, string name)
-        : base(socket, context, name)
+    public SocketReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs)
+        : base(socket, context, name, queueWaitLimitMs)
         => _from = new SocketAddress(socket.AddressFamily);
 
     protected override int ReceiveBatch()
