@@ -126,7 +126,9 @@ internal static class StoreRules
     /// are never s); when a sign-out (not dropped) of u was sent in [s − LagBoundMs, t + SampleSlackMs]; when a
     /// store restart (with or without data) began in [s, t + SampleSlackMs] (the sample's read may come that late). Otherwise the sample must show a key with value ≥ s — except
     /// that a missing key is fine when s + ttl ≤ t + SampleSlackMs (it may have expired) or when t lies in
-    /// a store-disturbing fault's window (the sample's own read may have been held up past that). A value
+    /// a store-disturbing fault's window, or within SampleSlackMs before one begins (the sample's own read
+    /// may have been held up past that: the 30-minute run of 2026-12-06 sampled 8 ms before a pause, and the
+    /// store, stopped before it ran the read, answered it after the key's expiry, 1.9 s later). A value
     /// may read up to ClockSkewMs before s. A heartbeat that would be lost but was sent while an ingester's
     /// kernel counted receive-buffer drops (<see cref="CheckContext.KernelDropWindows"/>) is not judged, and counted
     /// as excused: a counted drop of a lossy channel, not a silent loss.
@@ -161,7 +163,7 @@ internal static class StoreRules
                 if (value < s - options.ClockSkewMs)
                     lost = $"user {sample.User}: heartbeat sent at {s}, but the store held receive {value} at {sample.AtMs}";
             }
-            else if (s + ttl > sample.AtMs + options.SampleSlackMs && !context.InWindow(sample.AtMs, CheckContext.DisturbsStore))
+            else if (s + ttl > sample.AtMs + options.SampleSlackMs && !context.InWindow(sample.AtMs, CheckContext.DisturbsStore, beforeMs: options.SampleSlackMs))
             {
                 lost = $"user {sample.User}: heartbeat sent at {s}, but the store had no key at {sample.AtMs} ({sample.AtMs - s} ms later, ttl {ttl})";
             }

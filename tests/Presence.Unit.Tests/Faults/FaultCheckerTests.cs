@@ -481,6 +481,22 @@ public sealed class FaultCheckerTests
         Assert.Equal(0, report.Rule(RuleNames.HeartbeatLost).Violations);
     }
 
+    [Theory]
+    [InlineData(15_010, true)]  // the pause began 10 ms after the sample was sent: the store ran the read after it
+    [InlineData(16_500, false)] // 1.5 s after: past SampleSlackMs, the read had run before it
+    public void HeartbeatLost_KeyMissingInASampleSentJustBeforeAStorePause_IsExcused(long pauseStartMs, bool excused)
+    {
+        var history = ValidHistory.Builder(b => b.Fault(FaultKind.StorePause, pauseStartMs, pauseStartMs + 2000, "redis")).WithSessions().Build()
+            .WithSamples(IsSample(user: 1, atMs: 15_000), s => s with { ValueMs = null, ExpireAtMs = null });
+
+        var report = Check(history);
+
+        if (excused)
+            Assert.Equal(0, report.Rule(RuleNames.HeartbeatLost).Violations);
+        else
+            Assert.Contains("user 1: heartbeat sent at 12000, but the store had no key at 15000", Print(report));
+    }
+
     [Fact]
     public void HeartbeatLost_SilentUsersKeyGoneAfterItsTtl_Passes()
     {
