@@ -12,12 +12,12 @@ namespace Presence.Bench.EndToEnd;
 /// </summary>
 internal sealed class LoadGenRun
 {
-    private readonly Child _child;
+    private readonly ChildProcess _child;
     private readonly double _reapedBefore;
     private readonly Stopwatch _clock;
     private readonly int _timeoutSeconds;
 
-    private LoadGenRun(Child child, double reapedBefore, int timeoutSeconds)
+    private LoadGenRun(ChildProcess child, double reapedBefore, int timeoutSeconds)
     {
         _child = child;
         _reapedBefore = reapedBefore;
@@ -42,7 +42,7 @@ internal sealed class LoadGenRun
     /// <summary>Seconds from start to exit.</summary>
     public double Seconds { get; private set; }
 
-    public bool HasExited => _child.Process.HasExited;
+    public bool HasExited => _child.HasExited;
 
     /// <param name="rateCap">Frames/s cap (--rate), or null for the schedule's own rate.</param>
     /// <param name="lastSent">File for --last-sent, or null.</param>
@@ -58,30 +58,28 @@ internal sealed class LoadGenRun
         if (lastSent is not null)
             args.AddRange(["--last-sent", lastSent]);
         double before = ProcStat.ReapedChildrenCpuSeconds();
-        return new LoadGenRun(Cmd.Start("dotnet", [.. args]), before, duration + 120);
+        return new LoadGenRun(ChildProcess.StartFile("presence-loadgen", "dotnet", [.. args]), before, duration + 120);
     }
 
-    public Task WaitAsync(CancellationToken cancel) => _child.Process.WaitForExitAsync(cancel);
+    public Task WaitAsync(CancellationToken cancel) => _child.WaitForExitAsync(cancel);
 
     /// <summary>Waits for it to exit (killing it past its time) and reads its summary.</summary>
     public async Task FinishAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_timeoutSeconds));
         try
         {
-            await _child.Process.WaitForExitAsync(timeout.Token);
+            await _child.WaitForExitAsync(TimeSpan.FromSeconds(_timeoutSeconds)); // its output read to the end
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException e)
         {
-            _child.Process.Kill();
-            throw new InvalidOperationException("presence-loadgen did not finish");
+            _child.Dispose();
+            throw new InvalidOperationException("presence-loadgen did not finish", e);
         }
-        await _child.Process.WaitForExitAsync(); // its output fully read
         Seconds = _clock.Elapsed.TotalSeconds;
         Cores = (ProcStat.ReapedChildrenCpuSeconds() - _reapedBefore) / Seconds;
-        if (_child.Process.ExitCode != 0)
-            throw new InvalidOperationException($"presence-loadgen exited {_child.Process.ExitCode}: {_child.Stderr}");
-        using var summary = JsonDocument.Parse(_child.Stdout.ToString());
+        if (_child.ExitCode != 0)
+            throw new InvalidOperationException($"presence-loadgen exited {_child.ExitCode}:\n{_child.Tail()}");
+        using var summary = JsonDocument.Parse(_child.Stdout);
         var root = summary.RootElement;
         RecordsSent = root.GetProperty("recordsSent").GetInt64();
         RecordsPerSecond = root.GetProperty("recordsPerSecond").GetDouble();

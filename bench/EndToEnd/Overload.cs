@@ -92,7 +92,7 @@ internal sealed class Overload(Binaries bins, Store store, RedisServer redis, E2
     {
         double reaped = ProcStat.ReapedChildrenCpuSeconds(), redisBefore = ProcStat.CpuSeconds(redis.Pid);
         var clock = Stopwatch.StartNew();
-        string output = Cmd.Capture("redis-benchmark", "-h", "127.0.0.1", "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-P", "64", "-c", "50",
+        string output = ChildProcess.Run("redis-benchmark", TimeSpan.FromMinutes(5), "-h", "127.0.0.1", "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-P", "64", "-c", "50",
             "-n", options.BenchmarkRequests.ToString(CultureInfo.InvariantCulture), "-r", FloodUsers.ToString(CultureInfo.InvariantCulture), "--csv",
             "SET", "presence:__rand_int__", "1764000000000", "PX", "30000");
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("\"SET", StringComparison.Ordinal))

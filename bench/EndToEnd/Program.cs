@@ -35,16 +35,19 @@ if (options is null)
 string root = RepositoryRoot.Path;
 Environment.CurrentDirectory = root;
 var wall = Stopwatch.StartNew();
+var toolTimeout = TimeSpan.FromSeconds(30);
+var buildTimeout = TimeSpan.FromMinutes(10);
+ChildProcess.CommandLog = Console.Out; // every command is printed before it runs
 
 Console.WriteLine("== machine");
 Console.WriteLine($"date: {Machine.UtcNow()}");
 Console.WriteLine($"command: dotnet run -c Release --project bench/EndToEnd --{(args.Length > 0 ? " " + string.Join(' ', args) : "")}");
-Console.WriteLine($"commit: {Cmd.Capture("git", "rev-parse", "--short", "HEAD").Trim()}{(Cmd.Capture("git", "status", "--porcelain", "--untracked-files=no").Trim().Length > 0 ? " (with uncommitted changes)" : "")}");
+Console.WriteLine($"commit: {ChildProcess.Run("git", toolTimeout, "rev-parse", "--short", "HEAD").Trim()}{(ChildProcess.Run("git", toolTimeout, "status", "--porcelain", "--untracked-files=no").Trim().Length > 0 ? " (with uncommitted changes)" : "")}");
 Console.WriteLine($"nproc: {Environment.ProcessorCount}");
 Console.WriteLine($"cpu: {Machine.CpuModel()}");
 Console.WriteLine($"kernel: {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}");
 Console.WriteLine($"memory: {Machine.MemTotalGiB():0.0} GiB, load average {Machine.LoadAverages()}");
-Console.WriteLine($"redis: {Cmd.Capture("redis-server", "--version").Trim()}");
+Console.WriteLine($"redis: {ChildProcess.Run("redis-server", toolTimeout, "--version").Trim()}");
 Console.WriteLine($".NET: {Environment.Version}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"run: {(options.Quick ? "--quick" : "full")}; parts {(options.Ladder ? "ladder " : "")}{(options.Seed ? "seed " : "")}{(options.Overload ? "overload" : "")}; " +
@@ -55,8 +58,8 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 Console.WriteLine();
 
 Console.WriteLine("== build");
-Cmd.RunChecked("dotnet", "build", "tools/Demo", "-c", "Release", "-nologo", "-v:q", "-clp:NoSummary");
-Cmd.RunChecked("dotnet", "build", "bench/Baseline", "-c", "Release", "-nologo", "-v:q", "-clp:NoSummary");
+ChildProcess.Run("dotnet", buildTimeout, "build", "tools/Demo", "-c", "Release", "-nologo", "-v:q", "-clp:NoSummary");
+ChildProcess.Run("dotnet", buildTimeout, "build", "bench/Baseline", "-c", "Release", "-nologo", "-v:q", "-clp:NoSummary");
 var bins = new Binaries(
     Ingest: Path.Combine(root, "tools/Demo/bin/Release/net10.0/presence-ingest.dll"),
     LoadGen: Path.Combine(root, "tools/Demo/bin/Release/net10.0/presence-loadgen.dll"),

@@ -14,10 +14,10 @@ internal sealed class Receiver : IAsyncDisposable
 {
     private const int BaselineReportMs = 250;
 
-    private readonly Child _child;
+    private readonly ChildProcess _child;
     private ReceiverCounts? _final;
 
-    private Receiver(SystemKind system, Child child, int udpPort, int httpPort)
+    private Receiver(SystemKind system, ChildProcess child, int udpPort, int httpPort)
     {
         System = system;
         _child = child;
@@ -31,7 +31,7 @@ internal sealed class Receiver : IAsyncDisposable
 
     public int HttpPort { get; }
 
-    public int Pid => _child.Process.Id;
+    public int Pid => _child.Pid;
 
     public static async Task<Receiver> StartAsync(SystemKind system, Binaries bins, int redisPort, IReadOnlyList<string> ingestArgs)
     {
@@ -39,8 +39,8 @@ internal sealed class Receiver : IAsyncDisposable
         int httpPort = FreePort.Tcp();
         string redis = $"127.0.0.1:{redisPort}";
         var child = system == SystemKind.Presence
-            ? Cmd.Start("dotnet", [bins.Ingest, "--udp", $"127.0.0.1:{udpPort}", "--http", $"127.0.0.1:{httpPort}", "--redis", redis, "--ttl", "30", .. ingestArgs])
-            : Cmd.Start("dotnet", bins.Baseline, "--udp", $"127.0.0.1:{udpPort}", "--redis", redis, "--ttl", "30",
+            ? ChildProcess.StartFile("presence-ingest", "dotnet", [bins.Ingest, "--udp", $"127.0.0.1:{udpPort}", "--http", $"127.0.0.1:{httpPort}", "--redis", redis, "--ttl", "30", .. ingestArgs])
+            : ChildProcess.StartFile("presence-baseline", "dotnet", bins.Baseline, "--udp", $"127.0.0.1:{udpPort}", "--redis", redis, "--ttl", "30",
                 "--report-ms", BaselineReportMs.ToString(CultureInfo.InvariantCulture));
         var receiver = new Receiver(system, child, udpPort, httpPort);
         try
@@ -106,36 +106,30 @@ internal sealed class Receiver : IAsyncDisposable
     /// <summary>SIGTERM, then waits (120 s at most) for it to finish what it holds and exit; the baseline's counts are then final.</summary>
     public async Task<string> StopAsync()
     {
-        if (_child.Process.HasExited)
-            return $" ({Report.Name(System)} had exited {_child.Process.ExitCode})";
+        if (_child.HasExited)
+            return $" ({Report.Name(System)} had exited {_child.ExitCode})";
         long kernel = ProcStat.UdpDrops(UdpPort);
-        Signals.Terminate(Pid);
         Console.WriteLine($"$ kill -TERM {Pid}");
+        _child.Signal(Signals.SigTerm);
         string note = "";
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         try
         {
-            await _child.Process.WaitForExitAsync(timeout.Token);
+            await _child.WaitForExitAsync(TimeSpan.FromSeconds(120));
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
-            _child.Process.Kill();
             note = " (killed: did not stop within 120 s)";
         }
-        await _child.Process.WaitForExitAsync();
+        _child.Stop(TimeSpan.Zero); // kills it if it did not stop; waits for its output either way
         if (System == SystemKind.Baseline && LastCountsLine() is { } line)
             _final = BaselineCounts(line, kernel);
         return note;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (!_child.Process.HasExited)
-        {
-            _child.Process.Kill();
-            await _child.Process.WaitForExitAsync();
-        }
-        _child.Process.Dispose();
+        _child.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private async Task WaitReadyAsync()
@@ -144,11 +138,10 @@ internal sealed class Receiver : IAsyncDisposable
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
         while (DateTime.UtcNow < deadline)
         {
-            if (_child.Process.HasExited)
-                throw new InvalidOperationException($"{Report.Name(System)} exited {_child.Process.ExitCode}: {_child.Stderr}");
+            _child.ThrowIfExited(" before it was ready");
             if (System == SystemKind.Baseline)
             {
-                if (_child.Stderr.ToString().Contains("presence-baseline: UDP", StringComparison.Ordinal))
+                if (_child.Stderr.Contains("presence-baseline: UDP", StringComparison.Ordinal))
                     return;
             }
             else
@@ -171,8 +164,7 @@ internal sealed class Receiver : IAsyncDisposable
 
     private string? LastCountsLine()
     {
-        lock (_child.Stdout)
-            return _child.Stdout.ToString().Split('\n').LastOrDefault(l => l.StartsWith('{') && l.TrimEnd().EndsWith('}'));
+        return _child.Stdout.Split('\n').LastOrDefault(l => l.StartsWith('{') && l.TrimEnd().EndsWith('}'));
     }
 
     private static ReceiverCounts BaselineCounts(string line, long kernel)

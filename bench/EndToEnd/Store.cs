@@ -1,55 +1,7 @@
-using System.Diagnostics;
-using System.Text;
 using Presence.Core;
 using StackExchange.Redis;
 
 namespace Presence.Bench.EndToEnd;
-
-/// <summary>A child process whose stdout and stderr are drained into memory (so it never blocks on a full pipe).</summary>
-internal sealed class Child(Process process)
-{
-    public Process Process { get; } = process;
-    public StringBuilder Stdout { get; } = new();
-    public StringBuilder Stderr { get; } = new();
-}
-
-/// <summary>Runs programs, printing each command line first.</summary>
-internal static class Cmd
-{
-    public static Child Start(string file, params string[] args)
-    {
-        Console.WriteLine("$ " + Show(file, args));
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        var process = new Process { StartInfo = info };
-        var child = new Child(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (child.Stdout) child.Stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (child.Stderr) child.Stderr.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return child;
-    }
-
-    public static void RunChecked(string file, params string[] args)
-    {
-        var child = Start(file, args);
-        child.Process.WaitForExit();
-        if (child.Process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} exited {child.Process.ExitCode}:\n{child.Stdout}{child.Stderr}");
-    }
-
-    public static string Capture(string file, params string[] args)
-    {
-        var child = Start(file, args);
-        child.Process.WaitForExit();
-        return child.Stdout.ToString();
-    }
-
-    private static string Show(string file, string[] args) =>
-        string.Join(' ', new[] { file }.Concat(args.Select(a => a.Length == 0 ? "\"\"" : a.Contains(' ', StringComparison.Ordinal) || a.Contains('"', StringComparison.Ordinal) ? $"'{a}'" : a)));
-}
 
 /// <summary>The benchmark's own redis-server, seen through StackExchange.Redis.</summary>
 internal sealed class Store : IAsyncDisposable

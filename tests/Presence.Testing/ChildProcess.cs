@@ -146,6 +146,9 @@ public sealed class ChildProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to exit (its output may still be arriving: see <see cref="WaitForExitAsync(TimeSpan)"/>).</summary>
+    public Task WaitForExitAsync(CancellationToken cancel) => _process.WaitForExitAsync(cancel);
+
     /// <summary>
     /// Sends <paramref name="signal"/> (<see cref="Signals"/>: <c>SigTerm</c>, <c>SigHup</c>, <c>SigStop</c>, …)
     /// to the program's process group, else (no such group) to the program alone while it runs (once it
