@@ -14,7 +14,7 @@ internal static class OpenApiRoutes
     private static readonly OpenApiRoute[] s_routes =
     [
         new("GET", "/v1/presence/{id}", "One user's presence",
-            "Offline: `online` false and `lastSeenMs` null. The id is a decimal string in the path.",
+            "Offline: `online` false and `lastSeenMs` the last seen (whole seconds) or null. The id is a decimal string in the path.",
             s_batchErrors, d => Json(d, "The user's presence.", OpenApiSchemas.UserPresence))
         {
             Parameters = (_, _) =>

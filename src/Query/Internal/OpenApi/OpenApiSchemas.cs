@@ -47,7 +47,7 @@ internal static class OpenApiSchemas
                 {
                     Type = JsonSchemaType.Integer | JsonSchemaType.Null,
                     Format = "int64",
-                    Description = "Unix milliseconds at which the ingester received the latest heartbeat; null while offline.",
+                    Description = "Online: Unix milliseconds at which the ingester received the latest heartbeat. Offline: the last seen, a whole second (a multiple of 1000), when the user was online within --last-seen-days and the ingest runs with events on; else null.",
                 },
             },
             Examples = [OpenApiDescription.Example("""{"id":"42","online":true,"lastSeenMs":1764270000123}""")],
