@@ -69,10 +69,10 @@ public static class QueryApp
         var metrics = new QueryMetrics();
         var redis = RedisConfiguration.Create(options.Redis, options.StoreTimeout, options.RedisPassword);
         var pipeline = options.StoreReads == QueryOptions.DirectReads && ReadPipeline.CanServe(redis)
-            ? new ReadPipeline(redis, options.StoreTimeout)
+            ? new ReadPipeline(redis, options.StoreTimeout, lastSeen: options.LastSeenDays > 0)
             : null;
         var connection = ConnectionMultiplexer.Connect(redis);
-        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true, pipeline);
+        var store = new PresenceStore(connection, options.Prefix, options.StoreTimeout, ownsConnection: true, pipeline, options.LastSeenDays);
         var eventLog = new EventLogStore(connection, options.Prefix, options.StoreTimeout);
         var keys = options.ApiKeys is null ? null : ApiKeyRing.Load(options.ApiKeys);
         var adminKeys = options.AdminKeys is null ? null : ApiKeyRing.Load(options.AdminKeys);

@@ -76,7 +76,7 @@ public sealed class QueryOptions
     public string? AdminKeys { get; set; }
 
     [Option("last-seen-days", Default = 30, MetaValue = "DAYS",
-        HelpText = "How many days an offline user's last seen is answered (0..3650; 0: never). Set it as presence-ingest's --last-seen-days.")]
+        HelpText = "How many days an offline user's last seen is answered as its lastSeenMs, read in the same store call as presence (0..3650; 0: never, and reads are plain GET/MGET). Set it as presence-ingest's --last-seen-days.")]
     public int LastSeenDays { get; set; } = 30;
 
     [Option("rate-limit", MetaValue = "N",

@@ -25,10 +25,11 @@ public static class LastSeenScripts
 
     /// <summary>
     /// Presence with last seen in one call, on one node (a single store; not across a cluster's slots):
-    /// KEYS are the n users' presence keys, then their n buckets; ARGV their n fields. Returns n values,
-    /// in order: the presence key's value when it exists (online: its receive time in ms); else, when the
-    /// bucket holds the user, <c>−(last seen in seconds × 1000 + 2)</c> (a negative number below −1, so it
-    /// reads as no receive time); else nil. An online user costs one GET, an offline one a GET and an HGET.
+    /// KEYS are the n users' presence keys, then their n buckets; ARGV their n fields. Returns n
+    /// elements, in order: the presence key's value, a bulk string, when it exists (online: its receive
+    /// time in ms); else, when the bucket holds the user, its last seen in Unix seconds as an
+    /// <em>integer</em> reply (the reply's type tells offline-with-last-seen from online); else nil.
+    /// An online user costs one GET, an offline one a GET and an HGET.
     /// </summary>
     public const string Presence = """
         local n = #ARGV
@@ -37,12 +38,15 @@ public static class LastSeenScripts
           local value = redis.call('GET', KEYS[i])
           if not value then
             local seen = redis.call('HGET', KEYS[n + i], ARGV[i])
-            if seen then value = string.format('%d', -(tonumber(seen) * 1000 + 2)) end
+            value = seen and tonumber(seen) or false
           end
-          result[i] = value or false
+          result[i] = value
         end
         return result
         """;
+
+    /// <summary>The SHA-1 of <see cref="Presence"/> in lowercase hex, as the store names it (SCRIPT LOAD, EVALSHA).</summary>
+    public static string PresenceSha { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(Presence)));
 
     /// <summary>
     /// Forgets the users of one bucket whose last seen is before the cutoff: one bucket of at

@@ -27,8 +27,9 @@ public static class LastSeenTime
     }
 
     /// <summary>
-    /// The value <see cref="LastSeenScripts.Presence"/> gives an offline user with a last seen: −(ms + 2),
-    /// ms a whole second. Every such value is below −1, so it never reads as a receive time or as "no key".
+    /// How a reader keeps "offline, last seen at <paramref name="lastSeenMs"/>" beside receive times in
+    /// one array of longs: −(ms + 2). Every such value is below −1, so it never reads as a receive
+    /// time (≥ 0) or as "no key" (−1).
     /// </summary>
     public static long EncodeOffline(long lastSeenMs) => -(lastSeenMs + 2);
 

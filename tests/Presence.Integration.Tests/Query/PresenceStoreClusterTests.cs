@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Core.LastSeen;
 using Presence.Query.Internal.Store;
 using Presence.Testing;
 using StackExchange.Redis;
@@ -62,6 +63,44 @@ public sealed class PresenceStoreClusterTests(RedisClusterFixture fixture) : ICl
         Assert.Equal(5555, lastSeen[4]);
         Assert.Equal(49, lastSeen.Count(ms => ms == PresenceStore.Offline));
         Assert.Equal(1, Nodes.Sum(node => CommandStats.Calls(node, "mget")) - mgetsBefore);
+    }
+
+    [Fact]
+    public async Task GetLastSeen_WithLastSeenOn_OfflineUsersGetTheirBucketsTime_MgetsPerSlotAndOneHgetPerId()
+    {
+        await WaitForCluster();
+        var prefix = TestKeys.Prefix();
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Configuration());
+        var db = connection.GetDatabase();
+        var buckets = new LastSeenKeys(prefix);
+        var ids = Enumerable.Range(1, 120).Select(i => (ulong)i).ToArray();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var id in ids)
+        {
+            if (id % 3 == 0)
+                await db.StringSetAsync(PresenceKeys(prefix, id), Text(now), TimeSpan.FromMinutes(1)); // online
+            if (id % 2 == 0)
+                await db.HashSetAsync(buckets.KeyOf(id), LastSeenKeys.Field(id), now / 1000 - (long)id); // remembered
+        }
+        await db.HashSetAsync(buckets.KeyOf(119), LastSeenKeys.Field(119), now / 1000 - (40 * 86_400)); // older than the retention
+        var hgetsBefore = Nodes.Select(node => CommandStats.Calls(node, "hget")).ToArray();
+        await using var store = new PresenceStore(connection, prefix, TimeSpan.FromSeconds(5), lastSeenDays: 30);
+
+        var values = new long[ids.Length];
+        var status = await store.GetLastSeenAsync(ids, values);
+
+        Assert.Equal(StoreStatus.Ok, status);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ulong id = ids[i];
+            long expected = id % 3 == 0 ? now
+                : id % 2 == 0 ? LastSeenTime.EncodeOffline(((now / 1000) - (long)id) * 1000)
+                : PresenceStore.Offline; // never remembered, or (119) remembered too long ago
+            Assert.Equal(expected, values[i]);
+        }
+        var hgets = Nodes.Select((node, i) => CommandStats.Calls(node, "hget") - hgetsBefore[i]).ToArray();
+        Assert.Equal(ids.Length, hgets.Sum()); // one per id, all sent with the MGETs
+        Assert.All(hgets, n => Assert.True(n > 0, $"the buckets spread over every node: HGETs per node {string.Join(", ", hgets)}"));
     }
 
     private string Configuration() => fixture.Cluster.Configuration;

@@ -9,14 +9,21 @@ namespace Presence.Integration.Tests.Query;
 [Collection(RedisCollection.Name)]
 public sealed class QueryApiTests(RedisFixture redis) : QueryApiSuite(redis.Server.Configuration)
 {
-    // On one node a full batch is exactly one MGET (under Cluster, one per slot:
-    // PresenceStoreClusterTests).
-    [Fact]
-    public async Task Get_FullBatch_OneStoreCommand()
+    // On one node a full batch is exactly one store command: the presence script with last seen on,
+    // an MGET without (under Cluster, one MGET per slot and one HGET per id: PresenceStoreClusterTests).
+    [Theory]
+    [InlineData(30, "evalsha")] // last seen on: the presence script, once
+    [InlineData(0, "mget")]     // off: one MGET
+    public async Task Get_FullBatch_OneStoreCommand(int lastSeenDays, string command)
     {
         var prefix = TestKeys.Prefix();
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.MaxBatch = 1000);
-        long before = CommandStats.Calls(redis.Server, "mget");
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o =>
+        {
+            o.MaxBatch = 1000;
+            o.LastSeenDays = lastSeenDays;
+        });
+        long before = CommandStats.Calls(redis.Server, command);
+        long mgets = CommandStats.Calls(redis.Server, "mget"), scripts = CommandStats.Calls(redis.Server, "evalsha");
 
         // The largest batch, all 20-digit ids, fits the request line.
         var ids = Enumerable.Range(0, 1000).Select(i => (18446744073709550615UL + (ulong)i).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -24,7 +31,8 @@ public sealed class QueryApiTests(RedisFixture redis) : QueryApiSuite(redis.Serv
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1000, (await QueryHost.Json(response)).GetProperty("users").GetArrayLength());
-        Assert.Equal(before + 1, CommandStats.Calls(redis.Server, "mget"));
+        Assert.Equal(before + 1, CommandStats.Calls(redis.Server, command));
+        Assert.Equal(mgets + scripts + 1, CommandStats.Calls(redis.Server, "mget") + CommandStats.Calls(redis.Server, "evalsha")); // and nothing else
     }
 }
 

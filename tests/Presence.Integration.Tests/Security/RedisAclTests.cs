@@ -1,5 +1,6 @@
 using System.Net;
 using Presence.Core;
+using Presence.Core.LastSeen;
 using Presence.Integration.Tests.Ingest;
 using Presence.Integration.Tests.Query;
 using Presence.Testing;
@@ -23,7 +24,7 @@ public sealed class RedisAclTests : IDisposable
         "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +hmget +hlen +rpush +lrange +ltrim +zadd +zrem +zpopmin +zscore +zremrangebyscore)";
 
     private const string QueryRules =
-        "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +hdel) " +
+        "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +eval +evalsha +script|load +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +hget +hdel) " +
         "(~{presence:*events}:* +eval +evalsha +script|load +get +set +llen +lrange +hget +hmget +hlen)";
 
     // Turns off what StackExchange.Redis would otherwise try at connect and be refused (SECURITY.md).
@@ -110,6 +111,8 @@ public sealed class RedisAclTests : IDisposable
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await db.StringSetAsync(prefix + "7", now, TimeSpan.FromMinutes(1));
         await db.StringSetAsync(prefix + "8", now, TimeSpan.FromMinutes(1));
+        long seenSeconds = now / 1000 - 60;
+        await db.HashSetAsync(new LastSeenKeys(prefix).KeyOf(9), LastSeenKeys.Field(9), seenSeconds); // 9 went offline a minute ago
 
         await using (var query = await QueryHost.StartAsync(As("presence-query", _queryPassword), prefix))
         {
@@ -122,6 +125,8 @@ public sealed class RedisAclTests : IDisposable
             Assert.True(online["7"]);
             Assert.True(online["8"]);
             Assert.False(online["9"]);
+            var nine = body.GetProperty("users").EnumerateArray().Single(u => u.GetProperty("id").GetString() == "9");
+            Assert.Equal(seenSeconds * 1000, nine.GetProperty("lastSeenMs").GetInt64()); // read by the presence script as presence-query
             using var single = await query.Client.GetAsync("/v1/presence/7");
             Assert.Equal(HttpStatusCode.OK, single.StatusCode);
             await using (var stream = await Events.SseClient.OpenAsync(query.Client.BaseAddress!, "/v1/presence/events?ids=7,9"))

@@ -54,4 +54,21 @@ public sealed class ConnectionSetUpTests
         Assert.True(setUp.Accepts(0, ReplyEvent.Status));
         Assert.True(setUp.Accepts(1, ReplyEvent.Status));
     }
+
+    [Fact]
+    public void From_WithAScript_LoadsItLast_ARefusedLoadFailsTheConnection()
+    {
+        var options = ConfigurationOptions.Parse("127.0.0.1:6379");
+        options.ClientName = "q";
+
+        var setUp = ConnectionSetUp.From(options, "return 1");
+
+        Assert.Equal(
+            "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nq\r\n" +
+            "*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$8\r\nreturn 1\r\n",
+            Encoding.UTF8.GetString(setUp.Commands));
+        Assert.Equal(2, setUp.Replies);
+        Assert.True(setUp.Accepts(1, ReplyEvent.Values)); // the script's SHA-1, a bulk string
+        Assert.False(setUp.Accepts(1, ReplyEvent.Error)); // every read would be refused (NOSCRIPT) after it
+    }
 }

@@ -1,4 +1,4 @@
 namespace Presence.Query.Internal.Events;
 
-/// <summary>A stream's snapshot: the log position it was taken at, and the watched users' last-seen times (offline: <see cref="Store.PresenceStore.Offline"/>).</summary>
+/// <summary>A stream's snapshot: the log position it was taken at, and the watched users' values as <see cref="Store.PresenceStore.GetLastSeenAsync"/> gives them (offline: <see cref="Store.PresenceStore.Offline"/>, or a last seen).</summary>
 internal sealed record StreamSnapshot(string Epoch, long Seq, ulong[] Ids, long[] LastSeenMs);

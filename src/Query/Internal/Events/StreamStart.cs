@@ -1,4 +1,5 @@
 using Presence.Core.Events;
+using Presence.Core.LastSeen;
 using Presence.Query.Internal.Store;
 
 namespace Presence.Query.Internal.Events;
@@ -42,6 +43,22 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
     }
 
     /// <summary>
+    /// A snapshot entry: online or offline as the log has it (the stream's events follow the log), with
+    /// the store's times. Online: the key's receive time, or, if the key is already gone (its offline
+    /// line not yet appended), the online line's time. Offline: the kept last seen; or, when the key is
+    /// still there (the log found the timeout before the key's expiry, or the user's next online is not
+    /// appended yet) the key's time, to the whole second as a last seen is; else none.
+    /// </summary>
+    internal static long AsTheLogHasIt(long? onlineSince, long stored, bool lastSeenOn)
+    {
+        if (onlineSince is { } since)
+            return PresenceStore.IsOnline(stored) ? stored : since;
+        if (stored >= 0)
+            return lastSeenOn ? LastSeenTime.EncodeOffline(stored / 1000 * 1000) : PresenceStore.Offline;
+        return stored == PresenceStore.UnknownTime ? PresenceStore.Offline : stored;
+    }
+
+    /// <summary>
     /// The log's state of the subscriber's ids at one log position, with the store's last-seen
     /// times, and the subscriber registered after that position. Null when the store did not answer.
     /// </summary>
@@ -64,13 +81,7 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
             if (status != StoreStatus.Ok)
                 return null;
             for (int i = 0; i < ids.Length; i++)
-            {
-                // Online as the log has it; the last-seen time from the key, or, if the key is
-                // already gone (its offline line not yet appended), the online line's time.
-                lastSeen[i] = state.OnlineSince[i] is not { } since ? PresenceStore.Offline
-                    : lastSeen[i] == PresenceStore.Offline ? since
-                    : lastSeen[i];
-            }
+                lastSeen[i] = AsTheLogHasIt(state.OnlineSince[i], lastSeen[i], _store.ReadsLastSeen);
             if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
                 return new StreamSnapshot(state.Epoch, state.Seq, ids, lastSeen);
             // The feed has not yet seen this epoch (the log was just replaced): let it catch up.

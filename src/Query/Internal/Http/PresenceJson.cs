@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Buffers;
 using System.Text.Json;
+using Presence.Core.LastSeen;
 using Presence.Query.Internal.Store;
 
 namespace Presence.Query.Internal.Http;
@@ -51,24 +52,26 @@ internal static class PresenceJson
         for (int i = 0; i < ids.Length; i++)
         {
             WriteEntry(writer, ids[i], lastSeenMs[i]);
-            online += lastSeenMs[i] != PresenceStore.Offline ? 1 : 0;
+            online += PresenceStore.IsOnline(lastSeenMs[i]) ? 1 : 0;
         }
         writer.WriteEndArray();
         writer.WriteNumber(s_online, online);
         writer.WriteEndObject();
     }
 
-    /// <summary><c>{"id":"42","online":true,"lastSeenMs":1764270000123}</c></summary>
+    /// <summary><c>{"id":"42","online":true,"lastSeenMs":1764270000123}</c>; offline, <c>lastSeenMs</c> the last seen or null.</summary>
     private static void WriteEntry(Utf8JsonWriter writer, ulong id, long lastSeenMs)
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(id, digits, out int length);
         writer.WriteStartObject();
         writer.WriteString(s_id, digits[..length]);
-        bool online = lastSeenMs != PresenceStore.Offline;
+        bool online = PresenceStore.IsOnline(lastSeenMs);
         writer.WriteBoolean(s_online, online);
         if (online && lastSeenMs != PresenceStore.UnknownTime)
             writer.WriteNumber(s_lastSeenMs, lastSeenMs);
+        else if (!online && LastSeenTime.DecodeOffline(lastSeenMs) is { } seen)
+            writer.WriteNumber(s_lastSeenMs, seen);
         else
             writer.WriteNull(s_lastSeenMs);
         writer.WriteEndObject();

@@ -6,9 +6,10 @@ namespace Presence.Query.Internal.Store;
 
 /// <summary>
 /// What a <see cref="ReadConnection"/> sends when it opens, before any read, in one send: AUTH,
-/// SELECT and CLIENT SETNAME as the configuration asks, and which of their replies may be an
-/// error. A refused AUTH or SELECT fails the connection (reads would go to the wrong database or
-/// be refused one by one); a store without CLIENT SETNAME still serves reads.
+/// SELECT and CLIENT SETNAME as the configuration asks, SCRIPT LOAD of the presence script when
+/// reads use it, and which of their replies may be an error. A refused AUTH, SELECT or SCRIPT LOAD
+/// fails the connection (reads would go to the wrong database or be refused one by one); a store
+/// without CLIENT SETNAME still serves reads.
 /// </summary>
 internal sealed class ConnectionSetUp
 {
@@ -26,7 +27,8 @@ internal sealed class ConnectionSetUp
     /// <summary>How many replies the set-up waits for: one per command.</summary>
     public int Replies => _mustSucceed.Length;
 
-    public static ConnectionSetUp From(ConfigurationOptions options)
+    /// <param name="script">A script the connection's reads run (EVALSHA), loaded first; null: none.</param>
+    public static ConnectionSetUp From(ConfigurationOptions options, string? script = null)
     {
         var output = new ArrayBufferWriter<byte>();
         var mustSucceed = new List<bool>();
@@ -48,6 +50,11 @@ internal sealed class ConnectionSetUp
             // For CLIENT LIST on the store; a store without the command still serves reads.
             RespCommand.Write(output, "CLIENT", "SETNAME", name.Replace(' ', '-'));
             mustSucceed.Add(false);
+        }
+        if (script is not null)
+        {
+            RespCommand.Write(output, "SCRIPT", "LOAD", script);
+            mustSucceed.Add(true);
         }
         return new ConnectionSetUp(output.WrittenSpan.ToArray(), [.. mustSucceed]);
     }

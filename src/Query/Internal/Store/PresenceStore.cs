@@ -1,5 +1,6 @@
 using System.Buffers;
 using Presence.Core;
+using Presence.Core.LastSeen;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Store;
@@ -10,6 +11,9 @@ namespace Presence.Query.Internal.Store;
 /// on a single node one MGET; under Redis Cluster, where one MGET may not span hash slots, one
 /// MGET per slot, all issued before any is awaited, so each node's share travels in one pipeline.
 /// Repeated ids are asked once. Every call ends within the store timeout, with a status, never a throw.
+/// With last seen on (<c>--last-seen-days</c> above 0), an offline user's last seen comes in the same
+/// round trip (docs/HTTP-API.md, "Last seen"): on a single node one call of the presence script
+/// (<see cref="LastSeenScripts.Presence"/>), under a cluster one HGET per id beside the MGETs.
 /// On a single plain node, reads go through the service's own pipelined connection
 /// (<see cref="ReadPipeline"/>) when one is given; the multiplexer serves everything else.
 /// </summary>
@@ -32,16 +36,26 @@ internal sealed class PresenceStore : IAsyncDisposable
     private readonly byte[] _prefix;
     private readonly TimeSpan _timeout;
     private readonly ReadPipeline? _pipeline;
+    private readonly LastSeenKeys? _lastSeen; // null: last seen is not read
+    private readonly byte[] _bucketPrefix;
+    private readonly int _lastSeenDays;
 
-    public PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection = false)
-        : this(connection, prefix, timeout, ownsConnection, pipeline: null)
+    /// <param name="lastSeenDays">Last seen answered for offline users seen within this many days; 0: not read.</param>
+    public PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection = false, int lastSeenDays = 0)
+        : this(connection, prefix, timeout, ownsConnection, pipeline: null, lastSeenDays)
     {
     }
 
     /// <param name="pipeline">Reads go there while the store is not a cluster; disposed with the store when it owns the connection.</param>
-    internal PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection, ReadPipeline? pipeline)
+    internal PresenceStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout, bool ownsConnection, ReadPipeline? pipeline, int lastSeenDays = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(lastSeenDays);
+        if (lastSeenDays > 0 && pipeline is { ServesLastSeen: false })
+            throw new ArgumentException("With last seen on, the pipeline must load the presence script.", nameof(pipeline));
+        _lastSeenDays = lastSeenDays;
+        _lastSeen = lastSeenDays > 0 ? new LastSeenKeys(prefix) : null;
+        _bucketPrefix = PresenceKeys.EncodePrefix(prefix + "seen:");
         _connection = connection;
         _ownsConnection = ownsConnection;
         _database = connection.GetDatabase();
@@ -52,12 +66,19 @@ internal sealed class PresenceStore : IAsyncDisposable
 
     public TimeSpan Timeout => _timeout;
 
+    /// <summary>Whether offline users' last seen is read (<c>--last-seen-days</c> above 0).</summary>
+    public bool ReadsLastSeen => _lastSeen is not null;
+
     /// <summary>The cause of the last failed call, for logs.</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>Whether a value from <see cref="GetLastSeenAsync"/> means online (a receive time, or <see cref="UnknownTime"/>).</summary>
+    public static bool IsOnline(long value) => value >= 0 || value == UnknownTime;
+
     /// <summary>
-    /// Writes, for each of <paramref name="ids"/>, the stored receive time (Unix ms), <see cref="Offline"/>
-    /// or <see cref="UnknownTime"/> into <paramref name="lastSeenMs"/> at the same index.
+    /// Writes, for each of <paramref name="ids"/>, into <paramref name="lastSeenMs"/> at the same index:
+    /// online, the stored receive time (Unix ms) or <see cref="UnknownTime"/>; offline, the last seen as
+    /// <see cref="LastSeenTime.EncodeOffline"/> when one is kept and within the retention, else <see cref="Offline"/>.
     /// </summary>
     public async ValueTask<StoreStatus> GetLastSeenAsync(ReadOnlyMemory<ulong> ids, Memory<long> lastSeenMs)
     {
@@ -76,7 +97,9 @@ internal sealed class PresenceStore : IAsyncDisposable
             StoreStatus status;
             if (Direct is { } pipeline)
             {
-                status = await pipeline.GetAsync(_prefix, unique.AsSpan(0, uniqueCount), values);
+                status = await (_lastSeen is null
+                    ? pipeline.GetAsync(_prefix, unique.AsSpan(0, uniqueCount), values)
+                    : pipeline.GetWithLastSeenAsync(_prefix, _bucketPrefix, unique.AsSpan(0, uniqueCount), values));
                 if (status != StoreStatus.Ok)
                     LastError = pipeline.LastError;
             }
@@ -86,6 +109,8 @@ internal sealed class PresenceStore : IAsyncDisposable
             }
             if (status != StoreStatus.Ok)
                 return status;
+            if (_lastSeen is not null)
+                ForgetOld(values.AsSpan(0, uniqueCount));
 
             var result = lastSeenMs.Span;
             for (int i = 0; i < count; i++)
@@ -100,6 +125,17 @@ internal sealed class PresenceStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Last seen times older than the retention are not answered (the store may keep them up to an hour more).</summary>
+    private void ForgetOld(Span<long> values)
+    {
+        long cutoff = LastSeenTime.CutoffMs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastSeenDays);
+        foreach (ref long value in values)
+        {
+            if (LastSeenTime.DecodeOffline(value) is { } ms && ms < cutoff)
+                value = Offline;
+        }
+    }
+
     /// <summary>The pipeline, while reads may go there: given one, and the store is not a cluster.</summary>
     private ReadPipeline? Direct => _pipeline is not null && _connection.HashSlot(s_anyKey) == NoSlot ? _pipeline : null;
 
@@ -109,6 +145,12 @@ internal sealed class PresenceStore : IAsyncDisposable
         Span<byte> buffer = stackalloc byte[_prefix.Length + PresenceKeys.MaxUserIdDigits];
         for (int i = 0; i < uniqueCount; i++)
             keys[i] = buffer[..PresenceKeys.Format(_prefix, unique[i], buffer)].ToArray();
+        if (_lastSeen is not null)
+        {
+            return _connection.HashSlot(keys[0]) == NoSlot
+                ? RunPresenceScriptAsync(keys, unique, values)
+                : GetWithLastSeenBySlotAsync(keys, unique, values);
+        }
         return uniqueCount == 1 ? GetOneAsync(keys[0], values)
             : _connection.HashSlot(keys[0]) == NoSlot ? GetAsync(keys, values)
             : GetBySlotAsync(keys, values);
@@ -170,6 +212,81 @@ internal sealed class PresenceStore : IAsyncDisposable
             ArrayPool<int>.Shared.Return(rented);
         }
     }
+
+    /// <summary>A single node: the presence script over every key, in one call.</summary>
+    private async ValueTask<StoreStatus> RunPresenceScriptAsync(RedisKey[] keys, ulong[] unique, long[] values)
+    {
+        int count = keys.Length;
+        var scriptKeys = new RedisKey[2 * count];
+        var fields = new RedisValue[count];
+        for (int i = 0; i < count; i++)
+        {
+            scriptKeys[i] = keys[i];
+            scriptKeys[count + i] = _lastSeen!.KeyOf(unique[i]);
+            fields[i] = LastSeenKeys.Field(unique[i]);
+        }
+        Task<RedisResult>? pending = null;
+        try
+        {
+            pending = _database.ScriptEvaluateAsync(LastSeenScripts.Presence, scriptKeys, fields);
+            var replies = (RedisResult[])(await pending.WaitAsync(_timeout))!;
+            if (replies.Length != count)
+            {
+                LastError = $"the presence script answered {replies.Length} values for {count} keys";
+                return StoreStatus.Failed;
+            }
+            for (int i = 0; i < count; i++)
+                values[i] = ScriptValue(replies[i]);
+            return StoreStatus.Ok;
+        }
+        catch (Exception e) when (Classify(e) is { } status)
+        {
+            Observe(pending);
+            return status;
+        }
+    }
+
+    /// <summary>A cluster: one MGET per slot and one HGET per id (each bucket has its own slot), all sent before any is awaited.</summary>
+    private async ValueTask<StoreStatus> GetWithLastSeenBySlotAsync(RedisKey[] keys, ulong[] unique, long[] values)
+    {
+        int count = keys.Length;
+        var seen = new Task<RedisValue>[count];
+        for (int i = 0; i < count; i++)
+            seen[i] = _database.HashGetAsync(_lastSeen!.KeyOf(unique[i]), LastSeenKeys.Field(unique[i]));
+        var status = await GetBySlotAsync(keys, values);
+        if (status != StoreStatus.Ok)
+        {
+            foreach (var task in seen)
+                Observe(task);
+            return status;
+        }
+        try
+        {
+            await Task.WhenAll(seen).WaitAsync(_timeout);
+        }
+        catch (Exception e) when (Classify(e) is { } failed)
+        {
+            foreach (var task in seen)
+                Observe(task);
+            return failed;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            if (values[i] == Offline && seen[i].Result.TryParse(out long seconds))
+                values[i] = LastSeen(seconds);
+        }
+        return StoreStatus.Ok;
+    }
+
+    /// <summary>One element of the presence script's answer: a key's value (bulk string), a last seen in seconds (integer), or nil.</summary>
+    private static long ScriptValue(RedisResult reply) =>
+        reply.IsNull ? Offline
+        : reply.Resp2Type == ResultType.Integer ? LastSeen((long)reply)
+        : Value((RedisValue)reply);
+
+    /// <summary>An offline user's last seen (Unix seconds, as stored) as a value; nonsense reads as none.</summary>
+    private static long LastSeen(long seconds) =>
+        seconds is >= 0 and <= 100_000_000_000 ? LastSeenTime.EncodeOffline(seconds * 1000) : Offline;
 
     private async ValueTask<StoreStatus> GetOneAsync(RedisKey key, long[] values)
     {
@@ -268,7 +385,7 @@ internal sealed class PresenceStore : IAsyncDisposable
             values[order is null ? i : order[offset + i]] = Value(replies[i]);
     }
 
-    private static long Value(RedisValue reply) => reply.IsNull ? Offline : reply.TryParse(out long ms) ? ms : UnknownTime;
+    private static long Value(RedisValue reply) => reply.IsNull ? Offline : reply.TryParse(out long ms) && ms >= 0 ? ms : UnknownTime;
 
     private StoreStatus? Classify(Exception e)
     {

@@ -82,12 +82,12 @@ internal sealed class ReadConnection : IDisposable
     }
 
     /// <summary>
-    /// Formats the command of <paramref name="request"/> (PING, or GET/MGET of <c>prefix + id</c>)
+    /// Formats the command of <paramref name="request"/> (PING, GET/MGET of <c>prefix + id</c>, or the presence script's EVALSHA)
     /// into the send buffer and queues the request for its reply: <see cref="StoreStatus.Ok"/>.
     /// Otherwise nothing is queued: <see cref="StoreStatus.Unavailable"/> when the connection
     /// broke, <see cref="StoreStatus.TimedOut"/> when too much already waits (<paramref name="waiting"/> reads).
     /// </summary>
-    public StoreStatus Send(ReadRequest request, ReadOnlySpan<byte> prefix, ReadOnlySpan<ulong> ids, out int waiting)
+    public StoreStatus Send(ReadRequest request, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> bucketPrefix, ReadOnlySpan<ulong> ids, out int waiting)
     {
         bool flush;
         lock (_sync)
@@ -97,10 +97,18 @@ internal sealed class ReadConnection : IDisposable
                 return StoreStatus.Unavailable;
             if (_awaiting.Count >= MaxWaiting || _outgoing.WrittenCount >= MaxUnsentBytes)
                 return StoreStatus.TimedOut;
-            if (request.Kind == ReadKind.Ping)
-                RespCommand.WritePing(_outgoing);
-            else
-                RespCommand.WriteGet(_outgoing, prefix, ids);
+            switch (request.Kind)
+            {
+                case ReadKind.Ping:
+                    RespCommand.WritePing(_outgoing);
+                    break;
+                case ReadKind.PresenceWithLastSeen:
+                    RespCommand.WritePresenceScript(_outgoing, ReadPipeline.PresenceScriptSha, prefix, bucketPrefix, ids);
+                    break;
+                default:
+                    RespCommand.WriteGet(_outgoing, prefix, ids);
+                    break;
+            }
             _awaiting.Add(request);
             flush = !_flushing;
             _flushing = true;
@@ -196,6 +204,10 @@ internal sealed class ReadConnection : IDisposable
         {
             case ReplyOutcome.Refused:
                 _pipeline.OnStoreError(Shorten(_reader.Text));
+                // The store lost the script (SCRIPT FLUSH, or a store that restarted behind a proxy): every
+                // later call would fail too. A new connection loads it again as it opens.
+                if (_reader.Text.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+                    throw new InvalidDataException("the store no longer has the presence script (NOSCRIPT); reconnecting loads it again");
                 break;
             case ReplyOutcome.Unexpected:
                 throw new InvalidDataException($"a {reply} reply to a {request.Kind} of {request.Count} keys");

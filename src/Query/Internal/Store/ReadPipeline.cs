@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using Presence.Core.LastSeen;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Store;
 
 /// <summary>
-/// The query path's own connection to a single store node: every GET, MGET and PING of every request
+/// The query path's own connection to a single store node: every GET, MGET, presence script call and PING of every request
 /// goes down one TCP connection, pipelined, and the replies come back in order.
 /// <para>
 /// Why not StackExchange.Redis (which the service still uses for the events log, and for Redis
@@ -43,7 +44,8 @@ internal sealed class ReadPipeline : IAsyncDisposable
     private ReadConnection? _current; // the connection up now; null while there is none
     private volatile string _downReason = "not connected yet"; // why there is no connection, while there is none
 
-    public ReadPipeline(ConfigurationOptions options, TimeSpan timeout, TimeProvider? time = null)
+    /// <param name="lastSeen">Whether reads may ask last seen too (<see cref="GetWithLastSeenAsync"/>): each connection then loads the presence script when it opens.</param>
+    public ReadPipeline(ConfigurationOptions options, TimeSpan timeout, TimeProvider? time = null, bool lastSeen = false)
     {
         if (!CanServe(options))
             throw new ArgumentException("Only a single plain store node is served directly.", nameof(options));
@@ -52,7 +54,8 @@ internal sealed class ReadPipeline : IAsyncDisposable
         _timeout = timeout;
         _connectTimeout = TimeSpan.FromMilliseconds(Math.Max(options.ConnectTimeout, 100));
         _time = time ?? TimeProvider.System;
-        _setUp = ConnectionSetUp.From(options);
+        _setUp = ConnectionSetUp.From(options, lastSeen ? LastSeenScripts.Presence : null);
+        ServesLastSeen = lastSeen;
         LastError = $"no connection ({_downReason})";
         // Overdue reads are failed by this tick, so a read may wait up to one period past the timeout.
         var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 5, TimeSpan.TicksPerMillisecond * 100));
@@ -62,6 +65,14 @@ internal sealed class ReadPipeline : IAsyncDisposable
 
     /// <summary>The cause of the last failure, for logs and problem details.</summary>
     public string LastError { get; private set; }
+
+    /// <summary>Whether <see cref="GetWithLastSeenAsync"/> may be called (the connections load the presence script).</summary>
+    public bool ServesLastSeen { get; }
+
+    /// <summary>The presence script's SHA-1, as EVALSHA names it.</summary>
+    internal static ReadOnlySpan<byte> PresenceScriptSha => s_presenceSha;
+
+    private static readonly byte[] s_presenceSha = System.Text.Encoding.ASCII.GetBytes(LastSeenScripts.PresenceSha);
 
     /// <summary>True while a connection is up.</summary>
     public bool Connected => Volatile.Read(ref _current) is not null;
@@ -82,20 +93,34 @@ internal sealed class ReadPipeline : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfZero(ids.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, ids.Length);
-        return Send(ids.Length == 1 ? ReadKind.Get : ReadKind.MultiGet, prefix, ids, values);
+        return Send(ids.Length == 1 ? ReadKind.Get : ReadKind.MultiGet, prefix, default, ids, values);
+    }
+
+    /// <summary>
+    /// Presence and last seen of <paramref name="ids"/> in one EVALSHA of the presence script: each value
+    /// is a receive time (online), <see cref="PresenceStore.Offline"/>, <see cref="PresenceStore.UnknownTime"/>
+    /// or an offline user's last seen as <see cref="LastSeenTime.EncodeOffline"/>. Only when <see cref="ServesLastSeen"/>.
+    /// </summary>
+    public ValueTask<StoreStatus> GetWithLastSeenAsync(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> bucketPrefix, ReadOnlySpan<ulong> ids, long[] values)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(ids.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, ids.Length);
+        if (!ServesLastSeen)
+            throw new InvalidOperationException("This pipeline's connections do not load the presence script.");
+        return Send(ReadKind.PresenceWithLastSeen, prefix, bucketPrefix, ids, values);
     }
 
     /// <summary>PING: Ok when the store answers PONG within the timeout.</summary>
-    public ValueTask<StoreStatus> PingAsync() => Send(ReadKind.Ping, default, default, []);
+    public ValueTask<StoreStatus> PingAsync() => Send(ReadKind.Ping, default, default, default, []);
 
     /// <summary>Queues the command and its request on the connection up now; the reply completes the request.</summary>
-    private ValueTask<StoreStatus> Send(ReadKind kind, ReadOnlySpan<byte> prefix, ReadOnlySpan<ulong> ids, long[] values)
+    private ValueTask<StoreStatus> Send(ReadKind kind, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> bucketPrefix, ReadOnlySpan<ulong> ids, long[] values)
     {
         var connection = Volatile.Read(ref _current);
         if (connection is null)
             return Fail(StoreStatus.Unavailable, $"no connection ({_downReason})");
         var request = new ReadRequest(kind, values, ids.Length, Deadline());
-        return connection.Send(request, prefix, ids, out int waiting) switch
+        return connection.Send(request, prefix, bucketPrefix, ids, out int waiting) switch
         {
             StoreStatus.Ok => request.Task,
             StoreStatus.Unavailable => Fail(StoreStatus.Unavailable, $"no connection ({_downReason})"),

@@ -1,20 +1,25 @@
 using System.Buffers.Text;
 using System.Text;
+using Presence.Core.LastSeen;
 
 namespace Presence.Query.Internal.Store;
 
 /// <summary>
 /// Reads RESP replies as they arrive, across receives, without allocating per value: a GET's bulk
-/// string, an MGET's array of them, a status or an error line. A value is kept only as what the
-/// service needs (<see cref="PresenceStore"/>'s lastSeenMs: the integer, <see cref="PresenceStore.Offline"/>
-/// for nil, <see cref="PresenceStore.UnknownTime"/> for anything else), so a long value is skipped,
-/// never buffered. Anything that is not such a reply throws <see cref="InvalidDataException"/>: the
+/// string, an MGET's array of them, the presence script's array of bulk strings and integers, a
+/// status or an error line. A value is kept only as what the service needs (<see cref="PresenceStore"/>'s
+/// values: a bulk string's non-negative integer, <see cref="PresenceStore.Offline"/> for nil,
+/// <see cref="PresenceStore.UnknownTime"/> for any other string, and an integer element, a last seen
+/// in Unix seconds, as <see cref="LastSeenTime.EncodeOffline"/>), so a long value is skipped, never buffered. Anything that is not such a reply throws <see cref="InvalidDataException"/>: the
 /// stream can no longer be trusted.
 /// </summary>
 internal sealed class ReplyReader
 {
     /// <summary>The longest value that can be an Int64 in decimal ("-9223372036854775808").</summary>
     private const int MaxNumberLength = 20;
+
+    /// <summary>A last seen past this (the year 5138) is no time a heartbeat was received: read as none.</summary>
+    private const long MaxLastSeenSeconds = 100_000_000_000;
 
     /// <summary>The longest line kept whole (an error message); longer ones are a broken stream.</summary>
     public const int MaxLine = 8192;
@@ -97,6 +102,15 @@ internal sealed class ReplyReader
                 }
             }
 
+            if (type == ':' && _expected > 0)
+            {
+                // The presence script's offline user with a last seen: its Unix seconds.
+                long seconds = Length(line);
+                consumed += newline + 1;
+                if (Add(seconds is >= 0 and <= MaxLastSeenSeconds ? LastSeenTime.EncodeOffline(seconds * 1000) : PresenceStore.Offline))
+                    return ReplyEvent.Values;
+                continue;
+            }
             if (type != '$')
                 throw new InvalidDataException($"an array element of type '{(char)type}'");
             long length = Length(line);
@@ -124,9 +138,9 @@ internal sealed class ReplyReader
         }
     }
 
-    /// <summary>What a stored value means as lastSeenMs: its integer, or <see cref="PresenceStore.UnknownTime"/>.</summary>
+    /// <summary>What a presence key's value means: its integer when it is one and not negative, else <see cref="PresenceStore.UnknownTime"/>.</summary>
     internal static long ParseValue(ReadOnlySpan<byte> value) =>
-        Utf8Parser.TryParse(value, out long ms, out int used) && used == value.Length ? ms : PresenceStore.UnknownTime;
+        Utf8Parser.TryParse(value, out long ms, out int used) && used == value.Length && ms >= 0 ? ms : PresenceStore.UnknownTime;
 
     private bool Add(long value)
     {
