@@ -12,8 +12,9 @@ namespace Presence.Client;
 
 /// <summary>
 /// The query service's API (docs/HTTP-API.md) for app backends: batch presence with
-/// <see cref="GetAsync(IReadOnlyList{ulong}, CancellationToken)"/>, and the presence events
-/// stream with <see cref="WatchAsync"/>. An error answer is a <see cref="PresenceApiException"/>
+/// <see cref="GetAsync(IReadOnlyList{ulong}, CancellationToken)"/> (offline users with their last
+/// seen), the online count with <see cref="CountAsync"/>, erasing a last seen with
+/// <see cref="EraseLastSeenAsync"/>, and the presence events stream with <see cref="WatchAsync"/>. An error answer is a <see cref="PresenceApiException"/>
 /// carrying the problem document; no answer, or one outside the contract, a <see cref="PresenceException"/>.
 /// Thread-safe; make one per service and keep it.
 /// </summary>
@@ -97,6 +98,40 @@ public sealed class PresenceClient : IDisposable
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// <c>GET /v1/presence/count</c>: the users online now. A store without an events log (the ingesters run
+    /// with <c>--events off</c>) answers 503 <see cref="PresenceProblemTypes.EventsOff"/>, thrown as a <see cref="PresenceApiException"/>.
+    /// </summary>
+    public async Task<OnlineCount> CountAsync(CancellationToken cancel = default)
+    {
+        var url = new Uri(BaseAddress, "v1/presence/count");
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        var answer = await SendAsync(request, ClientJsonContext.Default.WireCount, cancel);
+        if (answer.Online is not { } online || answer.At is not { } at || online < 0)
+            throw new PresenceException($"{url} answered a count outside the contract (online {answer.Online?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, at {answer.At?.ToString(CultureInfo.InvariantCulture) ?? "missing"})");
+        return new OnlineCount(online, at);
+    }
+
+    /// <summary>
+    /// <c>DELETE /v1/presence/{id}/last-seen</c> (privacy): forgets the user's last seen. Needs a key of the
+    /// service's <c>--admin-keys</c>, given here (not the client's read key): a read key or a service
+    /// without admin keys answers 403 <see cref="PresenceProblemTypes.Forbidden"/>. An online user stays online.
+    /// </summary>
+    public async Task EraseLastSeenAsync(ulong id, string adminKey, CancellationToken cancel = default)
+    {
+        CheckId(id, 0);
+        ArgumentException.ThrowIfNullOrEmpty(adminKey);
+        var url = new Uri(BaseAddress, "v1/presence/" + id.ToString(CultureInfo.InvariantCulture) + "/last-seen");
+        using var request = new HttpRequestMessage(HttpMethod.Delete, url);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancel, adminKey);
+        if (response.StatusCode != HttpStatusCode.NoContent)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw await ProblemAsync(response, url, cancel);
+            throw new PresenceException($"{url} answered {(int)response.StatusCode} where 204 was expected");
+        }
     }
 
     /// <summary><c>GET /readyz</c>: whether the service's store answers. False for any answer but 200.</summary>
@@ -230,10 +265,11 @@ public sealed class PresenceClient : IDisposable
     }
 
     /// <summary>Sends with the API key; no answer (unreachable, timed out) is a <see cref="PresenceException"/>, any answer is returned.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancel)
+    /// <param name="key">The key to send instead of the client's API key (an admin route's).</param>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancel, string? key = null)
     {
-        if (_options.ApiKey is { } key)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if ((key ?? _options.ApiKey) is { } bearer)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         try
         {
             return await _http.SendAsync(request, completion, cancel);

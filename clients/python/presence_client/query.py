@@ -33,6 +33,8 @@ class PresenceApiError(PresenceError):
 
 @dataclass(frozen=True)
 class UserPresence:
+    """One user's presence. last_seen_ms: online, the receive time (Unix ms) of its latest
+    heartbeat; offline, its last seen (a whole second) when the service keeps one, else None."""
     id: int
     online: bool
     last_seen_ms: Optional[int]

@@ -8,4 +8,5 @@ namespace Presence.Client.Internal;
 [JsonSerializable(typeof(WireUser))]
 [JsonSerializable(typeof(WireTransition))]
 [JsonSerializable(typeof(WireProblem))]
+[JsonSerializable(typeof(WireCount))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -41,6 +41,55 @@ public sealed class DotNetClientTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task CountAsync_GetAsyncLastSeen_EraseLastSeenAsync_AgainstRealServices()
+    {
+        var prefix = TestKeys.Prefix();
+        var adminKeys = Path.Combine(Path.GetTempPath(), $"presence-client-admin-keys-{Guid.NewGuid():N}");
+        File.WriteAllText(adminKeys, "admin-key-1\n");
+        File.SetUnixFileMode(adminKeys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            await using var ingest = await Presence.Integration.Tests.Ingest.IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 30);
+            await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.AdminKeys = adminKeys);
+            using var client = new PresenceClient(query.Client.BaseAddress!);
+            var wait = TimeSpan.FromSeconds(60);
+
+            var noLog = await Assert.ThrowsAsync<PresenceApiException>(() => client.CountAsync());
+            Assert.Equal(PresenceProblemTypes.EventsOff, noLog.Type); // nothing appended yet
+
+            ingest.Heartbeat([15_200_001, 15_200_002, 15_200_003]);
+            await Eventually.Until(async () => (await CountOrNone(client))?.Online == 3, "three users counted online (503 events-off until the first append)", wait);
+            ingest.Heartbeat([15_200_002], kind: RecordKind.Offline);
+            var two = await Eventually.Satisfy(() => client.CountAsync(), c => c.Online == 2, "the sign-out counted", wait);
+            Assert.True(two.AtMs > 0);
+            var gone = await Eventually.Satisfy(() => client.GetAsync(15_200_002), u => u.LastSeenMs is not null, "the signed-out user's last seen", wait);
+            Assert.False(gone.Online);
+            Assert.Equal(0, gone.LastSeenMs!.Value % 1000);
+
+            var refused = await Assert.ThrowsAsync<PresenceApiException>(() => client.EraseLastSeenAsync(15_200_002, "not-an-admin-key"));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+            await client.EraseLastSeenAsync(15_200_002, "admin-key-1");
+            Assert.Equal(new UserPresence(15_200_002, false, null), await client.GetAsync(15_200_002));
+        }
+        finally
+        {
+            File.Delete(adminKeys);
+        }
+    }
+
+    private static async Task<OnlineCount?> CountOrNone(PresenceClient client)
+    {
+        try
+        {
+            return await client.CountAsync();
+        }
+        catch (PresenceApiException e) when (e.Type == PresenceProblemTypes.EventsOff)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task GetAsync_OverTheServiceLimit_ThrowsProblemSayingWhatWasWrong()
     {
         await using var query = await QueryHost.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
