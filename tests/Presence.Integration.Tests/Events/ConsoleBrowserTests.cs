@@ -116,6 +116,51 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Console_WatchListFromTheAddress_OnlineCountAndChartLive_NewListBackInTheAddress()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var page = await _browser.NewPageAsync();
+        var exceptions = new List<string>();
+        page.PageError += (_, e) =>
+        {
+            lock (exceptions) exceptions.Add(e.Message);
+        };
+
+        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=300-302", WaitUntilNavigation.Load);
+        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+
+        // Watching from the address alone, no click.
+        await WaitForText(page, "#stream", "live");
+        Assert.Equal("3", await Text(page, "#watched"));
+        Assert.Equal("300-302", await page.EvaluateExpressionAsync<string>("document.querySelector('#ids').value"));
+        Assert.Equal("–", await Text(page, "#count")); // no events log yet: the count route answers 503
+
+        ingest.Heartbeat([301, 400]); // 400 is not watched: in the count, not in the table
+        await WaitForRow(page, 301, "online");
+        await WaitForText(page, "#count", "2");
+        // The chart: the count's line reaches its top (2), the watched onlines' line has a point at its top (1 a second).
+        await Eventually.Until(async () => (await Points(page, "count")).Contains(",2.0", StringComparison.Ordinal) && await Text(page, "#countmax") == "2",
+            "the count's line at its top", TimeSpan.FromSeconds(20));
+        await Eventually.Until(async () => (await Points(page, "ons")).Contains(",2.0", StringComparison.Ordinal),
+            "the watched onlines' line at its top (the second's point is drawn when the second ends)", TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(",2.0", await Points(page, "offs"));
+
+        // A new list goes into the address.
+        await page.EvaluateExpressionAsync("document.querySelector('#ids').value = ''");
+        await page.TypeAsync("#ids", "500, 7-8");
+        await page.ClickAsync("button[type=submit]");
+        await WaitForText(page, "#watched", "3");
+        Assert.Equal("?ids=500%2C%207-8", await page.EvaluateExpressionAsync<string>("location.search"));
+        lock (exceptions)
+            Assert.Empty(exceptions);
+    }
+
+    private static Task<string> Points(IPage page, string line) =>
+        page.EvaluateExpressionAsync<string>($"document.querySelector('#chart .{line}').getAttribute('points')");
+
     private static Task<string> Text(IPage page, string selector) =>
         page.EvaluateExpressionAsync<string>($"document.querySelector('{selector}').textContent");
 
