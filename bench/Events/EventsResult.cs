@@ -40,6 +40,10 @@ internal sealed class EventsResult
     public required double PendingUsersMax { get; init; }
     public required double KernelDrops { get; init; }
     public required double HeartbeatsPerSecond { get; init; }
+    /// <summary>The ingester's presence writes that landed in the window (one per online user per flush window).</summary>
+    public required double PresenceWrites { get; init; }
+    /// <summary>The ingester's last seen writes in the window, every result (one per offline transition, --last-seen-days).</summary>
+    public required double LastSeenWrites { get; init; }
 
     public required DeliveryCheck Check { get; init; }
     /// <summary>Receive time minus <c>at</c> of each delivery in the window, in ms, ascending, by kind.</summary>
@@ -61,6 +65,9 @@ internal sealed class EventsResult
         _ => Plan.SigningOut / Plan.PeriodSeconds,
     };
 
-    /// <summary>Reads of the log by the query node: script calls that were not the ingester's appends.</summary>
-    public double LogReads => Store.ScriptCalls - IngestAppends;
+    /// <summary>Reads of the log by the query node: script calls that were not the ingester's appends or last seen writes.</summary>
+    public double LogReads => Store.ScriptCalls - IngestAppends - LastSeenWrites;
+
+    /// <summary>What last seen adds to the store's writes: its writes over the presence writes.</summary>
+    public double LastSeenShare => PresenceWrites <= 0 ? 0 : LastSeenWrites / PresenceWrites;
 }

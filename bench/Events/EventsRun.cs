@@ -139,6 +139,9 @@ internal static class EventsRun
                 PendingUsersMax = pendingMax,
                 KernelDrops = Delta(ingestMetrics0, ingestMetrics1, "presence_udp_kernel_drops_total"),
                 HeartbeatsPerSecond = Delta(ingestMetrics0, ingestMetrics1, "presence_records_accepted_total") / window,
+                PresenceWrites = Delta(ingestMetrics0, ingestMetrics1, "presence_store_writes_total{result=\"ok\"}"),
+                LastSeenWrites = new[] { "written", "kept", "failed", "dropped" }
+                    .Sum(result => Delta(ingestMetrics0, ingestMetrics1, $"presence_last_seen_writes_total{{result=\"{result}\"}}")),
                 Check = check,
                 ClientDelays = new Dictionary<TransitionKind, double[]>
                 {
