@@ -246,9 +246,13 @@ internal sealed class PresenceStore : IAsyncDisposable
         }
     }
 
-    /// <summary>A cluster: one MGET per slot and one HGET per id (each bucket has its own slot), all sent before any is awaited.</summary>
+    /// <summary>
+    /// A cluster: one MGET per slot and one HGET per id (each bucket has its own slot), all sent before any
+    /// is awaited; the whole call within one store timeout.
+    /// </summary>
     private async ValueTask<StoreStatus> GetWithLastSeenBySlotAsync(RedisKey[] keys, ulong[] unique, long[] values)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int count = keys.Length;
         var seen = new Task<RedisValue>[count];
         for (int i = 0; i < count; i++)
@@ -262,7 +266,8 @@ internal sealed class PresenceStore : IAsyncDisposable
         }
         try
         {
-            await Task.WhenAll(seen).WaitAsync(_timeout);
+            var left = _timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await Task.WhenAll(seen).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
         catch (Exception e) when (Classify(e) is { } failed)
         {
