@@ -22,7 +22,9 @@ public sealed class ChildProcessTests
         int grandchild = int.Parse(line!["grandchild ".Length..].Trim(), CultureInfo.InvariantCulture);
         Assert.True(Running(grandchild), "the sleep runs before the dispose");
 
-        child.Dispose();
+        // Bounded: a Dispose that left the sleep alive would wait on the output pipe it holds.
+        var disposed = Task.Run(child.Dispose);
+        Assert.True(await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(60))) == disposed, "Dispose returned within 60 s");
 
         await Eventually.Until(() => !Running(grandchild), $"the sleep (pid {grandchild}) to be gone with its group");
     }
