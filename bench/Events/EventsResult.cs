@@ -65,8 +65,20 @@ internal sealed class EventsResult
         _ => Plan.SigningOut / Plan.PeriodSeconds,
     };
 
-    /// <summary>Reads of the log by the query node: script calls that were not the ingester's appends or last seen writes.</summary>
-    public double LogReads => Store.ScriptCalls - IngestAppends - LastSeenWrites;
+    /// <summary>
+    /// The ingester's last seen trim calls in the window: one bucket every hour / buckets (LastSeenTrim.Every),
+    /// a script call that runs no GET.
+    /// </summary>
+    public double LastSeenTrims => WindowSeconds * Presence.Core.LastSeen.LastSeenKeys.Buckets / 3600.0;
+
+    /// <summary>Reads of the log by the query node: script calls that were not the ingester's appends, last seen writes or trims.</summary>
+    public double LogReads => Math.Max(0, Store.ScriptCalls - IngestAppends - LastSeenWrites - LastSeenTrims);
+
+    /// <summary>
+    /// The ingester's expiry checks: GETs less the two (epoch, sequence number) each events-log script
+    /// runs; the last seen scripts run none.
+    /// </summary>
+    public double ExpiryGets => Math.Max(0, Store.Gets - 2 * (IngestAppends + LogReads));
 
     /// <summary>What last seen adds to the store's writes: its writes over the presence writes.</summary>
     public double LastSeenShare => PresenceWrites <= 0 ? 0 : LastSeenWrites / PresenceWrites;

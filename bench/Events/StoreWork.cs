@@ -4,7 +4,7 @@ namespace Presence.Bench.Events;
 /// What redis-server did in a window, from two INFO commandstats samples. Commands a script runs
 /// are counted under their own names too (Redis 7): each of the events log's scripts (append, read,
 /// snapshot) does a GET of the log's epoch and of its sequence number, so GETs for expiry checks
-/// are the GETs less two per script call.
+/// are the GETs less two per such call (<see cref="EventsResult.ExpiryGets"/>; the last seen scripts run none).
 /// </summary>
 internal sealed record StoreWork(
     long ScriptCalls,
@@ -15,9 +15,6 @@ internal sealed record StoreWork(
     long Publishes,
     long AllCalls)
 {
-    /// <summary>The ingesters' expiry checks: one GET of a user's key when its ttl passed with no newer write.</summary>
-    public long ExpiryGets => Math.Max(0, Gets - 2 * ScriptCalls);
-
     public double UsecPerScriptCall => ScriptCalls == 0 ? 0 : (double)ScriptUsec / ScriptCalls;
 
     public static StoreWork Between(Dictionary<string, (long Calls, long Usec)> before, Dictionary<string, (long Calls, long Usec)> after)
