@@ -92,7 +92,7 @@ namespace Presence.Demo
                 int watched = Math.Min(WatchedUsers, o.Users);
                 int streams = Math.Min(10, watched);
                 await _events.StartAsync($"http://127.0.0.1:{queryHttp}", watched, streams, _cancel.Token);
-                Say($"watching users 1-{watched} through {streams} event streams; while the demo runs, open http://127.0.0.1:{queryHttp}/ui and watch e.g. 1-20");
+                Say($"watching users 1-{watched} through {streams} event streams; while the demo runs, open http://127.0.0.1:{queryHttp}/ui?ids=1-20 (the console, watching users 1-20)");
 
                 var loadArgs = new List<string>
                 {
@@ -216,7 +216,7 @@ namespace Presence.Demo
                 Row("events", line);
             foreach (var (name, value) in after)
                 Row(name, value);
-            Row("console", $"http://127.0.0.1:{queryHttp}/ui (while the demo runs)");
+            Row("console", $"http://127.0.0.1:{queryHttp}/ui?ids=1-20 (while the demo runs)");
             bool ok = loadExit == 0 && verify is { } okv && okv.GetProperty("ok").GetBoolean();
             Row("result", ok ? "every user online: OK" : "FAILED (see above)");
             return ok ? 0 : 1;
