@@ -25,6 +25,9 @@ public sealed class LastSeenKeys
         _bucketPrefix = prefix + "seen:";
     }
 
+    /// <summary>What every bucket key starts with: <c>&lt;prefix&gt;seen:</c> (the bucket's number follows, in decimal).</summary>
+    public string BucketPrefix => _bucketPrefix;
+
     /// <summary>The key of bucket <paramref name="bucket"/> (0 … <see cref="Buckets"/> − 1).</summary>
     public string BucketKey(int bucket)
     {

@@ -54,8 +54,9 @@ internal sealed class PresenceStore : IAsyncDisposable
         if (lastSeenDays > 0 && pipeline is { ServesLastSeen: false })
             throw new ArgumentException("With last seen on, the pipeline must load the presence script.", nameof(pipeline));
         _lastSeenDays = lastSeenDays;
-        _lastSeen = lastSeenDays > 0 ? new LastSeenKeys(prefix) : null;
-        _bucketPrefix = PresenceKeys.EncodePrefix(prefix + "seen:");
+        var lastSeenKeys = new LastSeenKeys(prefix);
+        _lastSeen = lastSeenDays > 0 ? lastSeenKeys : null;
+        _bucketPrefix = PresenceKeys.EncodePrefix(lastSeenKeys.BucketPrefix);
         _connection = connection;
         _ownsConnection = ownsConnection;
         _database = connection.GetDatabase();
@@ -289,9 +290,12 @@ internal sealed class PresenceStore : IAsyncDisposable
         : reply.Resp2Type == ResultType.Integer ? LastSeen((long)reply)
         : Value((RedisValue)reply);
 
-    /// <summary>An offline user's last seen (Unix seconds, as stored) as a value; nonsense reads as none.</summary>
-    private static long LastSeen(long seconds) =>
-        seconds is >= 0 and <= 100_000_000_000 ? LastSeenTime.EncodeOffline(seconds * 1000) : Offline;
+    /// <summary>A last seen past this (the year 5138) is no time a heartbeat was received: read as none.</summary>
+    private const long MaxLastSeenSeconds = 100_000_000_000;
+
+    /// <summary>An offline user's last seen (Unix seconds, as stored) as a value; nonsense reads as none (<see cref="Offline"/>).</summary>
+    internal static long LastSeen(long seconds) =>
+        seconds is >= 0 and <= MaxLastSeenSeconds ? LastSeenTime.EncodeOffline(seconds * 1000) : Offline;
 
     private async ValueTask<StoreStatus> GetOneAsync(RedisKey key, long[] values)
     {

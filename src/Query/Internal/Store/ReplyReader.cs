@@ -18,9 +18,6 @@ internal sealed class ReplyReader
     /// <summary>The longest value that can be an Int64 in decimal ("-9223372036854775808").</summary>
     private const int MaxNumberLength = 20;
 
-    /// <summary>A last seen past this (the year 5138) is no time a heartbeat was received: read as none.</summary>
-    private const long MaxLastSeenSeconds = 100_000_000_000;
-
     /// <summary>The longest line kept whole (an error message); longer ones are a broken stream.</summary>
     public const int MaxLine = 8192;
 
@@ -107,7 +104,7 @@ internal sealed class ReplyReader
                 // The presence script's offline user with a last seen: its Unix seconds.
                 long seconds = Length(line);
                 consumed += newline + 1;
-                if (Add(seconds is >= 0 and <= MaxLastSeenSeconds ? LastSeenTime.EncodeOffline(seconds * 1000) : PresenceStore.Offline))
+                if (Add(PresenceStore.LastSeen(seconds)))
                     return ReplyEvent.Values;
                 continue;
             }
