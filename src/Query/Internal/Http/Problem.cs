@@ -33,6 +33,7 @@ internal sealed class Problem
     public static readonly Problem Internal = new("internal", "The service failed to answer", 500);
     public static readonly Problem StoreUnavailable = new("store-unavailable", "The presence store did not answer in time", 503);
     public static readonly Problem EventsOff = new("events-off", "The store has no events log", 503);
+    public static readonly Problem BadDebounce = new("bad-debounce", "debounce must be an integer number of seconds in 0-60", 400);
     public static readonly Problem TooManySubscribers = new("too-many-subscribers", "This node serves as many event streams as it may", 503);
 
     /// <summary>The problem for a status the framework set on its own (no route, wrong method, a bad request line).</summary>

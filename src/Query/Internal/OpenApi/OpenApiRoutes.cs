@@ -61,6 +61,7 @@ internal static class OpenApiRoutes
                 },
                 new OpenApiParameter { Name = "lastEventId", In = ParameterLocation.Query, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
                 new OpenApiParameter { Name = "Last-Event-ID", In = ParameterLocation.Header, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                Debounce(),
             ],
         },
         new("POST", "/v1/presence/events", "Presence events (JSON body)",
@@ -70,6 +71,7 @@ internal static class OpenApiRoutes
             Parameters = (_, _) =>
             [
                 new OpenApiParameter { Name = "Last-Event-ID", In = ParameterLocation.Header, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                Debounce(),
             ],
             Body = (_, _) => IdsBody("The ids to watch, up to --max-watch (default 10,000)."),
         },
@@ -117,6 +119,17 @@ internal static class OpenApiRoutes
         {
             ["application/json"] = new() { Schema = new OpenApiSchemaReference(schema, document) },
         },
+    };
+
+    /// <summary>The events routes' <c>debounce</c> (HTTP-API.md, "Debounce").</summary>
+    private static OpenApiParameter Debounce() => new()
+    {
+        Name = "debounce",
+        In = ParameterLocation.Query,
+        Description = "Seconds (0-60, default 0) an `offline` is held: sent S s after its `at`, and neither it nor the user's next `online` "
+            + "is sent when that `online` comes first. Else 400 bad-debounce. A debounced stream's ids resume on the node that sent them "
+            + "(another node answers a fresh snapshot).",
+        Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = "60", Default = System.Text.Json.Nodes.JsonValue.Create(0) },
     };
 
     private static OpenApiResponse Text(string description, string contentType = "text/plain") => new()

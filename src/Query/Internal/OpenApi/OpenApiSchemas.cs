@@ -94,7 +94,7 @@ internal static class OpenApiSchemas
                 ["type"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String,
-                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers.",
+                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers, forbidden, events-off, bad-debounce.",
                 },
                 ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
