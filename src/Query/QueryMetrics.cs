@@ -52,9 +52,11 @@ public sealed class QueryMetrics
         var sent = factory.CreateCounter("presence_events_sent_total", "Events written to streams, by type (snapshot, online, offline).", ["type"]);
         _eventsSent = [sent.WithLabels("snapshot"), sent.WithLabels("online"), sent.WithLabels("offline")];
         var delay = factory.CreateHistogram("presence_event_delay_seconds",
-            "Time an event was sent minus its at (live events; a resumed stream's history is not counted), by type.", ["type"],
+            "Time an event was sent minus its at (live events; a resumed stream's history is not counted; a debounced stream's offline: minus at + debounce), by type.", ["type"],
             new HistogramConfiguration { Buckets = s_delayBuckets });
         _eventDelay = [delay.WithLabels("snapshot"), delay.WithLabels("online"), delay.WithLabels("offline")];
+        EventsSuppressed = factory.CreateCounter("presence_events_suppressed_total",
+            "Events debounced streams did not send: an offline and the online that followed it within the stream's debounce (2 a flap).");
         EventStreamsEnded = factory.CreateCounter("presence_event_streams_ended_total",
             "Event streams the node ended itself, by reason (overflow: the client took its events too slowly and resumes).", ["reason"]);
         OnlineUsers = factory.CreateGauge("presence_online_users",
@@ -82,6 +84,8 @@ public sealed class QueryMetrics
     public Gauge EventSubscribers { get; }
 
     public Counter EventStreamsEnded { get; }
+
+    public Counter EventsSuppressed { get; }
 
     public Gauge EventFeedPosition { get; }
     public Gauge OnlineUsers { get; }

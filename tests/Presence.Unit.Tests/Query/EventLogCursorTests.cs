@@ -88,9 +88,9 @@ public sealed class EventLogCursorTests
         Assert.Equal([1L, 2, 4, 5], dispatched.Select(l => l.Seq));
         Assert.Equal(6, cursor.Position);
         Assert.Equal(6, cursor.Ring.LastSeq);
-        var caught = new List<EventLogLine>();
+        var caught = new List<StreamItem>();
         cursor.Ring.Collect(0, [0, 1, 2, 3], caught); // even a watcher of id 0 (no id a client can send) gets no hole
-        Assert.Equal([1L, 2, 4, 5], caught.Select(l => l.Seq)); // the holes are no lines
+        Assert.Equal([1L, 2, 4, 5], caught.Select(i => i.Line.Seq)); // the holes are no lines
 
         Assert.Equal(FeedStep.AtEnd, cursor.Apply(Read("e1", 1, 7, 6), dispatched.Add));
         Assert.Equal(7, dispatched[^1].Seq);

@@ -27,9 +27,9 @@ public sealed class EventRingTests
             Assert.True(ring.Covers(after));
         Assert.False(ring.Covers(6));
 
-        var into = new List<EventLogLine>();
+        var into = new List<StreamItem>();
         ring.Collect(1, [2, 4], into);
-        Assert.Equal([Line(2), Line(4)], into);
+        Assert.Equal([Line(2), Line(4)], into.Select(i => i.Line));
     }
 
     [Fact]
@@ -44,9 +44,9 @@ public sealed class EventRingTests
         Assert.True(ring.Covers(10));
         Assert.False(ring.Covers(11));
 
-        var into = new List<EventLogLine>();
+        var into = new List<StreamItem>();
         ring.Collect(6, [.. Enumerable.Range(1, 10).Select(i => (ulong)i)], into);
-        Assert.Equal([Line(7), Line(8), Line(9), Line(10)], into);
+        Assert.Equal([Line(7), Line(8), Line(9), Line(10)], into.Select(i => i.Line));
         into.Clear();
         ring.Collect(10, [10], into);
         Assert.Empty(into);
@@ -59,9 +59,9 @@ public sealed class EventRingTests
         ulong[] users = [ulong.MaxValue, 1UL << 63, 5];
         for (int i = 0; i < users.Length; i++)
             ring.Append(new EventLogLine(i + 1, TransitionKind.Online, users[i], 100 + i));
-        var into = new List<EventLogLine>();
+        var into = new List<StreamItem>();
         ring.Collect(0, [5, ulong.MaxValue], into); // sorted as unsigned
-        Assert.Equal([ulong.MaxValue, 5UL], into.Select(l => l.UserId));
+        Assert.Equal([ulong.MaxValue, 5UL], into.Select(i => i.Line.UserId));
     }
 
     [Fact]
@@ -77,9 +77,9 @@ public sealed class EventRingTests
         Assert.False(ring.Covers(3));
 
         ring.Append(Line(101));
-        var into = new List<EventLogLine>();
+        var into = new List<StreamItem>();
         ring.Collect(100, [101], into);
-        Assert.Equal([Line(101)], into);
+        Assert.Equal([Line(101)], into.Select(i => i.Line));
     }
 
     [Theory]
@@ -116,9 +116,9 @@ public sealed class EventRingTests
             if (covers)
             {
                 ulong[] ids = [.. Enumerable.Range(1, 9).Where(_ => random.Next(2) == 0).Select(i => (ulong)i)];
-                var into = new List<EventLogLine>();
+                var into = new List<StreamItem>();
                 ring.Collect(after, ids, into);
-                Assert.Equal(lines.Where(l => l.Seq > after && ids.Contains(l.UserId)), into);
+                Assert.Equal(lines.Where(l => l.Seq > after && ids.Contains(l.UserId)), into.Select(i => i.Line));
             }
         }
     }

@@ -73,7 +73,7 @@ public sealed class SubscriberFanoutTests
 
         fanout.ResyncAll();
 
-        Assert.Equal([StreamItem.Of(Line(1, user: 1)), StreamItem.Resync], Drain(a));
+        Assert.Equal([StreamItem.Of(Line(1, user: 1), 0), StreamItem.Resync], Drain(a));
         Assert.Equal([StreamItem.Resync], Drain(b));
     }
 

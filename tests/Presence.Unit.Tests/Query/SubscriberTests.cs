@@ -69,7 +69,7 @@ public sealed class SubscriberTests
         subscriber.Offer(Line(1));
         subscriber.RequestResync();
         var lines = Drain(subscriber);
-        Assert.Equal([StreamItem.Of(Line(1)), StreamItem.Resync], lines);
+        Assert.Equal([StreamItem.Of(Line(1), 0), StreamItem.Resync], lines);
         Assert.Equal(StreamItemKind.Resync, lines[1].Kind); // what the stream tests for
         Assert.False(subscriber.Queue.Completion.IsCompleted);
     }

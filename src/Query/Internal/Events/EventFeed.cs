@@ -25,15 +25,39 @@ internal sealed class EventFeed : IAsyncDisposable
     private readonly SubscriberFanout _fanout = new();
     private readonly Action<EventLogLine> _dispatch;
     private readonly EventLogFollower _follower;
+    private readonly TimeProvider _time;
+    private long _clockMs; // the latest read time handed out (Now, or a read's stamp): never goes backwards
+    private long _stampMs; // the read time of the read being taken
 
-    public EventFeed(EventLogStore log, int ringCapacity, TimeSpan pollInterval, QueryMetrics metrics, ILogger logger)
+    public EventFeed(EventLogStore log, int ringCapacity, TimeSpan pollInterval, QueryMetrics metrics, ILogger logger, TimeProvider? time = null)
     {
         _cursor = new EventLogCursor(ringCapacity);
-        _dispatch = _fanout.Offer;
+        _dispatch = line => _fanout.Offer(line, _stampMs);
+        _time = time ?? TimeProvider.System;
         _metrics = metrics;
         _logger = logger;
         _follower = new EventLogFollower(log, this, pollInterval, metrics, logger);
     }
+
+    /// <summary>
+    /// This feed's name in a debounced stream's event ids (8 hex digits, new at each start): what a
+    /// debounced stream sends depends on when this node read each line (<see cref="StreamItem.ReadMs"/>),
+    /// so only the node that sent an id can resume after it exactly (HTTP-API.md, "Debounce").
+    /// </summary>
+    public string Node { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>
+    /// The node's clock for debounced streams (Unix ms): at or after every read time handed out so
+    /// far, and every line read from now on gets a read time at or after it. A debounced stream
+    /// releases a held offline due by this time knowing no later line can cancel it.
+    /// </summary>
+    public long Now()
+    {
+        lock (_lock)
+            return Tick();
+    }
+
+    private long Tick() => _clockMs = Math.Max(_clockMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
 
     /// <summary>Open streams registered here.</summary>
     public int Subscribers
@@ -86,7 +110,7 @@ internal sealed class EventFeed : IAsyncDisposable
     /// epoch, a position older than the ring, or one past the log's end as far as this feed and
     /// <paramref name="storeLast"/> know, is never taken for a position (the stream takes a snapshot).
     /// </summary>
-    public ResumeFrom TryRegister(Subscriber subscriber, string epoch, long afterSeq, long storeLast, List<EventLogLine> catchUp)
+    public ResumeFrom TryRegister(Subscriber subscriber, string epoch, long afterSeq, long storeLast, List<StreamItem> catchUp)
     {
         lock (_lock)
         {
@@ -109,6 +133,75 @@ internal sealed class EventFeed : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Registers a debounced stream resuming after the point (<paramref name="afterSeq"/>,
+    /// <paramref name="pointMs"/>) of one of this node's ids: <paramref name="window"/> gets the
+    /// lines about its ids this node read from <paramref name="windowMs"/> before the point on (and
+    /// every line after <paramref name="afterSeq"/>), which <see cref="Debouncer"/> replays. False,
+    /// registering nothing, when the ring does not hold all of them, the position is not one it can
+    /// serve, or the point does not fit the line (not an id this node sent).
+    /// </summary>
+    public bool TryRegisterWindow(Subscriber subscriber, string epoch, long afterSeq, long pointMs, long windowMs, List<StreamItem> window)
+    {
+        lock (_lock)
+        {
+            if (_cursor.Locate(epoch, afterSeq, storeLast: 0) != ResumeFrom.Ring)
+                return false;
+            var ring = _cursor.Ring;
+            if (pointMs > _clockMs || (afterSeq >= ring.OldestSeq && ring.ReadMsOf(afterSeq) > pointMs) || !ring.HoldsReadsSince(pointMs - windowMs))
+                return false;
+            Register(subscriber, Math.Min(ring.FirstReadAtOrAfter(pointMs - windowMs), afterSeq + 1), window);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Registers a debounced stream at a snapshot taken at <paramref name="seq"/> of
+    /// <paramref name="epoch"/>: <see cref="ResumeFrom.Ring"/> when this feed has read that far
+    /// (then <paramref name="pointMs"/> is the snapshot's place in read time, and
+    /// <paramref name="window"/> as for <see cref="TryRegisterWindow"/>); <see cref="ResumeFrom.Ahead"/>
+    /// when it has not yet (registers nothing: wait for <see cref="Position"/> and ask again); else
+    /// nothing can be registered there.
+    /// </summary>
+    public ResumeFrom TryRegisterAtSnapshot(Subscriber subscriber, string epoch, long seq, long windowMs, List<StreamItem> window, out long pointMs)
+    {
+        lock (_lock)
+        {
+            pointMs = 0;
+            var from = _cursor.Locate(epoch, seq, storeLast: seq);
+            if (from != ResumeFrom.Ring)
+                return from;
+            var ring = _cursor.Ring;
+            // Every line up to seq was read at or before pointMs; every later one at or after it.
+            pointMs = seq >= ring.OldestSeq ? ring.ReadMsOf(seq) : ring.Count > 0 ? ring.ReadMsOf(ring.OldestSeq) : Tick();
+            Register(subscriber, Math.Min(ring.FirstReadAtOrAfter(pointMs - windowMs), seq + 1), window);
+            return from;
+        }
+    }
+
+    /// <summary>Under the lock: <paramref name="window"/> gets the ring's lines from <paramref name="fromSeq"/> on; live lines follow.</summary>
+    private void Register(Subscriber subscriber, long fromSeq, List<StreamItem> window)
+    {
+        var ring = _cursor.Ring;
+        ring.Collect(fromSeq - 1, subscriber.Ids, window);
+        subscriber.LiveAfter = ring.LastSeq;
+        _fanout.Add(subscriber);
+    }
+
+    /// <summary>Completes when the feed has read up to <paramref name="seq"/>; false after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForPositionAsync(long seq, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Position < seq)
+        {
+            if (Environment.TickCount64 >= deadline)
+                return false;
+            Wake();
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        return true;
+    }
+
     public void Unregister(Subscriber subscriber)
     {
         lock (_lock)
@@ -125,7 +218,8 @@ internal sealed class EventFeed : IAsyncDisposable
         lock (_lock)
         {
             string? epoch = _cursor.Epoch;
-            var step = _cursor.Apply(read, _dispatch);
+            _stampMs = Tick();
+            var step = _cursor.Apply(read, _dispatch, _stampMs);
             _metrics.EventFeedPosition.Set(_cursor.Position);
             if (step == FeedStep.Restarted)
             {

@@ -29,7 +29,8 @@ internal sealed class EventLogCursor(int ringCapacity)
     /// last lines) or lines trimmed before they were read, the cursor starts again at the log's
     /// end (keeping room for what the ring holds) and dispatches nothing.
     /// </summary>
-    public FeedStep Apply(EventLogRead read, Action<EventLogLine> dispatch)
+    /// <param name="readMs">When this node read it (<see cref="StreamItem.ReadMs"/>), kept in the ring with each line.</param>
+    public FeedStep Apply(EventLogRead read, Action<EventLogLine> dispatch, long readMs = 0)
     {
         long after = Position;
         if (Epoch != read.Epoch || read.LastSeq < after || after < read.FirstSeq - 1)
@@ -44,13 +45,13 @@ internal sealed class EventLogCursor(int ringCapacity)
         foreach (var entry in read.Entries)
         {
             while (Ring.LastSeq + 1 < entry.Seq)
-                Ring.AppendHole();
-            Ring.Append(entry);
+                Ring.AppendHole(readMs);
+            Ring.Append(entry, readMs);
             dispatch(entry);
         }
         Position = read.ReadTo;
         while (Ring.LastSeq < Position)
-            Ring.AppendHole();
+            Ring.AppendHole(readMs);
         StoreLast = Math.Max(read.LastSeq, Position); // the latest read is the truth, even if a store lost lines the feed had not read
         return read.ReadTo == after || Position >= read.LastSeq ? FeedStep.AtEnd : FeedStep.More;
     }

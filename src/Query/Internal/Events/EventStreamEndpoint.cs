@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Presence.Core;
-using Presence.Core.Events;
 using Presence.Query.Internal.Http;
 using Presence.Query.Internal.Store;
 
@@ -101,6 +100,12 @@ internal sealed class EventStreamEndpoint
         {
             ArrayPool<ulong>.Shared.Return(rented);
         }
+        if (!TryParseDebounce(context.Request.Query["debounce"], out int debounce))
+        {
+            await ProblemWriter.WriteAsync(context, Problem.BadDebounce,
+                $"debounce={context.Request.Query["debounce"]}: give a whole number of seconds from 0 to {Debouncer.MaxSeconds}, once (0: no debounce)").ConfigureAwait(false);
+            return;
+        }
 
         if (_feed.Subscribers >= _options.MaxSubscribers)
         {
@@ -115,7 +120,19 @@ internal sealed class EventStreamEndpoint
             await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, "the events log could not be read from the store").ConfigureAwait(false);
             return;
         }
-        await StreamAsync(context, ids).ConfigureAwait(false);
+        await StreamAsync(context, ids, debounce).ConfigureAwait(false);
+    }
+
+    /// <summary><c>debounce=S</c>: absent is 0; one value, digits only, 0-60 (HTTP-API.md, "Debounce").</summary>
+    internal static bool TryParseDebounce(Microsoft.Extensions.Primitives.StringValues values, out int seconds)
+    {
+        seconds = 0;
+        if (values.Count == 0)
+            return true;
+        string? text = values.Count == 1 ? values[0] : null;
+        return text is { Length: > 0 and <= 2 }
+            && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds)
+            && seconds <= Debouncer.MaxSeconds;
     }
 
     /// <summary>
@@ -124,14 +141,14 @@ internal sealed class EventStreamEndpoint
     /// asks again with a capped backoff, with keepalives, as it does while the store is away
     /// (EVENTS.md, "The store away"), until it answers or the client leaves.
     /// </summary>
-    private async Task<StreamSnapshot> SnapshotAfterResyncAsync(Subscriber subscriber, List<EventLogLine> catchUp, PipeWriter output, CancellationToken stop)
+    private async Task<StreamSnapshot> SnapshotAfterResyncAsync(Subscriber subscriber, Debouncer? debouncer, List<Delivery> catchUp, PipeWriter output, CancellationToken stop)
     {
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
         long lastWrite = Environment.TickCount64;
         while (true)
         {
             catchUp.Clear();
-            if (await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false) is { } snapshot)
+            if (await _start.TakeSnapshotAsync(subscriber, debouncer, catchUp).ConfigureAwait(false) is { } snapshot)
                 return snapshot;
             await Task.Delay(backoff.Fail(), stop).ConfigureAwait(false);
             if (Environment.TickCount64 - lastWrite >= (long)_options.EventsKeepalive.TotalMilliseconds)
@@ -143,25 +160,33 @@ internal sealed class EventStreamEndpoint
         }
     }
 
-    private async Task StreamAsync(HttpContext context, ulong[] ids)
+    /// <summary>A snapshot's event id: a plain stream's <see cref="LastEventId"/>, a debounced one's <see cref="DebouncedEventId"/>.</summary>
+    private string SnapshotId(StreamSnapshot snapshot, Debouncer? debouncer) => debouncer is null
+        ? new LastEventId(snapshot.Epoch, snapshot.Seq).ToString()
+        : new DebouncedEventId(snapshot.Epoch, snapshot.Seq, snapshot.PointMs, _feed.Node, debouncer.Seconds).ToString();
+
+    private async Task StreamAsync(HttpContext context, ulong[] ids, int debounceSeconds)
     {
         var request = context.Request;
         string? lastEventIdText = request.Headers["Last-Event-ID"].FirstOrDefault() ?? request.Query["lastEventId"].FirstOrDefault();
         // Ends the stream when the client leaves, or when it fell too far behind (its queue overflowed).
         using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var subscriber = new Subscriber(ids, end);
-        var catchUp = new List<EventLogLine>();
-        bool resumed = LastEventId.TryParse(lastEventIdText, out var lastEventId)
-            && await _start.TryResumeAsync(subscriber, lastEventId, catchUp).ConfigureAwait(false);
+        var debouncer = debounceSeconds > 0 ? new Debouncer(debounceSeconds) : null;
+        string? idTail = debouncer is null ? null : $"-{_feed.Node}-{debounceSeconds}";
+        long heldMs = debounceSeconds * 1000L;
+        var catchUp = new List<Delivery>();
+        string? epoch = await _start.TryResumeAsync(subscriber, lastEventIdText, debouncer, catchUp).ConfigureAwait(false);
         StreamSnapshot? snapshot = null;
-        if (!resumed)
+        if (epoch is null)
         {
-            snapshot = await _start.TakeSnapshotAsync(subscriber, catchUp).ConfigureAwait(false);
+            snapshot = await _start.TakeSnapshotAsync(subscriber, debouncer, catchUp).ConfigureAwait(false);
             if (snapshot is null)
             {
                 await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer the snapshot: {_store.LastError ?? "no answer in time"}").ConfigureAwait(false);
                 return;
             }
+            epoch = snapshot.Epoch;
         }
 
         _metrics.EventSubscribers.Inc();
@@ -176,55 +201,85 @@ internal sealed class EventStreamEndpoint
             var stop = end.Token;
             SseWriter.WriteRetry(output);
             if (snapshot is not null)
-                _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
+                _sse.WriteSnapshot(output, SnapshotId(snapshot, debouncer), snapshot.Ids, snapshot.LastSeenMs);
             else
                 SseWriter.WriteEmptyLine(output);
-            string epoch = snapshot?.Epoch ?? lastEventId.Epoch;
-            foreach (var entry in catchUp)
-                _sse.WriteEvent(output, epoch, entry, live: false);
+            WriteAll(output, epoch, catchUp, live: false, idTail, heldMs);
+            CountSuppressed(debouncer);
             await output.FlushAsync(stop).ConfigureAwait(false);
+            long lastWrite = Environment.TickCount64;
 
             var queue = subscriber.Queue;
+            var sent = new List<Delivery>();
             while (!stop.IsCancellationRequested)
             {
                 bool wrote = false;
+                // A held offline due by the node's clock: take the clock before the queue, so every line
+                // that could cancel it (read before it was due) is in the queue now (Debouncer's remarks).
+                long? releaseAt = debouncer?.NextDueMs <= WallMs() ? _feed.Now() : null;
+                bool resync = false;
                 while (queue.TryRead(out var item))
                 {
                     if (item.Kind == StreamItemKind.Resync)
                     {
-                        // The log was replaced: a new snapshot, from a new registration.
-                        _feed.Unregister(subscriber);
-                        subscriber = new Subscriber(ids, end);
-                        snapshot = await SnapshotAfterResyncAsync(subscriber, catchUp, output, stop).ConfigureAwait(false);
-                        epoch = snapshot.Epoch;
-                        _sse.WriteSnapshot(output, snapshot.Epoch, snapshot.Seq, snapshot.Ids, snapshot.LastSeenMs);
-                        foreach (var caught in catchUp)
-                            _sse.WriteEvent(output, epoch, caught, live: false);
-                        queue = subscriber.Queue;
-                        wrote = true;
+                        resync = true;
                         break;
                     }
-                    _sse.WriteEvent(output, epoch, item.Line, live: true);
+                    if (debouncer is null)
+                    {
+                        _sse.WriteEvent(output, epoch, new Delivery(item.Line, item.ReadMs), live: true);
+                        wrote = true;
+                    }
+                    else
+                    {
+                        debouncer.Offer(item, sent); // held, sent, or cancelled
+                    }
+                }
+                if (!resync && releaseAt is { } now)
+                    debouncer!.ReleaseDue(now, sent);
+                wrote |= WriteAll(output, epoch, sent, live: true, idTail, heldMs);
+                CountSuppressed(debouncer);
+                if (resync)
+                {
+                    // The log was replaced: a new snapshot, from a new registration (and nothing held: the snapshot is the state).
+                    _feed.Unregister(subscriber);
+                    subscriber = new Subscriber(ids, end);
+                    debouncer = debounceSeconds > 0 ? new Debouncer(debounceSeconds) : null;
+                    snapshot = await SnapshotAfterResyncAsync(subscriber, debouncer, catchUp, output, stop).ConfigureAwait(false);
+                    epoch = snapshot.Epoch;
+                    _sse.WriteSnapshot(output, SnapshotId(snapshot, debouncer), snapshot.Ids, snapshot.LastSeenMs);
+                    WriteAll(output, epoch, catchUp, live: false, idTail, heldMs);
+                    CountSuppressed(debouncer);
+                    queue = subscriber.Queue;
                     wrote = true;
                 }
                 if (wrote)
                 {
                     await output.FlushAsync(stop).ConfigureAwait(false);
+                    lastWrite = Environment.TickCount64;
                     continue;
                 }
                 if (subscriber.Overflowed && queue.Completion.IsCompleted)
                     return; // too slow: counted and ended below; the client resumes with its Last-Event-ID
-                using var keepalive = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                keepalive.CancelAfter(_options.EventsKeepalive);
+                long keepaliveMs = (long)_options.EventsKeepalive.TotalMilliseconds;
+                long waitMs = Math.Max(1, lastWrite + keepaliveMs - Environment.TickCount64);
+                if (debouncer?.NextDueMs is { } due)
+                    waitMs = Math.Clamp(due - WallMs() + 1, 1, waitMs);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                wait.CancelAfter(TimeSpan.FromMilliseconds(waitMs));
                 try
                 {
-                    if (!await queue.WaitToReadAsync(keepalive.Token).ConfigureAwait(false))
+                    if (!await queue.WaitToReadAsync(wait.Token).ConfigureAwait(false))
                         continue; // completed (overflow): handled above
                 }
                 catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
-                    SseWriter.WriteKeepalive(output);
-                    await output.FlushAsync(stop).ConfigureAwait(false);
+                    if (Environment.TickCount64 - lastWrite >= keepaliveMs)
+                    {
+                        SseWriter.WriteKeepalive(output);
+                        await output.FlushAsync(stop).ConfigureAwait(false);
+                        lastWrite = Environment.TickCount64;
+                    }
                 }
             }
         }
@@ -247,4 +302,21 @@ internal sealed class EventStreamEndpoint
         }
     }
 
+    private static long WallMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Writes <paramref name="deliveries"/> and empties the list; whether there were any.</summary>
+    private bool WriteAll(PipeWriter output, string epoch, List<Delivery> deliveries, bool live, string? idTail, long heldMs)
+    {
+        foreach (var delivery in deliveries)
+            _sse.WriteEvent(output, epoch, delivery, live, idTail, heldMs);
+        bool any = deliveries.Count > 0;
+        deliveries.Clear();
+        return any;
+    }
+
+    private void CountSuppressed(Debouncer? debouncer)
+    {
+        if (debouncer?.TakeSuppressed() is > 0 and var n)
+            _metrics.EventsSuppressed.Inc(n);
+    }
 }

@@ -27,25 +27,36 @@ internal sealed class SseWriter(QueryMetrics metrics)
 
     public static void WriteKeepalive(PipeWriter output) => output.Write(s_keepalive);
 
-    /// <summary><c>event: snapshot</c>, <c>id: epoch-seq</c>, <c>data:</c> the watched users as the batch API answers them.</summary>
-    public void WriteSnapshot(PipeWriter output, string epoch, long seq, ulong[] ids, long[] lastSeenMs)
+    /// <summary><c>event: snapshot</c>, <c>id:</c> <paramref name="id"/>, <c>data:</c> the watched users as the batch API answers them.</summary>
+    public void WriteSnapshot(PipeWriter output, string id, ulong[] ids, long[] lastSeenMs)
     {
         Write(output, "event: snapshot\nid: ");
-        Write(output, new LastEventId(epoch, seq).ToString());
+        Write(output, id);
         Write(output, "\ndata: ");
         output.Write(PresenceJson.Render(ids, lastSeenMs, single: false));
         Write(output, "\n\n");
         _metrics.EventsSent(EventType.Snapshot).Inc();
     }
 
-    /// <summary><c>event: online|offline</c>, <c>id: epoch-seq</c>, <c>data: {"id":"42","at":…[,"reason":…]}</c>.</summary>
-    public void WriteEvent(PipeWriter output, string epoch, in EventLogLine entry, bool live)
+    /// <summary>
+    /// <c>event: online|offline</c>, <c>id: epoch-seq</c> (a debounced stream's: <c>epoch-seq-key</c> and
+    /// <paramref name="debounceIdTail"/>, <see cref="DebouncedEventId"/>), <c>data: {"id":"42","at":…[,"reason":…]}</c>.
+    /// <paramref name="heldMs"/> is how long the stream holds an offline (its debounce): not counted as delay.
+    /// </summary>
+    public void WriteEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail = null, long heldMs = 0)
     {
+        var entry = delivery.Line;
         var type = entry.IsOnline ? EventType.Online : EventType.Offline;
         Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
         Write(output, epoch);
         Write(output, "-");
         WriteNumber(output, entry.Seq);
+        if (debounceIdTail is not null)
+        {
+            Write(output, "-");
+            WriteNumber(output, delivery.KeyMs);
+            Write(output, debounceIdTail);
+        }
         Write(output, "\ndata: {\"id\":\"");
         WriteNumber(output, entry.UserId);
         Write(output, "\",\"at\":");
@@ -59,7 +70,7 @@ internal sealed class SseWriter(QueryMetrics metrics)
         _metrics.EventsSent(type).Inc();
         // Replayed history (a resume) would say how old the history is, not how late delivery is.
         if (live)
-            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs) / 1000.0);
+            _metrics.EventDelay(type).Observe(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - entry.AtMs - (entry.IsOnline ? 0 : heldMs)) / 1000.0);
     }
 
     private static void Write(PipeWriter output, string ascii)

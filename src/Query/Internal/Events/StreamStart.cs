@@ -16,13 +16,55 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
 
     /// <summary>
     /// Registers the subscriber after a client's <c>Last-Event-ID</c> when this node can serve every
-    /// line after it (from its ring, or as its feed reads them); false for any position it cannot
-    /// serve: another epoch, older than the ring, past the log's end, and the stream takes a
-    /// snapshot. A position past what the feed has read is checked against the store's own end
-    /// first: a feed merely behind the store must not take a real position for garbage, nor a
-    /// position past the log's end (which lines appended later would reach) for a real one.
+    /// event after it, with those it has into <paramref name="catchUp"/>; the epoch, or null for any
+    /// position it cannot serve, and the stream takes a snapshot. A plain stream's position is a log
+    /// line: served from the ring, or as the feed reads on (any node that has the lines). A debounced
+    /// stream's (<paramref name="debouncer"/>) is served only by the node that sent it, from its ring.
     /// </summary>
-    public async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<EventLogLine> catchUp)
+    public async Task<string?> TryResumeAsync(Subscriber subscriber, string? lastEventId, Debouncer? debouncer, List<Delivery> catchUp)
+    {
+        if (debouncer is not null)
+            return TryResumeDebounced(subscriber, lastEventId, debouncer, catchUp);
+        if (!LastEventId.TryParse(lastEventId, out var position))
+            return null;
+        var lines = new List<StreamItem>();
+        if (!await TryResumeAsync(subscriber, position, lines).ConfigureAwait(false))
+            return null;
+        AddAll(lines, catchUp);
+        return position.Epoch;
+    }
+
+    /// <summary>
+    /// A debounced stream's resume: the same node (its <see cref="EventFeed.Node"/>), the same
+    /// debounce, and the ring still holding the lines the replay needs; then the replay sends exactly
+    /// what the stream would have sent after the id (<see cref="Debouncer.Replay"/>).
+    /// </summary>
+    private string? TryResumeDebounced(Subscriber subscriber, string? lastEventId, Debouncer debouncer, List<Delivery> catchUp)
+    {
+        if (!DebouncedEventId.TryParse(lastEventId, out var id) || id.Node != _feed.Node || id.Seconds != debouncer.Seconds)
+            return null;
+        var window = new List<StreamItem>();
+        if (!_feed.TryRegisterWindow(subscriber, id.Epoch, id.Seq, id.KeyMs, debouncer.WindowMs, window))
+            return null;
+        debouncer.Replay(window, id.Seq, id.KeyMs, catchUp);
+        return id.Epoch;
+    }
+
+    private static void AddAll(List<StreamItem> lines, List<Delivery> into)
+    {
+        foreach (var item in lines)
+            into.Add(new Delivery(item.Line, item.ReadMs));
+    }
+
+    /// <summary>
+    /// Registers the subscriber after a plain stream's <paramref name="position"/> when this node can
+    /// serve every line after it (from its ring, or as its feed reads them); false for any position it
+    /// cannot serve: another epoch, older than the ring, past the log's end. A position past what the
+    /// feed has read is checked against the store's own end first: a feed merely behind the store must
+    /// not take a real position for garbage, nor a position past the log's end (which lines appended
+    /// later would reach) for a real one.
+    /// </summary>
+    private async Task<bool> TryResumeAsync(Subscriber subscriber, LastEventId position, List<StreamItem> catchUp)
     {
         var from = _feed.TryRegister(subscriber, position.Epoch, position.Seq, storeLast: 0, catchUp);
         if (from == ResumeFrom.PastEnd)
@@ -60,12 +102,16 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
 
     /// <summary>
     /// The log's state of the subscriber's ids at one log position, with the store's last-seen
-    /// times, and the subscriber registered after that position. Null when the store did not answer.
+    /// times, and the subscriber registered after that position; the lines the feed already has
+    /// after it go to <paramref name="catchUp"/>. A debounced stream's snapshot is also placed in its
+    /// order (<see cref="StreamSnapshot.PointMs"/>) and shows the users whose offline it holds as online.
+    /// Null when the store did not answer.
     /// </summary>
-    public async Task<StreamSnapshot?> TakeSnapshotAsync(Subscriber subscriber, List<EventLogLine> catchUp)
+    public async Task<StreamSnapshot?> TakeSnapshotAsync(Subscriber subscriber, Debouncer? debouncer, List<Delivery> catchUp)
     {
         var ids = subscriber.Ids;
         var lastSeen = new long[ids.Length];
+        var lines = new List<StreamItem>();
         for (int attempt = 0; attempt < 5; attempt++)
         {
             EventLogSnapshot state;
@@ -82,12 +128,50 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
                 return null;
             for (int i = 0; i < ids.Length; i++)
                 lastSeen[i] = AsTheLogHasIt(state.OnlineSince[i], lastSeen[i], _store.ReadsLastSeen);
-            if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, catchUp) is ResumeFrom.Ring or ResumeFrom.Ahead)
-                return new StreamSnapshot(state.Epoch, state.Seq, ids, lastSeen);
+            lines.Clear();
+            if (debouncer is null)
+            {
+                if (_feed.TryRegister(subscriber, state.Epoch, state.Seq, state.Seq, lines) is ResumeFrom.Ring or ResumeFrom.Ahead)
+                {
+                    AddAll(lines, catchUp);
+                    return new StreamSnapshot(state.Epoch, state.Seq, ids, lastSeen);
+                }
+            }
+            else
+            {
+                // Placed in read time: the feed must have read the snapshot's line (it is usually there already).
+                var from = _feed.TryRegisterAtSnapshot(subscriber, state.Epoch, state.Seq, debouncer.WindowMs, lines, out long pointMs);
+                if (from == ResumeFrom.Ahead && await _feed.WaitForPositionAsync(state.Seq, _store.Timeout).ConfigureAwait(false))
+                    from = _feed.TryRegisterAtSnapshot(subscriber, state.Epoch, state.Seq, debouncer.WindowMs, lines, out pointMs);
+                if (from == ResumeFrom.Ring)
+                {
+                    debouncer.Replay(lines, state.Seq, pointMs, catchUp);
+                    ShowHeldAsOnline(ids, lastSeen, debouncer);
+                    return new StreamSnapshot(state.Epoch, state.Seq, ids, lastSeen, pointMs);
+                }
+            }
             // The feed has not yet seen this epoch (the log was just replaced): let it catch up.
             _feed.Wake();
             await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
         }
         return null;
+    }
+
+    /// <summary>
+    /// A user whose offline the stream holds is shown online (what the subscriber would have seen),
+    /// its last seen as the online entry's time (a sign-out's own time when none is kept yet; else none).
+    /// </summary>
+    internal static void ShowHeldAsOnline(ulong[] ids, long[] values, Debouncer debouncer)
+    {
+        if (debouncer.HeldCount == 0)
+            return;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (debouncer.IsHeld(ids[i], out var offline))
+            {
+                values[i] = LastSeenTime.DecodeOffline(values[i])
+                    ?? (offline.Kind == TransitionKind.Signout ? offline.AtMs : PresenceStore.UnknownTime);
+            }
+        }
     }
 }

@@ -46,12 +46,12 @@ internal sealed class Subscriber
 
     public ChannelReader<StreamItem> Queue => _queue.Reader;
 
-    /// <summary>Called by the feed, under its lock, for each line about one of <see cref="Ids"/>.</summary>
-    public void Offer(in EventLogLine entry)
+    /// <summary>Called by the feed, under its lock, for each line about one of <see cref="Ids"/>, read at <paramref name="readMs"/>.</summary>
+    public void Offer(in EventLogLine entry, long readMs = 0)
     {
         if (entry.Seq <= LiveAfter || Overflowed)
             return;
-        Enqueue(StreamItem.Of(entry));
+        Enqueue(StreamItem.Of(entry, readMs));
     }
 
     /// <summary>Called by the feed, under its lock, when the log was replaced.</summary>

@@ -33,18 +33,18 @@ internal sealed class SubscriberFanout
         return true;
     }
 
-    /// <summary>Offers <paramref name="entry"/> to every subscriber watching its user.</summary>
-    public void Offer(EventLogLine entry)
+    /// <summary>Offers <paramref name="entry"/>, read at <paramref name="readMs"/>, to every subscriber watching its user.</summary>
+    public void Offer(EventLogLine entry, long readMs = 0)
     {
         if (!_watchers.TryGetValue(entry.UserId, out var watchers))
             return;
         if (watchers is Subscriber one)
         {
-            one.Offer(entry);
+            one.Offer(entry, readMs);
             return;
         }
         foreach (var subscriber in (List<Subscriber>)watchers)
-            subscriber.Offer(entry);
+            subscriber.Offer(entry, readMs);
     }
 
     /// <summary>Tells every subscriber to take a new snapshot (the log was replaced).</summary>
