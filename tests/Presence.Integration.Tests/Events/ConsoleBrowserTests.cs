@@ -1,6 +1,8 @@
+using Microsoft.AspNetCore.WebUtilities;
 using Presence.Core;
 using Presence.Integration.Tests.Ingest;
 using Presence.Integration.Tests.Query;
+using Presence.Query;
 using Presence.Testing;
 using PuppeteerSharp;
 
@@ -157,6 +159,114 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         lock (exceptions)
             Assert.Empty(exceptions);
     }
+
+    [Fact]
+    public async Task Console_DebounceFromTheAddress_StreamAsksForIt_ChangingItReopensTheStreamForTheSameIds()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, recordRequests: true);
+        await using var page = await _browser.NewPageAsync();
+        var exceptions = new List<string>();
+        page.PageError += (_, e) =>
+        {
+            lock (exceptions) exceptions.Add(e.Message);
+        };
+
+        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=600-602&debounce=5", WaitUntilNavigation.Load);
+        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        await WaitForText(page, "#stream", "live");
+        Assert.Equal("5", await Value(page, "#debounce"));
+        Assert.Equal("debounce 5 s: offline shown 5 s late; blinks shorter than 5 s hidden", await Text(page, "#debouncehint"));
+        Assert.Equal("", await Text(page, "#debouncenote"));
+        Assert.Equal("?ids=600-602&debounce=5", await page.EvaluateExpressionAsync<string>("location.search"));
+        // What the service was asked: the stream, with the debounce from the address.
+        var streams = await EventStreams(query, 1);
+        Assert.Equal("600,601,602", streams[0]["ids"]);
+        Assert.Equal("5", streams[0].GetValueOrDefault("debounce"));
+
+        // Another value: the stream is opened again with it, for the same ids, and the address follows.
+        await page.SelectAsync("#debounce", "30");
+        streams = await EventStreams(query, 2);
+        Assert.Equal("600,601,602", streams[1]["ids"]);
+        Assert.Equal("30", streams[1].GetValueOrDefault("debounce"));
+        Assert.Equal("?ids=600-602&debounce=30", await page.EvaluateExpressionAsync<string>("location.search"));
+        Assert.Contains("30 s late", await Text(page, "#debouncehint"));
+        await WaitForText(page, "#stream", "live");
+
+        // Off: a stream without the parameter.
+        await page.SelectAsync("#debounce", "0");
+        streams = await EventStreams(query, 3);
+        Assert.Equal("600,601,602", streams[2]["ids"]);
+        Assert.False(streams[2].ContainsKey("debounce"), "debounce off is the plain stream: no parameter");
+        Assert.Equal("?ids=600-602", await page.EvaluateExpressionAsync<string>("location.search"));
+        await WaitForText(page, "#stream", "live");
+
+        // The reopened stream is the one the page shows: an online arrives (never delayed, debounced or not).
+        ingest.Heartbeat([601]);
+        await WaitForRow(page, 601, "online");
+        Assert.Equal("3", await Text(page, "#watched"));
+        // Exactly those three streams were asked for, in that order: none without the address's debounce first.
+        Assert.Equal(new string?[] { "5", "30", null }, (await EventStreams(query, 3)).Select(q => q.GetValueOrDefault("debounce")));
+        lock (exceptions)
+            Assert.Empty(exceptions);
+    }
+
+    [Fact]
+    public async Task Console_DebounceInTheAddressOutOfRange_OffWithANote_AnyWholeSecondsUpTo60Kept()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, recordRequests: true);
+        await using var page = await _browser.NewPageAsync();
+        var exceptions = new List<string>();
+        page.PageError += (_, e) =>
+        {
+            lock (exceptions) exceptions.Add(e.Message);
+        };
+
+        // 61 is past what the service takes (it would answer 400): the page watches without a debounce and says so.
+        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=700-701&debounce=61", WaitUntilNavigation.Load);
+        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        await WaitForText(page, "#stream", "live");
+        Assert.Equal("0", await Value(page, "#debounce"));
+        Assert.Contains("'61'", await Text(page, "#debouncenote"));
+        Assert.Equal("2", await Text(page, "#watched"));
+        Assert.Equal("?ids=700-701", await page.EvaluateExpressionAsync<string>("location.search"));
+        var streams = await EventStreams(query, 1);
+        Assert.Equal("700,701", streams[0]["ids"]);
+        Assert.False(streams[0].ContainsKey("debounce"));
+
+        // A value in range that the list does not offer is kept as it is (a shared link opens as it was sent).
+        loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=700-701&debounce=7", WaitUntilNavigation.Load);
+        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        await WaitForText(page, "#stream", "live");
+        Assert.Equal("7", await Value(page, "#debounce"));
+        Assert.Equal("", await Text(page, "#debouncenote"));
+        streams = await EventStreams(query, 2);
+        Assert.Equal("7", streams[1].GetValueOrDefault("debounce"));
+        lock (exceptions)
+            Assert.Empty(exceptions);
+    }
+
+    /// <summary>
+    /// The query of each events stream the service was asked for, in order, once there are
+    /// <paramref name="count"/>; fails when there are more.
+    /// </summary>
+    private static async Task<IReadOnlyList<Dictionary<string, string>>> EventStreams(QueryHost query, int count)
+    {
+        const string Between = " | "; // never in a request line: its query is encoded
+        string seen = await Eventually.Satisfy(
+            () => string.Join(Between, query.Requests.Where(r => r.StartsWith($"GET {QueryApp.EventsRoute}?", StringComparison.Ordinal))),
+            text => text.Split(Between, StringSplitOptions.RemoveEmptyEntries).Length >= count, $"{count} event streams asked for");
+        var streams = seen.Split(Between, StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(streams.Length == count, $"{count} event streams asked for, got: {seen}");
+        return [.. streams.Select(r => QueryHelpers.ParseQuery(r[r.IndexOf('?', StringComparison.Ordinal)..])
+            .ToDictionary(p => p.Key, p => p.Value.ToString()))];
+    }
+
+    private static Task<string> Value(IPage page, string selector) =>
+        page.EvaluateExpressionAsync<string>($"document.querySelector('{selector}').value");
 
     private static Task<string> Points(IPage page, string line) =>
         page.EvaluateExpressionAsync<string>($"document.querySelector('#chart .{line}').getAttribute('points')");

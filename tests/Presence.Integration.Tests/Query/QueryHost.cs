@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text;
@@ -13,10 +14,12 @@ namespace Presence.Integration.Tests.Query;
 internal sealed class QueryHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentQueue<string>? _requests;
 
-    private QueryHost(WebApplication app, QueryOptions options, string address)
+    private QueryHost(WebApplication app, QueryOptions options, string address, ConcurrentQueue<string>? requests)
     {
         _app = app;
+        _requests = requests;
         Options = options;
         Client = new HttpClient { BaseAddress = new Uri($"http://{address}"), Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -29,13 +32,31 @@ internal sealed class QueryHost : IAsyncDisposable
     public IReadOnlyList<(string Method, string Path)> Routes =>
         [.. OpenApiDescription.MappedRoutes(_app.Services.GetRequiredService<EndpointDataSource>())];
 
-    public static async Task<QueryHost> StartAsync(string redis, string prefix, Action<QueryOptions>? configure = null)
+    /// <summary>
+    /// Every request the service received, as <c>METHOD path?query</c> in arrival order (what a
+    /// browser asked, seen from the server); only when started with <c>recordRequests</c>.
+    /// </summary>
+    public IReadOnlyList<string> Requests =>
+        [.. _requests ?? throw new InvalidOperationException("started without recordRequests")];
+
+    public static async Task<QueryHost> StartAsync(string redis, string prefix, Action<QueryOptions>? configure = null, bool recordRequests = false)
     {
         var options = new QueryOptions { Http = "127.0.0.1:0", Redis = redis, Prefix = prefix };
         configure?.Invoke(options);
         var app = QueryApp.Build(options);
+        ConcurrentQueue<string>? requests = null;
+        if (recordRequests)
+        {
+            // Appended after the app's own middleware: it sees each request that reaches the endpoints.
+            var log = requests = new ConcurrentQueue<string>();
+            app.Use((context, next) =>
+            {
+                log.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
+                return next(context);
+            });
+        }
         await app.StartAsync();
-        return new QueryHost(app, options, QueryApp.BoundAddress(app));
+        return new QueryHost(app, options, QueryApp.BoundAddress(app), requests);
     }
 
     public Task<HttpResponseMessage> PostJson(string json, string contentType = "application/json") =>
