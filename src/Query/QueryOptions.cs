@@ -92,7 +92,7 @@ public sealed class QueryOptions
     public int MaxSubscribers { get; set; } = DefaultMaxSubscribers;
 
     [Option("events-buffer", Default = DefaultEventsBuffer, MetaValue = "N",
-        HelpText = "Events log lines kept in memory (32 bytes each) so streams resume from a Last-Event-ID without a new snapshot; older ones need a snapshot.")]
+        HelpText = "Events log lines kept in memory (48 bytes each) so streams resume from a Last-Event-ID without a new snapshot; older ones need a snapshot.")]
     public int EventsBuffer { get; set; } = DefaultEventsBuffer;
 
     [Option("events-poll-ms", Default = DefaultEventsPollMs, MetaValue = "MS",

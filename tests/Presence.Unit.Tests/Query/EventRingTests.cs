@@ -6,6 +6,10 @@ namespace Presence.Unit.Tests.Query;
 public sealed class EventRingTests
 {
     [Fact]
+    public void ALine_Costs48Bytes_AsTheDocsSay() // --events-buffer's help, OPTIONS.md, EVENTS.md, REDIS.md
+        => Assert.Equal(48, System.Runtime.CompilerServices.Unsafe.SizeOf<StreamItem>());
+
+    [Fact]
     public void New_HoldsNothing_CoversOnlyTheStart()
     {
         var ring = new EventRing(4);
