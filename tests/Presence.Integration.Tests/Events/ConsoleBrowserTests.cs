@@ -124,15 +124,8 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
         await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
-        await using var page = await _browser.NewPageAsync();
-        var exceptions = new List<string>();
-        page.PageError += (_, e) =>
-        {
-            lock (exceptions) exceptions.Add(e.Message);
-        };
-
-        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=300-302", WaitUntilNavigation.Load);
-        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        var (page, exceptions) = await OpenAsync(query, "ui?ids=300-302");
+        await using var _ = page;
 
         // Watching from the address alone, no click.
         await WaitForText(page, "#stream", "live");
@@ -166,15 +159,8 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
         await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, recordRequests: true);
-        await using var page = await _browser.NewPageAsync();
-        var exceptions = new List<string>();
-        page.PageError += (_, e) =>
-        {
-            lock (exceptions) exceptions.Add(e.Message);
-        };
-
-        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=600-602&debounce=5", WaitUntilNavigation.Load);
-        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        var (page, exceptions) = await OpenAsync(query, "ui?ids=600-602&debounce=5");
+        await using var _ = page;
         await WaitForText(page, "#stream", "live");
         Assert.Equal("5", await Value(page, "#debounce"));
         Assert.Equal("debounce 5 s: offline shown 5 s late; blinks shorter than 5 s hidden", await Text(page, "#debouncehint"));
@@ -218,16 +204,9 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         var prefix = TestKeys.Prefix();
         await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
         await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, recordRequests: true);
-        await using var page = await _browser.NewPageAsync();
-        var exceptions = new List<string>();
-        page.PageError += (_, e) =>
-        {
-            lock (exceptions) exceptions.Add(e.Message);
-        };
-
         // 61 is past what the service takes (it would answer 400): the page watches without a debounce and says so.
-        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=700-701&debounce=61", WaitUntilNavigation.Load);
-        Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
+        var (page, exceptions) = await OpenAsync(query, "ui?ids=700-701&debounce=61");
+        await using var _ = page;
         await WaitForText(page, "#stream", "live");
         Assert.Equal("0", await Value(page, "#debounce"));
         Assert.Contains("'61'", await Text(page, "#debouncenote"));
@@ -238,7 +217,7 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         Assert.False(streams[0].ContainsKey("debounce"));
 
         // A value in range that the list does not offer is kept as it is (a shared link opens as it was sent).
-        loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=700-701&debounce=7", WaitUntilNavigation.Load);
+        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}ui?ids=700-701&debounce=7", WaitUntilNavigation.Load);
         Assert.True(loaded.Ok, $"/ui answered {(int)loaded.Status}");
         await WaitForText(page, "#stream", "live");
         Assert.Equal("7", await Value(page, "#debounce"));
@@ -247,6 +226,20 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal("7", streams[1].GetValueOrDefault("debounce"));
         lock (exceptions)
             Assert.Empty(exceptions);
+    }
+
+    /// <summary>A new page at <paramref name="pathAndQuery"/> of the service, loaded; the page's script errors go to the list.</summary>
+    private async Task<(IPage Page, List<string> Exceptions)> OpenAsync(QueryHost query, string pathAndQuery)
+    {
+        var page = await _browser.NewPageAsync();
+        var exceptions = new List<string>();
+        page.PageError += (_, e) =>
+        {
+            lock (exceptions) exceptions.Add(e.Message);
+        };
+        var loaded = await page.GoToAsync($"{query.Client.BaseAddress}{pathAndQuery}", WaitUntilNavigation.Load);
+        Assert.True(loaded.Ok, $"/{pathAndQuery} answered {(int)loaded.Status}");
+        return (page, exceptions);
     }
 
     /// <summary>

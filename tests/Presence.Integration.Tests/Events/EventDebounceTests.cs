@@ -23,20 +23,6 @@ public sealed class EventDebounceTests(RedisFixture redis)
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30); // for waiting only: what is asserted is exact
 
-    private static async Task<(IngestTestHost Ingest, QueryHost Query)> StartAsync(string configuration, string prefix, int ttlSeconds = 30)
-    {
-        var ingest = await IngestTestHost.StartAsync(configuration, prefix, o => o.TtlSeconds = ttlSeconds);
-        try
-        {
-            return (ingest, await QueryHost.StartAsync(configuration, prefix));
-        }
-        catch
-        {
-            await ingest.DisposeAsync();
-            throw;
-        }
-    }
-
     private static Task<SseClient> Subscribe(QueryHost query, string ids, int? debounce = null, string? lastEventId = null) =>
         SseClient.OpenAsync(query.Client.BaseAddress!, $"/v1/presence/events?ids={ids}" + (debounce is { } s ? $"&debounce={s}" : ""), lastEventId);
 
@@ -58,6 +44,15 @@ public sealed class EventDebounceTests(RedisFixture redis)
         return e;
     }
 
+    /// <summary>An ingester and a query node, with <paramref name="online"/> online in the events log.</summary>
+    private async Task<(IngestTestHost Ingest, QueryHost Query)> StartWithOnlineAsync(params ulong[] online)
+    {
+        var (ingest, query) = await EventStreamTests.StartAsync(redis.Server.Configuration, TestKeys.Prefix());
+        ingest.Heartbeat(online);
+        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= online.Length, $"users {string.Join(", ", online)} online in the log");
+        return (ingest, query);
+    }
+
     /// <summary>Signs <paramref name="user"/> out and back in, each step seen on the plain stream; the two events.</summary>
     private static async Task<(SseEvent Offline, SseEvent Online)> FlapAsync(IngestTestHost ingest, SseClient plain, ulong user)
     {
@@ -71,12 +66,9 @@ public sealed class EventDebounceTests(RedisFixture redis)
     [Fact]
     public async Task FlapFasterThanDebounce_NeitherEventSent_PlainStreamSeesBoth_Counted()
     {
-        var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix);
+        var (ingest, query) = await StartWithOnlineAsync(1);
         await using var _ = ingest;
         await using var __ = query;
-        ingest.Heartbeat([1]);
-        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= 1, "user 1's online line appended");
         await using var plain = await Subscribe(query, "1,2");
         await using var debounced = await Subscribe(query, "1,2", debounce: 20);
         Assert.True(IsOnline(await Snapshot(plain, "the plain snapshot"), 1));
@@ -94,7 +86,7 @@ public sealed class EventDebounceTests(RedisFixture redis)
     public async Task TimeoutFlapFasterThanDebounce_NeitherSent() // a device that missed heartbeats and came back: the usual blink
     {
         var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix, ttlSeconds: 2);
+        var (ingest, query) = await EventStreamTests.StartAsync(redis.Server.Configuration, prefix, ttlSeconds: 2);
         await using var _ = ingest;
         await using var __ = query;
         await using var plain = await Subscribe(query, "5,6");
@@ -117,12 +109,9 @@ public sealed class EventDebounceTests(RedisFixture redis)
     [Fact]
     public async Task FlapSlowerThanDebounce_OfflineSentDebounceAfterItsAt_ThenOnline()
     {
-        var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix);
+        var (ingest, query) = await StartWithOnlineAsync(1);
         await using var _ = ingest;
         await using var __ = query;
-        ingest.Heartbeat([1]);
-        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= 1, "user 1's online line appended");
         await using var debounced = await Subscribe(query, "1", debounce: 2);
         Assert.True(IsOnline(await Snapshot(debounced, "the debounced snapshot"), 1));
 
@@ -140,12 +129,9 @@ public sealed class EventDebounceTests(RedisFixture redis)
     [Fact]
     public async Task Snapshot_ShowsAUserWhoseOfflineIsHeldOnline_APlainSnapshotOffline()
     {
-        var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix);
+        var (ingest, query) = await StartWithOnlineAsync(1);
         await using var _ = ingest;
         await using var __ = query;
-        ingest.Heartbeat([1]);
-        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= 1, "user 1's online line appended");
         await using var plain = await Subscribe(query, "1,2");
         await Snapshot(plain, "the plain snapshot");
         ingest.Heartbeat([1], kind: RecordKind.Offline);
@@ -170,12 +156,9 @@ public sealed class EventDebounceTests(RedisFixture redis)
     [Fact]
     public async Task Resume_SameDebounceSameNode_TheSameEvents_AnyOtherIdASnapshot()
     {
-        var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix);
+        var (ingest, query) = await StartWithOnlineAsync(1, 2);
         await using var _ = ingest;
         await using var __ = query;
-        ingest.Heartbeat([1, 2]);
-        await Eventually.Until(() => ingest.Metrics.EventLogLastSeq.Value >= 2, "users 1 and 2 online in the log");
         await using var plain = await Subscribe(query, "1,2,3");
         var plainSnapshot = await Snapshot(plain, "the plain snapshot");
         await using var first = await Subscribe(query, "1,2,3", debounce: 1);
@@ -224,7 +207,7 @@ public sealed class EventDebounceTests(RedisFixture redis)
     public async Task Resume_OnAnotherNode_Snapshot()
     {
         var prefix = TestKeys.Prefix();
-        var (ingest, query) = await StartAsync(redis.Server.Configuration, prefix);
+        var (ingest, query) = await EventStreamTests.StartAsync(redis.Server.Configuration, prefix);
         await using var _ = ingest;
         await using var __ = query;
         await using var other = await QueryHost.StartAsync(redis.Server.Configuration, prefix);

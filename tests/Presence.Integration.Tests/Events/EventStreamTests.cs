@@ -15,7 +15,8 @@ namespace Presence.Integration.Tests.Events;
 [Collection(RedisCollection.Name)]
 public sealed class EventStreamTests(RedisFixture redis)
 {
-    private static async Task<(IngestTestHost Ingest, QueryHost Query)> StartAsync(string configuration, string prefix, int ttlSeconds = 30)
+    /// <summary>A real ingester (ttl <paramref name="ttlSeconds"/>) and query node on one store and prefix.</summary>
+    internal static async Task<(IngestTestHost Ingest, QueryHost Query)> StartAsync(string configuration, string prefix, int ttlSeconds = 30)
     {
         var ingest = await IngestTestHost.StartAsync(configuration, prefix, o => o.TtlSeconds = ttlSeconds);
         try
