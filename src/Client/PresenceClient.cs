@@ -14,7 +14,7 @@ namespace Presence.Client;
 /// The query service's API (docs/HTTP-API.md) for app backends: batch presence with
 /// <see cref="GetAsync(IReadOnlyList{ulong}, CancellationToken)"/> (offline users with their last
 /// seen), the online count with <see cref="CountAsync"/>, erasing a last seen with
-/// <see cref="EraseLastSeenAsync"/>, and the presence events stream with <see cref="WatchAsync"/>. An error answer is a <see cref="PresenceApiException"/>
+/// <see cref="EraseLastSeenAsync"/>, and the presence events stream with <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/>. An error answer is a <see cref="PresenceApiException"/>
 /// carrying the problem document; no answer, or one outside the contract, a <see cref="PresenceException"/>.
 /// Thread-safe; make one per service and keep it.
 /// </summary>
@@ -151,8 +151,22 @@ public sealed class PresenceClient : IDisposable
     /// and the service resumes or sends a fresh snapshot: no gap goes unsaid. Errors that retrying
     /// cannot fix (400, 401, 413, 415) throw at any time.
     /// </summary>
+    /// <param name="debounce">
+    /// A flap-free stream (docs/HTTP-API.md, "Debounce (flap-free streams)"): whole seconds S in 0-60,
+    /// sent as <c>?debounce=S</c> on every connection, reconnects included; null or zero is the plain
+    /// stream (no parameter). A <see cref="UserOffline"/> is sent S s after its <see cref="UserOffline.At"/>
+    /// (at once when the service reads it later than that), and when the user's next online reaches the
+    /// service before then, neither event is sent: a blink shorter than S is never shown, and a user stays
+    /// offline on the stream no longer than on the plain one. <see cref="UserOnline"/> is never delayed; a
+    /// snapshot shows a user whose offline is being held as online. A debounced stream resumes (with
+    /// <c>Last-Event-ID</c>) only on the query node that sent it: another node, or the same one after a
+    /// restart, answers a fresh snapshot, so behind a load balancer keep a client's reconnects on one node
+    /// (sticky sessions). Anything but whole seconds in 0-60 throws <see cref="ArgumentOutOfRangeException"/>
+    /// when the enumeration starts, before any request (the service would answer 400
+    /// <see cref="PresenceProblemTypes.BadDebounce"/>).
+    /// </param>
     public async IAsyncEnumerable<PresenceEvent> WatchAsync(IReadOnlyCollection<ulong> ids, string? lastEventId = null,
-        [EnumeratorCancellation] CancellationToken cancel = default)
+        TimeSpan? debounce = null, [EnumeratorCancellation] CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var list = ids as IReadOnlyList<ulong> ?? [.. ids];
@@ -160,8 +174,10 @@ public sealed class PresenceClient : IDisposable
             throw new ArgumentException("Watch at least one id.", nameof(ids));
         for (int i = 0; i < list.Count; i++)
             CheckId(list[i], i);
+        int debounceSeconds = EventsDebounce.Seconds(debounce, nameof(debounce));
 
-        var url = new Uri(BaseAddress, EventsPath);
+        // Built once: every connection, reconnects included, asks for the same debounce.
+        var url = new Uri(BaseAddress, EventsPath + EventsDebounce.Query(debounceSeconds));
         string? last = lastEventId;
         TimeSpan? serverRetry = null;
         var delay = _options.ReconnectDelay;
@@ -206,6 +222,13 @@ public sealed class PresenceClient : IDisposable
                 await Task.Delay(wait, cancel);
         }
     }
+
+    /// <summary>
+    /// The plain stream (no debounce), for callers that pass the token third: the same as
+    /// <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/> with no debounce.
+    /// </summary>
+    public IAsyncEnumerable<PresenceEvent> WatchAsync(IReadOnlyCollection<ulong> ids, string? lastEventId, CancellationToken cancel) =>
+        WatchAsync(ids, lastEventId, debounce: null, cancel);
 
     public void Dispose()
     {

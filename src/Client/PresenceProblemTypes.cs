@@ -25,4 +25,7 @@ public static class PresenceProblemTypes
 
     /// <summary>503 from the events route: the node already serves its most streams (<c>--max-subscribers</c>); see Retry-After, or use another node.</summary>
     public const string TooManySubscribers = Prefix + "too-many-subscribers";
+
+    /// <summary>400 from the events routes: <c>debounce</c> is not an integer number of seconds in 0-60.</summary>
+    public const string BadDebounce = Prefix + "bad-debounce";
 }

@@ -4,7 +4,7 @@ using Presence.Client;
 namespace Presence.Demo;
 
 /// <summary>
-/// The demo's subscriber: a few event streams (<see cref="PresenceClient.WatchAsync"/>, the .NET
+/// The demo's subscriber: a few event streams (<see cref="PresenceClient.WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/>, the .NET
 /// client an app backend uses) watching a sample of the simulated users, counting what arrives by
 /// type and how late it is (receive time minus the event's <c>at</c>), as an app would see it.
 /// </summary>

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional
 
 MAX_USER_ID = 2**64 - 1
+MAX_DEBOUNCE = 60  # seconds: the events routes answer 400 bad-debounce above it (docs/HTTP-API.md, "Debounce")
 
 
 class PresenceError(Exception):
@@ -93,6 +94,13 @@ def _check_ids(ids: Iterable[int]) -> List[int]:
             raise ValueError(f"ids[{i}] {value!r} is not an integer in 1 .. {MAX_USER_ID}")
         checked.append(value)
     return checked
+
+
+def _check_debounce(debounce: int) -> int:
+    """The events routes' debounce: an int of seconds in 0 .. MAX_DEBOUNCE (not a bool, not a float)."""
+    if isinstance(debounce, bool) or not isinstance(debounce, int) or not 0 <= debounce <= MAX_DEBOUNCE:
+        raise ValueError(f"debounce {debounce!r} is not an integer number of seconds in 0 .. {MAX_DEBOUNCE}")
+    return debounce
 
 
 class SseParser:
@@ -213,13 +221,22 @@ class PresenceClient:
     # ---- events ----
 
     def events(self, ids: Iterable[int], last_event_id: Optional[str] = None, reconnect: bool = True,
-               read_timeout: float = 45.0, max_reconnect_delay: float = 30.0) -> "EventStream":
+               read_timeout: float = 45.0, max_reconnect_delay: float = 30.0, *, debounce: int = 0) -> "EventStream":
         """The presence events of ids (POST /v1/presence/events): iterate it for PresenceEvent values.
 
         The first connection's failure raises; after that, a dropped stream (or no byte for
         read_timeout seconds: the service sends a keepalive at least every 15 s) reconnects with
-        Last-Event-ID, so the service resumes after the last event seen, or sends a fresh snapshot."""
-        return EventStream(self, _check_ids(ids), last_event_id, reconnect, read_timeout, max_reconnect_delay)
+        Last-Event-ID, so the service resumes after the last event seen, or sends a fresh snapshot.
+
+        debounce: a flap-free stream (docs/HTTP-API.md, "Debounce (flap-free streams)"), seconds S in
+        0 .. 60, sent as ?debounce=S on every connection, reconnects included (0, the plain stream, sends
+        none); anything else raises ValueError here. An offline is sent S s after its at, and when the
+        user's next online reaches the service before then, neither is sent: a blink shorter than S is
+        never shown. Online events are never delayed; a snapshot shows a user whose offline is held as
+        online. A debounced stream resumes only on the query node that sent it: another node (or the
+        same one restarted) answers a fresh snapshot, so keep a client's reconnects on one node."""
+        return EventStream(self, _check_ids(ids), last_event_id, reconnect, read_timeout, max_reconnect_delay,
+                           _check_debounce(debounce))
 
     # ---- plumbing ----
 
@@ -279,11 +296,14 @@ class EventStream:
     the last event received (what to pass to PresenceClient.events to resume later); close() ends it."""
 
     def __init__(self, client: PresenceClient, ids: List[int], last_event_id: Optional[str], reconnect: bool,
-                 read_timeout: float, max_reconnect_delay: float):
+                 read_timeout: float, max_reconnect_delay: float, debounce: int = 0):
         if not ids:
             raise ValueError("give at least one id to watch")
         self._client = client
         self._ids = ids
+        # Every connection, reconnects included, asks for the same debounce; 0 sends no parameter.
+        debounce = _check_debounce(debounce)
+        self._path = client._path + "/v1/presence/events" + (f"?debounce={debounce}" if debounce else "")
         self.last_event_id = last_event_id
         self._reconnect = reconnect
         self._read_timeout = read_timeout
@@ -350,7 +370,7 @@ class EventStream:
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
         try:
-            connection.request("POST", client._path + "/v1/presence/events",
+            connection.request("POST", self._path,
                                body=json.dumps({"ids": [str(i) for i in self._ids]}).encode("utf-8"), headers=headers)
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as e:

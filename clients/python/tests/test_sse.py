@@ -1,7 +1,7 @@
 """The events stream against a small real SSE server on 127.0.0.1 port 0 (http.server in a thread),
 for what the real presence-query (e2e_services.py) does not easily show: multi-line data, CRLF
 lines, retry:, a dropped stream and a 503 with Retry-After before the resume, a problem before
-the stream."""
+the stream, debounce=S on every connection (and a bad one refused before any)."""
 import json
 import threading
 import unittest
@@ -105,7 +105,7 @@ class SseTests(unittest.TestCase):
         self.assertEqual((timeout.type, timeout.user_id, timeout.reason), ("offline", 2**64 - 1, "timeout"))
         self.assertEqual((signout.event_id, signout.reason, signout.at), ("9", "signout", 1764270040000))
         self.assertEqual([r[1] for r in script.requests], [None, "8"])
-        self.assertEqual(script.requests[0][0], "/v1/presence/events")
+        self.assertEqual([r[0] for r in script.requests], ["/v1/presence/events"] * 2)  # no debounce: no parameter
         self.assertEqual(script.requests[0][2], {"ids": ["42", "18446744073709551615"]})
 
     def test_problem_before_the_stream_raises_what_was_wrong(self):
@@ -131,6 +131,44 @@ class SseTests(unittest.TestCase):
                     break
         self.assertEqual(got, ["1", "2"])
         self.assertEqual([r[1] for r in script.requests], [None, "1", "1"])
+
+    def test_debounce_sent_on_the_first_connection_and_every_reconnect(self):
+        for debounce, path in ((5, "/v1/presence/events?debounce=5"), (60, "/v1/presence/events?debounce=60"),
+                               (0, "/v1/presence/events")):
+            with self.subTest(debounce=debounce):
+                script = self.start(
+                    ("stream", SNAPSHOT + 'id: 1\nevent: offline\ndata: {"id":"42","at":2,"reason":"timeout"}\n\n'),
+                    ("problem", (503, {"type": "urn:presence:problem:store-unavailable", "title": "t", "status": 503, "detail": "d"}, 0)),
+                    ("stream", 'id: 2\nevent: online\ndata: {"id":"42","at":3}\n\n'),
+                )
+                with PresenceClient(self.url).events([42], read_timeout=5, debounce=debounce) as stream:
+                    got = []
+                    for event in stream:
+                        got.append(event.event_id)
+                        if len(got) == 3:
+                            break
+                # The first connection, the retry the 503 refused and the resume: each asks for the same debounce.
+                self.assertEqual(got, [None, "1", "2"])
+                self.assertEqual([r[1] for r in script.requests], [None, "1", "1"])
+                self.assertEqual([r[0] for r in script.requests], [path] * 3)
+
+    def test_debounce_not_an_int_in_0_to_60_raises_before_any_request(self):
+        script = self.start()
+        client = PresenceClient(self.url)
+        for bad in (61, -1, 1.5, 5.0, "5", True, None):
+            with self.subTest(debounce=bad):
+                with self.assertRaises(ValueError):
+                    client.events([1], debounce=bad)  # type: ignore[arg-type]
+        self.assertEqual(script.requests, [])
+
+    def test_bad_debounce_problem_raises_it(self):
+        # A service that allows less than the client still has its say: a 400 raises, it is never retried.
+        script = self.start(("problem", (400, {"type": "urn:presence:problem:bad-debounce", "title": "t", "status": 400,
+                                               "detail": "debounce must be 0-30"}, None)))
+        with self.assertRaises(PresenceApiError) as caught:
+            next(iter(PresenceClient(self.url).events([1], debounce=45)))
+        self.assertEqual((caught.exception.status, caught.exception.type), (400, "urn:presence:problem:bad-debounce"))
+        self.assertEqual([r[0] for r in script.requests], ["/v1/presence/events?debounce=45"])
 
     def test_first_connection_refused_raises(self):
         with self.assertRaises(PresenceError):

@@ -207,6 +207,79 @@ public sealed class DotNetClientTests(RedisFixture redis)
         var arrivals = server.Arrivals.ToArray();
         Assert.True(arrivals[2] - arrivals[1] >= TimeSpan.FromSeconds(1.9), $"retried {(arrivals[2] - arrivals[1]).TotalSeconds:0.000} s after a 503 with Retry-After: 2");
         Assert.Equal("{\"ids\":[\"42\",\"18446744073709551615\"]}", requests[0].Body);
+        Assert.All(requests, r => Assert.Equal("/v1/presence/events", r.PathAndQuery));
+    }
+
+    [Theory]
+    [InlineData(5, "/v1/presence/events?debounce=5")]
+    [InlineData(60, "/v1/presence/events?debounce=60")]
+    [InlineData(0, "/v1/presence/events")]
+    public async Task WatchAsync_Debounce_SentOnTheFirstConnectionAndOnEveryReconnect(int seconds, string pathAndQuery)
+    {
+        await using var server = await SseServer.StartAsync(
+            SseServer.Stream("event: snapshot\ndata: {\"users\":[{\"id\":\"5\",\"online\":true,\"lastSeenMs\":1}],\"online\":1}\n\n"
+                + "id: 1\nevent: offline\ndata: {\"id\":\"5\",\"at\":2,\"reason\":\"timeout\"}\n\n"),
+            SseServer.Problem(503, PresenceProblemTypes.StoreUnavailable, "store away", retryAfter: 0),
+            SseServer.Hold("id: 2\nevent: online\ndata: {\"id\":\"5\",\"at\":3}\n\n"));
+        using var client = new PresenceClient(server.Url, new PresenceClientOptions { ReconnectDelay = TimeSpan.Zero });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var ids = new List<string?>();
+        await foreach (var e in client.WatchAsync([5UL], debounce: TimeSpan.FromSeconds(seconds), cancel: deadline.Token))
+        {
+            ids.Add(e.EventId);
+            if (ids.Count == 3)
+                break;
+        }
+
+        // The first connection, the retry the 503 refused, and the resume: each asks for the same debounce.
+        Assert.Equal([null, "1", "2"], ids);
+        var requests = server.Requests.ToArray();
+        Assert.Equal([null, "1", "1"], requests.Select(r => r.LastEventId));
+        Assert.Equal([pathAndQuery, pathAndQuery, pathAndQuery], requests.Select(r => r.PathAndQuery));
+    }
+
+    [Theory]
+    [InlineData(61_000)]
+    [InlineData(-1_000)]
+    [InlineData(1_500)]
+    [InlineData(-1)]
+    public async Task WatchAsync_DebounceNotWholeSecondsIn0To60_ThrowsBeforeAnyRequest(int milliseconds)
+    {
+        await using var server = await SseServer.StartAsync();
+        using var client = new PresenceClient(server.Url);
+        // Bounded: a client that sent the request anyway would be held by the server's open stream.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+        {
+            await foreach (var _ in client.WatchAsync([1UL], debounce: TimeSpan.FromMilliseconds(milliseconds), cancel: deadline.Token))
+            {
+            }
+        });
+
+        Assert.Equal("debounce", e.ParamName);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task WatchAsync_ServiceAnswersBadDebounce_ThrowsItsProblem()
+    {
+        // A service that allows less than this client does still gets its say: a 400 throws, it is never retried.
+        await using var server = await SseServer.StartAsync(SseServer.Problem(400, PresenceProblemTypes.BadDebounce, "debounce must be 0-30"));
+        using var client = new PresenceClient(server.Url);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var e = await Assert.ThrowsAsync<PresenceApiException>(async () =>
+        {
+            await foreach (var _ in client.WatchAsync([1UL], debounce: TimeSpan.FromSeconds(45), cancel: deadline.Token))
+            {
+            }
+        });
+
+        Assert.Equal(PresenceProblemTypes.BadDebounce, e.Type);
+        Assert.Equal(["/v1/presence/events?debounce=45"], server.Requests.Select(r => r.PathAndQuery));
     }
 
     [Fact]

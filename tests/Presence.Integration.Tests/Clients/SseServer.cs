@@ -30,8 +30,8 @@ internal sealed class SseServer : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
-    /// <summary>Per request, in order: its Last-Event-ID header (null when absent) and body.</summary>
-    public ConcurrentQueue<(string? LastEventId, string Body)> Requests { get; } = new();
+    /// <summary>Per request, in order: its Last-Event-ID header (null when absent), body, and path with its query string.</summary>
+    public ConcurrentQueue<(string? LastEventId, string Body, string PathAndQuery)> Requests { get; } = new();
 
     /// <summary>Per request, in order: when it arrived, on a clock started with the server.</summary>
     public ConcurrentQueue<TimeSpan> Arrivals { get; } = new();
@@ -92,7 +92,7 @@ internal sealed class SseServer : IAsyncDisposable
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
         var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault();
-        Requests.Enqueue((lastEventId, body));
+        Requests.Enqueue((lastEventId, body, context.Request.Path.Value + context.Request.QueryString.Value));
         var answer = _answers.TryDequeue(out var next) ? next : Hold("");
         await answer(context);
     }
