@@ -106,6 +106,22 @@ class ServiceTests(unittest.TestCase):
             replayed = next(iter(stream))
             self.assertEqual((replayed.type, replayed.event_id), ("offline", offline.event_id))
 
+    def test_debounced_stream_hides_a_flap_shorter_than_the_debounce(self):
+        device, marker = self.device(4), self.device(5)
+        device.heartbeat()
+        _until(lambda: self.query.get(device.user_id).online, "the device online")
+        with self.query.events([device.user_id, marker.user_id], read_timeout=30, debounce=20) as stream:
+            events = iter(stream)
+            snapshot = next(events)
+            self.assertEqual([(u.id, u.online) for u in snapshot.users], [(device.user_id, True), (marker.user_id, False)])
+            device.sign_out()
+            _until(lambda: not self.query.get(device.user_id).online, "the device offline (its key gone)")
+            device.heartbeat()
+            _until(lambda: self.query.get(device.user_id).online, "the device back")
+            marker.heartbeat()
+            first = next(events)  # the flap (offline, online) was not sent: the marker's online comes first
+            self.assertEqual((first.type, first.user_id), ("online", marker.user_id))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -174,6 +174,39 @@ public sealed class DotNetClientTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task WatchAsync_Debounce_RealQueryService_AFlapShorterThanItNeverArrives_Counted()
+    {
+        await using var services = await SignedServices.StartAsync(redis.Server.Configuration);
+        const ulong user = 15_100_011, marker = 15_100_012;
+        using var device = new HeartbeatClient(user, Signing.DeriveDeviceKey(services.MasterKey, user), SignedServices.KeyId);
+        using var markerDevice = new HeartbeatClient(marker, Signing.DeriveDeviceKey(services.MasterKey, marker), SignedServices.KeyId);
+        using var client = new PresenceClient(services.QueryUrl);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        device.Send(services.Ingest.Host.UdpEndPoint);
+        await Eventually.Until(async () => (await client.GetAsync(user)).Online, "the device online");
+
+        var events = new List<PresenceEvent>();
+        await foreach (var e in client.WatchAsync([user, marker], debounce: TimeSpan.FromSeconds(20), cancel: deadline.Token))
+        {
+            events.Add(e);
+            if (e is not PresenceSnapshot)
+                break;
+            // A blink: signed out (its key gone), back at once, then the marker.
+            device.Send(services.Ingest.Host.UdpEndPoint, RecordKind.Offline);
+            await Eventually.Until(async () => !(await client.GetAsync(user)).Online, "the device offline");
+            device.Send(services.Ingest.Host.UdpEndPoint);
+            await Eventually.Until(async () => (await client.GetAsync(user)).Online, "the device back");
+            markerDevice.Send(services.Ingest.Host.UdpEndPoint);
+        }
+
+        Assert.Equal([new UserPresence(user, true, ((PresenceSnapshot)events[0]).Users[0].LastSeenMs), new UserPresence(marker, false, null)],
+            ((PresenceSnapshot)events[0]).Users);
+        var first = Assert.IsType<UserOnline>(events[1]); // the blink was not sent: the marker comes first
+        Assert.Equal(marker, first.UserId);
+        await Eventually.Until(async () => await services.Query.GaugeAsync("presence_events_suppressed_total") == 2, "the blink counted as 2 events not sent");
+    }
+
+    [Fact]
     public async Task WatchAsync_RealSseServer_ParsesEvents_ResumesWithLastEventIdAfterADrop()
     {
         await using var server = await SseServer.StartAsync(
