@@ -64,6 +64,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     watch.add_argument("--url", required=True, help="the query service, e.g. http://127.0.0.1:8080")
     watch.add_argument("--api-key", help="bearer key, when the service has --api-keys")
     watch.add_argument("--last-event-id", help="resume after this event")
+    watch.add_argument("--debounce", type=_ranged(0, 60), default=0, metavar="S",
+                       help="hold offlines S seconds (0-60, default 0): a blink shorter than S is not shown")
     watch.add_argument("ids", type=_ids, help="comma-separated ids")
 
     args = parser.parse_args(argv)
@@ -75,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             for user in client.get_many(args.ids):
                 print(json.dumps({"id": str(user.id), "online": user.online, "lastSeenMs": user.last_seen_ms}))
             return 0
-        with client.events(args.ids, last_event_id=args.last_event_id) as stream:
+        with client.events(args.ids, last_event_id=args.last_event_id, debounce=args.debounce) as stream:
             for event in stream:
                 print(json.dumps({"event": event.type, "id": event.event_id, "data": event.data}), flush=True)
         return 0

@@ -175,6 +175,15 @@ class SseTests(unittest.TestCase):
             next(iter(PresenceClient("http://127.0.0.1:1").events([1])))
 
 
+class CommandLineTests(unittest.TestCase):
+    def test_watch_debounce_outside_0_to_60_is_a_usage_error_before_any_request(self):
+        from presence_client.__main__ import main
+        for bad in ("61", "-1", "1.5", "x"):
+            with self.subTest(debounce=bad), self.assertRaises(SystemExit) as caught:
+                main(["watch", "--url", "http://127.0.0.1:1", "--debounce", bad, "1"])
+            self.assertEqual(caught.exception.code, 2)
+
+
 class ParserTests(unittest.TestCase):
     def test_parser_follows_the_standard(self):
         p = SseParser()
