@@ -68,6 +68,29 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Append_TimeoutDatedBeforeThePeriodTheLogHas_Dropped_ThatPeriodsOwnTimeoutEndsIt()
+    {
+        // Seen by the fault-schedule run (quick, seed 19): ingester A's last heartbeat of user 7 was at 1,000;
+        // ingester B took the user's sign-out at 2,000, then a heartbeat at 11,007 began a new period. A's expiry
+        // check had found the old key gone (at 1,000 + ttl = 11,000) just before B's write, and its timeout reached
+        // the log after B's online: taken as the new period's end (dated 11,007), the log held 7 offline for good
+        // while its key lived. A timeout dated before the period's start ends an earlier period: dropped.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000));
+        await AppendAsync(db, keys, ('s', 7, 2_000));
+        await AppendAsync(db, keys, ('n', 7, 11_007));
+        await AppendAsync(db, keys, ('t', 7, 11_000)); // A: stale
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 2_000L), (TransitionKind.Online, 11_007L)],
+            (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal("11007", (string?)await db.HashGetAsync(keys.OnlinePrefix + EventLogKeys.Bucket(7), "7")); // still online since then
+
+        await AppendAsync(db, keys, ('t', 7, 21_007)); // the new period's own end
+        Assert.Equal((TransitionKind.Timeout, 21_007L), (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)).Last());
+    }
+
+    [Fact]
     public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
     {
         // A second online of the period the log has (at its own at or before), or a possible online, is
