@@ -71,9 +71,9 @@ internal sealed class CheckReport
         writer.WriteLine(DropsRecorded
             ? $"counted drops: {KernelDrops} datagrams by the ingesters' kernels (full receive buffers; {HeartbeatsExcusedByKernelDrops} heartbeats lost then, not judged), {RecordsDropped} records by the ingesters ({QueueFullDropped} queue_full)"
             : "counted drops: not recorded in this history");
-        writer.WriteLine($"{"rule",-18} {"judged",16} {"violations",10}  meaning");
+        writer.WriteLine($"{"rule",-21} {"judged",-20} {"violations",10}  meaning");
         foreach (var rule in Rules)
-            writer.WriteLine($"{rule.Name,-18} {rule.Judged,8} {rule.Unit,-7} {rule.Violations,10}  {rule.Title}");
+            writer.WriteLine($"{rule.Name,-21} {rule.Judged,8} {rule.Unit,-11} {rule.Violations,10}  {rule.Title}");
         foreach (var rule in Rules.Where(r => !r.Passed))
             writer.WriteLine($"first {rule.Name} violation: {rule.FirstExample}");
         writer.WriteLine(Passed ? "PASSED: 0 violations" : $"FAILED: {Violations} violations");
