@@ -56,7 +56,7 @@ Console.WriteLine("== presence-faults");
 Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}, load average {Machine.LoadAverages()}");
 Console.WriteLine($"command: {command}");
 Console.WriteLine($"seed: {options.EffectiveSeed} (replay: --seed {options.EffectiveSeed}{(options.Quick ? " --quick" : "")}{(options.Cluster ? " --cluster" : "")})");
-Console.WriteLine($"store: {(options.Cluster ? "3-master Redis Cluster" : "one redis-server")}; {options.EffectiveUsers} judged users, {options.EffectiveSubscribers} subscribers, {options.EffectiveBackground} background users; {(options.Quick ? "quick schedule" : $"{options.EffectiveDuration} s of faults")}");
+Console.WriteLine($"store: {(options.Cluster ? "3-master Redis Cluster" : "one redis-server")}; {options.EffectiveUsers} judged users, {options.EffectiveSubscribers} subscribers ({Enumerable.Range(0, options.EffectiveSubscribers).Count(i => FaultRun.DebounceOf(i) > 0)} of them debounced, 1-3 s), {options.EffectiveBackground} background users; {(options.Quick ? "quick schedule" : $"{options.EffectiveDuration} s of faults")}");
 Console.WriteLine();
 
 var run = new FaultRun(options, AppContext.BaseDirectory, interrupt.Token);

@@ -41,4 +41,11 @@ internal sealed record CheckOptions
     /// <c>heartbeat-lost</c>).
     /// </summary>
     public long ClockSkewMs { get; init; } = 5;
+
+    /// <summary>
+    /// How much earlier than its <c>at</c> + S a debounced stream's offline may arrive (rule
+    /// <c>debounce-offline-held</c>): the clocks' granularity only. <c>at</c> is an ingester's clock (its start's
+    /// Unix ms plus a monotonic elapsed time, each truncated), the node's and the run's are the machine's.
+    /// </summary>
+    public long DebounceClockMs { get; init; } = 5;
 }

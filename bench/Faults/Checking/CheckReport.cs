@@ -7,14 +7,19 @@ internal sealed class CheckReport
 {
     public required IReadOnlyDictionary<FaultKind, int> FaultsByKind { get; init; }
 
+    /// <summary>Subscribers of plain streams (those with a debounced session are counted in <see cref="Debounced"/>).</summary>
     public required int Subscribers { get; init; }
 
+    /// <summary>Plain sessions.</summary>
     public required int Sessions { get; init; }
 
-    /// <summary>Online/offline items received over all sessions (each is judged by rule alternation).</summary>
+    /// <summary>Online/offline items received over all plain sessions (each is judged by rule alternation).</summary>
     public required int EventsReceived { get; init; }
 
     public required int SnapshotsReceived { get; init; }
+
+    /// <summary>The debounced streams (<c>debounce=S</c>), judged by the debounce-* rules.</summary>
+    public DebounceFigures Debounced { get; init; } = DebounceFigures.None;
 
     public required int LogLines { get; init; }
 
@@ -58,13 +63,17 @@ internal sealed class CheckReport
         int faults = FaultsByKind.Values.Sum();
         writer.WriteLine($"faults injected: {faults}" + (faults == 0 ? "" : " (" + string.Join(", ", FaultsByKind.Select(p => $"{p.Key} {p.Value}")) + ")"));
         writer.WriteLine($"events judged: {EventsReceived} events and {SnapshotsReceived} snapshots in {Sessions} sessions of {Subscribers} subscribers; {LogLines} log lines");
+        writer.WriteLine(Debounced.Sessions == 0
+            ? "debounced streams: none"
+            : $"debounced streams judged: {Debounced.Events} events and {Debounced.Snapshots} snapshots in {Debounced.Sessions} sessions of {Debounced.Subscribers} subscribers "
+                + $"(debounce {string.Join(", ", Debounced.Seconds)} s); {Debounced.CancelledPairs} cancelled pairs left out (2 lines each)");
         writer.WriteLine($"heartbeats judged: {HeartbeatsJudged} of {HeartbeatsSent} sent ({HeartbeatsDropped} dropped at the sender), over {Samples} store samples");
         writer.WriteLine(DropsRecorded
             ? $"counted drops: {KernelDrops} datagrams by the ingesters' kernels (full receive buffers; {HeartbeatsExcusedByKernelDrops} heartbeats lost then, not judged), {RecordsDropped} records by the ingesters ({QueueFullDropped} queue_full)"
             : "counted drops: not recorded in this history");
-        writer.WriteLine($"{"rule",-18} {"judged",16} {"violations",10}  meaning");
+        writer.WriteLine($"{"rule",-21} {"judged",-20} {"violations",10}  meaning");
         foreach (var rule in Rules)
-            writer.WriteLine($"{rule.Name,-18} {rule.Judged,8} {rule.Unit,-7} {rule.Violations,10}  {rule.Title}");
+            writer.WriteLine($"{rule.Name,-21} {rule.Judged,8} {rule.Unit,-11} {rule.Violations,10}  {rule.Title}");
         foreach (var rule in Rules.Where(r => !r.Passed))
             writer.WriteLine($"first {rule.Name} violation: {rule.FirstExample}");
         writer.WriteLine(Passed ? "PASSED: 0 violations" : $"FAILED: {Violations} violations");

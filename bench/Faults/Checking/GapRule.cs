@@ -13,11 +13,12 @@ internal static class GapRule
     /// next snapshot must all be of epoch E, of watched users, after S, and — judged up to
     /// B = min(the truth's coverage of E, the last seq delivered) — be exactly the truth's lines of watched
     /// users with S &lt; seq ≤ B (no hole before the last one delivered). Order and repeats are rule
-    /// ids-increase's, contents rule events-match-log's.
+    /// ids-increase's, contents rule events-match-log's. Plain sessions only (a debounced one leaves out
+    /// cancelled pairs and sends held offlines after later lines: rule debounce-exact).
     /// </summary>
     public static void Judge(CheckContext context, RuleTally rule)
     {
-        foreach (var session in context.History.Sessions)
+        foreach (var session in context.History.Sessions.Where(s => !s.Debounced))
         {
             if (session.Items.Count == 0)
                 continue;

@@ -23,27 +23,46 @@ internal static class HistoryChecker
             [RuleNames.Expiry] = new(RuleNames.Expiry, "a key expires at its receive + ttl (±margin)", "samples"),
             [RuleNames.TimeoutAt] = new(RuleNames.TimeoutAt, "a timeout's at − ttl is the user's last receive", "timeouts"),
             [RuleNames.HeartbeatLost] = new(RuleNames.HeartbeatLost, "no heartbeat lost outside fault windows (none across SIGTERM)", "samples"),
+            [RuleNames.DebounceMatchLog] = new(RuleNames.DebounceMatchLog, "debounced: every event is a line of the log (user, kind, at, reason)", "events"),
+            [RuleNames.DebounceAlternation] = new(RuleNames.DebounceAlternation, "debounced: per subscriber and user, events alternate, at never decreases", "events"),
+            [RuleNames.DebounceExact] = new(RuleNames.DebounceExact, "debounced: only cancelled pairs (N.at < O.at + S) left out; snapshot first", "items"),
+            [RuleNames.DebounceOfflineHeld] = new(RuleNames.DebounceOfflineHeld, "debounced: no offline received (or shown) before at + S", "offlines"),
+            [RuleNames.DebounceConvergence] = new(RuleNames.DebounceConvergence, "debounced: at the end, open streams = store", "comparisons"),
         };
-        var truth = Truth.Build(history, tallies[RuleNames.EventsMatchLog]);
+        var truth = Truth.Build(history, tallies[RuleNames.EventsMatchLog], tallies[RuleNames.DebounceMatchLog]);
         var context = new CheckContext(history, options, truth);
         StreamRules.IdsIncrease(context, tallies[RuleNames.IdsIncrease]);
         StreamRules.Alternation(context, tallies[RuleNames.Alternation]);
         GapRule.Judge(context, tallies[RuleNames.NoSilentGap]);
         SnapshotRule.Judge(context, tallies[RuleNames.SnapshotState]);
         ConvergenceRule.Judge(context, tallies[RuleNames.Convergence]);
+        StreamRules.Alternation(context, tallies[RuleNames.DebounceAlternation], debounced: true);
+        long cancelledPairs = DebounceRules.Exact(context, tallies[RuleNames.DebounceExact]);
+        DebounceRules.OfflineHeld(context, tallies[RuleNames.DebounceOfflineHeld]);
+        ConvergenceRule.JudgeStreams(context, tallies[RuleNames.DebounceConvergence], debounced: true);
         StoreRules.Expiry(context, tallies[RuleNames.Expiry]);
         StoreRules.TimeoutAt(context, tallies[RuleNames.TimeoutAt]);
         var (heartbeatsJudged, excusedByKernelDrops) = StoreRules.HeartbeatLost(context, tallies[RuleNames.HeartbeatLost]);
         var (kernelDrops, recordsDropped, queueFull) = context.DropTotals();
 
-        var items = history.Sessions.SelectMany(s => s.Items).ToList();
+        var plain = history.Sessions.Where(s => !s.Debounced).ToList();
+        var items = plain.SelectMany(s => s.Items).ToList();
+        var debounced = history.Sessions.Where(s => s.Debounced).ToList();
+        var debouncedItems = debounced.SelectMany(s => s.Items).ToList();
         return new CheckReport
         {
             FaultsByKind = history.Faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
-            Subscribers = history.Subscribers.Count,
-            Sessions = history.Sessions.Count,
+            Subscribers = history.Subscribers.Count - debounced.Select(s => s.Subscriber).Distinct().Count(),
+            Sessions = plain.Count,
             EventsReceived = items.Count(i => i.Kind != StreamItemKind.Snapshot),
             SnapshotsReceived = items.Count(i => i.Kind == StreamItemKind.Snapshot),
+            Debounced = new DebounceFigures(
+                debounced.Select(s => s.Subscriber).Distinct().Count(),
+                debounced.Count,
+                debouncedItems.Count(i => i.Kind != StreamItemKind.Snapshot),
+                debouncedItems.Count(i => i.Kind == StreamItemKind.Snapshot),
+                cancelledPairs,
+                [.. debounced.Select(s => s.Debounce).Distinct().Order()]),
             LogLines = history.Log.Count,
             HeartbeatsSent = history.Heartbeats.Count(h => !h.Dropped),
             HeartbeatsDropped = history.Heartbeats.Count(h => h.Dropped),

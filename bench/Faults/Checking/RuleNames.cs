@@ -13,7 +13,18 @@ internal static class RuleNames
     public const string TimeoutAt = "timeout-at";
     public const string HeartbeatLost = "heartbeat-lost";
 
+    // Debounced streams (debounce=S, HTTP-API.md "Debounce"): the plain stream rules above judge plain sessions only.
+    public const string DebounceMatchLog = "debounce-match-log";
+    public const string DebounceAlternation = "debounce-alternation";
+    public const string DebounceExact = "debounce-exact";
+    public const string DebounceOfflineHeld = "debounce-offline-held";
+    public const string DebounceConvergence = "debounce-convergence";
+
+    /// <summary>The rules of debounced sessions.</summary>
+    public static IReadOnlyList<string> Debounce { get; } =
+        [DebounceMatchLog, DebounceAlternation, DebounceExact, DebounceOfflineHeld, DebounceConvergence];
+
     /// <summary>Every rule, in the report's order.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [IdsIncrease, Alternation, NoSilentGap, EventsMatchLog, SnapshotState, Convergence, Expiry, TimeoutAt, HeartbeatLost];
+        [IdsIncrease, Alternation, NoSilentGap, EventsMatchLog, SnapshotState, Convergence, .. Debounce, Expiry, TimeoutAt, HeartbeatLost];
 }

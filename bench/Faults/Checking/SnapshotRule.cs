@@ -8,11 +8,12 @@ internal static class SnapshotRule
     /// <summary>
     /// snapshot-state (per snapshot judged): a snapshot at <c>E-S</c> lists every watched user, each with
     /// the truth's state at S (the user's last line of E with seq ≤ S; no line: offline). Judged only when
-    /// the truth of E is complete through S (coverage ≥ S); others are not counted.
+    /// the truth of E is complete through S (coverage ≥ S); others are not counted. Plain sessions only
+    /// (a debounced snapshot shows a user whose offline it holds as online: rule debounce-exact).
     /// </summary>
     public static void Judge(CheckContext context, RuleTally rule)
     {
-        foreach (var session in context.History.Sessions)
+        foreach (var session in context.History.Sessions.Where(s => !s.Debounced))
         {
             var watched = context.WatchedBy(session.Subscriber);
             foreach (var item in session.Items)

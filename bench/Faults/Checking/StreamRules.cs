@@ -8,11 +8,13 @@ internal static class StreamRules
     /// <summary>
     /// ids-increase (per item): within one session every item's id parses as <c>epoch-seq</c>; an event's
     /// seq is greater than the previous item's (a snapshot's id is a position too); a snapshot's seq is not
-    /// less than the previous item's in the same epoch; the epoch changes only with a snapshot.
+    /// less than the previous item's in the same epoch; the epoch changes only with a snapshot. Plain
+    /// sessions only: a debounced stream sends in the order offlines fall due, and its ids are of
+    /// another form (<see cref="DebounceRules"/>).
     /// </summary>
     public static void IdsIncrease(CheckContext context, RuleTally rule)
     {
-        foreach (var session in context.History.Sessions)
+        foreach (var session in context.History.Sessions.Where(s => !s.Debounced))
         {
             EventPosition? previous = null;
             foreach (var item in session.Items)
@@ -41,10 +43,12 @@ internal static class StreamRules
     /// resume; a snapshot sets each listed user's state and forgets its last <c>at</c>), an online event only
     /// for a user it holds offline, an offline only for one it holds online (a user it knows nothing of yet
     /// is not judged for kind), and each event's <c>at</c> ≥ the previous event's for that user.
+    /// <paramref name="debounced"/>: the subscribers' debounced sessions (rule debounce-alternation: the
+    /// same promise, HTTP-API.md "Debounce"), else their plain ones.
     /// </summary>
-    public static void Alternation(CheckContext context, RuleTally rule)
+    public static void Alternation(CheckContext context, RuleTally rule, bool debounced = false)
     {
-        foreach (var (_, sessions) in context.SessionsBySubscriber)
+        foreach (var sessions in context.SessionsBySubscriber.Values.Select(all => all.Where(s => s.Debounced == debounced).ToList()))
         {
             var state = new Dictionary<ulong, bool>();
             var lastAt = new Dictionary<ulong, long>();

@@ -22,8 +22,13 @@ internal sealed class Truth
 
     public IEnumerable<string> Epochs => _epochs.Keys;
 
-    /// <summary>Builds the truth; items that contradict it are counted on <paramref name="matchRule"/>.</summary>
-    public static Truth Build(RunHistory history, RuleTally matchRule)
+    /// <summary>
+    /// Builds the truth; plain streams' items that contradict it are counted on <paramref name="matchRule"/>,
+    /// debounced streams' on <paramref name="debounceMatchRule"/>. The debounced streams' events are taken
+    /// after every plain one (a wrong debounced event never makes a plain one look altered), and one of a
+    /// line the log reader covered but does not have (of this user, or at all) is a violation, not a new line.
+    /// </summary>
+    public static Truth Build(RunHistory history, RuleTally matchRule, RuleTally debounceMatchRule)
     {
         var truth = new Truth();
         var lines = new Dictionary<string, Dictionary<long, TruthLine>>();
@@ -39,7 +44,7 @@ internal sealed class Truth
             }
             epoch[line.Seq] = candidate;
         }
-        foreach (var session in history.Sessions)
+        foreach (var session in history.Sessions.Where(s => !s.Debounced))
         {
             foreach (var item in session.Items)
             {
@@ -57,6 +62,33 @@ internal sealed class Truth
                 epoch[position.Seq] = received;
             }
         }
+        foreach (var coverage in history.Coverage)
+        {
+            truth._coverage[coverage.Epoch] = Math.Max(truth.CoverageOf(coverage.Epoch), coverage.ReadThroughSeq);
+        }
+        foreach (var session in history.Sessions.Where(s => s.Debounced))
+        {
+            foreach (var item in session.Items)
+            {
+                if (item.Kind == StreamItemKind.Snapshot || !DebouncedPosition.TryParse(item.EventId, out var position))
+                    continue; // no debounced id: rule debounce-exact's
+                debounceMatchRule.Judge();
+                var epoch = Lines(lines, position.Epoch);
+                var received = new TruthLine(position.Epoch, position.Seq, item.User, item.Kind == StreamItemKind.Online, item.At, item.Reason, FromLog: false);
+                if (epoch.TryGetValue(position.Seq, out var known))
+                {
+                    if (!Agree(known, received))
+                        debounceMatchRule.Fail($"altered: {HistoryChecker.Describe(session)} received {HistoryChecker.Describe(item)}, but {(known.FromLog ? "the log" : "another stream")} has {known.Describe()}");
+                    continue;
+                }
+                if (position.Seq <= truth.CoverageOf(position.Epoch))
+                {
+                    debounceMatchRule.Fail($"not a line of the log: {HistoryChecker.Describe(session)} received {HistoryChecker.Describe(item)}, but the log has no line {position.Line} of a judged user");
+                    continue;
+                }
+                epoch[position.Seq] = received;
+            }
+        }
         foreach (var (name, epoch) in lines)
         {
             var sorted = epoch.Values.OrderBy(l => l.Seq).ToArray();
@@ -67,10 +99,6 @@ internal sealed class Truth
                     truth._byUser[(name, line.User)] = list = [];
                 list.Add(line);
             }
-        }
-        foreach (var coverage in history.Coverage)
-        {
-            truth._coverage[coverage.Epoch] = Math.Max(truth.CoverageOf(coverage.Epoch), coverage.ReadThroughSeq);
         }
         return truth;
     }

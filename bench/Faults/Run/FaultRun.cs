@@ -69,7 +69,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             {
                 var watched = users.OrderBy(_ => random.Next()).Take(watch).Order().ToList();
                 bool slow = i % 8 == 7;
-                clients.Add(new StreamClient(i + 1, watched, queries, slow, options.Quick, random.Next()));
+                clients.Add(new StreamClient(i + 1, watched, queries, slow, options.Quick, random.Next(), DebounceOf(i)));
             }
             var background = new List<Task>
             {
@@ -186,6 +186,14 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         }
     }
 
+    /// <summary>
+    /// The <c>debounce=S</c> of subscriber <paramref name="index"/> (from 0): every fourth asks for 1, 2 or 3 s in
+    /// turn (half of them slow readers, as every eighth subscriber is), the others for none. Small S, so that
+    /// the run's 1–4 s sign-outs and its timeouts give both cancelled pairs and held offlines sent. Taken from the
+    /// index, not the seeded random: a seed's schedule and choices stay those of runs before debounced subscribers.
+    /// </summary>
+    public static int DebounceOf(int index) => index % 4 == 3 ? 1 + (index / 4 % 3) : 0;
+
     /// <summary>The way out on process exit: the namespace and its veth pair go too.</summary>
     public static void CleanUp()
     {
@@ -221,8 +229,17 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 foreach (var c in clients)
                 {
                     var watched = c.Watched.ToHashSet();
-                    long need = lines.Where(l => l.Seq <= last && watched.Contains(l.User)).Select(l => l.Seq).DefaultIfEmpty(0).Max();
                     var s = c.Current;
+                    if (c.Debounce > 0)
+                    {
+                        if (DebouncedBehind(c, epoch, lines.Where(l => l.Seq <= last && watched.Contains(l.User)).ToList()) is { } why)
+                        {
+                            behind = $"subscriber {c.Id} (debounce {c.Debounce} s, session {(s is null ? "none" : $"of {s.Epoch}, open {s.Open}")}): {why}";
+                            break;
+                        }
+                        continue;
+                    }
+                    long need = lines.Where(l => l.Seq <= last && watched.Contains(l.User)).Select(l => l.Seq).DefaultIfEmpty(0).Max();
                     if (s is null || !s.Open || s.Epoch != epoch || s.Seq < need)
                     {
                         behind = $"subscriber {c.Id} (session {(s is null ? "none" : $"{s.Epoch}-{s.Seq}, open {s.Open}")}, needs {epoch}-{need})";
@@ -239,6 +256,49 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         }
         Notes.Add($"not every session caught up with the log within {limit.TotalSeconds:0} s: {behind}");
         Console.WriteLine(Notes[^1]);
+    }
+
+    /// <summary>
+    /// Why a debounced subscriber has not caught up with <paramref name="lines"/> (its watched users' lines of
+    /// <paramref name="epoch"/> through the store's last seq), or null when it has: its open session is of that
+    /// epoch, it holds each watched user as the user's last line has it (a held offline still shows online),
+    /// and it received that line (an event of it, or a snapshot at or after it), unless the line is an online
+    /// whose offline before it the node may have cancelled it with (N.at &lt; O.at + S: then neither comes).
+    /// Its seq alone says nothing: a held offline is sent after later lines.
+    /// </summary>
+    private static string? DebouncedBehind(StreamClient client, string epoch, List<LogLine> lines)
+    {
+        var current = client.Current;
+        if (current is null || !current.Open || current.Epoch != epoch)
+            return $"no open session of {epoch}";
+        var sessions = client.Sessions.Select(s => s.ToRecord()).ToList();
+        var state = Checking.StreamRules.FinalState(sessions);
+        var received = new Dictionary<ulong, long>(); // per user: the last seq of the epoch it has as of its items
+        foreach (var item in sessions.SelectMany(s => s.Items))
+        {
+            if (item.EventId is null || !EventIds.TryParseDebounced(item.EventId, out var itemEpoch, out long seq, out _))
+                continue;
+            foreach (ulong user in item.Kind == StreamItemKind.Snapshot ? (item.Users ?? []).Select(u => u.User) : [item.User])
+            {
+                if (itemEpoch == epoch)
+                    received[user] = seq;
+                else
+                    received.Remove(user);
+            }
+        }
+        foreach (ulong user in client.Watched)
+        {
+            var mine = lines.Where(l => l.User == user).OrderBy(l => l.Seq).ToList();
+            bool online = mine.Count > 0 && mine[^1].Online;
+            if (!state.TryGetValue(user, out bool held) || held != online)
+                return $"holds user {user} {(state.TryGetValue(user, out bool h) ? h ? "online" : "offline" : "nowhere")}, the log has it {(online ? "online" : "offline")}";
+            if (mine.Count == 0 || received.GetValueOrDefault(user, -1) >= mine[^1].Seq)
+                continue;
+            bool cancellable = mine.Count >= 2 && mine[^1].Online && !mine[^2].Online && mine[^1].At < mine[^2].At + (client.Debounce * 1000L);
+            if (!cancellable)
+                return $"has not received {epoch}-{mine[^1].Seq} of user {user}";
+        }
+        return null;
     }
 
     private async Task<FinalState> FinalAsync(Store store, Service[] queries, List<ulong> users)

@@ -8,10 +8,12 @@ namespace Presence.Bench.Faults.Run;
 /// <summary>
 /// One SSE subscriber: watches a fixed set of ids, opens one session after another on a random
 /// query node, leaves at random and resumes with <c>Last-Event-ID</c> (sometimes, on purpose, an id
-/// the node cannot serve: garbage, past the log's end, a foreign epoch). Some read slowly. Every
-/// item is recorded with its arrival time.
+/// the node cannot serve: garbage, past the log's end, a foreign epoch). Some read slowly. Some ask for
+/// <c>debounce=S</c> (HTTP-API.md, "Debounce"): their ids are debounced ones, and a resume on another node
+/// than the one that sent the id (or on a restarted one) is answered with a snapshot. Every item is
+/// recorded with its arrival time.
 /// </summary>
-internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOnlyList<Service> nodes, bool slow, bool quick, int seed)
+internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOnlyList<Service> nodes, bool slow, bool quick, int seed, int debounce = 0)
 {
     private static readonly HttpClient s_http = new(new SocketsHttpHandler
     {
@@ -27,6 +29,9 @@ internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOn
 
     public int Id { get; } = id;
     public IReadOnlyList<ulong> Watched { get; } = watched;
+
+    /// <summary>The <c>debounce=S</c> every session of this subscriber asks for (0: plain streams).</summary>
+    public int Debounce { get; } = debounce;
 
     private volatile bool _settle;
     private CancellationTokenSource? _leave;
@@ -68,12 +73,13 @@ internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOn
 
     public async Task RunAsync(CancellationToken stop)
     {
-        string ids = string.Join(',', Watched.Select(u => u.ToString(CultureInfo.InvariantCulture)));
+        string ids = string.Join(',', Watched.Select(u => u.ToString(CultureInfo.InvariantCulture)))
+            + (Debounce > 0 ? "&debounce=" + Debounce.ToString(CultureInfo.InvariantCulture) : "");
         while (!stop.IsCancellationRequested)
         {
             var node = nodes[_random.Next(nodes.Count)];
             var (kind, lastId) = ChooseResume();
-            var session = new LiveSession(Id, _sessions.Count + 1, node.Name, Clock.NowMs, kind, lastId, slow);
+            var session = new LiveSession(Id, _sessions.Count + 1, node.Name, Clock.NowMs, kind, lastId, slow, Debounce);
             lock (_sessions)
                 _sessions.Add(session);
             int stayMs = quick ? 2000 + _random.Next(6000) : 5000 + _random.Next(55_000);
@@ -129,15 +135,19 @@ internal sealed class StreamClient(int id, IReadOnlyList<ulong> watched, IReadOn
 
     private (ResumeKind Kind, string? LastId) ChooseResume()
     {
-        if (_lastId is null || !EventIds.TryParse(_lastId, out var epoch, out long seq))
+        // A debounced id keeps its tail (-<ms>-<node>-<S>) in the unservable ones: a past-the-end or foreign
+        // position on the very node that sent it, which must still get a snapshot.
+        string epoch = "", tail = "";
+        long seq = 0;
+        if (_lastId is null || !(Debounce > 0 ? EventIds.TryParseDebounced(_lastId, out epoch, out seq, out tail) : EventIds.TryParse(_lastId, out epoch, out seq)))
             return (ResumeKind.Fresh, null);
         double roll = _settle ? 1 : _random.NextDouble();
         if (roll < 0.06)
             return (ResumeKind.Garbage, "garbage-" + _random.Next(1000).ToString(CultureInfo.InvariantCulture) + "x");
         if (roll < 0.12)
-            return (ResumeKind.PastEnd, EventIds.Format(epoch, seq + 1_000_000));
+            return (ResumeKind.PastEnd, EventIds.Format(epoch, seq + 1_000_000) + tail);
         if (roll < 0.18)
-            return (ResumeKind.ForeignEpoch, EventIds.Format(epoch == "0badc0de" ? "0badc0df" : "0badc0de", seq));
+            return (ResumeKind.ForeignEpoch, EventIds.Format(epoch == "0badc0de" ? "0badc0df" : "0badc0de", seq) + tail);
         return (ResumeKind.Resume, _lastId);
     }
 

@@ -18,7 +18,9 @@ public sealed class FaultCheckerTests
         var report = Check(ValidHistory.Build());
 
         AssertPassed(report);
-        Assert.All(report.Rules, r => Assert.True(r.Judged > 0, $"{r.Name} judged nothing"));
+        Assert.All(report.Rules.Where(r => !RuleNames.Debounce.Contains(r.Name)), r => Assert.True(r.Judged > 0, $"{r.Name} judged nothing"));
+        Assert.All(report.Rules.Where(r => RuleNames.Debounce.Contains(r.Name)), r => Assert.True(r.Judged == 0, $"{r.Name} judged a plain stream"));
+        Assert.Equal(0, report.Debounced.Sessions);
         Assert.Equal(11, report.Rule(RuleNames.IdsIncrease).Judged);      // 4 snapshots + 7 events
         Assert.Equal(7, report.Rule(RuleNames.Alternation).Judged);
         Assert.Equal(5, report.Rule(RuleNames.NoSilentGap).Judged);
@@ -387,6 +389,266 @@ public sealed class FaultCheckerTests
         AssertOnlyBroken(report, RuleNames.HeartbeatLost, "user 1: heartbeat sent at 12000, but the store had no key at 15000");
         Assert.Equal(0, report.HeartbeatsExcusedByKernelDrops);
         Assert.Equal(3, report.KernelDrops);
+    }
+
+    // Debounced streams (debounce=S): their own rules, and the plain stream rules leave them alone.
+
+    [Fact]
+    public void Check_DebouncedHistory_PassesEveryRuleAndCountsWhatItJudged()
+    {
+        var report = Check(DebouncedHistory.Build());
+
+        AssertPassed(report);
+        Assert.All(report.Rules, r => Assert.True(r.Judged > 0, $"{r.Name} judged nothing"));
+        // The plain rules judge subscriber 1's plain session only: 1 snapshot and 4 events (its blink e1-3/e1-4 included).
+        Assert.Equal(5, report.Rule(RuleNames.IdsIncrease).Judged);
+        Assert.Equal(4, report.Rule(RuleNames.Alternation).Judged);
+        Assert.Equal(1, report.Rule(RuleNames.NoSilentGap).Judged);
+        Assert.Equal(4, report.Rule(RuleNames.EventsMatchLog).Judged);
+        Assert.Equal(1, report.Rule(RuleNames.SnapshotState).Judged);
+        Assert.Equal(6, report.Rule(RuleNames.Convergence).Judged);        // batch answers only: 2 nodes × 3 users
+        // The debounced sessions: 10 events, 4 snapshots.
+        Assert.Equal(10, report.Rule(RuleNames.DebounceMatchLog).Judged);
+        Assert.Equal(10, report.Rule(RuleNames.DebounceAlternation).Judged);
+        Assert.Equal(14, report.Rule(RuleNames.DebounceExact).Judged);
+        Assert.Equal(6, report.Rule(RuleNames.DebounceOfflineHeld).Judged); // 5 offlines and subscriber 4's snapshot showing user 2 offline
+        Assert.Equal(4, report.Rule(RuleNames.DebounceConvergence).Judged);
+        var figures = report.Debounced;
+        Assert.Equal((3, 5, 10, 4, 1L), (figures.Subscribers, figures.Sessions, figures.Events, figures.Snapshots, figures.CancelledPairs));
+        Assert.Equal([1, 2, 3], figures.Seconds);
+    }
+
+    [Fact]
+    public void Print_DebouncedHistory_SaysThePlainAndTheDebouncedStreamsApart()
+    {
+        var text = Print(Check(DebouncedHistory.Build()));
+
+        Assert.Contains("events judged: 4 events and 1 snapshots in 1 sessions of 1 subscribers", text);
+        Assert.Contains("debounced streams judged: 10 events and 4 snapshots in 5 sessions of 3 subscribers (debounce 1, 2, 3 s); 1 cancelled pairs left out", text);
+        Assert.All(RuleNames.Debounce, name => Assert.Contains(name, text));
+        Assert.EndsWith("PASSED: 0 violations" + Environment.NewLine, text);
+    }
+
+    [Fact]
+    public void Check_PlainHistory_PrintsNoDebouncedStreams()
+    {
+        Assert.Contains("debounced streams: none", Print(Check(ValidHistory.Build())));
+    }
+
+    // debounce-match-log
+
+    [Fact]
+    public void DebounceMatchLog_EventWithAnotherAt_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithDebouncedEvent(2, 2, "e1-5", i => i with { At = 9400 });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceMatchLog, "altered: subscriber 2 session 2 on query-1 (Resume from e1-2-2006-a1-3, connected 8100) received offline e1-5-12501-a1-3 user 2 at 9400 (signout)");
+    }
+
+    [Fact]
+    public void DebounceMatchLog_EventWithAnotherReason_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithDebouncedEvent(3, 1, "e1-5", i => i with { Reason = "timeout" });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceMatchLog, "but the log has e1-5 user 2 offline at 9501 (signout)");
+    }
+
+    [Fact]
+    public void DebounceMatchLog_EventOfALineTheLogReaderCoveredButDoesNotHave_Fails()
+    {
+        // The reader read e1 through 8 but has no line 5 (of a judged user): the events of e1-5 are no line of the log.
+        var history = DebouncedHistory.Build();
+        history = history with { Log = history.Log.Where(l => l.Seq != 5).ToList() };
+
+        var report = Check(history);
+
+        Assert.Contains("not a line of the log: subscriber 2 session 2 on query-1", report.Rule(RuleNames.DebounceMatchLog).FirstExample);
+        Assert.Equal(2, report.Rule(RuleNames.DebounceMatchLog).Violations);
+    }
+
+    // debounce-alternation
+
+    [Fact]
+    public void DebounceAlternation_AtGoingBack_FailsThatRuleOnly()
+    {
+        // The log (and every debounced stream of it) dates the sign-out e1-5 before user 2's online e1-2.
+        var history = DebouncedHistory.Build().WithDebouncedLine("e1", 5, l => l with { At = 1500 });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceAlternation, "offline e1-5-12501-a1-3 user 2 at 1500 (signout) arrived 12506 goes back from the previous at 2001");
+    }
+
+    [Fact]
+    public void DebounceAlternation_TwoOfflinesInARow_FailsThatRule()
+    {
+        // Subscriber 4 gets offline e1-8 twice (the second with the id of a later key): exactness fails as well.
+        var history = DebouncedHistory.Build().WithItems(4, 1, items => [.. items, items[^1] with { EventId = "e1-8-21002-a1-1", ArrivedMs = 21_007 }]);
+
+        var report = Check(history);
+
+        Assert.Contains("offline e1-8-21002-a1-1 user 2 at 20001 (timeout) arrived 21007 while the stream already had user 2 offline", report.Rule(RuleNames.DebounceAlternation).FirstExample);
+    }
+
+    // debounce-exact
+
+    [Fact]
+    public void DebounceExact_PairLeftOutThatNoNodeCouldCancel_FailsThatRuleOnly()
+    {
+        // Subscriber 3 never gets e1-5 and e1-7: 14001 is 4,500 ms after 9501, no debounce of 2 s cancels them.
+        var history = DebouncedHistory.Build()
+            .WithDebouncedEvent(3, 1, "e1-5", _ => null)
+            .WithDebouncedEvent(3, 1, "e1-7", _ => null);
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact,
+            "offline e1-8-22001-b2-2 user 2 at 20001 (timeout) arrived 22006 after e1-4, but not e1-5 user 2 offline at 9501 (signout): a pair left out whose online e1-7 user 2 online at 14001 came 4500 ms after it, not within 2000 ms");
+    }
+
+    [Theory]
+    [InlineData(1, false)] // the blink e1-3/e1-4 is exactly 1,000 ms: due at 7501, its online read at 7506, after: both are sent
+    [InlineData(2, true)]  // due at 8501: cancelled
+    public void DebounceExact_BlinkOfExactlyS_IsNotCancellable(int seconds, bool valid)
+    {
+        // Subscriber 5 watches user 2 from a snapshot at e1-2 and (wrongly, with S = 1) never gets e1-3 and e1-4.
+        var history = DebouncedHistory.Builder(b => b.Subscriber(5, 2)).WithDebouncedSessions()
+            .DebouncedSession(5, seconds, "query-2", 3000, null, ResumeKind.Fresh, null,
+                DebouncedItems.Snapshot("e1", 2, seconds, "b2", 3000), DebouncedItems.Events("e1", seconds, "b2", 2006, 2))
+            .Build();
+        if (!valid)
+        {
+            history = history.WithDebouncedEvent(5, 1, "e1-3", _ => null).WithDebouncedEvent(5, 1, "e1-4", _ => null);
+        }
+
+        var report = Check(history);
+
+        if (valid)
+            AssertPassed(report);
+        else
+            AssertOnlyBroken(report, RuleNames.DebounceExact, "a pair left out whose online e1-4 user 2 online at 7501 came 1000 ms after it, not within 1000 ms");
+    }
+
+    [Theory]
+    [InlineData("Fresh")]
+    [InlineData("Garbage")]
+    [InlineData("PastEnd")]
+    [InlineData("ForeignEpoch")]
+    public void DebounceExact_UnservableSessionStartingWithAnEvent_FailsThatRuleOnly(string resume)
+    {
+        var kind = Enum.Parse<ResumeKind>(resume);
+        var history = DebouncedHistory.Build().WithSession(3, 1, s => s with { Resume = kind, LastEventIdSent = "x", Items = s.Items.Skip(1).ToList() });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, $"a {kind} session's first item is offline e1-5-11501-b2-2 user 2");
+    }
+
+    [Fact]
+    public void DebounceExact_ResumeOfAnotherNodesIdWithoutASnapshot_FailsThatRuleOnly()
+    {
+        // query-2 (process b2) serves subscriber 2's resume from an id of query-1's process a1 instead of a snapshot.
+        var history = DebouncedHistory.Build().WithItems(2, 3, items => items.Skip(1));
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, "offline e1-8-23001-b2-3 user 2 at 20001 (timeout) arrived 23006 is of node process b2, the session's resumed id of a1");
+    }
+
+    [Fact]
+    public void DebounceExact_GapAcrossAResumeOnTheSameNode_FailsThatRuleOnly()
+    {
+        // Subscriber 2's second session gets nothing; its third resumes on the same process from the first's last id
+        // and gets e1-8: the cancelled e1-3/e1-4 may be left out, e1-5/e1-7 may not.
+        var history = DebouncedHistory.Build()
+            .WithItems(2, 2, _ => [])
+            .WithSession(2, 3, s => s with
+            {
+                Node = "query-1",
+                LastEventIdSent = "e1-2-2006-a1-3",
+                Items = [s.Items[^1] with { EventId = "e1-8-23001-a1-3" }],
+            });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, "after e1-2, but not e1-5 user 2 offline at 9501 (signout): a pair left out whose online e1-7 user 2 online at 14001 came 4500 ms after it");
+    }
+
+    [Fact]
+    public void DebounceExact_EventOfAnotherEpochWithoutASnapshot_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithDebouncedEvent(2, 2, "e1-5", i => i with { EventId = "e0-5-12501-a1-3" });
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, "offline e0-5-12501-a1-3 user 2 at 9501 (signout) arrived 12506 of another epoch than user 2's position e1-2, without a snapshot");
+    }
+
+    [Fact]
+    public void DebounceExact_SnapshotLeavingOutAWatchedUser_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithItems(4, 1, items => [items[0] with { Users = [] }, .. items.Skip(1)]);
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, "the snapshot e1-6-12006-a1-1 does not list watched user 2");
+    }
+
+    [Fact]
+    public void DebounceExact_SnapshotShowingOfflineAUserTheLogHasOnline_FailsThatRule()
+    {
+        var history = DebouncedHistory.Build().WithItems(2, 3, items =>
+            [items[0] with { Users = items[0].Users!.Select(u => u with { Online = u.User != 2 }).ToList() }, .. items.Skip(1)]);
+
+        var report = Check(history);
+
+        Assert.Contains("the snapshot e1-7-14006-b2-3 has user 2 offline, the log has e1-7 user 2 online at 14001", report.Rule(RuleNames.DebounceExact).FirstExample);
+    }
+
+    [Fact]
+    public void DebounceExact_PlainIdsOnADebouncedStream_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithItems(4, 1, items => items.Select(i => i with { EventId = string.Join('-', i.EventId!.Split('-').Take(2)) }));
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceExact, "snapshot e1-6 arrived 12500 has no debounced id of 1 s");
+    }
+
+    // debounce-offline-held
+
+    [Theory]
+    [InlineData(11_496, true)]  // at + S = 11501: 5 ms early, the clocks' granularity
+    [InlineData(11_495, false)]
+    public void DebounceOfflineHeld_OfflineArrivingBeforeAtPlusS_FailsThatRuleOnly(long arrivedMs, bool valid)
+    {
+        var history = DebouncedHistory.Build().WithDebouncedEvent(3, 1, "e1-5", i => i with { ArrivedMs = arrivedMs });
+
+        var report = Check(history);
+
+        if (valid)
+            AssertPassed(report);
+        else
+            AssertOnlyBroken(report, RuleNames.DebounceOfflineHeld, "offline e1-5-11501-b2-2 user 2 at 9501 (signout) arrived 11495, 6 ms before at + 2 s (11501)");
+    }
+
+    [Fact]
+    public void DebounceOfflineHeld_SnapshotShowingAnOfflineBeforeAtPlusS_FailsThatRuleOnly()
+    {
+        // Subscriber 3's snapshot (arrived 10,000) shows user 2 offline though its sign-out e1-5 (9501) is held until 11,501.
+        var history = DebouncedHistory.Build()
+            .WithItems(3, 1, items => [items[0] with { Users = [new SnapshotUser(2, false, null)] }, .. items.Skip(1)])
+            .WithDebouncedEvent(3, 1, "e1-5", _ => null);
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceOfflineHeld, "the snapshot e1-5-9506-b2-2 arrived 10000 with user 2 offline, 1501 ms before its e1-5 user 2 offline at 9501 (signout) + 2 s");
+    }
+
+    // debounce-convergence
+
+    [Fact]
+    public void DebounceConvergence_OpenStreamStillHoldingAnOffline_FailsThatRuleOnly()
+    {
+        var history = DebouncedHistory.Build().WithDebouncedEvent(3, 1, "e1-8", _ => null);
+
+        AssertOnlyBroken(Check(history), RuleNames.DebounceConvergence, "subscriber 3 session 1 on query-2 (Fresh, connected 10000) (open at the end) holds user 2 online, the store has no key");
+    }
+
+    [Fact]
+    public void Convergence_PlainRuleLeavesDebouncedStreamsAlone_AndTheOtherWayRound()
+    {
+        // Subscriber 1's plain session, open at the end, stopped at e1-4 (user 2 online): convergence's, not debounce-convergence's.
+        var plainWrong = Check(DebouncedHistory.Build().WithSession(1, 1, s => s with { EndedMs = null, EndReason = null }));
+        // Subscriber 3's debounced one missing its last offline: debounce-convergence's, not convergence's.
+        var debouncedWrong = Check(DebouncedHistory.Build().WithDebouncedEvent(3, 1, "e1-8", _ => null));
+
+        Assert.Equal(0, plainWrong.Rule(RuleNames.DebounceConvergence).Violations);
+        Assert.Contains("subscriber 1 session 1 on query-1 (Fresh, connected 1000) (open at the end) holds user 2 online, the store has no key", plainWrong.Rule(RuleNames.Convergence).FirstExample ?? "");
+        Assert.Equal(0, debouncedWrong.Rule(RuleNames.Convergence).Violations);
+        Assert.Equal(1, debouncedWrong.Rule(RuleNames.DebounceConvergence).Violations);
     }
 
     // Edge cases a correct system produces, which must pass.

@@ -14,7 +14,7 @@ internal sealed class HistoryBuilder
     private readonly List<HeartbeatSent> _heartbeats = [];
     private readonly List<FaultRecord> _faults = [];
     private readonly List<Subscriber> _subscribers = [];
-    private readonly List<(int Subscriber, int Session, string Node, long ConnectedMs, long? EndedMs, ResumeKind Resume, string? LastEventId, ItemSpec[] Items)> _sessions = [];
+    private readonly List<(int Subscriber, int Session, string Node, long ConnectedMs, long? EndedMs, ResumeKind Resume, string? LastEventId, int Debounce, ItemSpec[] Items)> _sessions = [];
 
     public long TtlMs { get; init; } = 5000;
 
@@ -53,10 +53,14 @@ internal sealed class HistoryBuilder
     }
 
     /// <summary>A session of <paramref name="subscriber"/> (numbered in the order added); <paramref name="endedMs"/> null: open at the end.</summary>
-    public HistoryBuilder Session(int subscriber, string node, long connectedMs, long? endedMs, ResumeKind resume, string? lastEventId, params ItemSpec[] items)
+    public HistoryBuilder Session(int subscriber, string node, long connectedMs, long? endedMs, ResumeKind resume, string? lastEventId, params ItemSpec[] items) =>
+        DebouncedSession(subscriber, 0, node, connectedMs, endedMs, resume, lastEventId, items);
+
+    /// <summary>A session that asked for <c>debounce=<paramref name="seconds"/></c> (0: a plain one); its items as <see cref="DebouncedItems"/> make them.</summary>
+    public HistoryBuilder DebouncedSession(int subscriber, int seconds, string node, long connectedMs, long? endedMs, ResumeKind resume, string? lastEventId, params ItemSpec[] items)
     {
         int number = _sessions.Count(s => s.Subscriber == subscriber) + 1;
-        _sessions.Add((subscriber, number, node, connectedMs, endedMs, resume, lastEventId, items));
+        _sessions.Add((subscriber, number, node, connectedMs, endedMs, resume, lastEventId, seconds, items));
         return this;
     }
 
@@ -80,7 +84,7 @@ internal sealed class HistoryBuilder
             var watched = _subscribers.Single(x => x.Id == s.Subscriber).Watched;
             var items = s.Items.SelectMany(spec => spec(store, watched)).ToList();
             string? endReason = s.EndedMs is null ? null : "client";
-            return new StreamSession(s.Subscriber, s.Session, s.Node, s.ConnectedMs, s.EndedMs, s.Resume, s.LastEventId, endReason, Slow: false, items);
+            return new StreamSession(s.Subscriber, s.Session, s.Node, s.ConnectedMs, s.EndedMs, s.Resume, s.LastEventId, endReason, Slow: false, items, s.Debounce);
         }).ToList();
         var storeKeys = users.Select(u => (User: u, Key: store.KeyAt(u, EndMs))).Where(p => p.Key is not null).ToDictionary(p => p.User, p => p.Key!.Value.Value);
         var batch = Nodes.SelectMany(node => users.Select(u => new BatchAnswer(node, u, storeKeys.ContainsKey(u), storeKeys.TryGetValue(u, out long v) ? v : null))).ToList();

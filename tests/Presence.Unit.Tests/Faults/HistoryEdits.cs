@@ -37,6 +37,34 @@ internal static class HistoryEdits
         return history with { Log = log, Sessions = sessions };
     }
 
+    /// <summary>
+    /// Changes the debounced events of log line <paramref name="line"/> (<c>epoch-seq</c>, whatever the rest of
+    /// their ids) in one session (null: removes them).
+    /// </summary>
+    public static RunHistory WithDebouncedEvent(this RunHistory history, int subscriber, int session, string line, Func<StreamItem, StreamItem?> edit) =>
+        history.WithItems(subscriber, session, items =>
+        {
+            Assert.Contains(items, i => IsDebouncedEventOf(i, line));
+            return items.Select(i => IsDebouncedEventOf(i, line) ? edit(i) : i).OfType<StreamItem>();
+        });
+
+    /// <summary>Changes the log line <c>epoch-seq</c> and, the same way, every debounced event of it (plain streams' events are left as they were).</summary>
+    public static RunHistory WithDebouncedLine(this RunHistory history, string epoch, long seq, Func<LogLine, LogLine> edit)
+    {
+        Assert.Contains(history.Log, l => l.Epoch == epoch && l.Seq == seq);
+        var log = history.Log.Select(l => l.Epoch == epoch && l.Seq == seq ? edit(l) : l).ToList();
+        var changed = log.Single(l => l.Epoch == epoch && l.Seq == seq);
+        string line = $"{epoch}-{seq}";
+        var sessions = history.Sessions.Select(s => s with
+        {
+            Items = s.Items.Select(i => IsDebouncedEventOf(i, line) ? i with { User = changed.User, At = changed.At, Reason = changed.Reason } : i).ToList(),
+        }).ToList();
+        return history with { Log = log, Sessions = sessions };
+    }
+
+    private static bool IsDebouncedEventOf(StreamItem item, string line) =>
+        item.Kind != StreamItemKind.Snapshot && item.EventId is { } id && id.StartsWith(line + "-", StringComparison.Ordinal) && id.Split('-').Length == 5;
+
     public static RunHistory WithSamples(this RunHistory history, Func<StoreSample, bool> where, Func<StoreSample, StoreSample> edit)
     {
         Assert.Contains(history.Samples, s => where(s));
