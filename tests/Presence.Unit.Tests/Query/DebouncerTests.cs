@@ -149,6 +149,28 @@ public sealed class DebouncerTests
         [.. items.Where(i => i.ReadMs >= fromMs || i.Line.Seq > afterSeq)];
 
     [Fact]
+    public void Snapshot_AUserHeldAtItsPlace_ShownOnline_EvenWhenALineAfterItCancelsTheOffline()
+    {
+        // Found by the 30-minute fault run: the catch-up's online cancelled the held offline before the
+        // snapshot was rendered, which then showed the user offline, and the stream sent neither event.
+        var window = new List<StreamItem>
+        {
+            On(1, 7, atMs: 1_000, readMs: 1_010),
+            Off(2, 7, atMs: 3_500, readMs: 3_510), // held at the snapshot's place (due 5_500)
+            On(3, 8, atMs: 3_900, readMs: 4_000), // the snapshot's line
+            On(4, 7, atMs: 4_500, readMs: 4_600), // after it: cancels user 7's offline
+        };
+        ulong[] ids = [7, 8];
+        long[] values = [Presence.Core.LastSeen.LastSeenTime.EncodeOffline(3_000), 3_900];
+        var catchUp = new List<Delivery>();
+        var debouncer = new Debouncer(2);
+        StreamStart.PlaceSnapshot(debouncer, window, seq: 3, pointMs: 4_000, ids, values, catchUp);
+        Assert.Equal(3_000, values[0]); // online, its last seen as its time
+        Assert.Empty(catchUp); // neither the offline nor the online is sent: the subscriber has the user online
+        Assert.Equal(0, debouncer.HeldCount);
+    }
+
+    [Fact]
     public void Replay_ToASnapshotsPoint_HoldsWhatTheStreamHeld()
     {
         var window = new List<StreamItem>

@@ -128,14 +128,29 @@ internal sealed class Debouncer
     /// A line is before the point when read before its key (a released offline's key is its due
     /// time: lines read after the offline and before then are before it), or at it up to its line.
     /// </summary>
-    public void Replay(List<StreamItem> window, long pointSeq, long pointMs, List<Delivery> output)
+    public void Replay(List<StreamItem> window, long pointSeq, long pointMs, List<Delivery> output) =>
+        Continue(window, ReplayTo(window, pointSeq, pointMs), output);
+
+    /// <summary>
+    /// The first half of <see cref="Replay"/>: takes the lines before the point, unsent, and releases
+    /// what a stream at the point had sent; returns where the lines after it start. What is held then
+    /// is what a stream at the point held (a snapshot shows those users online): look before
+    /// <see cref="Continue"/>, whose lines may cancel some.
+    /// </summary>
+    public int ReplayTo(List<StreamItem> window, long pointSeq, long pointMs)
     {
         var before = new List<Delivery>();
         int i = 0;
         for (; i < window.Count && (window[i].ReadMs < pointMs || (window[i].ReadMs == pointMs && window[i].Line.Seq <= pointSeq)); i++)
             Offer(window[i], before, count: false);
         Release(pointMs, pointSeq, inclusive: true, before); // what a stream at the point had sent
-        for (; i < window.Count; i++)
+        return i;
+    }
+
+    /// <summary>The second half of <see cref="Replay"/>: the lines after the point, from <paramref name="from"/>, into <paramref name="output"/>.</summary>
+    public void Continue(List<StreamItem> window, int from, List<Delivery> output)
+    {
+        for (int i = from; i < window.Count; i++)
             Offer(window[i], output);
     }
 

@@ -145,8 +145,7 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
                     from = _feed.TryRegisterAtSnapshot(subscriber, state.Epoch, state.Seq, debouncer.WindowMs, lines, out pointMs);
                 if (from == ResumeFrom.Ring)
                 {
-                    debouncer.Replay(lines, state.Seq, pointMs, catchUp);
-                    ShowHeldAsOnline(ids, lastSeen, debouncer);
+                    PlaceSnapshot(debouncer, lines, state.Seq, pointMs, ids, lastSeen, catchUp);
                     return new StreamSnapshot(state.Epoch, state.Seq, ids, lastSeen, pointMs);
                 }
             }
@@ -155,6 +154,20 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
             await Task.Delay(50 * (attempt + 1)).ConfigureAwait(false);
         }
         return null;
+    }
+
+    /// <summary>
+    /// A debounced snapshot at (<paramref name="seq"/>, <paramref name="pointMs"/>): the users held at
+    /// that place are shown online, then the lines after it go to <paramref name="catchUp"/>. In that
+    /// order: a line after the place may cancel a held offline (the user's online read before it was
+    /// due), and the snapshot must still show that user online, or the stream (sending neither) would
+    /// leave it offline (the 30-minute fault run of 2026-12-06).
+    /// </summary>
+    internal static void PlaceSnapshot(Debouncer debouncer, List<StreamItem> window, long seq, long pointMs, ulong[] ids, long[] values, List<Delivery> catchUp)
+    {
+        int after = debouncer.ReplayTo(window, seq, pointMs);
+        ShowHeldAsOnline(ids, values, debouncer);
+        debouncer.Continue(window, after, catchUp);
     }
 
     /// <summary>
