@@ -112,7 +112,13 @@ internal static class DebounceRules
             }
             positions[user] = at.Line;
             if (!covered)
+            {
+                // The log's lines up to the snapshot were not all read: whether a user shown online is held (its
+                // offline, before the snapshot's position, still to come) cannot be told, so its next event starts it.
+                if (online)
+                    positions.Remove(user);
                 continue;
+            }
             var last = context.Truth.LastOfUser(at.Epoch, user, at.Seq);
             if (online == (last?.Online ?? false))
                 continue;
