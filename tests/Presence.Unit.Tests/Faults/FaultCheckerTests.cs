@@ -592,6 +592,21 @@ public sealed class FaultCheckerTests
     }
 
     [Fact]
+    public void DebounceExact_HeldOfflineAfterASnapshotBeyondTheLogReadersCoverage_IsNotJudged()
+    {
+        // The runner's reader read e1 only through seq 4: subscriber 3's snapshot at e1-5 shows user 2 online and then
+        // receives the offline e1-5 it held. Without the log through e1-5 the checker cannot tell that hold from an
+        // event sent again, so the user's next event starts it (found as false positives in run 13, FAULTS.md).
+        var history = DebouncedHistory.Build();
+        history = history with { Log = history.Log.Where(l => l.Seq <= 4).ToList(), Coverage = [new LogCoverage("e1", 4)] };
+
+        var report = Check(history);
+
+        Assert.Equal(0, report.Rule(RuleNames.DebounceExact).Violations);
+        Assert.Equal(14, report.Rule(RuleNames.DebounceExact).Judged);
+    }
+
+    [Fact]
     public void DebounceExact_PlainIdsOnADebouncedStream_FailsThatRuleOnly()
     {
         var history = DebouncedHistory.Build().WithItems(4, 1, items => items.Select(i => i with { EventId = string.Join('-', i.EventId!.Split('-').Take(2)) }));
