@@ -27,6 +27,10 @@ public static class QueryApp
     public const string CountRoute = "/v1/presence/count";
     public const string LastSeenRoute = "/v1/presence/{id}/last-seen";
     public const string ConsoleRoute = "/ui";
+    public const string GroupRoute = "/v1/groups/{name}";
+    public const string GroupMembersRoute = "/v1/groups/{name}/members";
+    public const string GroupPresenceRoute = "/v1/groups/{name}/presence";
+    public const string GroupsPresenceRoute = "/v1/groups/presence";
 
     /// <summary>The published name; its log lines are under <c>Presence.Query</c>.</summary>
     public const string ProgramName = "presence-query";
@@ -85,6 +89,7 @@ public static class QueryApp
         var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
         var count = new CountEndpoint(new OnlineCountReader(connection, options.Prefix, options.StoreTimeout), metrics);
         var admin = new AdminEndpoints(gate, connection, options.Prefix, options.StoreTimeout);
+        var groups = new GroupEndpoints(gate, new GroupStore(connection, options.Prefix, options.StoreTimeout), store, endpoints, metrics, options);
         app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), RedisSecrets.Redact(options.Redis), options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
         app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -120,6 +125,12 @@ public static class QueryApp
         app.MapDelete(LastSeenRoute, admin.DeleteLastSeen).WithMetadata(metrics.Route(LastSeenRoute));
         app.MapGet(EventsRoute, events.Get).WithMetadata(metrics.Route(EventsRoute));
         app.MapPost(EventsRoute, events.Post).WithMetadata(metrics.Route(EventsRoute));
+        app.MapPut(GroupRoute, groups.Replace).WithMetadata(metrics.Route(GroupRoute));
+        app.MapDelete(GroupRoute, groups.Delete).WithMetadata(metrics.Route(GroupRoute));
+        app.MapGet(GroupRoute, groups.Get).WithMetadata(metrics.Route(GroupRoute));
+        app.MapPost(GroupMembersRoute, groups.Change).WithMetadata(metrics.Route(GroupMembersRoute));
+        app.MapGet(GroupPresenceRoute, groups.GetPresence).WithMetadata(metrics.Route(GroupPresenceRoute));
+        app.MapPost(GroupsPresenceRoute, groups.GetManyPresence).WithMetadata(metrics.Route(GroupsPresenceRoute));
         app.MapGet(ConsoleRoute, ConsolePage.Serve).WithMetadata(metrics.Route(ConsoleRoute));
         app.MapHealth().WithMetadata(metrics.Route(OperationsEndpoints.HealthPath));
         app.MapReady(endpoints.NotReadyBecause, PresenceEndpoints.WriteNotReady).WithMetadata(metrics.Route(OperationsEndpoints.ReadyPath));

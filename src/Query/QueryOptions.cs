@@ -25,6 +25,11 @@ public sealed class QueryOptions
     public const int DefaultStoreTimeoutMs = 1000;
     public const int DefaultMaxWatch = 10_000;
     public const int DefaultMaxSubscribers = 10_000;
+    public const int DefaultMaxGroupSize = 100_000;
+    public const int MaxMaxGroupSize = 10_000_000;
+
+    /// <summary>Room a membership body gets for each id (a 20-digit id quoted, a comma, some space).</summary>
+    public const int MembershipBytesPerId = 32;
     public const int DefaultEventsBuffer = 1_000_000;
     public const int DefaultEventsPollMs = 250;
     public const string DirectReads = "direct";
@@ -91,6 +96,14 @@ public sealed class QueryOptions
         HelpText = "Most event streams this node serves at once; one more is a 503 with Retry-After.")]
     public int MaxSubscribers { get; set; } = DefaultMaxSubscribers;
 
+    [Option("max-group-size", Default = DefaultMaxGroupSize, MetaValue = "N",
+        HelpText = "Most members a group may have (a larger write is a 400 and changes nothing); also the most members one POST /v1/groups/presence may read. " +
+                   "A membership body may be 32 bytes a member (or --max-body when larger).")]
+    public int MaxGroupSize { get; set; } = DefaultMaxGroupSize;
+
+    /// <summary>The largest membership body (PUT a group, POST its members): room for a full group, at least <see cref="MaxBody"/>.</summary>
+    public int MembershipBodyLimit => (int)Math.Min(int.MaxValue, Math.Max(MaxBody, (long)MembershipBytesPerId * MaxGroupSize + 1024));
+
     [Option("events-buffer", Default = DefaultEventsBuffer, MetaValue = "N",
         HelpText = "Events log lines kept in memory (48 bytes each) so streams resume from a Last-Event-ID without a new snapshot; older ones need a snapshot.")]
     public int EventsBuffer { get; set; } = DefaultEventsBuffer;
@@ -145,6 +158,8 @@ public sealed class QueryOptions
             return $"--events-poll-ms {EventsPollMs}: must be 10..60000";
         if (MaxBatch < 1)
             return $"--max-batch {MaxBatch}: must be at least 1";
+        if (MaxGroupSize is < 1 or > MaxMaxGroupSize)
+            return $"--max-group-size {MaxGroupSize}: must be 1..{MaxMaxGroupSize}";
         if (MaxBody < 16)
             return $"--max-body {MaxBody}: must be at least 16 bytes";
         if (StoreTimeoutMs < 1)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Presence.Query.Internal.Http;
 using Presence.Testing;
 
 namespace Presence.Integration.Tests.Query;
@@ -53,6 +54,16 @@ public sealed class OpenApiTests(RedisFixture redis)
             batch.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
         Assert.True(batch.GetProperty("responses").GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
         Assert.Contains("decimal string", document.GetProperty("info").GetProperty("description").GetString());
+
+        // Every problem type the service answers is named in the document.
+        var types = schemas.GetProperty("Problem").GetProperty("properties").GetProperty("type").GetProperty("description").GetString()!;
+        var problems = typeof(Problem).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(f => ((Problem)f.GetValue(null)!).Type["urn:presence:problem:".Length..]);
+        Assert.All(problems, name => Assert.Matches($@"\b{name}\b", types));
+        var groupPage = document.GetProperty("paths").GetProperty("/v1/groups/{name}/presence").GetProperty("get");
+        Assert.Equal("#/components/schemas/GroupPresence",
+            groupPage.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.True(groupPage.GetProperty("responses").TryGetProperty("404", out _));
     }
 
     [Fact]

@@ -13,13 +13,8 @@ internal sealed class AdminEndpoints(AdminGate gate, IConnectionMultiplexer conn
     /// <summary><c>DELETE /v1/presence/{id}/last-seen</c>: forgets the user's last seen; 204 also when none was kept.</summary>
     public async Task DeleteLastSeen(HttpContext context)
     {
-        if (gate.Refusal(context.Request.Headers.Authorization.ToString()) is { } refusal)
-        {
-            if (refusal.Status == 401)
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-            await ProblemWriter.WriteAsync(context, refusal.Status == 401 ? Problem.Unauthorized : Problem.Forbidden, refusal.Detail);
+        if (await RefusedAsync(gate, context))
             return;
-        }
         var text = context.Request.RouteValues["id"] as string;
         if (!IdParser.TryParse(text, out ulong id))
         {
@@ -37,5 +32,16 @@ internal sealed class AdminEndpoints(AdminGate gate, IConnectionMultiplexer conn
             return;
         }
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>Answers 401 or 403 and returns true unless the request bears an admin key.</summary>
+    internal static async Task<bool> RefusedAsync(AdminGate gate, HttpContext context)
+    {
+        if (gate.Refusal(context.Request.Headers.Authorization.ToString()) is not { } refusal)
+            return false;
+        if (refusal.Status == 401)
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        await ProblemWriter.WriteAsync(context, refusal.Status == 401 ? Problem.Unauthorized : Problem.Forbidden, refusal.Detail);
+        return true;
     }
 }

@@ -89,28 +89,34 @@ internal static class IdParser
     /// A body <c>{"ids":[1,"2",3]}</c>: each id a JSON number or a decimal string. Other members are
     /// ignored. Parsing stops at the first bad id or at the id past the limit (<paramref name="ids"/>' length).
     /// </summary>
-    public static IdList ParseBody(in ReadOnlySequence<byte> body, Span<ulong> ids)
+    public static IdList ParseBody(in ReadOnlySequence<byte> body, Span<ulong> ids) => ParseMember(body, ids, "ids"u8, optional: false);
+
+    /// <summary>
+    /// The id array <paramref name="member"/> of a JSON object body, as <see cref="ParseBody"/> reads <c>"ids"</c>;
+    /// when <paramref name="optional"/>, a body without it gives <see cref="IdListStatus.Empty"/>.
+    /// </summary>
+    public static IdList ParseMember(in ReadOnlySequence<byte> body, Span<ulong> ids, ReadOnlySpan<byte> member, bool optional)
     {
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return IdList.Malformed("the body must be a JSON object {\"ids\":[…]}");
+                return IdList.Malformed($"the body must be a JSON object {{\"{Encoding.UTF8.GetString(member)}\":[…]}}");
 
             IdList? found = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (!reader.ValueTextEquals("ids"u8))
+                if (!reader.ValueTextEquals(member))
                 {
                     reader.Read();
                     reader.Skip();
                     continue;
                 }
                 if (found is not null)
-                    return IdList.Malformed("\"ids\" is given more than once");
+                    return IdList.Malformed($"\"{Encoding.UTF8.GetString(member)}\" is given more than once");
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartArray)
-                    return IdList.Malformed("\"ids\" must be an array");
+                    return IdList.Malformed($"\"{Encoding.UTF8.GetString(member)}\" must be an array");
                 var list = ParseArray(ref reader, ids);
                 if (list.Status != IdListStatus.Ok && list.Status != IdListStatus.Empty)
                     return list;
@@ -120,7 +126,7 @@ internal static class IdParser
             while (reader.Read())
             {
             }
-            return found ?? IdList.Malformed("the body has no \"ids\" member");
+            return found ?? (optional ? IdList.Empty : IdList.Malformed($"the body has no \"{Encoding.UTF8.GetString(member)}\" member"));
         }
         catch (JsonException e)
         {

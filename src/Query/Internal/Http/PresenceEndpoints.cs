@@ -134,7 +134,8 @@ internal sealed class PresenceEndpoints
         }
     }
 
-    private void Track(StoreStatus status)
+    /// <summary>Logs the store's changes between answering and not (not every failure); every route's store calls report here.</summary>
+    internal void Track(StoreStatus status)
     {
         if (status == StoreStatus.Ok)
         {

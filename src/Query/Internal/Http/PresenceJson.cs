@@ -25,16 +25,23 @@ internal static class PresenceJson
     /// </summary>
     public static ReadOnlySpan<byte> Render(ReadOnlySpan<ulong> ids, ReadOnlySpan<long> lastSeenMs, bool single)
     {
-        var buffer = s_threadBuffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        var writer = s_threadWriter ??= new Utf8JsonWriter(buffer, s_options);
-        writer.Reset(buffer);
+        var writer = ThreadWriter(out var buffer);
         if (single)
             WriteEntry(writer, ids[0], lastSeenMs[0]);
         else
             WriteBatch(writer, ids, lastSeenMs);
         writer.Flush();
         return buffer.WrittenSpan;
+    }
+
+    /// <summary>This thread's writer, reset onto its emptied buffer (see <see cref="Render"/>).</summary>
+    internal static Utf8JsonWriter ThreadWriter(out ArrayBufferWriter<byte> buffer)
+    {
+        buffer = s_threadBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = s_threadWriter ??= new Utf8JsonWriter(buffer, s_options);
+        writer.Reset(buffer);
+        return writer;
     }
 
     private static readonly JsonEncodedText s_id = JsonEncodedText.Encode("id");
@@ -60,7 +67,7 @@ internal static class PresenceJson
     }
 
     /// <summary><c>{"id":"42","online":true,"lastSeenMs":1764270000123}</c>; offline, <c>lastSeenMs</c> the last seen or null.</summary>
-    private static void WriteEntry(Utf8JsonWriter writer, ulong id, long lastSeenMs)
+    internal static void WriteEntry(Utf8JsonWriter writer, ulong id, long lastSeenMs)
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(id, digits, out int length);

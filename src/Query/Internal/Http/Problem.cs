@@ -34,6 +34,13 @@ internal sealed class Problem
     public static readonly Problem StoreUnavailable = new("store-unavailable", "The presence store did not answer in time", 503);
     public static readonly Problem EventsOff = new("events-off", "The store has no events log", 503);
     public static readonly Problem BadDebounce = new("bad-debounce", "debounce must be an integer number of seconds in 0-60", 400);
+    public static readonly Problem BadGroupName = new("bad-group-name", "A group name must match [A-Za-z0-9._:-]{1,128}", 400);
+    public static readonly Problem GroupTooLarge = new("group-too-large", "The group would have more members than allowed", 400);
+    public static readonly Problem BadParameter = new("bad-parameter", "A query parameter has a value the route does not take", 400);
+    public static readonly Problem BadCursor = new("bad-cursor", "The cursor is not one this service gave", 400);
+    public static readonly Problem NoGroups = new("no-groups", "No group names were given", 400);
+    public static readonly Problem TooManyGroups = new("too-many-groups", "More group names than one request may hold", 400);
+    public static readonly Problem TooManyMembers = new("too-many-members", "The named groups hold more members than one request may read", 400);
     public static readonly Problem TooManySubscribers = new("too-many-subscribers", "This node serves as many event streams as it may", 503);
 
     /// <summary>The problem for a status the framework set on its own (no route, wrong method, a bad request line).</summary>

@@ -10,6 +10,9 @@ internal static class OpenApiRoutes
 
     private static readonly int[] s_batchErrors = [400, 429, 500, 503];
     private static readonly int[] s_bodyErrors = [400, 413, 415, 429, 500, 503];
+    private static readonly int[] s_groupWriteErrors = [400, 401, 403, 413, 415, 429, 500, 503];
+
+    private const string GroupPath = "/v1/groups/{name}";
 
     private static readonly OpenApiRoute[] s_routes =
     [
@@ -92,6 +95,96 @@ internal static class OpenApiRoutes
                 },
             ],
         },
+        new("PUT", GroupPath, "Replace a group's members (admin)",
+            "Replaces every member atomically; an empty list deletes the group. Needs a key of --admin-keys. "
+            + "A group of more than --max-group-size members is 400 group-too-large and changes nothing.",
+            s_groupWriteErrors, d => Json(d, "The group's name and member count after the write.", OpenApiSchemas.GroupSize))
+        {
+            Parameters = (_, _) => [GroupName()],
+            Body = (_, o) => new OpenApiRequestBody
+            {
+                Required = true,
+                Description = $"The members, at most {o.MaxGroupSize} (--max-group-size); the body may be {o.MembershipBodyLimit} bytes.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new()
+                    {
+                        Schema = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object,
+                            Required = new HashSet<string> { "ids" },
+                            Properties = new Dictionary<string, IOpenApiSchema>
+                            {
+                                ["ids"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = OpenApiSchemas.Ref(OpenApiSchemas.UserIdInput), MaxItems = o.MaxGroupSize },
+                            },
+                        },
+                        Example = OpenApiDescription.Example("""{"ids":["1","2","3"]}"""),
+                    },
+                },
+            },
+        },
+        new("POST", GroupPath + "/members", "Add and remove members (admin)",
+            "Atomically: `remove` first, then `add`; creates the group; a group left empty stops existing. Either list may be left out, not both. "
+            + "Needs a key of --admin-keys.",
+            s_groupWriteErrors, d => Json(d, "The group's name and member count after the write.", OpenApiSchemas.GroupSize))
+        {
+            Parameters = (_, _) => [GroupName()],
+            Body = (d, o) => new OpenApiRequestBody
+            {
+                Required = true,
+                Description = $"Ids to remove and to add; the group may hold at most {o.MaxGroupSize} (--max-group-size).",
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = OpenApiSchemas.Ref(OpenApiSchemas.MembershipChange, d) } },
+            },
+        },
+        new("DELETE", GroupPath, "Delete a group (admin)",
+            "Forgets the group's members; 204 also when it did not exist. Needs a key of --admin-keys.",
+            [400, 401, 403, 429, 500, 503], _ => new OpenApiResponse { Description = "Deleted (or there was nothing)." }, "204")
+        {
+            Parameters = (_, _) => [GroupName()],
+        },
+        new("GET", GroupPath, "A group's size",
+            "The member count; 404 when the group has no members.",
+            [400, 404, 429, 500, 503], d => Json(d, "The group's name and member count.", OpenApiSchemas.GroupSize))
+        {
+            Parameters = (_, _) => [GroupName()],
+        },
+        new("GET", GroupPath + "/presence", "One group's presence, paged",
+            "Members in ascending id order with their presence; `online` counts every online member, whatever the page. "
+            + "Store work per page: the group's members and the presence of every member (one round trip per node).",
+            [400, 404, 429, 500, 503], d => Json(d, "A page of members, the group's counts and the cursor of the next page.", OpenApiSchemas.GroupPresence))
+        {
+            Parameters = (_, o) =>
+            [
+                GroupName(),
+                new OpenApiParameter
+                {
+                    Name = "online", In = ParameterLocation.Query, Description = "`only`: list online members only; `all` (default): every member.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [OpenApiDescription.Example("\"all\""), OpenApiDescription.Example("\"only\"")] },
+                },
+                new OpenApiParameter
+                {
+                    Name = "limit", In = ParameterLocation.Query, Description = $"Members a page, 1 to {o.MaxBatch} (--max-batch, also the default).",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = o.MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                },
+                new OpenApiParameter
+                {
+                    Name = "cursor", In = ParameterLocation.Query, Description = "The `next` of the previous page (opaque).",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                },
+            ],
+        },
+        new("POST", "/v1/groups/presence", "Many groups' aggregate presence",
+            "Per named group, in request order: online while any member is, the members online, the member count and the latest lastSeenMs "
+            + "(a user with several devices is a group of them). The named groups may hold at most --max-group-size members in all.",
+            s_bodyErrors, d => Json(d, "One entry per named group, in request order, and how many are online.", OpenApiSchemas.GroupsAnswer))
+        {
+            Body = (d, o) => new OpenApiRequestBody
+            {
+                Required = true,
+                Description = $"At most {o.MaxBatch} group names (--max-batch).",
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = OpenApiSchemas.Ref(OpenApiSchemas.GroupsRequest, d) } },
+            },
+        },
         new("GET", "/healthz", "Liveness", "200 while the process runs; never asks the store.", CommonErrors, _ => Text("ok")),
         new("GET", "/readyz", "Readiness", "200 when the store answers a ping within the store timeout, else 503.", [500, 503], _ => Text("ready")),
         new("GET", "/metrics", "Prometheus metrics", "Prometheus text exposition format 0.0.4.", CommonErrors, _ => Text("Prometheus text format", "text/plain; version=0.0.4")),
@@ -102,10 +195,12 @@ internal static class OpenApiRoutes
 
     public static string ErrorMeaning(int status) => status switch
     {
-        400 => "An id that is not an integer in 1 … 18446744073709551615 (the problem names it), no ids, more than the limit, or malformed JSON.",
+        400 => "An id that is not an integer in 1 … 18446744073709551615 (the problem names it), no ids, more than the limit, or malformed JSON; "
+            + "on the group routes also bad-group-name, group-too-large, bad-parameter, bad-cursor, no-groups, too-many-groups, too-many-members.",
+        404 => "No such group: it has no members (never written, deleted or emptied).",
         401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys (on an admin route: no key of --admin-keys).",
         403 => "An admin route with a read key, or on a service without --admin-keys (problem forbidden).",
-        413 => "The body is over --max-body (the ids are over --max-watch on the events route).",
+        413 => "The body is over --max-body (the ids are over --max-watch on the events route; a membership body may be 32 × --max-group-size bytes).",
         415 => "The body is not application/json in UTF-8.",
         429 => "Over the client's rate limit (--rate-limit); see Retry-After.",
         503 => "The store did not answer within its timeout (the service never hangs), the node serves its most event streams, or (the online count) the store has no events log (problem events-off).",
@@ -130,6 +225,15 @@ internal static class OpenApiRoutes
             + "is sent when that `online` comes first. Else 400 bad-debounce. A debounced stream's ids resume on the node that sent them "
             + "(another node answers a fresh snapshot).",
         Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = "60", Default = System.Text.Json.Nodes.JsonValue.Create(0) },
+    };
+
+    private static OpenApiParameter GroupName() => new()
+    {
+        Name = "name",
+        In = ParameterLocation.Path,
+        Required = true,
+        Description = "Group name, case-sensitive; else 400 bad-group-name.",
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = OpenApiSchemas.GroupNamePattern },
     };
 
     private static OpenApiResponse Text(string description, string contentType = "text/plain") => new()

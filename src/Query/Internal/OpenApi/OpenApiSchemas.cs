@@ -14,6 +14,14 @@ internal static class OpenApiSchemas
     public const string OnlineEvent = "OnlineEvent";
     public const string OfflineEvent = "OfflineEvent";
     public const string OnlineCount = "OnlineCount";
+    public const string GroupSize = "GroupSize";
+    public const string GroupPresence = "GroupPresence";
+    public const string MembershipChange = "MembershipChange";
+    public const string GroupsRequest = "GroupsRequest";
+    public const string GroupsAnswer = "GroupsAnswer";
+    public const string GroupAggregate = "GroupAggregate";
+
+    public const string GroupNamePattern = "^[A-Za-z0-9._:-]{1,128}$";
 
     private const string IdPattern = "^[1-9][0-9]{0,19}$";
 
@@ -94,7 +102,7 @@ internal static class OpenApiSchemas
                 ["type"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String,
-                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers, forbidden, events-off, bad-debounce.",
+                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers, forbidden, events-off, bad-debounce, bad-group-name, group-too-large, bad-parameter, bad-cursor, no-groups, too-many-groups, too-many-members.",
                 },
                 ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
@@ -125,6 +133,79 @@ internal static class OpenApiSchemas
                 ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "The newest `at` (Unix ms, the log's clock) of the transitions counted; 0 when none was counted since the count began." },
             },
             Examples = [OpenApiDescription.Example("""{"online":1234,"at":1764270000123}""")],
+        };
+        var name = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = GroupNamePattern, Description = "The group's name." };
+        var idList = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Ref(UserIdInput) };
+        schemas[GroupSize] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "name", "members" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = name,
+                ["members"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "Member count (0: the group does not exist)." },
+            },
+            Examples = [OpenApiDescription.Example("""{"name":"room-1","members":3}""")],
+        };
+        schemas[MembershipChange] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "`remove` is applied first, then `add`; at least one of them is given.",
+            Properties = new Dictionary<string, IOpenApiSchema> { ["add"] = idList, ["remove"] = idList },
+            Examples = [OpenApiDescription.Example("""{"add":["1","2"],"remove":["3"]}""")],
+        };
+        schemas[GroupPresence] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "name", "members", "online", "users", "next" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = name,
+                ["members"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "Every member of the group." },
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "Every online member of the group, whatever the page." },
+                ["users"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Ref(UserPresence), Description = "This page's members, ascending by id." },
+                ["next"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "The cursor of the next page; null on the last." },
+            },
+            Examples = [OpenApiDescription.Example("""{"name":"room-1","members":3,"online":1,"users":[{"id":"1","online":true,"lastSeenMs":1764270000123},{"id":"2","online":false,"lastSeenMs":1764269000000}],"next":"2"}""")],
+        };
+        schemas[GroupsRequest] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "names" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["names"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = name, MinItems = 1, MaxItems = maxBatch },
+            },
+            Examples = [OpenApiDescription.Example("""{"names":["alice","bob"]}""")],
+        };
+        schemas[GroupAggregate] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "name", "online", "onlineMembers", "members", "lastSeenMs" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = name,
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Whether any member is online." },
+                ["onlineMembers"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                ["members"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "0 for a group that does not exist." },
+                ["lastSeenMs"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer | JsonSchemaType.Null,
+                    Format = "int64",
+                    Description = "The latest of the members' lastSeenMs (online: last heartbeat's receive time; offline: last seen); null when none is known.",
+                },
+            },
+        };
+        schemas[GroupsAnswer] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "groups", "online" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["groups"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Ref(GroupAggregate), Description = "One entry per named group, in request order." },
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "How many of the entries are online." },
+            },
+            Examples = [OpenApiDescription.Example("""{"groups":[{"name":"alice","online":true,"onlineMembers":2,"members":3,"lastSeenMs":1764270000123}],"online":1}""")],
         };
         schemas[OfflineEvent] = new OpenApiSchema
         {

@@ -1,0 +1,498 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Presence.Core.Groups;
+using Presence.Core.LastSeen;
+using Presence.Query.Internal.Security;
+using Presence.Query.Internal.Store;
+
+namespace Presence.Query.Internal.Http;
+
+/// <summary>
+/// The group routes of HTTP-API.md ("Groups"): membership behind <see cref="AdminGate"/>, reads with the usual key.
+/// Names, bodies and parameters are checked in full before the store is asked. A group's presence reads the presence
+/// of all its members in one batch (<see cref="PresenceStore.GetLastSeenAsync"/>), so its online count is exact.
+/// </summary>
+internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, PresenceStore presence, PresenceEndpoints endpoints, QueryMetrics metrics, QueryOptions options)
+{
+    /// <summary><c>PUT /v1/groups/{name}</c> with <c>{"ids":[…]}</c>: replaces the members.</summary>
+    public async Task Replace(HttpContext context)
+    {
+        if (await AdminEndpoints.RefusedAsync(gate, context) || await NameOf(context) is not { } name)
+            return;
+        var read = await RequestBody.ReadJsonAsync(context, options.MembershipBodyLimit);
+        if (read is null)
+            return;
+        var ids = ArrayPool<ulong>.Shared.Rent(options.MaxGroupSize);
+        try
+        {
+            IdList list;
+            try
+            {
+                list = IdParser.ParseBody(read.Value.Buffer, ids.AsSpan(0, options.MaxGroupSize));
+            }
+            finally
+            {
+                context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
+            }
+            if (list.Status is not (IdListStatus.Ok or IdListStatus.Empty))
+            {
+                await WriteMembershipProblem(context, list, "ids");
+                return;
+            }
+            int count = Distinct(ids.AsSpan(0, list.Count));
+            var (status, members) = await Timed(groups.ReplaceAsync(name, ids.AsMemory(0, count)));
+            if (status != StoreStatus.Ok)
+            {
+                await StoreProblem(context);
+                return;
+            }
+            WriteSize(context, name, members);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(ids);
+        }
+    }
+
+    /// <summary><c>POST /v1/groups/{name}/members</c> with <c>{"add":[…],"remove":[…]}</c>: removes, then adds.</summary>
+    public async Task Change(HttpContext context)
+    {
+        if (await AdminEndpoints.RefusedAsync(gate, context) || await NameOf(context) is not { } name)
+            return;
+        var read = await RequestBody.ReadJsonAsync(context, options.MembershipBodyLimit);
+        if (read is null)
+            return;
+        int max = options.MaxGroupSize;
+        var add = ArrayPool<ulong>.Shared.Rent(max);
+        var remove = ArrayPool<ulong>.Shared.Rent(max);
+        try
+        {
+            IdList added, removed;
+            try
+            {
+                added = IdParser.ParseMember(read.Value.Buffer, add.AsSpan(0, max), "add"u8, optional: true);
+                removed = IdParser.ParseMember(read.Value.Buffer, remove.AsSpan(0, max), "remove"u8, optional: true);
+            }
+            finally
+            {
+                context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
+            }
+            if (added.Status is not (IdListStatus.Ok or IdListStatus.Empty))
+            {
+                await WriteMembershipProblem(context, added, "add");
+                return;
+            }
+            if (removed.Status is not (IdListStatus.Ok or IdListStatus.Empty))
+            {
+                await WriteMembershipProblem(context, removed, "remove");
+                return;
+            }
+            if (added.Count == 0 && removed.Count == 0)
+            {
+                await ProblemWriter.WriteAsync(context, Problem.NoIds, "give ids to add, to remove, or both: {\"add\":[1,2],\"remove\":[3]}");
+                return;
+            }
+            int adds = Distinct(add.AsSpan(0, added.Count));
+            int removes = Distinct(remove.AsSpan(0, removed.Count));
+            var (status, done, members) = await Timed(groups.ChangeAsync(name, remove.AsMemory(0, removes), add.AsMemory(0, adds), max));
+            if (status != StoreStatus.Ok)
+            {
+                await StoreProblem(context);
+                return;
+            }
+            if (!done)
+            {
+                await ProblemWriter.WriteAsync(context, Problem.GroupTooLarge,
+                    $"group '{name}' would have {members} members; it may have at most {max} (--max-group-size); nothing was changed");
+                return;
+            }
+            WriteSize(context, name, members);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(add);
+            ArrayPool<ulong>.Shared.Return(remove);
+        }
+    }
+
+    /// <summary><c>DELETE /v1/groups/{name}</c>: 204, also when it did not exist.</summary>
+    public async Task Delete(HttpContext context)
+    {
+        if (await AdminEndpoints.RefusedAsync(gate, context) || await NameOf(context) is not { } name)
+            return;
+        if (await Timed(groups.DeleteAsync(name)) != StoreStatus.Ok)
+        {
+            await StoreProblem(context);
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary><c>GET /v1/groups/{name}</c>: its member count; 404 when it has none.</summary>
+    public async Task Get(HttpContext context)
+    {
+        if (await NameOf(context) is not { } name)
+            return;
+        var (status, sizes) = await Timed(groups.CountAsync([name]));
+        if (status != StoreStatus.Ok)
+        {
+            await StoreProblem(context);
+            return;
+        }
+        if (sizes[0] == 0)
+        {
+            await NotFound(context, name);
+            return;
+        }
+        WriteSize(context, name, sizes[0]);
+    }
+
+    /// <summary><c>GET /v1/groups/{name}/presence?online=only&amp;limit=L&amp;cursor=C</c>: a page of members, the group's counts.</summary>
+    public async Task GetPresence(HttpContext context)
+    {
+        if (await NameOf(context) is not { } name)
+            return;
+        var query = context.Request.Query;
+        bool onlineOnly;
+        switch (query["online"].ToString())
+        {
+            case "" or "all":
+                onlineOnly = false;
+                break;
+            case "only":
+                onlineOnly = true;
+                break;
+            default:
+                await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"online '{Echo(query["online"])}': give only or all");
+                return;
+        }
+        int limit = options.MaxBatch;
+        if (query.ContainsKey("limit") && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > options.MaxBatch))
+        {
+            await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"limit '{Echo(query["limit"])}': give an integer 1 … {options.MaxBatch} (--max-batch)");
+            return;
+        }
+        ulong after = 0;
+        if (query.ContainsKey("cursor") && !IdParser.TryParse(query["cursor"].ToString(), out after))
+        {
+            await ProblemWriter.WriteAsync(context, Problem.BadCursor, $"cursor '{Echo(query["cursor"])}' is not one this service gave: give the 'next' of the previous page");
+            return;
+        }
+
+        var (status, all) = await Timed(groups.MembersAsync([name]));
+        if (status != StoreStatus.Ok)
+        {
+            await StoreProblem(context);
+            return;
+        }
+        var members = all[0];
+        if (members.Length == 0)
+        {
+            await NotFound(context, name);
+            return;
+        }
+        var values = ArrayPool<long>.Shared.Rent(members.Length);
+        try
+        {
+            if (await ReadPresence(members, values) != StoreStatus.Ok)
+            {
+                await StoreProblem(context);
+                return;
+            }
+            int online = 0;
+            for (int i = 0; i < members.Length; i++)
+                online += PresenceStore.IsOnline(values[i]) ? 1 : 0;
+
+            // The page: the first `limit` members (online ones with online=only) after the cursor's id.
+            int start = members.AsSpan().BinarySearch(after);
+            start = start >= 0 ? start + 1 : ~start;
+            var page = new List<int>(Math.Min(limit, members.Length - start));
+            int next = start;
+            for (; next < members.Length && page.Count < limit; next++)
+            {
+                if (!onlineOnly || PresenceStore.IsOnline(values[next]))
+                    page.Add(next);
+            }
+            while (onlineOnly && next < members.Length && !PresenceStore.IsOnline(values[next]))
+                next++;
+            bool more = next < members.Length;
+
+            metrics.IdsAnswered(page.Count);
+            var writer = PresenceJson.ThreadWriter(out var buffer);
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, name);
+            writer.WriteNumber("members"u8, members.Length);
+            writer.WriteNumber("online"u8, online);
+            writer.WriteStartArray("users"u8);
+            foreach (int i in page)
+                PresenceJson.WriteEntry(writer, members[i], values[i]);
+            writer.WriteEndArray();
+            if (more && page.Count > 0)
+                writer.WriteString("next"u8, members[page[^1]].ToString(CultureInfo.InvariantCulture));
+            else
+                writer.WriteNull("next"u8);
+            writer.WriteEndObject();
+            writer.Flush();
+            WriteJson(context, buffer.WrittenSpan);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(values);
+        }
+    }
+
+    /// <summary><c>POST /v1/groups/presence</c> with <c>{"names":[…]}</c>: each group's aggregate presence, in request order.</summary>
+    public async Task GetManyPresence(HttpContext context)
+    {
+        var read = await RequestBody.ReadJsonAsync(context, options.MaxBody);
+        if (read is null)
+            return;
+        NameList list;
+        try
+        {
+            list = ParseNames(read.Value.Buffer, options.MaxBatch);
+        }
+        finally
+        {
+            context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
+        }
+        if (list.Problem is { } problem)
+        {
+            await ProblemWriter.WriteAsync(context, problem, list.Detail!, id: list.BadName, index: list.BadIndex);
+            return;
+        }
+
+        var names = list.Names!;
+        var distinct = names.Distinct(StringComparer.Ordinal).ToArray();
+        var (status, sizes) = await Timed(groups.CountAsync(distinct));
+        if (status != StoreStatus.Ok)
+        {
+            await StoreProblem(context);
+            return;
+        }
+        long total = sizes.Sum();
+        if (total > options.MaxGroupSize)
+        {
+            await ProblemWriter.WriteAsync(context, Problem.TooManyMembers,
+                $"the {distinct.Length} groups named hold {total} members; one request reads at most {options.MaxGroupSize} (--max-group-size): name fewer groups");
+            return;
+        }
+        (status, var members) = await Timed(groups.MembersAsync(distinct));
+        if (status != StoreStatus.Ok)
+        {
+            await StoreProblem(context);
+            return;
+        }
+        int count = members.Sum(m => m.Length);
+        var ids = ArrayPool<ulong>.Shared.Rent(Math.Max(count, 1));
+        var values = ArrayPool<long>.Shared.Rent(Math.Max(count, 1));
+        try
+        {
+            int offset = 0;
+            foreach (var group in members)
+            {
+                group.CopyTo(ids, offset);
+                offset += group.Length;
+            }
+            if (count > 0 && await ReadPresence(ids.AsMemory(0, count), values) != StoreStatus.Ok)
+            {
+                await StoreProblem(context);
+                return;
+            }
+
+            var aggregate = new Dictionary<string, (int Members, int Online, long LastSeen)>(StringComparer.Ordinal);
+            offset = 0;
+            for (int g = 0; g < distinct.Length; g++)
+            {
+                int online = 0;
+                long latest = -1;
+                foreach (long value in values.AsSpan(offset, members[g].Length))
+                {
+                    bool on = PresenceStore.IsOnline(value);
+                    online += on ? 1 : 0;
+                    long seen = on ? (value == PresenceStore.UnknownTime ? -1 : value) : LastSeenTime.DecodeOffline(value) ?? -1;
+                    latest = Math.Max(latest, seen);
+                }
+                aggregate[distinct[g]] = (members[g].Length, online, latest);
+                offset += members[g].Length;
+            }
+
+            int groupsOnline = 0;
+            var writer = PresenceJson.ThreadWriter(out var buffer);
+            writer.WriteStartObject();
+            writer.WriteStartArray("groups"u8);
+            foreach (var name in names)
+            {
+                var (size, online, latest) = aggregate[name];
+                groupsOnline += online > 0 ? 1 : 0;
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, name);
+                writer.WriteBoolean("online"u8, online > 0);
+                writer.WriteNumber("onlineMembers"u8, online);
+                writer.WriteNumber("members"u8, size);
+                if (latest >= 0)
+                    writer.WriteNumber("lastSeenMs"u8, latest);
+                else
+                    writer.WriteNull("lastSeenMs"u8);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteNumber("online"u8, groupsOnline);
+            writer.WriteEndObject();
+            writer.Flush();
+            WriteJson(context, buffer.WrittenSpan);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(ids);
+            ArrayPool<long>.Shared.Return(values);
+        }
+    }
+
+    /// <summary>What parsing <c>{"names":[…]}</c> gave: the names in request order, or the problem.</summary>
+    internal readonly record struct NameList(List<string>? Names, Problem? Problem, string? Detail, string? BadName = null, int? BadIndex = null);
+
+    /// <summary>A body <c>{"names":["a","b"]}</c> of at most <paramref name="max"/> valid names; other members are ignored.</summary>
+    internal static NameList ParseNames(in ReadOnlySequence<byte> body, int max)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return new(null, Problem.MalformedJson, "the body must be a JSON object {\"names\":[…]}");
+            List<string>? names = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals("names"u8))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+                if (names is not null)
+                    return new(null, Problem.MalformedJson, "\"names\" is given more than once");
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                    return new(null, Problem.MalformedJson, "\"names\" must be an array of strings");
+                names = [];
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (names.Count == max)
+                        return new(null, Problem.TooManyGroups, $"at most {max} group names in one request (--max-batch)");
+                    string? name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (name is null || !GroupKeys.IsValidName(name))
+                    {
+                        string shown = name ?? (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? "[…]" : Echo(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)));
+                        return new(null, Problem.BadGroupName, $"names[{names.Count}] '{Echo(shown)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", Echo(shown), names.Count);
+                    }
+                    names.Add(name);
+                }
+            }
+            while (reader.Read())
+            {
+            }
+            if (names is null)
+                return new(null, Problem.MalformedJson, "the body has no \"names\" member");
+            if (names.Count == 0)
+                return new(null, Problem.NoGroups, "give at least one group name: {\"names\":[\"alice\",\"bob\"]}");
+            return new(names, null, null);
+        }
+        catch (JsonException e)
+        {
+            return new(null, Problem.MalformedJson, $"not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Sorts ids and keeps each once, in place; returns how many remain.</summary>
+    internal static int Distinct(Span<ulong> ids)
+    {
+        if (ids.Length == 0)
+            return 0;
+        ids.Sort();
+        int kept = 1;
+        for (int i = 1; i < ids.Length; i++)
+        {
+            if (ids[i] != ids[kept - 1])
+                ids[kept++] = ids[i];
+        }
+        return kept;
+    }
+
+    private async ValueTask<StoreStatus> ReadPresence(ReadOnlyMemory<ulong> ids, long[] values)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var status = await presence.GetLastSeenAsync(ids, values.AsMemory(0, ids.Length));
+        metrics.StoreCall(status, Stopwatch.GetElapsedTime(started));
+        endpoints.Track(status);
+        return status;
+    }
+
+    private async ValueTask<T> Timed<T>(ValueTask<T> call)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var result = await call;
+        var status = result switch
+        {
+            StoreStatus s => s,
+            ITuple tuple => (StoreStatus)tuple[0]!,
+            _ => StoreStatus.Ok,
+        };
+        metrics.StoreCall(status, Stopwatch.GetElapsedTime(started));
+        endpoints.Track(status);
+        return result;
+    }
+
+    /// <summary>The route's group name, or null after answering 400.</summary>
+    private static async ValueTask<string?> NameOf(HttpContext context)
+    {
+        var name = context.Request.RouteValues["name"] as string;
+        if (name is not null && GroupKeys.IsValidName(name))
+            return name;
+        await ProblemWriter.WriteAsync(context, Problem.BadGroupName,
+            $"'{Echo(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", id: Echo(name));
+        return null;
+    }
+
+    private static Task NotFound(HttpContext context, string name) =>
+        ProblemWriter.WriteAsync(context, Problem.NotFound, $"group '{name}' has no members (never written, deleted, or emptied)");
+
+    private Task StoreProblem(HttpContext context) =>
+        ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer: {groups.LastError ?? presence.LastError}");
+
+    private static Task WriteMembershipProblem(HttpContext context, IdList list, string member) => list.Status switch
+    {
+        IdListStatus.TooMany => ProblemWriter.WriteAsync(context, Problem.GroupTooLarge, $"\"{member}\" holds more ids than a group may have members (--max-group-size); nothing was changed"),
+        IdListStatus.BadId => ProblemWriter.WriteAsync(context, Problem.BadId,
+            $"{member}[{list.BadIndex}] '{list.BadId}' is not an integer in 1 … 18446744073709551615", id: list.BadId, index: list.BadIndex),
+        _ => ProblemWriter.WriteAsync(context, Problem.MalformedJson, list.Detail ?? "malformed body"),
+    };
+
+    private static void WriteSize(HttpContext context, string name, long members)
+    {
+        var writer = PresenceJson.ThreadWriter(out var buffer);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, name);
+        writer.WriteNumber("members"u8, members);
+        writer.WriteEndObject();
+        writer.Flush();
+        WriteJson(context, buffer.WrittenSpan);
+    }
+
+    private static void WriteJson(HttpContext context, ReadOnlySpan<byte> body)
+    {
+        var response = context.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        response.ContentLength = body.Length;
+        response.BodyWriter.Write(body);
+    }
+
+    private const int MaxEcho = 64;
+
+    private static string Echo(string? text) =>
+        text is null ? "" : text.Length <= MaxEcho ? text : string.Concat(text.AsSpan(0, MaxEcho), "…");
+}
