@@ -228,6 +228,42 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
             Assert.Empty(exceptions);
     }
 
+    [Fact]
+    public async Task Console_GroupFromTheAddress_WatchesItsMembers_FollowsAMembershipChange()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
+        using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var group = new Presence.Core.Groups.GroupKeys(prefix).KeyOf("room-1"); // written as the membership route writes it
+        foreach (ulong member in new ulong[] { 610, 611, 612 })
+            await db.SortedSetAddAsync(group, Presence.Core.Groups.GroupKeys.Member(member), 0);
+        var (page, exceptions) = await OpenAsync(query, "ui?group=room-1");
+        await using var _ = page;
+
+        await WaitForText(page, "#stream", "live");
+        Assert.Equal("3", await Text(page, "#watched"));
+        Assert.Equal("room-1", await Text(page, "#groupname"));
+        Assert.Equal("?group=room-1", await page.EvaluateExpressionAsync<string>("location.search"));
+        ingest.Heartbeat([611]);
+        await WaitForRow(page, 611, "online");
+        await WaitForText(page, "#online", "1");
+
+        // A member joins: the page reads the group again (every 10 s) and watches it too.
+        await db.SortedSetAddAsync(group, Presence.Core.Groups.GroupKeys.Member(613), 0);
+        ingest.Heartbeat([613]);
+        await WaitForRow(page, 613, "online", TimeSpan.FromSeconds(60));
+        Assert.Equal("4", await Text(page, "#members"));
+
+        // A group with no members is said, not watched.
+        await page.EvaluateExpressionAsync("document.querySelector('#group').value = 'nobody'");
+        await page.ClickAsync("button[type=submit]");
+        await WaitForText(page, "#message", "group 'nobody' has no members");
+        lock (exceptions)
+            Assert.Empty(exceptions);
+    }
+
     /// <summary>A new page at <paramref name="pathAndQuery"/> of the service, loaded; the page's script errors go to the list.</summary>
     private async Task<(IPage Page, List<string> Exceptions)> OpenAsync(QueryHost query, string pathAndQuery)
     {
