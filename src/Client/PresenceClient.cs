@@ -14,11 +14,12 @@ namespace Presence.Client;
 /// The query service's API (docs/HTTP-API.md) for app backends: batch presence with
 /// <see cref="GetAsync(IReadOnlyList{ulong}, CancellationToken)"/> (offline users with their last
 /// seen), the online count with <see cref="CountAsync"/>, erasing a last seen with
-/// <see cref="EraseLastSeenAsync"/>, and the presence events stream with <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/>. An error answer is a <see cref="PresenceApiException"/>
+/// <see cref="EraseLastSeenAsync"/>, groups (membership with an admin key: <see cref="ReplaceGroupAsync"/>;
+/// a user with several devices: <see cref="GetGroupsPresenceAsync"/>), and the presence events stream with <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/>. An error answer is a <see cref="PresenceApiException"/>
 /// carrying the problem document; no answer, or one outside the contract, a <see cref="PresenceException"/>.
 /// Thread-safe; make one per service and keep it.
 /// </summary>
-public sealed class PresenceClient : IDisposable
+public sealed partial class PresenceClient : IDisposable
 {
     private const string QueryPath = "v1/presence/query";
     private const string EventsPath = "v1/presence/events";
@@ -245,10 +246,11 @@ public sealed class PresenceClient : IDisposable
         };
     }
 
-    private async Task<T> SendAsync<T>(HttpRequestMessage request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancel)
+    /// <param name="key">The key to send instead of the client's API key (an admin route's).</param>
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancel, string? key = null)
     {
         var url = request.RequestUri!;
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancel);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancel, key);
         if (!response.IsSuccessStatusCode)
             throw await ProblemAsync(response, url, cancel);
         try

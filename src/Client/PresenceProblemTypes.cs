@@ -28,4 +28,25 @@ public static class PresenceProblemTypes
 
     /// <summary>400 from the events routes: <c>debounce</c> is not an integer number of seconds in 0-60.</summary>
     public const string BadDebounce = Prefix + "bad-debounce";
+
+    /// <summary>400 from the group routes: a name not matching <c>[A-Za-z0-9._:-]{1,128}</c> (the client refuses one before asking).</summary>
+    public const string BadGroupName = Prefix + "bad-group-name";
+
+    /// <summary>400 from a membership write that would leave the group over the service's <c>--max-group-size</c>; nothing was changed.</summary>
+    public const string GroupTooLarge = Prefix + "group-too-large";
+
+    /// <summary>400 from one group's presence: <c>limit</c> not in 1 … the service's <c>--max-batch</c>, or <c>online</c> not <c>only</c> or <c>all</c>.</summary>
+    public const string BadParameter = Prefix + "bad-parameter";
+
+    /// <summary>400 from one group's presence: the cursor is not a <see cref="GroupPage.Next"/> this service gave.</summary>
+    public const string BadCursor = Prefix + "bad-cursor";
+
+    /// <summary>400 from many groups' presence: no names.</summary>
+    public const string NoGroups = Prefix + "no-groups";
+
+    /// <summary>400 from many groups' presence: more names than the service's <c>--max-batch</c>.</summary>
+    public const string TooManyGroups = Prefix + "too-many-groups";
+
+    /// <summary>400 from many groups' presence: the named groups hold more than the service's <c>--max-group-size</c> members in all; name fewer groups.</summary>
+    public const string TooManyMembers = Prefix + "too-many-members";
 }

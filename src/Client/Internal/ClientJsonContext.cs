@@ -9,4 +9,7 @@ namespace Presence.Client.Internal;
 [JsonSerializable(typeof(WireTransition))]
 [JsonSerializable(typeof(WireProblem))]
 [JsonSerializable(typeof(WireCount))]
+[JsonSerializable(typeof(WireGroupSize))]
+[JsonSerializable(typeof(WireGroupPage))]
+[JsonSerializable(typeof(WireGroups))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;
