@@ -1,4 +1,4 @@
-"""python -m presence_client send|get|watch: the client from a shell (see --help)."""
+"""python -m presence_client send|get|group|groups|watch: the client from a shell (see --help)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional
 
 from . import protocol
-from .query import PresenceClient, PresenceError
+from .query import GROUP_NAME, PresenceClient, PresenceError
 from .udp import Device, UdpSender
 
 
@@ -29,6 +29,12 @@ def _user(text: str) -> int:
 
 def _ids(text: str) -> List[int]:
     return [_user(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def _group(text: str) -> str:
+    if not GROUP_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is no group name: [A-Za-z0-9._:-], 1 to 128 characters")
+    return text
 
 
 def _ranged(low: int, high: int):
@@ -60,6 +66,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     get.add_argument("--api-key", help="bearer key, when the service has --api-keys")
     get.add_argument("ids", type=_ids, help="comma-separated ids")
 
+    group = commands.add_parser("group", help="one group's members with their presence: one JSON line per member, ascending by id")
+    group.add_argument("--url", required=True, help="the query service, e.g. http://127.0.0.1:8080")
+    group.add_argument("--api-key", help="bearer key, when the service has --api-keys")
+    group.add_argument("--online-only", action="store_true", help="list online members only")
+    group.add_argument("--limit", type=_ranged(1, 1_000_000), metavar="N",
+                       help="members per request (default: the service's --max-batch); every page is listed")
+    group.add_argument("name", type=_group, help="the group's name")
+
+    groups = commands.add_parser("groups", help="groups' aggregate presence (e.g. users with several devices): one JSON line per group")
+    groups.add_argument("--url", required=True, help="the query service, e.g. http://127.0.0.1:8080")
+    groups.add_argument("--api-key", help="bearer key, when the service has --api-keys")
+    groups.add_argument("names", type=_group, nargs="+", metavar="NAME", help="group names")
+
     watch = commands.add_parser("watch", help="the events stream: one JSON line per event, until Ctrl-C")
     watch.add_argument("--url", required=True, help="the query service, e.g. http://127.0.0.1:8080")
     watch.add_argument("--api-key", help="bearer key, when the service has --api-keys")
@@ -76,6 +95,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "get":
             for user in client.get_many(args.ids):
                 print(json.dumps({"id": str(user.id), "online": user.online, "lastSeenMs": user.last_seen_ms}))
+            return 0
+        if args.command == "group":
+            for user in client.iter_group(args.name, online_only=args.online_only, limit=args.limit):
+                print(json.dumps({"id": str(user.id), "online": user.online, "lastSeenMs": user.last_seen_ms}), flush=True)
+            return 0
+        if args.command == "groups":
+            for g in client.groups_presence(args.names):
+                print(json.dumps({"name": g.name, "online": g.online, "onlineMembers": g.online_members, "members": g.members,
+                                  "lastSeenMs": g.last_seen_ms}))
             return 0
         with client.events(args.ids, last_event_id=args.last_event_id, debounce=args.debounce) as stream:
             for event in stream:

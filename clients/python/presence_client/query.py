@@ -1,8 +1,9 @@
-"""The query API over HTTP (docs/HTTP-API.md): batch presence and the presence events stream."""
+"""The query API over HTTP (docs/HTTP-API.md): batch presence, groups and the presence events stream."""
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import time
 import urllib.parse
@@ -11,6 +12,8 @@ from typing import Dict, Iterable, Iterator, List, Optional
 
 MAX_USER_ID = 2**64 - 1
 MAX_DEBOUNCE = 60  # seconds: the events routes answer 400 bad-debounce above it (docs/HTTP-API.md, "Debounce")
+GROUP_NAME = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # docs/HTTP-API.md, "Groups": else 400 bad-group-name
+NOT_FOUND = "urn:presence:problem:not-found"
 
 
 class PresenceError(Exception):
@@ -47,6 +50,30 @@ class OnlineCount:
     transition's at (the log's clock): two answers with the same at_ms count the same users."""
     online: int
     at_ms: int
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """GET /v1/groups/{name}/presence: one page of a group's members, ascending by id, with the group's
+    counts (members: every member; online: every online member, whatever the page). next: the cursor of
+    the next page (opaque), None on the last. A group with no members is an empty page (members 0)."""
+    name: str
+    members: int
+    online: int
+    users: List[UserPresence]
+    next: Optional[str]
+
+
+@dataclass(frozen=True)
+class GroupPresence:
+    """One group's aggregate presence (POST /v1/groups/presence): for a user with several devices, the
+    user's. online: any member is; last_seen_ms: the latest of its members' values (an online member's
+    last heartbeat, an offline one's last seen), None when none is known or the group has no members."""
+    name: str
+    online: bool
+    online_members: int
+    members: int
+    last_seen_ms: Optional[int]
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,23 @@ def _check_ids(ids: Iterable[int]) -> List[int]:
     return checked
 
 
+def _check_name(name: str, what: str = "name", path: bool = True) -> str:
+    """A group name the service takes ([A-Za-z0-9._:-]{1,128}), else ValueError (the service: 400 bad-group-name).
+    path: the name goes into a URL path, which cannot hold '.' or '..' (dot segments, RFC 3986 5.2.4:
+    every resolver removes them); only groups_presence, which sends names in its body, takes those."""
+    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
+        raise ValueError(f"{what} {name!r} is no group name: [A-Za-z0-9._:-], 1 to 128 characters")
+    if path and name in (".", ".."):
+        raise ValueError(f"{what} {name!r} is a group name no URL path can hold (a dot segment): only groups_presence can name it")
+    return name
+
+
+def _check_admin_key(admin_key: str) -> str:
+    if not isinstance(admin_key, str) or not admin_key:
+        raise ValueError("admin_key: give a key of the service's --admin-keys")
+    return admin_key
+
+
 def _check_debounce(debounce: int) -> int:
     """The events routes' debounce: an int of seconds in 0 .. MAX_DEBOUNCE (not a bool, not a float)."""
     if isinstance(debounce, bool) or not isinstance(debounce, int) or not 0 <= debounce <= MAX_DEBOUNCE:
@@ -140,11 +184,14 @@ class SseParser:
 
 
 class PresenceClient:
-    """Batch presence and the events stream of one query service.
+    """Batch presence, groups and the events stream of one query service.
 
     base_url: e.g. http://127.0.0.1:8080 (a path such as /api is kept). api_key: sent as
-    'Authorization: Bearer KEY' when the service has --api-keys. max_batch: ids per request
-    (the service's --max-batch, default 1000); get_many splits longer lists and keeps their order."""
+    'Authorization: Bearer KEY' when the service has --api-keys. max_batch: ids (or group names) per
+    request (the service's --max-batch, default 1000); get_many and groups_presence split longer lists
+    and keep their order. Group membership is written with a key of the service's --admin-keys, given
+    to each write (replace_group, change_group, delete_group); a bad group name, and any argument the
+    service would answer 400 for, raises ValueError before any request."""
 
     def __init__(self, base_url: str, api_key: Optional[str] = None, timeout: float = 10.0, max_batch: int = 1000):
         url = urllib.parse.urlsplit(base_url)
@@ -204,6 +251,136 @@ class PresenceClient:
         (403 forbidden with a read key or without --admin-keys). An online user stays online."""
         _check_ids([user_id])
         self._json("DELETE", f"/v1/presence/{user_id}/last-seen", expect=204, key=admin_key)
+
+    # ---- groups ----
+
+    def replace_group(self, name: str, ids: Iterable[int], admin_key: str) -> int:
+        """PUT /v1/groups/{name} (a key of --admin-keys): replaces the members, atomically; an empty ids
+        deletes the group. A repeated id counts once. Returns the members after the write. A read key
+        answers 403 forbidden; more ids than the service's --max-group-size, 400 group-too-large."""
+        _check_name(name)
+        wanted = _check_ids(ids)
+        answer = self._json("PUT", f"/v1/groups/{name}", {"ids": [str(i) for i in wanted]}, key=_check_admin_key(admin_key))
+        return self._group_size(answer, name)
+
+    def change_group(self, name: str, add: Iterable[int] = (), remove: Iterable[int] = (), *, admin_key: str) -> int:
+        """POST /v1/groups/{name}/members (a key of --admin-keys): removes, then adds, atomically (an id in
+        both ends a member); creates the group. Give add, remove or both. Returns the members after it
+        (0: the last member left, the group is gone)."""
+        _check_name(name)
+        adding, removing = _check_ids(add), _check_ids(remove)
+        if not adding and not removing:
+            raise ValueError("give ids to add, to remove, or both")
+        body = {}
+        if removing:
+            body["remove"] = [str(i) for i in removing]
+        if adding:
+            body["add"] = [str(i) for i in adding]
+        answer = self._json("POST", f"/v1/groups/{name}/members", body, key=_check_admin_key(admin_key))
+        return self._group_size(answer, name)
+
+    def delete_group(self, name: str, admin_key: str) -> None:
+        """DELETE /v1/groups/{name} (a key of --admin-keys): the group is gone, also when it had no members."""
+        _check_name(name)
+        self._json("DELETE", f"/v1/groups/{name}", expect=204, key=_check_admin_key(admin_key))
+
+    def group_size(self, name: str) -> int:
+        """GET /v1/groups/{name}: its members; 0 for a group with none (the service's 404 not-found is not raised)."""
+        _check_name(name)
+        try:
+            answer = self._json("GET", f"/v1/groups/{name}")
+        except PresenceApiError as e:
+            if _no_such_group(e):
+                return 0
+            raise
+        return self._group_size(answer, name)
+
+    def group_presence(self, name: str, online_only: bool = False, limit: Optional[int] = None,
+                       cursor: Optional[str] = None) -> GroupPage:
+        """GET /v1/groups/{name}/presence: one page of members, ascending by id (online ones only with
+        online_only), at most limit of them (1 .. the service's --max-batch, its default when None; more is
+        400 bad-parameter). cursor: None for the first page, else the previous page's next (another is 400
+        bad-cursor). A group with no members is an empty GroupPage, not the service's 404. iter_group pages for you."""
+        _check_name(name)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit {limit!r} is not an integer of at least 1 (at most the service's --max-batch)")
+        if cursor is not None and (not isinstance(cursor, str) or not cursor):
+            raise ValueError(f"cursor {cursor!r}: give the next of the previous page, or None for the first")
+        query = []
+        if online_only:
+            query.append(("online", "only"))
+        if limit is not None:
+            query.append(("limit", str(limit)))
+        if cursor is not None:
+            query.append(("cursor", cursor))
+        path = f"/v1/groups/{name}/presence" + ("?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote) if query else "")
+        try:
+            answer = self._json("GET", path)
+        except PresenceApiError as e:
+            if _no_such_group(e):
+                return GroupPage(name, 0, 0, [], None)
+            raise
+        if not isinstance(answer, dict) or answer.get("name") != name or not isinstance(answer.get("users"), list) \
+                or not _count(answer.get("members")) or not _count(answer.get("online")) \
+                or answer["online"] > answer["members"] or not (answer.get("next") is None or (isinstance(answer["next"], str) and answer["next"])):
+            raise PresenceError(f"the query service at {self.base_url} answered a group page outside the contract: {str(answer)[:200]}")
+        users = [_user(u) for u in answer["users"]]
+        for before, after in zip(users, users[1:]):
+            if after.id <= before.id:
+                raise PresenceError(f"the service answered id {after.id} after {before.id} (a page is in ascending id order)")
+        return GroupPage(name, answer["members"], answer["online"], users, answer.get("next"))
+
+    def iter_group(self, name: str, online_only: bool = False, limit: Optional[int] = None) -> Iterator[UserPresence]:
+        """Every member of the group (online ones only with online_only), ascending by id: the pages of
+        group_presence, following next until the last. Members added or removed meanwhile are listed or not
+        by the pages still to come, never twice. Each page reads the whole group's presence: a larger limit,
+        fewer pages."""
+        _check_name(name)
+        cursor = None
+        last = 0
+        while True:
+            page = self.group_presence(name, online_only, limit, cursor)
+            if page.next is not None and not page.users:
+                raise PresenceError(f"the service answered a page of group {name!r} with no members and a next cursor")
+            for user in page.users:
+                if user.id <= last:
+                    raise PresenceError(f"the service answered member {user.id} of group {name!r} after {last} (pages go up by id)")
+                last = user.id
+                yield user
+            if page.next is None:
+                return
+            cursor = page.next
+
+    def groups_presence(self, names: Iterable[str]) -> List[GroupPresence]:
+        """POST /v1/groups/presence: each group's aggregate presence, in the order asked (a repeated name is
+        answered again; a group with no members is offline with 0 members), in requests of at most
+        max_batch names. The groups of one request may hold at most the service's --max-group-size members
+        in all (else 400 too-many-members: name fewer)."""
+        wanted = [_check_name(n, f"names[{i}]", path=False) for i, n in enumerate(names)]
+        if not wanted:
+            raise ValueError("name at least one group")
+        result: List[GroupPresence] = []
+        for start in range(0, len(wanted), self.max_batch):
+            chunk = wanted[start:start + self.max_batch]
+            answer = self._json("POST", "/v1/groups/presence", {"names": chunk})
+            groups = answer.get("groups") if isinstance(answer, dict) else None
+            if not isinstance(groups, list) or len(groups) != len(chunk):
+                raise PresenceError(f"asked for {len(chunk)} groups, the service answered {len(groups) if isinstance(groups, list) else 'no'} groups")
+            for asked, group in zip(chunk, groups):
+                if not isinstance(group, dict) or group.get("name") != asked:
+                    raise PresenceError(f"the service answered group {group.get('name') if isinstance(group, dict) else group!r} where {asked!r} was asked (answers keep request order)")
+                online, members, on = group.get("onlineMembers"), group.get("members"), group.get("online")
+                last_seen = group.get("lastSeenMs")
+                if not _count(online) or not _count(members) or online > members or not isinstance(on, bool) or on != (online > 0) \
+                        or not (last_seen is None or _count(last_seen)):
+                    raise PresenceError(f"the service answered group {asked!r} outside the contract: {group!r}")
+                result.append(GroupPresence(asked, on, online, members, last_seen))
+        return result
+
+    def _group_size(self, answer, name: str) -> int:
+        if not isinstance(answer, dict) or answer.get("name") != name or not _count(answer.get("members")):
+            raise PresenceError(f"the query service at {self.base_url} answered a group size outside the contract: {answer!r}")
+        return answer["members"]
 
     def ready(self) -> bool:
         """GET /readyz: whether the service's store answers."""
@@ -273,6 +450,16 @@ class PresenceClient:
             raise PresenceError(f"cannot reach the query service at {self.base_url}: {e}") from e
         finally:
             connection.close()
+
+
+def _count(value) -> bool:
+    """A count of the API: an int (not a bool) of at least 0."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _no_such_group(e: PresenceApiError) -> bool:
+    """The service's answer for a group with no members on a single-group route: 404 not-found."""
+    return e.status == 404 and e.type == NOT_FOUND
 
 
 def problem_error(status: int, content_type: Optional[str], body: bytes, retry_after: Optional[str]) -> PresenceApiError:
