@@ -3,16 +3,21 @@
   PRESENCE_TEST_MASTER_KEY  its master key (64 hex digits), id PRESENCE_TEST_KEY_ID
   PRESENCE_TEST_QUERY       base URL of a presence-query reading the same store and prefix
   PRESENCE_TEST_FIRST_ID    the first of 1000 user ids this run may use
+and, for the group tests, a second presence-query on the same store and prefix with admin and read keys:
+  PRESENCE_TEST_GROUPS_QUERY  its base URL
+  PRESENCE_TEST_ADMIN_KEY     a key of its --admin-keys
+  PRESENCE_TEST_READ_KEY      a key of its --api-keys
 Run: python3 -m unittest discover -s tests -t . -p 'e2e_*.py'"""
 import os
 import time
 import unittest
 
-from presence_client import (HEARTBEAT, Device, Gateway, PresenceApiError, PresenceClient, Record, UdpSender,
-                             derive_device_key)
+from presence_client import (HEARTBEAT, Device, Gateway, GroupPage, GroupPresence, PresenceApiError, PresenceClient, Record,
+                             UdpSender, derive_device_key)
 
 ENV = os.environ
 NEEDED = ("PRESENCE_TEST_INGEST", "PRESENCE_TEST_MASTER_KEY", "PRESENCE_TEST_KEY_ID", "PRESENCE_TEST_QUERY", "PRESENCE_TEST_FIRST_ID")
+NEEDED_GROUPS = NEEDED + ("PRESENCE_TEST_GROUPS_QUERY", "PRESENCE_TEST_ADMIN_KEY", "PRESENCE_TEST_READ_KEY")
 
 
 def _until(condition, what, timeout=20.0):
@@ -121,6 +126,82 @@ class ServiceTests(unittest.TestCase):
             marker.heartbeat()
             first = next(events)  # the flap (offline, online) was not sent: the marker's online comes first
             self.assertEqual((first.type, first.user_id), ("online", marker.user_id))
+
+
+@unittest.skipUnless(all(n in ENV for n in NEEDED_GROUPS), "needs the services the .NET integration tests start")
+class GroupServiceTests(unittest.TestCase):
+    """Groups (docs/HTTP-API.md, "Groups") on the real query service: membership only with an admin key,
+    paging, and a user with several devices (each a signed device of the real ingest) online while any is."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.master = bytes.fromhex(ENV["PRESENCE_TEST_MASTER_KEY"])
+        cls.key_id = int(ENV["PRESENCE_TEST_KEY_ID"])
+        cls.first = int(ENV["PRESENCE_TEST_FIRST_ID"])
+        cls.admin_key = ENV["PRESENCE_TEST_ADMIN_KEY"]
+        cls.read_key = ENV["PRESENCE_TEST_READ_KEY"]
+        cls.query = PresenceClient(ENV["PRESENCE_TEST_GROUPS_QUERY"], api_key=cls.read_key, timeout=10)
+        cls.sender = UdpSender(ENV["PRESENCE_TEST_INGEST"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sender.close()
+
+    def device(self, offset):
+        user = self.first + offset
+        return Device(user, derive_device_key(self.master, user), self.key_id, seq=int(time.time()) & 0xFFFF,
+                      sender=self.sender)
+
+    def test_membership_needs_an_admin_key(self):
+        name = f"room:{self.first}"
+        for write in (lambda: self.query.replace_group(name, [1, 2], self.read_key),
+                      lambda: self.query.change_group(name, add=[1], admin_key=self.read_key),
+                      lambda: self.query.delete_group(name, self.read_key)):
+            with self.assertRaises(PresenceApiError) as caught:
+                write()
+            self.assertEqual((caught.exception.status, caught.exception.type), (403, "urn:presence:problem:forbidden"))
+        self.assertEqual(self.query.group_size(name), 0)  # nothing was written
+
+    def test_replace_change_page_and_delete(self):
+        name = f"site:{self.first}"
+        members = [self.first + 300 + i * 2 for i in range(250)]  # ids 300 .. 798 of this run's 1000
+        self.assertEqual(self.query.replace_group(name, reversed(members), self.admin_key), 250)
+        self.assertEqual(self.query.group_size(name), 250)
+        listed = list(self.query.iter_group(name, limit=100))  # three pages
+        self.assertEqual([u.id for u in listed], members)
+        self.assertEqual(self.query.group_presence(name, limit=100).next, str(members[99]))
+        # Remove first, then add: the first member leaves, a new one joins.
+        self.assertEqual(self.query.change_group(name, add=[self.first + 999], remove=[members[0]], admin_key=self.admin_key), 250)
+        self.assertEqual([u.id for u in self.query.iter_group(name, limit=1000)][:1], [members[1]])
+        with self.assertRaises(PresenceApiError) as caught:
+            self.query.group_presence(name, cursor="not-a-cursor")
+        self.assertEqual((caught.exception.status, caught.exception.type), (400, "urn:presence:problem:bad-cursor"))
+        self.query.delete_group(name, self.admin_key)
+        self.assertEqual(self.query.group_size(name), 0)
+        self.assertEqual(self.query.group_presence(name), GroupPage(name, 0, 0, [], None))
+        self.assertEqual(list(self.query.iter_group(name)), [])
+
+    def test_a_user_with_two_devices_is_online_while_either_is(self):
+        phone, laptop = self.device(10), self.device(11)
+        user = f"user:{self.first}"
+        self.assertEqual(self.query.replace_group(user, [phone.user_id, laptop.user_id], self.admin_key), 2)
+        phone.heartbeat()
+        laptop.heartbeat()
+        both = _until(lambda: (lambda g: g if g[0].online_members == 2 else None)(self.query.groups_presence([user, "nobody"])),
+                      "both devices online")
+        self.assertEqual((both[0].online, both[0].members), (True, 2))
+        self.assertGreater(both[0].last_seen_ms, (time.time() - 60) * 1000)
+        self.assertEqual(both[1], GroupPresence("nobody", False, 0, 0, None))
+        phone.sign_out()
+        one = _until(lambda: (lambda g: g if g.online_members == 1 else None)(self.query.groups_presence([user])[0]),
+                     "the phone signed out")
+        self.assertTrue(one.online)  # still online on the laptop
+        self.assertEqual([(u.id, u.online) for u in self.query.iter_group(user, online_only=True)], [(laptop.user_id, True)])
+        laptop.sign_out()
+        gone = _until(lambda: (lambda g: g if not g.online and g.last_seen_ms is not None else None)(self.query.groups_presence([user])[0]),
+                      "both signed out, the user's last seen written")
+        self.assertEqual(gone.online_members, 0)
+        self.assertEqual(gone.last_seen_ms % 1000, 0)  # a last seen: whole seconds
 
 
 if __name__ == "__main__":

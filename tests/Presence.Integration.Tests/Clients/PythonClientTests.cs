@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Presence.Client;
+using Presence.Integration.Tests.Query;
 using Presence.Testing;
 
 namespace Presence.Integration.Tests.Clients;
@@ -22,30 +23,60 @@ public sealed partial class PythonClientTests(RedisFixture redis)
         var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "test_*.py", "-v"]);
 
         Assert.True(run.ExitCode == 0, run.Output);
-        AssertRanWithoutSkips(run, atLeast: 15);
+        AssertRanWithoutSkips(run, atLeast: 30);
         Assert.Contains("test_valid_encode_byte_for_byte", run.Stderr);
         Assert.Contains("test_events_parsed_keepalives_ignored_and_resume_sends_last_event_id", run.Stderr);
+        Assert.Contains("test_what_the_service_would_refuse_raises_value_error_before_any_request", run.Stderr);
     }
 
     [Fact]
     public async Task ServiceSuite_AgainstRealIngestAndQuery_AllPass()
     {
         await using var services = await SignedServices.StartAsync(redis.Server.Configuration);
-        var environment = new Dictionary<string, string>
+        // The group tests' query service: the same store and prefix, with admin and read keys.
+        var adminKeys = KeyFile("python-admin-key-1");
+        var readKeys = KeyFile("python-read-key-1");
+        try
         {
-            ["PRESENCE_TEST_INGEST"] = services.UdpTarget,
-            ["PRESENCE_TEST_MASTER_KEY"] = services.MasterKeyHex,
-            ["PRESENCE_TEST_KEY_ID"] = SignedServices.KeyId.ToString(CultureInfo.InvariantCulture),
-            ["PRESENCE_TEST_QUERY"] = services.QueryUrl.ToString(),
-            ["PRESENCE_TEST_FIRST_ID"] = "14000000",
-        };
+            await using var groups = await QueryHost.StartAsync(redis.Server.Configuration, services.Prefix, o =>
+            {
+                o.AdminKeys = adminKeys;
+                o.ApiKeys = readKeys;
+            });
+            var environment = new Dictionary<string, string>
+            {
+                ["PRESENCE_TEST_INGEST"] = services.UdpTarget,
+                ["PRESENCE_TEST_MASTER_KEY"] = services.MasterKeyHex,
+                ["PRESENCE_TEST_KEY_ID"] = SignedServices.KeyId.ToString(CultureInfo.InvariantCulture),
+                ["PRESENCE_TEST_QUERY"] = services.QueryUrl.ToString(),
+                ["PRESENCE_TEST_FIRST_ID"] = "14000000",
+                ["PRESENCE_TEST_GROUPS_QUERY"] = groups.Client.BaseAddress!.ToString(),
+                ["PRESENCE_TEST_ADMIN_KEY"] = "python-admin-key-1",
+                ["PRESENCE_TEST_READ_KEY"] = "python-read-key-1",
+            };
 
-        var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "e2e_*.py", "-v"], environment);
+            var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "e2e_*.py", "-v"], environment);
 
-        Assert.True(run.ExitCode == 0, run.Output);
-        AssertRanWithoutSkips(run, atLeast: 5);
-        Assert.Matches(@"test_events_stream_reports_online_and_offline .*\.\.\. ok", run.Stderr);
-        Assert.Equal(0, services.AuthFailed);
+            Assert.True(run.ExitCode == 0, run.Output);
+            AssertRanWithoutSkips(run, atLeast: 9);
+            Assert.Matches(@"test_events_stream_reports_online_and_offline .*\.\.\. ok", run.Stderr);
+            Assert.Matches(@"test_a_user_with_two_devices_is_online_while_either_is .*\.\.\. ok", run.Stderr);
+            Assert.Equal(0, services.AuthFailed);
+        }
+        finally
+        {
+            File.Delete(adminKeys);
+            File.Delete(readKeys);
+        }
+    }
+
+    /// <summary>A key file (mode 600) holding <paramref name="key"/>, as --admin-keys and --api-keys read one.</summary>
+    private static string KeyFile(string key)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"presence-python-keys-{Guid.NewGuid():N}");
+        File.WriteAllText(file, key + "\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return file;
     }
 
     [Fact]

@@ -15,13 +15,17 @@ internal sealed class SignedServices : IAsyncDisposable
 
     private readonly string _keyFile;
 
-    private SignedServices(IngestTestHost ingest, QueryHost query, byte[] masterKey, string keyFile)
+    private SignedServices(IngestTestHost ingest, QueryHost query, byte[] masterKey, string keyFile, string prefix)
     {
+        Prefix = prefix;
         Ingest = ingest;
         Query = query;
         MasterKey = masterKey;
         _keyFile = keyFile;
     }
+
+    /// <summary>The store key prefix both services use (another service on it sees the same users).</summary>
+    public string Prefix { get; }
 
     public IngestTestHost Ingest { get; }
 
@@ -60,7 +64,7 @@ internal sealed class SignedServices : IAsyncDisposable
                 o.RequireSigned = requireSigned;
             });
             var query = await QueryHost.StartAsync(redis, prefix);
-            return new SignedServices(ingest, query, master, keyFile);
+            return new SignedServices(ingest, query, master, keyFile, prefix);
         }
         catch
         {
