@@ -156,6 +156,48 @@ public sealed class GroupClientTests
     }
 
     [Fact]
+    public async Task GetGroupPresenceAsync_OnlineOnly_AnOfflineMemberOnThePage_Throws()
+    {
+        using var client = Client(new ScriptedHandler(
+            (HttpStatusCode.OK, """{"name":"g","members":2,"online":1,"users":[{"id":"1","online":true,"lastSeenMs":5},{"id":"2","online":false,"lastSeenMs":null}],"next":null}""")));
+
+        var e = await Assert.ThrowsAsync<PresenceException>(() => client.GetGroupPresenceAsync("g", onlineOnly: true));
+
+        Assert.Contains("offline member 2 on a page of online members only", e.Message);
+    }
+
+    [Fact]
+    public async Task ListGroupAsync_AnEmptyPageWithANext_ThrowsInsteadOfLoopingForever()
+    {
+        const string Empty = """{"name":"g","members":2,"online":0,"users":[],"next":"1"}""";
+        var handler = new ScriptedHandler((HttpStatusCode.OK, Empty), (HttpStatusCode.OK, Empty));
+        using var client = Client(handler);
+
+        var e = await Assert.ThrowsAsync<PresenceException>(async () =>
+        {
+            await foreach (var _ in client.ListGroupAsync("g", onlineOnly: true))
+            {
+            }
+        });
+
+        Assert.Contains("with no members and a next cursor", e.Message);
+        Assert.Single(handler.Requests);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"other","members":1}""")]
+    [InlineData("""{"name":"g"}""")]
+    [InlineData("""{"name":"g","members":-1}""")]
+    public async Task MembershipAndSize_AnswerOutsideTheContract_Throws(string answer)
+    {
+        using var client = Client(new ScriptedHandler((HttpStatusCode.OK, answer), (HttpStatusCode.OK, answer), (HttpStatusCode.OK, answer)));
+
+        Assert.IsNotType<PresenceApiException>(await Assert.ThrowsAsync<PresenceException>(() => client.ReplaceGroupAsync("g", [1], "k")));
+        Assert.IsNotType<PresenceApiException>(await Assert.ThrowsAsync<PresenceException>(() => client.ChangeGroupAsync("g", [1], null, "k")));
+        Assert.IsNotType<PresenceApiException>(await Assert.ThrowsAsync<PresenceException>(() => client.GetGroupSizeAsync("g")));
+    }
+
+    [Fact]
     public async Task GetGroupsPresenceAsync_SplitByMaxBatch_AnsweredInRequestOrder()
     {
         var handler = new ScriptedHandler(
