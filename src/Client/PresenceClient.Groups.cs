@@ -29,7 +29,7 @@ public sealed partial class PresenceClient
     /// <returns>The group's members after the write.</returns>
     public async Task<long> ReplaceGroupAsync(string name, IReadOnlyCollection<ulong> ids, string adminKey, CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         ArgumentNullException.ThrowIfNull(ids);
         CheckIds(ids, nameof(ids));
         ArgumentException.ThrowIfNullOrEmpty(adminKey);
@@ -48,7 +48,7 @@ public sealed partial class PresenceClient
     public async Task<long> ChangeGroupAsync(string name, IReadOnlyCollection<ulong>? add, IReadOnlyCollection<ulong>? remove, string adminKey,
         CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         add ??= [];
         remove ??= [];
         if (add.Count == 0 && remove.Count == 0)
@@ -64,7 +64,7 @@ public sealed partial class PresenceClient
     /// <summary><c>DELETE /v1/groups/{name}</c> (admin key): the group is gone; also when it had no members.</summary>
     public async Task DeleteGroupAsync(string name, string adminKey, CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         ArgumentException.ThrowIfNullOrEmpty(adminKey);
         var url = new Uri(BaseAddress, GroupRoutes.Group(name));
         using var request = new HttpRequestMessage(HttpMethod.Delete, url);
@@ -83,7 +83,7 @@ public sealed partial class PresenceClient
     /// </summary>
     public async Task<long> GetGroupSizeAsync(string name, CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         var url = new Uri(BaseAddress, GroupRoutes.Group(name));
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         try
@@ -111,7 +111,7 @@ public sealed partial class PresenceClient
     public async Task<GroupPage> GetGroupPresenceAsync(string name, bool onlineOnly = false, int? limit = null, string? cursor = null,
         CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         GroupRoutes.CheckLimit(limit, nameof(limit));
         GroupRoutes.CheckCursor(cursor, nameof(cursor));
         var url = new Uri(BaseAddress, GroupRoutes.Presence(name, onlineOnly, limit, cursor));
@@ -151,7 +151,7 @@ public sealed partial class PresenceClient
     public async IAsyncEnumerable<UserPresence> ListGroupAsync(string name, bool onlineOnly = false, int? limit = null,
         [EnumeratorCancellation] CancellationToken cancel = default)
     {
-        GroupRoutes.CheckPathName(name, nameof(name));
+        GroupRoutes.CheckName(name, nameof(name));
         GroupRoutes.CheckLimit(limit, nameof(limit));
         string? cursor = null;
         ulong last = 0;

@@ -124,13 +124,11 @@ def _check_ids(ids: Iterable[int]) -> List[int]:
 
 
 def _check_name(name: str, what: str = "name", path: bool = True) -> str:
-    """A group name the service takes ([A-Za-z0-9._:-]{1,128}), else ValueError (the service: 400 bad-group-name).
-    path: the name goes into a URL path, which cannot hold '.' or '..' (dot segments, RFC 3986 5.2.4:
-    every resolver removes them); only groups_presence, which sends names in its body, takes those."""
-    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
-        raise ValueError(f"{what} {name!r} is no group name: [A-Za-z0-9._:-], 1 to 128 characters")
-    if path and name in (".", ".."):
-        raise ValueError(f"{what} {name!r} is a group name no URL path can hold (a dot segment): only groups_presence can name it")
+    """A group name the service takes ([A-Za-z0-9._:-]{1,128}, not '.' or '..': no URL path can hold those dot
+    segments, RFC 3986 5.2.4, so the service refuses them everywhere), else ValueError (the service: 400
+    bad-group-name). path is kept for the callers' sake: the rule is the same in a path and in a body."""
+    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"{what} {name!r} is no group name: [A-Za-z0-9._:-], 1 to 128 characters, not '.' or '..'")
     return name
 
 

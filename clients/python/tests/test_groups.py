@@ -207,11 +207,13 @@ class GroupTests(unittest.TestCase):
                     call()
         self.assertEqual(script.requests, [])
 
-    def test_dot_names_are_valid_in_a_body(self):
-        script = self.start((200, {"groups": [{"name": "..", "online": False, "onlineMembers": 0, "members": 0, "lastSeenMs": None}],
-                                   "online": 0}))
-        self.assertEqual(PresenceClient(self.url).groups_presence([".."]), [GroupPresence("..", False, 0, 0, None)])
-        self.assertEqual(script.requests[0][3], {"names": [".."]})
+    def test_dot_names_are_no_names_in_a_body_either(self):
+        script = self.start()
+        for name in (".", ".."):
+            with self.subTest(name):
+                with self.assertRaises(ValueError):
+                    PresenceClient(self.url).groups_presence(["ok", name])
+        self.assertEqual(script.requests, [])
 
     def test_cli_group_lists_every_page_and_groups_one_line_each(self):
         script = self.start(_page("user:42", 3, 1, [(1, True, 9), (2, False, None)], "2"), _page("user:42", 3, 1, [(3, False, 5000)], None),

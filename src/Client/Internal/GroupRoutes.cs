@@ -43,26 +43,14 @@ internal static class GroupRoutes
     }
 
     /// <summary>
-    /// A name the service takes (<c>[A-Za-z0-9._:-]{1,128}</c>, <see cref="GroupKeys.IsValidName"/>); else
+    /// A name the service takes (<c>[A-Za-z0-9._:-]{1,128}</c>, not <c>.</c> or <c>..</c>: <see cref="GroupKeys.IsValidName"/>); else
     /// <see cref="ArgumentException"/> (the service would answer 400 <see cref="PresenceProblemTypes.BadGroupName"/>).
     /// </summary>
     public static void CheckName(string name, string paramName)
     {
         ArgumentNullException.ThrowIfNull(name, paramName);
         if (!GroupKeys.IsValidName(name))
-            throw new ArgumentException($"'{Shown(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters.", paramName);
-    }
-
-    /// <summary>
-    /// A name that can also be a path segment: <see cref="CheckName"/>, and not <c>.</c> or <c>..</c>, which
-    /// every URL resolver removes from a path (RFC 3986, 5.2.4), so no request can reach them on a
-    /// single-group route. Many groups' presence (<c>POST /v1/groups/presence</c>) takes them in its body.
-    /// </summary>
-    public static void CheckPathName(string name, string paramName)
-    {
-        CheckName(name, paramName);
-        if (name is "." or "..")
-            throw new ArgumentException($"'{name}' is a group name, but no URL path can hold it (a dot segment): only many groups' presence can name it.", paramName);
+            throw new ArgumentException($"'{Shown(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters, not . or ...", paramName);
     }
 
     /// <summary>A page size: at least 1, else <see cref="ArgumentOutOfRangeException"/>; the most is the service's <c>--max-batch</c>, which it checks.</summary>

@@ -25,10 +25,13 @@ public sealed class GroupKeys
     /// <summary>The key of group <paramref name="name"/> (a valid name: <see cref="IsValidName"/>).</summary>
     public string KeyOf(string name) => string.Concat(_prefix, name, "}");
 
-    /// <summary>Whether <paramref name="name"/> is a group name: <c>[A-Za-z0-9._:-]{1,128}</c>.</summary>
+    /// <summary>
+    /// Whether <paramref name="name"/> is a group name: <c>[A-Za-z0-9._:-]{1,128}</c>, and not <c>.</c> or <c>..</c>, which
+    /// every URL resolver removes from a path (RFC 3986, 5.2.4), so no request could reach them on a single-group route.
+    /// </summary>
     public static bool IsValidName(ReadOnlySpan<char> name)
     {
-        if (name.Length is 0 or > MaxNameLength)
+        if (name.Length is 0 or > MaxNameLength || name is "." or "..")
             return false;
         foreach (char c in name)
         {

@@ -21,6 +21,19 @@ public sealed class GroupRedisTests(RedisFixture redis) : GroupSuite(redis.Serve
 [Collection(RedisCollection.Name)]
 public sealed class GroupClusterTests(RedisClusterFixture cluster) : GroupSuite(cluster.Cluster.Configuration, cluster.Cluster), IClassFixture<RedisClusterFixture>;
 
+/// <summary>The same suite on the embedded Garnet, the zero-install default store (its Lua runs the membership scripts).</summary>
+[Collection(RedisCollection.Name)]
+public sealed class GroupGarnetTests(GroupGarnetTests.Garnet garnet) : GroupSuite(garnet.Store.Configuration), IClassFixture<GroupGarnetTests.Garnet>
+{
+    /// <summary>One Garnet in this process for the class's tests (each uses keys of its own).</summary>
+    public sealed class Garnet : IDisposable
+    {
+        internal Events.EmbeddedGarnet Store { get; } = new();
+
+        public void Dispose() => Store.Dispose();
+    }
+}
+
 /// <summary>
 /// docs/HTTP-API.md, "Groups", over real HTTP against a real store: membership only with an admin key, group presence
 /// and counts that agree with the batch routes, the limits' problems, and a user with several devices (each a real

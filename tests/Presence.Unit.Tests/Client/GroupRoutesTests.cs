@@ -41,7 +41,6 @@ public sealed class GroupRoutesTests
     public void CheckName_TheContractsNames_Pass(string name)
     {
         GroupRoutes.CheckName(name, "name");
-        GroupRoutes.CheckPathName(name, "name");
     }
 
     [Theory]
@@ -63,14 +62,13 @@ public sealed class GroupRoutesTests
     [Theory]
     [InlineData(".")]
     [InlineData("..")]
-    public void CheckPathName_DotSegments_ValidNamesNoPathCanHold(string name)
+    public void CheckName_DotSegments_NoGroupNames(string name)
     {
-        GroupRoutes.CheckName(name, "names"); // many groups' presence takes them in its body
-
-        var e = Assert.Throws<ArgumentException>(() => GroupRoutes.CheckPathName(name, "name"));
+        // No URL path can hold them (RFC 3986, 5.2.4): the service refuses them as names everywhere.
+        var e = Assert.Throws<ArgumentException>(() => GroupRoutes.CheckName(name, "name"));
 
         Assert.Equal("name", e.ParamName);
-        Assert.Contains("dot segment", e.Message);
+        Assert.Contains("not . or ..", e.Message);
     }
 
     [Theory]

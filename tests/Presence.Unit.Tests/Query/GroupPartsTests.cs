@@ -14,6 +14,8 @@ public sealed class GroupPartsTests
     [InlineData("room-1")]
     [InlineData("site:berlin.floor_2")]
     [InlineData("ABC-xyz-0.9:_")]
+    [InlineData("...")]
+    [InlineData(".a")]
     public void IsValidName_TheContractsCharacters_Accepted(string name) => Assert.True(GroupKeys.IsValidName(name));
 
     [Theory]
@@ -24,6 +26,8 @@ public sealed class GroupPartsTests
     [InlineData("café")]
     [InlineData("a\u0000")]
     [InlineData("tab\t")]
+    [InlineData(".")]
+    [InlineData("..")]
     public void IsValidName_Others_Refused(string name) => Assert.False(GroupKeys.IsValidName(name));
 
     [Fact]
