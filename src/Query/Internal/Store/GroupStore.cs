@@ -176,18 +176,11 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
 
     private StoreStatus? Classify(Exception e)
     {
-        StoreStatus? status = e switch
-        {
-            TimeoutException or RedisTimeoutException => StoreStatus.TimedOut,
-            RedisConnectionException or ObjectDisposedException => StoreStatus.Unavailable,
-            RedisServerException or RedisException => StoreStatus.Failed,
-            _ => null,
-        };
+        var status = StoreFailure.Classify(e);
         if (status is not null)
-            LastError = e is TimeoutException ? $"no answer within {timeout.TotalMilliseconds:0} ms" : e.Message.Length <= 200 ? e.Message : e.Message[..200] + "…";
+            LastError = StoreFailure.Reason(e, timeout);
         return status;
     }
 
-    private static void Observe(Task? task) =>
-        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    private static void Observe(Task? task) => StoreFailure.Observe(task);
 }

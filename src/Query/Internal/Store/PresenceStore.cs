@@ -398,31 +398,13 @@ internal sealed class PresenceStore : IAsyncDisposable
 
     private StoreStatus? Classify(Exception e)
     {
-        StoreStatus? status = e switch
-        {
-            TimeoutException or RedisTimeoutException => StoreStatus.TimedOut,
-            RedisConnectionException or ObjectDisposedException => StoreStatus.Unavailable,
-            RedisServerException or RedisException => StoreStatus.Failed,
-            _ => null,
-        };
+        var status = StoreFailure.Classify(e);
         if (status is not null)
-            LastError = Reason(e);
+            LastError = StoreFailure.Reason(e, _timeout);
         return status;
     }
 
-    /// <summary>A short cause: the client's messages carry its whole connection state, which is for its logs, not ours.</summary>
-    private string Reason(Exception e) => e switch
-    {
-        RedisTimeoutException => $"no answer within {_timeout.TotalMilliseconds:0} ms (client timeout)",
-        TimeoutException => $"no answer within {_timeout.TotalMilliseconds:0} ms",
-        RedisConnectionException connection => $"no connection ({connection.FailureType})",
-        ObjectDisposedException => "the connection is closed",
-        _ => e.Message.Length <= 200 ? e.Message : e.Message[..200] + "…",
-    };
-
-    /// <summary>A command given up on may still fail later; its exception is observed here, not left to the finalizer.</summary>
-    private static void Observe(Task? task) =>
-        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    private static void Observe(Task? task) => StoreFailure.Observe(task);
 
     public async ValueTask DisposeAsync()
     {
