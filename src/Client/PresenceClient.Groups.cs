@@ -16,7 +16,7 @@ namespace Presence.Client;
 /// Reads need only the client's API key. A name that is not <c>[A-Za-z0-9._:-]{1,128}</c>, and any other
 /// argument the service would answer 400 for, throws an <see cref="ArgumentException"/> before any request.
 /// A group with no members does not exist: the service answers its single-group routes 404
-/// <see cref="PresenceProblemTypes.NotFound"/>, which these methods return as 0 members (an empty page),
+/// <see cref="PresenceProblemTypes.GroupNotFound"/>, which these methods return as 0 members (an empty page),
 /// as the service's many-groups route answers it.
 /// </summary>
 public sealed partial class PresenceClient
@@ -79,7 +79,7 @@ public sealed partial class PresenceClient
 
     /// <summary>
     /// <c>GET /v1/groups/{name}</c>: how many members the group has. A group with none (never written,
-    /// deleted, emptied) is 0: the service's 404 <see cref="PresenceProblemTypes.NotFound"/> for it is not thrown.
+    /// deleted, emptied) is 0: the service's 404 <see cref="PresenceProblemTypes.GroupNotFound"/> for it is not thrown.
     /// </summary>
     public async Task<long> GetGroupSizeAsync(string name, CancellationToken cancel = default)
     {
@@ -210,9 +210,9 @@ public sealed partial class PresenceClient
         return result;
     }
 
-    /// <summary>The service's answer for a group with no members (single-group routes): 404 not-found.</summary>
+    /// <summary>The service's answer for a group with no members (single-group routes): 404 group-not-found (a 404 of another type, such as an unknown route's not-found, is thrown).</summary>
     private static bool IsNoSuchGroup(PresenceApiException e) =>
-        e.Status == HttpStatusCode.NotFound && e.Type == PresenceProblemTypes.NotFound;
+        e.Status == HttpStatusCode.NotFound && e.Type == PresenceProblemTypes.GroupNotFound;
 
     private static long GroupSize(WireGroupSize answer, string name, Uri url)
     {

@@ -13,6 +13,9 @@ public static class PresenceProblemTypes
     /// <summary>403 from an admin route: the key is a read key, or the service has no <c>--admin-keys</c>.</summary>
     public const string Forbidden = Prefix + "forbidden";
     public const string NotFound = Prefix + "not-found";
+
+    /// <summary>404: a single-group route for a group with no members (the group clients read it as 0 members).</summary>
+    public const string GroupNotFound = Prefix + "group-not-found";
     public const string MethodNotAllowed = Prefix + "method-not-allowed";
     public const string BodyTooLarge = Prefix + "body-too-large";
     public const string UnsupportedMediaType = Prefix + "unsupported-media-type";

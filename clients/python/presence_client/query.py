@@ -14,6 +14,7 @@ MAX_USER_ID = 2**64 - 1
 MAX_DEBOUNCE = 60  # seconds: the events routes answer 400 bad-debounce above it (docs/HTTP-API.md, "Debounce")
 GROUP_NAME = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # docs/HTTP-API.md, "Groups": else 400 bad-group-name
 NOT_FOUND = "urn:presence:problem:not-found"
+GROUP_NOT_FOUND = "urn:presence:problem:group-not-found"
 
 
 class PresenceError(Exception):
@@ -283,7 +284,7 @@ class PresenceClient:
         self._json("DELETE", f"/v1/groups/{name}", expect=204, key=_check_admin_key(admin_key))
 
     def group_size(self, name: str) -> int:
-        """GET /v1/groups/{name}: its members; 0 for a group with none (the service's 404 not-found is not raised)."""
+        """GET /v1/groups/{name}: its members; 0 for a group with none (the service's 404 group-not-found is not raised)."""
         _check_name(name)
         try:
             answer = self._json("GET", f"/v1/groups/{name}")
@@ -456,8 +457,9 @@ def _count(value) -> bool:
 
 
 def _no_such_group(e: PresenceApiError) -> bool:
-    """The service's answer for a group with no members on a single-group route: 404 not-found."""
-    return e.status == 404 and e.type == NOT_FOUND
+    """The service's answer for a group with no members on a single-group route: 404 group-not-found (a 404 of another
+    type, such as an unknown route's not-found, is raised)."""
+    return e.status == 404 and e.type == GROUP_NOT_FOUND
 
 
 def problem_error(status: int, content_type: Optional[str], body: bytes, retry_after: Optional[str]) -> PresenceApiError:

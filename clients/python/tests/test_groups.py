@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from presence_client import GroupPage, GroupPresence, PresenceApiError, PresenceClient, PresenceError, UserPresence
 from presence_client.__main__ import main
 
-NOT_FOUND = (404, {"type": "urn:presence:problem:not-found", "title": "No such resource", "status": 404, "detail": "no members"})
+NOT_FOUND = (404, {"type": "urn:presence:problem:group-not-found", "title": "The group has no members", "status": 404, "detail": "no members"})
 
 
 class Script:
@@ -98,16 +98,19 @@ class GroupTests(unittest.TestCase):
     def test_group_size_no_members_404_is_zero_other_problems_raise(self):
         script = self.start((200, {"name": "room-1", "members": 3}), NOT_FOUND,
                             (503, {"type": "urn:presence:problem:store-unavailable", "title": "t", "status": 503, "detail": "d"}),
-                            (404, {"type": "about:blank"}))
+                            (404, {"type": "about:blank"}),
+                            (404, {"type": "urn:presence:problem:not-found", "title": "No such resource", "status": 404, "detail": "d"}))
         client = PresenceClient(self.url, api_key="read-key")
         self.assertEqual(client.group_size("room-1"), 3)
         self.assertEqual(client.group_size("room-1"), 0)
         with self.assertRaises(PresenceApiError) as caught:
             client.group_size("room-1")
         self.assertEqual(caught.exception.type, "urn:presence:problem:store-unavailable")
-        with self.assertRaises(PresenceApiError):  # a 404 that is not the service's not-found says nothing of the group
+        with self.assertRaises(PresenceApiError):  # a 404 that is not the service's group-not-found says nothing of the group
             client.group_size("room-1")
-        self.assertEqual(script.requests, [("GET", "/api/v1/groups/room-1", "Bearer read-key", None)] * 4)
+        with self.assertRaises(PresenceApiError):  # nor an unknown route's not-found (a wrong base path)
+            client.group_size("room-1")
+        self.assertEqual(script.requests, [("GET", "/api/v1/groups/room-1", "Bearer read-key", None)] * 5)
 
     def test_group_presence_reads_a_page_and_no_members_is_an_empty_page(self):
         script = self.start(_page("room-1", 4, 2, [(5, True, 1764270000123), (2**64 - 1, True, None)], "18446744073709551615"),

@@ -163,15 +163,15 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
         // POST creates; a group emptied, replaced by nothing or deleted does not exist.
         Assert.Equal(1, (await Ok(await Send(query, HttpMethod.Post, "/v1/groups/new/members", """{"add":[42]}"""))).GetProperty("members").GetInt32());
         Assert.Equal(0, (await Ok(await Send(query, HttpMethod.Post, "/v1/groups/new/members", """{"remove":[42]}"""))).GetProperty("members").GetInt32());
-        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/new"), HttpStatusCode.NotFound, "not-found");
+        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/new"), HttpStatusCode.NotFound, "group-not-found");
         Assert.Equal(0, (await Ok(await Send(query, HttpMethod.Put, "/v1/groups/team.a", """{"ids":[]}"""))).GetProperty("members").GetInt32());
-        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/team.a/presence"), HttpStatusCode.NotFound, "not-found");
+        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/team.a/presence"), HttpStatusCode.NotFound, "group-not-found");
         await Ok(await Send(query, HttpMethod.Put, "/v1/groups/team.a", """{"ids":[1]}"""));
         using (var deleted = await Send(query, HttpMethod.Delete, "/v1/groups/team.a"))
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         using (var again = await Send(query, HttpMethod.Delete, "/v1/groups/team.a"))
             Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
-        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/team.a"), HttpStatusCode.NotFound, "not-found");
+        await AssertProblem(await Send(query, HttpMethod.Get, "/v1/groups/team.a"), HttpStatusCode.NotFound, "group-not-found");
         Assert.False(await _mux.GetDatabase().KeyExistsAsync(key));
     }
 

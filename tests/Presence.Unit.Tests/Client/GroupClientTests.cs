@@ -71,9 +71,10 @@ public sealed class GroupClientTests
     {
         var handler = new ScriptedHandler(
             (HttpStatusCode.OK, """{"name":"room-1","members":3}"""),
-            ScriptedHandler.Problem(HttpStatusCode.NotFound, PresenceProblemTypes.NotFound),
+            ScriptedHandler.Problem(HttpStatusCode.NotFound, PresenceProblemTypes.GroupNotFound),
             ScriptedHandler.Problem(HttpStatusCode.ServiceUnavailable, PresenceProblemTypes.StoreUnavailable),
-            (HttpStatusCode.NotFound, "not a problem document"));
+            (HttpStatusCode.NotFound, "not a problem document"),
+            ScriptedHandler.Problem(HttpStatusCode.NotFound, PresenceProblemTypes.NotFound));
         using var client = Client(handler, new PresenceClientOptions { ApiKey = "read-key" });
 
         Assert.Equal(3, await client.GetGroupSizeAsync("room-1"));
@@ -81,6 +82,9 @@ public sealed class GroupClientTests
         Assert.Equal(PresenceProblemTypes.StoreUnavailable, (await Assert.ThrowsAsync<PresenceApiException>(() => client.GetGroupSizeAsync("room-1"))).Type);
         // A 404 that is not the service's not-found problem (a proxy's page) is no answer about the group.
         Assert.Equal("about:blank", (await Assert.ThrowsAsync<PresenceApiException>(() => client.GetGroupSizeAsync("room-1"))).Type);
+        // Nor is an unknown route's not-found (a wrong base path, a service without groups): never read as an empty group.
+        Assert.Equal(PresenceProblemTypes.NotFound, (await Assert.ThrowsAsync<PresenceApiException>(() => client.GetGroupSizeAsync("room-1"))).Type);
+        Assert.Equal(5, handler.Requests.Count);
         Assert.All(handler.Requests, r => Assert.Equal(("GET", "/api/v1/groups/room-1", "Bearer read-key", (string?)null), r));
     }
 
@@ -89,7 +93,7 @@ public sealed class GroupClientTests
     {
         var handler = new ScriptedHandler(
             (HttpStatusCode.OK, """{"name":"room-1","members":4,"online":2,"users":[{"id":"5","online":true,"lastSeenMs":1764270000123},{"id":"18446744073709551615","online":true,"lastSeenMs":null}],"next":"18446744073709551615"}"""),
-            ScriptedHandler.Problem(HttpStatusCode.NotFound, PresenceProblemTypes.NotFound));
+            ScriptedHandler.Problem(HttpStatusCode.NotFound, PresenceProblemTypes.GroupNotFound));
         using var client = Client(handler);
 
         var page = await client.GetGroupPresenceAsync("room-1", onlineOnly: true, limit: 2, cursor: "4");

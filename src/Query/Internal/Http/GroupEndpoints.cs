@@ -458,7 +458,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     }
 
     private static Task NotFound(HttpContext context, string name) =>
-        ProblemWriter.WriteAsync(context, Problem.NotFound, $"group '{name}' has no members (never written, deleted, or emptied)");
+        ProblemWriter.WriteAsync(context, Problem.GroupNotFound, $"group '{name}' has no members (never written, deleted, or emptied)");
 
     private Task StoreProblem(HttpContext context) =>
         ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer: {groups.LastError ?? presence.LastError}");

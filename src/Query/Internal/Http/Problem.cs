@@ -34,6 +34,7 @@ internal sealed class Problem
     public static readonly Problem StoreUnavailable = new("store-unavailable", "The presence store did not answer in time", 503);
     public static readonly Problem EventsOff = new("events-off", "The store has no events log", 503);
     public static readonly Problem BadDebounce = new("bad-debounce", "debounce must be an integer number of seconds in 0-60", 400);
+    public static readonly Problem GroupNotFound = new("group-not-found", "The group has no members", 404);
     public static readonly Problem BadGroupName = new("bad-group-name", "A group name must match [A-Za-z0-9._:-]{1,128}", 400);
     public static readonly Problem GroupTooLarge = new("group-too-large", "The group would have more members than allowed", 400);
     public static readonly Problem BadParameter = new("bad-parameter", "A query parameter has a value the route does not take", 400);

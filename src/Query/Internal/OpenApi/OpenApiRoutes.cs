@@ -197,7 +197,7 @@ internal static class OpenApiRoutes
     {
         400 => "An id that is not an integer in 1 … 18446744073709551615 (the problem names it), no ids, more than the limit, or malformed JSON; "
             + "on the group routes also bad-group-name, group-too-large, bad-parameter, bad-cursor, no-groups, too-many-groups, too-many-members.",
-        404 => "No such group: it has no members (never written, deleted or emptied).",
+        404 => "No such group (problem group-not-found): it has no members (never written, deleted or emptied).",
         401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys (on an admin route: no key of --admin-keys).",
         403 => "An admin route with a read key, or on a service without --admin-keys (problem forbidden).",
         413 => "The body is over --max-body (the ids are over --max-watch on the events route; a membership body may be 32 × --max-group-size bytes).",

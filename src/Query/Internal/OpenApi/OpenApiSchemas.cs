@@ -102,7 +102,7 @@ internal static class OpenApiSchemas
                 ["type"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String,
-                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers, forbidden, events-off, bad-debounce, bad-group-name, group-too-large, bad-parameter, bad-cursor, no-groups, too-many-groups, too-many-members.",
+                    Description = "A stable name to match on: urn:presence:problem:bad-id, no-ids, too-many-ids, malformed-json, unauthorized, not-found, method-not-allowed, body-too-large, unsupported-media-type, rate-limited, internal, store-unavailable, too-many-subscribers, forbidden, events-off, bad-debounce, bad-group-name, group-not-found, group-too-large, bad-parameter, bad-cursor, no-groups, too-many-groups, too-many-members.",
                 },
                 ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
