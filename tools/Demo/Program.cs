@@ -58,6 +58,8 @@ namespace Presence.Demo
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
         private readonly EventWatcher _events = new();
         private string? _keyFile;
+        private string? _adminKeyFile;
+        private string? _adminKey;
 
         public void Cancel() => _cancel.Cancel();
 
@@ -85,7 +87,11 @@ namespace Presence.Demo
                 // with other work, and --verify stops at the first 503: the query waits for the store
                 // up to 5 s (the service's default is 1 s, for production, where a late answer is worse
                 // than a quick 503).
-                Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix, "--store-timeout-ms", "5000"]);
+                // An admin key of the demo's own (a file of mode 600, deleted at the end), to write one group.
+                _adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+                _adminKeyFile = WriteSecretFile("admin-keys", _adminKey);
+                Start("presence-query", ["--http", $"127.0.0.1:{queryHttp}", "--redis", store, "--prefix", prefix, "--store-timeout-ms", "5000",
+                    "--admin-keys", _adminKeyFile]);
                 await WaitReady("presence-query", $"http://127.0.0.1:{queryHttp}/readyz");
 
                 // An app's view: event streams on a sample of the users, open before the first heartbeat.
@@ -119,6 +125,7 @@ namespace Presence.Demo
                 var latencies = await TimeBatchQueries($"http://127.0.0.1:{queryHttp}", 20);
                 await SignOutWatched(udp, watched);
                 var after = await AfterSignOut($"http://127.0.0.1:{queryHttp}");
+                after.Add(await SeveralDevices($"http://127.0.0.1:{queryHttp}", watched));
                 return PrintSummary(storeText, json.Value, metrics, latencies, exit, queryHttp, after);
             }
             catch (DemoException e)
@@ -153,6 +160,41 @@ namespace Presence.Demo
         /// After the sign-outs: the online count (GET /v1/presence/count) and what the API answers for
         /// user 1, who signed out (its lastSeenMs), as summary rows.
         /// </summary>
+        /// <summary>
+        /// A user with three devices, as an app models it (HTTP-API.md, "Groups"): a group of user 1 (signed out) and two
+        /// users still online, written with the demo's admin key and read with POST /v1/groups/presence, as a summary row.
+        /// </summary>
+        private async Task<(string Name, string Value)> SeveralDevices(string baseUrl, int watched)
+        {
+            const string name = "demo-user";
+            ulong[] devices = [1, (ulong)Math.Min(o.Users, watched + 1), (ulong)Math.Min(o.Users, watched + 2)];
+            const string row = "3-device user";
+            string ids = $"ids {string.Join(", ", devices.Distinct())} as group '{name}'";
+            try
+            {
+                using (var put = new HttpRequestMessage(HttpMethod.Put, new Uri($"{baseUrl}/v1/groups/{name}")))
+                {
+                    put.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminKey);
+                    put.Content = new StringContent(JsonSerializer.Serialize(new { ids = devices }), System.Text.Encoding.UTF8, "application/json");
+                    using var written = await _http.SendAsync(put, _cancel.Token);
+                    written.EnsureSuccessStatusCode();
+                }
+                using var asked = await _http.PostAsync(new Uri($"{baseUrl}/v1/groups/presence"),
+                    new StringContent($$"""{"names":["{{name}}"]}""", System.Text.Encoding.UTF8, "application/json"), _cancel.Token);
+                asked.EnsureSuccessStatusCode();
+                using var answer = JsonDocument.Parse(await asked.Content.ReadAsStringAsync(_cancel.Token));
+                var group = answer.RootElement.GetProperty("groups")[0];
+                var seen = group.GetProperty("lastSeenMs");
+                return (row, $"{ids}: {(group.GetProperty("online").GetBoolean() ? "online" : "offline")} on {group.GetProperty("onlineMembers").GetInt32()} of "
+                    + $"{group.GetProperty("members").GetInt32()} (POST /v1/groups/presence), latest lastSeenMs "
+                    + (seen.ValueKind == JsonValueKind.Number ? $"{DateTimeOffset.FromUnixTimeMilliseconds(seen.GetInt64()):HH:mm:ss.fff} UTC" : "null"));
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException)
+            {
+                return (row, $"{ids}: not answered: {e.Message}");
+            }
+        }
+
         private async Task<List<(string Name, string Value)>> AfterSignOut(string baseUrl)
         {
             var rows = new List<(string, string)>();
@@ -320,7 +362,15 @@ namespace Presence.Demo
 
         private static string WriteKeyFile()
         {
-            var path = Path.Combine(Path.GetTempPath(), $"presence-demo-keys-{Environment.ProcessId}");
+            var path = WriteSecretFile("keys", $"1:{Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant()}");
+            Say($"signed: master key file {path} (mode 600, deleted at the end)");
+            return path;
+        }
+
+        /// <summary>A one-line file only this user may read (the services refuse key files others can read).</summary>
+        private static string WriteSecretFile(string what, string line)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"presence-demo-{what}-{Environment.ProcessId}");
             using (var f = new FileStream(path, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -328,8 +378,7 @@ namespace Presence.Demo
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             }))
             using (var w = new StreamWriter(f))
-                w.WriteLine($"1:{Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant()}");
-            Say($"signed: master key file {path} (mode 600, deleted at the end)");
+                w.WriteLine(line);
             return path;
         }
 
@@ -369,6 +418,8 @@ namespace Presence.Demo
                 process.Dispose();
             if (_keyFile is not null)
                 File.Delete(_keyFile);
+            if (_adminKeyFile is not null)
+                File.Delete(_adminKeyFile);
             _http.Dispose();
             _cancel.Dispose();
         }
