@@ -18,6 +18,7 @@ public sealed class QueryMetrics
     private readonly Histogram _requestDuration;
     private readonly Histogram _storeRoundTrip;
     private readonly Counter _ids;
+    private readonly Counter _groupMembersRead;
     private readonly Histogram.Child[] _storeByStatus;
     private readonly Counter.Child[] _eventsSent;
     private readonly Histogram.Child[] _eventDelay;
@@ -41,6 +42,8 @@ public sealed class QueryMetrics
             "Time of one store call (every MGET of a request, awaited together), by result.", ["result"],
             new HistogramConfiguration { Buckets = s_latencyBuckets });
         _ids = factory.CreateCounter("presence_query_ids_total", "User ids answered (repeats included).");
+        _groupMembersRead = factory.CreateCounter("presence_query_group_members_read_total",
+            "Group members whose presence the group routes read from the store (every member of a group, whatever the page).");
         _storeByStatus =
         [
             _storeRoundTrip.WithLabels("ok"),
@@ -80,6 +83,9 @@ public sealed class QueryMetrics
     internal void StoreCall(StoreStatus status, TimeSpan elapsed) => _storeByStatus[(int)status].Observe(elapsed.TotalSeconds);
 
     public void IdsAnswered(int count) => _ids.Inc(count);
+
+    /// <summary>Members whose presence a group route read: the store work of group reads (HTTP-API.md, "Groups").</summary>
+    public void GroupMembersRead(int count) => _groupMembersRead.Inc(count);
 
     public Gauge EventSubscribers { get; }
 

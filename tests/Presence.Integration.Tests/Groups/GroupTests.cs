@@ -220,6 +220,12 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
         }
         var remembered = await Ok(await Send(query, HttpMethod.Get, "/v1/groups/site:berlin/presence?limit=2"));
         Assert.Equal(rememberedSeconds * 1000, remembered.GetProperty("users")[1].GetProperty("lastSeenMs").GetInt64());
+
+        // The store work is every member for every page (7 of 40 and 3 of online members, and the last one of 2): the metric says so.
+        int pagesRead = (250 + 39) / 40 + (online.Length + 39) / 40 + 1;
+        await Eventually.Equal((double)pagesRead * 250, async () => PrometheusText.Sample(
+            await (await Send(query, HttpMethod.Get, "/metrics", key: null)).Content.ReadAsStringAsync(), "presence_query_group_members_read_total"),
+            "presence_query_group_members_read_total");
     }
 
     [Fact]

@@ -424,6 +424,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
 
     private async ValueTask<StoreStatus> ReadPresence(ReadOnlyMemory<ulong> ids, long[] values)
     {
+        metrics.GroupMembersRead(ids.Length);
         long started = Stopwatch.GetTimestamp();
         var status = await presence.GetLastSeenAsync(ids, values.AsMemory(0, ids.Length));
         metrics.StoreCall(status, Stopwatch.GetElapsedTime(started));
