@@ -1,9 +1,6 @@
-using System.Buffers;
-using System.Buffers.Text;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Presence.Client.Internal;
 
 namespace Presence.Client;
@@ -235,47 +232,23 @@ public sealed partial class PresenceClient
     }
 
     /// <summary><c>{"remove":["1",…],"add":[…]}</c>: each non-empty list (all of them when only one is given), ids as decimal strings.</summary>
-    private static ByteArrayContent JsonMembers(params (string Member, IReadOnlyCollection<ulong> Ids)[] lists)
-    {
-        var buffer = new ArrayBufferWriter<byte>(16 + lists.Sum(l => l.Ids.Count) * 24);
-        using (var json = new Utf8JsonWriter(buffer))
+    private static ByteArrayContent JsonMembers(params (string Member, IReadOnlyCollection<ulong> Ids)[] lists) =>
+        JsonBody(16 + lists.Sum(l => l.Ids.Count) * 24, json =>
         {
-            Span<byte> digits = stackalloc byte[Core.PresenceKeys.MaxUserIdDigits];
-            json.WriteStartObject();
             foreach (var (member, ids) in lists)
             {
-                if (ids.Count == 0 && lists.Length > 1)
-                    continue;
-                json.WriteStartArray(member);
-                foreach (ulong id in ids)
-                {
-                    Utf8Formatter.TryFormat(id, digits, out int n);
-                    json.WriteStringValue(digits[..n]);
-                }
-                json.WriteEndArray();
+                if (ids.Count > 0 || lists.Length == 1)
+                    WriteIds(json, member, ids);
             }
-            json.WriteEndObject();
-        }
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
-        content.Headers.ContentType = s_json;
-        return content;
-    }
+        });
 
     /// <summary><c>{"names":["alice",…]}</c>.</summary>
-    private static ByteArrayContent JsonNames(IReadOnlyList<string> names, int start, int count)
-    {
-        var buffer = new ArrayBufferWriter<byte>(16 + count * 24);
-        using (var json = new Utf8JsonWriter(buffer))
+    private static ByteArrayContent JsonNames(IReadOnlyList<string> names, int start, int count) =>
+        JsonBody(16 + count * 24, json =>
         {
-            json.WriteStartObject();
             json.WriteStartArray("names"u8);
             for (int i = start; i < start + count; i++)
                 json.WriteStringValue(names[i]);
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
-        content.Headers.ContentType = s_json;
-        return content;
-    }
+        });
 }

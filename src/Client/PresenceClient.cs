@@ -322,20 +322,30 @@ public sealed partial class PresenceClient : IDisposable
     }
 
     /// <summary><c>{"ids":["1","2",…]}</c>: decimal strings, which the contract accepts and no JSON reader rounds.</summary>
-    private static ByteArrayContent JsonIds(IReadOnlyList<ulong> ids, int start, int count)
+    private static ByteArrayContent JsonIds(IReadOnlyList<ulong> ids, int start, int count) =>
+        JsonBody(16 + count * 24, json => WriteIds(json, "ids", ids.Skip(start).Take(count)));
+
+    /// <summary>An array of ids as decimal strings, under <paramref name="name"/>.</summary>
+    private static void WriteIds(Utf8JsonWriter json, string name, IEnumerable<ulong> ids)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 + count * 24);
+        Span<byte> digits = stackalloc byte[Core.PresenceKeys.MaxUserIdDigits];
+        json.WriteStartArray(name);
+        foreach (ulong id in ids)
+        {
+            Utf8Formatter.TryFormat(id, digits, out int n);
+            json.WriteStringValue(digits[..n]);
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>A JSON object body: <paramref name="members"/> writes what goes between its braces.</summary>
+    private static ByteArrayContent JsonBody(int capacity, Action<Utf8JsonWriter> members)
+    {
+        var buffer = new ArrayBufferWriter<byte>(capacity);
         using (var json = new Utf8JsonWriter(buffer))
         {
-            Span<byte> digits = stackalloc byte[Core.PresenceKeys.MaxUserIdDigits];
             json.WriteStartObject();
-            json.WriteStartArray("ids"u8);
-            for (int i = start; i < start + count; i++)
-            {
-                Utf8Formatter.TryFormat(ids[i], digits, out int n);
-                json.WriteStringValue(digits[..n]);
-            }
-            json.WriteEndArray();
+            members(json);
             json.WriteEndObject();
         }
         var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());

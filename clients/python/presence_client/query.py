@@ -124,10 +124,10 @@ def _check_ids(ids: Iterable[int]) -> List[int]:
     return checked
 
 
-def _check_name(name: str, what: str = "name", path: bool = True) -> str:
+def _check_name(name: str, what: str = "name") -> str:
     """A group name the service takes ([A-Za-z0-9._:-]{1,128}, not '.' or '..': no URL path can hold those dot
     segments, RFC 3986 5.2.4, so the service refuses them everywhere), else ValueError (the service: 400
-    bad-group-name). path is kept for the callers' sake: the rule is the same in a path and in a body."""
+    bad-group-name), in a path and in a body alike."""
     if not isinstance(name, str) or not GROUP_NAME.fullmatch(name) or name in (".", ".."):
         raise ValueError(f"{what} {name!r} is no group name: [A-Za-z0-9._:-], 1 to 128 characters, not '.' or '..'")
     return name
@@ -355,7 +355,7 @@ class PresenceClient:
         answered again; a group with no members is offline with 0 members), in requests of at most
         max_batch names. The groups of one request may hold at most the service's --max-group-size members
         in all (else 400 too-many-members: name fewer)."""
-        wanted = [_check_name(n, f"names[{i}]", path=False) for i, n in enumerate(names)]
+        wanted = [_check_name(n, f"names[{i}]") for i, n in enumerate(names)]
         if not wanted:
             raise ValueError("name at least one group")
         result: List[GroupPresence] = []

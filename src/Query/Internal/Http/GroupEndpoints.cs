@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Presence.Core.Groups;
@@ -44,7 +43,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                 return;
             }
             int count = Distinct(ids.AsSpan(0, list.Count));
-            var (status, members) = await Timed(groups.ReplaceAsync(name, ids.AsMemory(0, count)));
+            var (status, members) = await Timed(groups.ReplaceAsync(name, ids.AsMemory(0, count)), r => r.Status);
             if (status != StoreStatus.Ok)
             {
                 await StoreProblem(context);
@@ -98,7 +97,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
             }
             int adds = Distinct(add.AsSpan(0, added.Count));
             int removes = Distinct(remove.AsSpan(0, removed.Count));
-            var (status, done, members) = await Timed(groups.ChangeAsync(name, remove.AsMemory(0, removes), add.AsMemory(0, adds), max));
+            var (status, done, members) = await Timed(groups.ChangeAsync(name, remove.AsMemory(0, removes), add.AsMemory(0, adds), max), r => r.Status);
             if (status != StoreStatus.Ok)
             {
                 await StoreProblem(context);
@@ -124,7 +123,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     {
         if (await AdminEndpoints.RefusedAsync(gate, context) || await NameOf(context) is not { } name)
             return;
-        if (await Timed(groups.DeleteAsync(name)) != StoreStatus.Ok)
+        if (await Timed(groups.DeleteAsync(name), s => s) != StoreStatus.Ok)
         {
             await StoreProblem(context);
             return;
@@ -137,7 +136,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     {
         if (await NameOf(context) is not { } name)
             return;
-        var (status, sizes) = await Timed(groups.CountAsync([name]));
+        var (status, sizes) = await Timed(groups.CountAsync([name]), r => r.Status);
         if (status != StoreStatus.Ok)
         {
             await StoreProblem(context);
@@ -167,23 +166,23 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                 onlineOnly = true;
                 break;
             default:
-                await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"online '{Echo(query["online"])}': give only or all");
+                await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"online '{IdParser.Echo(query["online"])}': give only or all");
                 return;
         }
         int limit = options.MaxBatch;
         if (query.ContainsKey("limit") && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > options.MaxBatch))
         {
-            await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"limit '{Echo(query["limit"])}': give an integer 1 … {options.MaxBatch} (--max-batch)");
+            await ProblemWriter.WriteAsync(context, Problem.BadParameter, $"limit '{IdParser.Echo(query["limit"])}': give an integer 1 … {options.MaxBatch} (--max-batch)");
             return;
         }
         ulong after = 0;
         if (query.ContainsKey("cursor") && !IdParser.TryParse(query["cursor"].ToString(), out after))
         {
-            await ProblemWriter.WriteAsync(context, Problem.BadCursor, $"cursor '{Echo(query["cursor"])}' is not one this service gave: give the 'next' of the previous page");
+            await ProblemWriter.WriteAsync(context, Problem.BadCursor, $"cursor '{IdParser.Echo(query["cursor"])}' is not one this service gave: give the 'next' of the previous page");
             return;
         }
 
-        var (status, all) = await Timed(groups.MembersAsync([name]));
+        var (status, all) = await Timed(groups.MembersAsync([name]), r => r.Status);
         if (status != StoreStatus.Ok)
         {
             await StoreProblem(context);
@@ -268,7 +267,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
 
         var names = list.Names!;
         var distinct = names.Distinct(StringComparer.Ordinal).ToArray();
-        var (status, sizes) = await Timed(groups.CountAsync(distinct));
+        var (status, sizes) = await Timed(groups.CountAsync(distinct), r => r.Status);
         if (status != StoreStatus.Ok)
         {
             await StoreProblem(context);
@@ -281,7 +280,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                 $"the {distinct.Length} groups named hold {total} members; one request reads at most {options.MaxGroupSize} (--max-group-size): name fewer groups");
             return;
         }
-        (status, var members) = await Timed(groups.MembersAsync(distinct));
+        (status, var members) = await Timed(groups.MembersAsync(distinct), r => r.Status);
         if (status != StoreStatus.Ok)
         {
             await StoreProblem(context);
@@ -386,8 +385,8 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                     string? name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                     if (name is null || !GroupKeys.IsValidName(name))
                     {
-                        string shown = name ?? (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? "[…]" : Echo(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)));
-                        return new(null, Problem.BadGroupName, $"names[{names.Count}] '{Echo(shown)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", Echo(shown), names.Count);
+                        string shown = name ?? (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? "[…]" : IdParser.Echo(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)));
+                        return new(null, Problem.BadGroupName, $"names[{names.Count}] '{IdParser.Echo(shown)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", IdParser.Echo(shown), names.Count);
                     }
                     names.Add(name);
                 }
@@ -432,18 +431,13 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
         return status;
     }
 
-    private async ValueTask<T> Timed<T>(ValueTask<T> call)
+    /// <summary>A membership call, timed and tracked as every store call is.</summary>
+    private async ValueTask<T> Timed<T>(ValueTask<T> call, Func<T, StoreStatus> status)
     {
         long started = Stopwatch.GetTimestamp();
         var result = await call;
-        var status = result switch
-        {
-            StoreStatus s => s,
-            ITuple tuple => (StoreStatus)tuple[0]!,
-            _ => StoreStatus.Ok,
-        };
-        metrics.StoreCall(status, Stopwatch.GetElapsedTime(started));
-        endpoints.Track(status);
+        metrics.StoreCall(status(result), Stopwatch.GetElapsedTime(started));
+        endpoints.Track(status(result));
         return result;
     }
 
@@ -454,7 +448,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
         if (name is not null && GroupKeys.IsValidName(name))
             return name;
         await ProblemWriter.WriteAsync(context, Problem.BadGroupName,
-            $"'{Echo(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", id: Echo(name));
+            $"'{IdParser.Echo(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", id: IdParser.Echo(name));
         return null;
     }
 
@@ -491,9 +485,4 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
         response.ContentLength = body.Length;
         response.BodyWriter.Write(body);
     }
-
-    private const int MaxEcho = 64;
-
-    private static string Echo(string? text) =>
-        text is null ? "" : text.Length <= MaxEcho ? text : string.Concat(text.AsSpan(0, MaxEcho), "…");
 }

@@ -189,5 +189,6 @@ internal static class IdParser
 
     private static string Echo(ReadOnlySpan<byte> utf8) => Echo(Encoding.UTF8.GetString(utf8[..Math.Min(utf8.Length, MaxEcho * 4)]));
 
-    private static string Echo(string? text) => Echo(text.AsSpan());
+    /// <summary>Text a client sent, for a problem's detail: shortened past 64 characters.</summary>
+    internal static string Echo(string? text) => Echo(text.AsSpan());
 }

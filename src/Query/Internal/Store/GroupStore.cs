@@ -11,10 +11,10 @@ namespace Presence.Query.Internal.Store;
 /// </summary>
 internal sealed class GroupStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout)
 {
-    /// <summary>Members a ZADD or ZREM of the scripts carries (Lua's unpack has a stack limit of ~8,000).</summary>
-    private const int Chunk = 1000;
-
-    /// <summary>KEYS[1] the group; ARGV the members. Replaces them all; answers the new size.</summary>
+    /// <summary>
+    /// KEYS[1] the group; ARGV the members. Replaces them all; answers the new size. Both scripts send 1,000 members a
+    /// ZADD or ZREM (Lua's unpack has a stack limit of ~8,000).
+    /// </summary>
     internal const string ReplaceScript = """
         redis.call('DEL', KEYS[1])
         local batch = {}
