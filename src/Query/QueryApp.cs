@@ -31,6 +31,8 @@ public static class QueryApp
     public const string GroupMembersRoute = "/v1/groups/{name}/members";
     public const string GroupPresenceRoute = "/v1/groups/{name}/presence";
     public const string GroupsPresenceRoute = "/v1/groups/presence";
+    public const string GroupEventsRoute = "/v1/groups/{name}/events";
+    public const string GroupsEventsRoute = "/v1/groups/events";
 
     /// <summary>The published name; its log lines are under <c>Presence.Query</c>.</summary>
     public const string ProgramName = "presence-query";
@@ -86,14 +88,21 @@ public static class QueryApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateServiceLogger(ProgramName);
         var endpoints = new PresenceEndpoints(store, metrics, options, logger);
         var feed = new EventFeed(eventLog, options.EventsBuffer, TimeSpan.FromMilliseconds(options.EventsPollMs), metrics, logger);
-        var events = new EventStreamEndpoint(feed, eventLog, store, metrics, options);
+        var start = new StreamStart(feed, eventLog, store);
+        var loop = new StreamLoop(feed, metrics, options);
+        var sse = new SseWriter(metrics);
+        var events = new EventStreamEndpoint(feed, start, loop, store, sse, options);
+        var groupStore = new GroupStore(connection, options.Prefix, options.StoreTimeout);
+        var watch = new GroupWatch(groupStore, logger);
+        var groupStreams = new GroupStreamEndpoint(new GroupStreamServices(feed, sse, start, loop, groupStore, store, options), watch);
         var count = new CountEndpoint(new OnlineCountReader(connection, options.Prefix, options.StoreTimeout), metrics);
         var admin = new AdminEndpoints(gate, connection, options.Prefix, options.StoreTimeout);
-        var groups = new GroupEndpoints(gate, new GroupStore(connection, options.Prefix, options.StoreTimeout), store, endpoints, metrics, options);
+        var groups = new GroupEndpoints(gate, groupStore, store, endpoints, metrics, options, watch);
         app.Lifetime.ApplicationStarted.Register(() => QueryLog.Started(logger, BoundAddress(app), RedisSecrets.Redact(options.Redis), options.Prefix, options.MaxBatch, options.StoreTimeoutMs));
         app.Lifetime.ApplicationStopping.Register(() => QueryLog.Stopping(logger));
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            watch.DisposeAsync().AsTask().GetAwaiter().GetResult();
             feed.DisposeAsync().AsTask().GetAwaiter().GetResult();
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
@@ -131,6 +140,8 @@ public static class QueryApp
         app.MapPost(GroupMembersRoute, groups.Change).WithMetadata(metrics.Route(GroupMembersRoute));
         app.MapGet(GroupPresenceRoute, groups.GetPresence).WithMetadata(metrics.Route(GroupPresenceRoute));
         app.MapPost(GroupsPresenceRoute, groups.GetManyPresence).WithMetadata(metrics.Route(GroupsPresenceRoute));
+        app.MapGet(GroupEventsRoute, groupStreams.Get).WithMetadata(metrics.Route(GroupEventsRoute));
+        app.MapPost(GroupsEventsRoute, groupStreams.Post).WithMetadata(metrics.Route(GroupsEventsRoute));
         app.MapGet(ConsoleRoute, ConsolePage.Serve).WithMetadata(metrics.Route(ConsoleRoute));
         app.MapHealth().WithMetadata(metrics.Route(OperationsEndpoints.HealthPath));
         app.MapReady(endpoints.NotReadyBecause, PresenceEndpoints.WriteNotReady).WithMetadata(metrics.Route(OperationsEndpoints.ReadyPath));
@@ -190,9 +201,10 @@ public static class QueryApp
         var authorization = request.Headers.Authorization.ToString();
         if (!request.Path.StartsWithSegments("/v1") || keys.IsAuthorized(authorization) || admin.IsAdmin(authorization))
             return next(context);
-        // EventSource cannot send headers: on the events route only, the key may come as ?access_token=KEY.
+        // EventSource cannot send headers: on the event stream routes only, the key may come as ?access_token=KEY.
         // (No log line or metric label carries a URL's query: requests are logged at Warning only, metrics by route pattern.)
-        if (request.Path.Equals(EventsRoute, StringComparison.Ordinal) && request.Query["access_token"] is { Count: 1 } token
+        if (context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: EventsRoute or GroupEventsRoute or GroupsEventsRoute }
+            && request.Query["access_token"] is { Count: 1 } token
             && keys.IsAuthorized("Bearer " + token[0]))
             return next(context);
         context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -44,4 +44,7 @@ internal static partial class QueryLog
 
     [LoggerMessage(22, LogLevel.Information, "Admin keys: {Count} loaded from {Path}; the admin routes take only these")]
     public static partial void AdminKeysLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(23, LogLevel.Warning, "Group streams' membership watch failed a read ({Reason}); it reads again in a second")]
+    public static partial void GroupWatchFailed(ILogger logger, string reason);
 }

@@ -52,8 +52,8 @@ public sealed class QueryMetrics
             _storeRoundTrip.WithLabels("failed"),
         ];
         EventSubscribers = factory.CreateGauge("presence_event_subscribers", "Open event streams.");
-        var sent = factory.CreateCounter("presence_events_sent_total", "Events written to streams, by type (snapshot, online, offline).", ["type"]);
-        _eventsSent = [sent.WithLabels("snapshot"), sent.WithLabels("online"), sent.WithLabels("offline")];
+        var sent = factory.CreateCounter("presence_events_sent_total", "Events written to streams, by type (snapshot, online, offline; group streams also member_added, member_removed).", ["type"]);
+        _eventsSent = [sent.WithLabels("snapshot"), sent.WithLabels("online"), sent.WithLabels("offline"), sent.WithLabels("member_added"), sent.WithLabels("member_removed")];
         var delay = factory.CreateHistogram("presence_event_delay_seconds",
             "Time an event was sent minus its at (live events; a resumed stream's history is not counted; a debounced stream's offline: minus at + debounce), by type.", ["type"],
             new HistogramConfiguration { Buckets = s_delayBuckets });

@@ -26,6 +26,13 @@ public sealed class GroupKeys
     public string KeyOf(string name) => string.Concat(_prefix, name, "}");
 
     /// <summary>
+    /// The membership version of group <paramref name="name"/>: a counter every membership write increments (in the
+    /// same script, atomically with the change; in the group's slot), which open group streams compare to notice a
+    /// change. Kept when the group is deleted, so a group written again never repeats a version.
+    /// </summary>
+    public string VersionKeyOf(string name) => string.Concat(_prefix, name, "}:v");
+
+    /// <summary>
     /// Whether <paramref name="name"/> is a group name: <c>[A-Za-z0-9._:-]{1,128}</c>, and not <c>.</c> or <c>..</c>, which
     /// every URL resolver removes from a path (RFC 3986, 5.2.4), so no request could reach them on a single-group route.
     /// </summary>

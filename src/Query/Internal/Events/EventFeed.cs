@@ -202,6 +202,13 @@ internal sealed class EventFeed : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Queues a <see cref="StreamItemKind.Membership"/> marker for <paramref name="subscriber"/> (its queue's one writer is this lock's holder).</summary>
+    public void NotifyMembership(Subscriber subscriber)
+    {
+        lock (_lock)
+            subscriber.RequestMembership();
+    }
+
     public void Unregister(Subscriber subscriber)
     {
         lock (_lock)

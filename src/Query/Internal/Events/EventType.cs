@@ -6,4 +6,6 @@ internal enum EventType
     Snapshot,
     Online,
     Offline,
+    MemberAdded,
+    MemberRemoved,
 }

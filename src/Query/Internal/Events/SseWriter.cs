@@ -28,45 +28,92 @@ internal sealed class SseWriter(QueryMetrics metrics)
     public static void WriteKeepalive(PipeWriter output) => output.Write(s_keepalive);
 
     /// <summary><c>event: snapshot</c>, <c>id:</c> <paramref name="id"/>, <c>data:</c> the watched users as the batch API answers them.</summary>
-    public void WriteSnapshot(PipeWriter output, string id, ulong[] ids, long[] lastSeenMs)
-    {
-        Write(output, "event: snapshot\nid: ");
-        Write(output, id);
-        Write(output, "\ndata: ");
-        output.Write(PresenceJson.Render(ids, lastSeenMs, single: false));
-        Write(output, "\n\n");
-        _metrics.EventsSent(EventType.Snapshot).Inc();
-    }
+    public void WriteSnapshot(PipeWriter output, string id, ulong[] ids, long[] lastSeenMs) =>
+        WriteData(output, "snapshot", id, PresenceJson.Render(ids, lastSeenMs, single: false), EventType.Snapshot);
 
     /// <summary>
     /// <c>event: online|offline</c>, <c>id: epoch-seq</c> (a debounced stream's: <c>epoch-seq-key</c> and
-    /// <paramref name="debounceIdTail"/>, <see cref="DebouncedEventId"/>), <c>data: {"id":"42","at":…[,"reason":…]}</c>.
+    /// <paramref name="debounceIdTail"/>, <see cref="DebouncedEventId"/>; a group stream's then <paramref name="idSuffix"/>),
+    /// <c>data: {"id":"42","at":…[,"reason":…][,"count":K]}</c> (<paramref name="count"/> when not negative: a group stream's).
     /// <paramref name="heldMs"/> is how long the stream holds an offline (its debounce): not counted as delay.
     /// </summary>
-    public void WriteEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail = null, long heldMs = 0)
+    public void WriteEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail = null, long heldMs = 0,
+        string? idSuffix = null, int count = -1)
     {
         var entry = delivery.Line;
         var type = entry.IsOnline ? EventType.Online : EventType.Offline;
         Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
+        WriteId(output, epoch, delivery, debounceIdTail, idSuffix);
+        Write(output, "\ndata: {\"id\":\"");
+        WriteNumber(output, entry.UserId);
+        Write(output, "\",\"at\":");
+        WriteNumber(output, entry.AtMs);
+        Write(output, Reason(entry.Kind));
+        if (count >= 0)
+        {
+            Write(output, ",\"count\":");
+            WriteNumber(output, count);
+        }
+        Write(output, "}\n\n");
+        Observe(type, entry, live, heldMs);
+    }
+
+    /// <summary>
+    /// An aggregate group stream's <c>event: online|offline</c> for group <paramref name="name"/>, caused by
+    /// <paramref name="delivery"/> (its id, <c>at</c> and reason), <c>data: {"name":…,"at":…[,"reason":…]}</c>.
+    /// </summary>
+    public void WriteGroupEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail, long heldMs, string idSuffix, string name)
+    {
+        var entry = delivery.Line;
+        var type = entry.IsOnline ? EventType.Online : EventType.Offline;
+        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
+        WriteId(output, epoch, delivery, debounceIdTail, idSuffix);
+        Write(output, "\ndata: {\"name\":\"");
+        Write(output, name); // a valid name: [A-Za-z0-9._:-], nothing to escape
+        Write(output, "\",\"at\":");
+        WriteNumber(output, entry.AtMs);
+        Write(output, Reason(entry.Kind));
+        Write(output, "}\n\n");
+        Observe(type, entry, live, heldMs);
+    }
+
+    /// <summary>An event of type <paramref name="type"/> with id <paramref name="id"/> and <paramref name="json"/> as its data, counted as <paramref name="counted"/>.</summary>
+    public void WriteData(PipeWriter output, string type, string id, ReadOnlySpan<byte> json, EventType counted)
+    {
+        Write(output, "event: ");
+        Write(output, type);
+        Write(output, "\nid: ");
+        Write(output, id);
+        Write(output, "\ndata: ");
+        output.Write(json);
+        Write(output, "\n\n");
+        _metrics.EventsSent(counted).Inc();
+    }
+
+    private static string Reason(TransitionKind kind) => kind switch
+    {
+        TransitionKind.Timeout => ",\"reason\":\"timeout\"",
+        TransitionKind.Signout => ",\"reason\":\"signout\"",
+        _ => "",
+    };
+
+    private static void WriteId(PipeWriter output, string epoch, in Delivery delivery, string? debounceIdTail, string? idSuffix)
+    {
         Write(output, epoch);
         Write(output, "-");
-        WriteNumber(output, entry.Seq);
+        WriteNumber(output, delivery.Line.Seq);
         if (debounceIdTail is not null)
         {
             Write(output, "-");
             WriteNumber(output, delivery.KeyMs);
             Write(output, debounceIdTail);
         }
-        Write(output, "\ndata: {\"id\":\"");
-        WriteNumber(output, entry.UserId);
-        Write(output, "\",\"at\":");
-        WriteNumber(output, entry.AtMs);
-        Write(output, entry.Kind switch
-        {
-            TransitionKind.Timeout => ",\"reason\":\"timeout\"}\n\n",
-            TransitionKind.Signout => ",\"reason\":\"signout\"}\n\n",
-            _ => "}\n\n",
-        });
+        if (idSuffix is not null)
+            Write(output, idSuffix);
+    }
+
+    private void Observe(EventType type, in EventLogLine entry, bool live, long heldMs)
+    {
         _metrics.EventsSent(type).Inc();
         // Replayed history (a resume) would say how old the history is, not how late delivery is.
         if (live)

@@ -13,6 +13,9 @@ internal readonly record struct StreamItem(StreamItemKind Kind, EventLogLine Lin
     /// <summary>The marker the feed queues when the log was replaced: the stream takes a new snapshot.</summary>
     public static StreamItem Resync => new(StreamItemKind.Resync, default, 0);
 
+    /// <summary>The marker a group stream's watch queues when the group's membership version moved.</summary>
+    public static StreamItem Membership => new(StreamItemKind.Membership, default, 0);
+
     /// <summary>The ring's place of a line that did not parse.</summary>
     public static StreamItem Hole(long readMs) => new(StreamItemKind.Hole, default, readMs);
 

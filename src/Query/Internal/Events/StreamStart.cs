@@ -50,6 +50,88 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
         return id.Epoch;
     }
 
+    /// <summary>
+    /// A resume that also gives what the stream showed at the client's <c>Last-Event-ID</c>: whether each of the
+    /// subscriber's ids was online there (a group stream counts from it). The log's state now (one store read, at
+    /// line S) is taken back to the id's place with the lines between, which the ring holds once the feed has read
+    /// up to S: a user's state before its first line after the place is the opposite of that line (the log
+    /// alternates per user); a debounced stream's users whose offline it held there were shown online. Null, with
+    /// nothing registered, for any id this node cannot resume after (the stream takes a snapshot).
+    /// </summary>
+    public async Task<(string Epoch, bool[] Online)?> TryResumeWithStateAsync(Subscriber subscriber, string? lastEventId, Debouncer? debouncer, List<Delivery> catchUp)
+    {
+        string epoch;
+        long seq;
+        if (debouncer is null && LastEventId.TryParse(lastEventId, out var position))
+            (epoch, seq) = (position.Epoch, position.Seq);
+        else if (debouncer is not null && DebouncedEventId.TryParse(lastEventId, out var point) && point.Node == _feed.Node && point.Seconds == debouncer.Seconds)
+            (epoch, seq) = (point.Epoch, point.Seq);
+        else
+            return null;
+        var ids = subscriber.Ids;
+        EventLogSnapshot now;
+        try
+        {
+            now = await _log.SnapshotAsync(ids).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+        {
+            return null;
+        }
+        if (now.Epoch != epoch || seq > now.Seq || !await _feed.WaitForPositionAsync(now.Seq, _store.Timeout).ConfigureAwait(false))
+            return null;
+        var lines = new List<StreamItem>();
+        if (debouncer is null)
+        {
+            if (_feed.TryRegister(subscriber, epoch, seq, now.Seq, lines) != ResumeFrom.Ring)
+            {
+                _feed.Unregister(subscriber); // Ahead registers: the feed has read past S, so it cannot be, but never leave one behind
+                return null;
+            }
+            var online = StateBefore(ids, now, lines, 0);
+            AddAll(lines, catchUp);
+            return (epoch, online);
+        }
+        DebouncedEventId.TryParse(lastEventId, out var id);
+        if (!_feed.TryRegisterWindow(subscriber, id.Epoch, id.Seq, id.KeyMs, debouncer.WindowMs, lines))
+            return null;
+        int after = debouncer.ReplayTo(lines, id.Seq, id.KeyMs);
+        var shown = StateBefore(ids, now, lines, after);
+        for (int i = 0; i < ids.Length; i++)
+            shown[i] |= debouncer.IsHeld(ids[i], out _);
+        debouncer.Continue(lines, after, catchUp);
+        return (epoch, shown);
+    }
+
+    /// <summary>
+    /// Each id's state in the log before <paramref name="lines"/>[<paramref name="from"/>…] (lines about
+    /// <paramref name="ids"/> in log order, covering every such line from there up to <paramref name="now"/>'s
+    /// line): the opposite of its first line there at or before that line, else its state in <paramref name="now"/>.
+    /// </summary>
+    internal static bool[] StateBefore(ulong[] ids, EventLogSnapshot now, List<StreamItem> lines, int from)
+    {
+        var online = new bool[ids.Length];
+        var decided = new bool[ids.Length];
+        for (int i = from; i < lines.Count; i++)
+        {
+            var line = lines[i].Line;
+            if (!lines[i].IsLine || line.Seq > now.Seq)
+                continue;
+            int index = Array.BinarySearch(ids, line.UserId);
+            if (index >= 0 && !decided[index])
+            {
+                decided[index] = true;
+                online[index] = !line.IsOnline;
+            }
+        }
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!decided[i])
+                online[i] = now.OnlineSince[i] is not null;
+        }
+        return online;
+    }
+
     private static void AddAll(List<StreamItem> lines, List<Delivery> into)
     {
         foreach (var item in lines)

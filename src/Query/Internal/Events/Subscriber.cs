@@ -61,6 +61,13 @@ internal sealed class Subscriber
             Enqueue(StreamItem.Resync);
     }
 
+    /// <summary>Called by the feed, under its lock, when a group stream's membership may have changed.</summary>
+    public void RequestMembership()
+    {
+        if (!Overflowed)
+            Enqueue(StreamItem.Membership);
+    }
+
     private void Enqueue(in StreamItem item)
     {
         if (_queue.Writer.TryWrite(item))

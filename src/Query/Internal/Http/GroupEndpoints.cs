@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Presence.Core.Groups;
-using Presence.Core.LastSeen;
 using Presence.Query.Internal.Security;
 using Presence.Query.Internal.Store;
 
@@ -15,7 +14,8 @@ namespace Presence.Query.Internal.Http;
 /// Names, bodies and parameters are checked in full before the store is asked. A group's presence reads the presence
 /// of all its members in one batch (<see cref="PresenceStore.GetLastSeenAsync"/>), so its online count is exact.
 /// </summary>
-internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, PresenceStore presence, PresenceEndpoints endpoints, QueryMetrics metrics, QueryOptions options)
+internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, PresenceStore presence, PresenceEndpoints endpoints, QueryMetrics metrics, QueryOptions options,
+    Events.GroupWatch watch)
 {
     /// <summary><c>PUT /v1/groups/{name}</c> with <c>{"ids":[…]}</c>: replaces the members.</summary>
     public async Task Replace(HttpContext context)
@@ -49,6 +49,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                 await StoreProblem(context);
                 return;
             }
+            watch.Changed(); // this node's group streams see it at once, the others' within a second
             WriteSize(context, name, members);
         }
         finally
@@ -109,6 +110,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                     $"group '{name}' would have {members} members; it may have at most {max} (--max-group-size); nothing was changed");
                 return;
             }
+            watch.Changed();
             WriteSize(context, name, members);
         }
         finally
@@ -128,6 +130,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
             await StoreProblem(context);
             return;
         }
+        watch.Changed();
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -303,46 +306,15 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
                 return;
             }
 
-            var aggregate = new Dictionary<string, (int Members, int Online, long LastSeen)>(StringComparer.Ordinal);
+            var tallies = new Dictionary<string, GroupTally>(StringComparer.Ordinal);
             offset = 0;
             for (int g = 0; g < distinct.Length; g++)
             {
-                int online = 0;
-                long latest = -1;
-                foreach (long value in values.AsSpan(offset, members[g].Length))
-                {
-                    bool on = PresenceStore.IsOnline(value);
-                    online += on ? 1 : 0;
-                    long seen = on ? (value == PresenceStore.UnknownTime ? -1 : value) : LastSeenTime.DecodeOffline(value) ?? -1;
-                    latest = Math.Max(latest, seen);
-                }
-                aggregate[distinct[g]] = (members[g].Length, online, latest);
+                tallies[distinct[g]] = GroupTally.Of(values.AsSpan(offset, members[g].Length));
                 offset += members[g].Length;
             }
-
-            int groupsOnline = 0;
             var writer = PresenceJson.ThreadWriter(out var buffer);
-            writer.WriteStartObject();
-            writer.WriteStartArray("groups"u8);
-            foreach (var name in names)
-            {
-                var (size, online, latest) = aggregate[name];
-                groupsOnline += online > 0 ? 1 : 0;
-                writer.WriteStartObject();
-                writer.WriteString("name"u8, name);
-                writer.WriteBoolean("online"u8, online > 0);
-                writer.WriteNumber("onlineMembers"u8, online);
-                writer.WriteNumber("members"u8, size);
-                if (latest >= 0)
-                    writer.WriteNumber("lastSeenMs"u8, latest);
-                else
-                    writer.WriteNull("lastSeenMs"u8);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteNumber("online"u8, groupsOnline);
-            writer.WriteEndObject();
-            writer.Flush();
+            WriteGroups(writer, names, tallies);
             WriteJson(context, buffer.WrittenSpan);
         }
         finally
@@ -350,6 +322,37 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
             ArrayPool<ulong>.Shared.Return(ids);
             ArrayPool<long>.Shared.Return(values);
         }
+    }
+
+    /// <summary>
+    /// <c>{"groups":[{"name","online","onlineMembers","members","lastSeenMs"}…],"online":&lt;groups online&gt;}</c>, one entry
+    /// per name in <paramref name="names"/>' order (the answer of <c>POST /v1/groups/presence</c>, and an aggregate group
+    /// stream's snapshot), flushed.
+    /// </summary>
+    internal static void WriteGroups(Utf8JsonWriter writer, IEnumerable<string> names, IReadOnlyDictionary<string, GroupTally> tallies)
+    {
+        int groupsOnline = 0;
+        writer.WriteStartObject();
+        writer.WriteStartArray("groups"u8);
+        foreach (var name in names)
+        {
+            var tally = tallies[name];
+            groupsOnline += tally.Online > 0 ? 1 : 0;
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, name);
+            writer.WriteBoolean("online"u8, tally.Online > 0);
+            writer.WriteNumber("onlineMembers"u8, tally.Online);
+            writer.WriteNumber("members"u8, tally.Members);
+            if (tally.LastSeen >= 0)
+                writer.WriteNumber("lastSeenMs"u8, tally.LastSeen);
+            else
+                writer.WriteNull("lastSeenMs"u8);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteNumber("online"u8, groupsOnline);
+        writer.WriteEndObject();
+        writer.Flush();
     }
 
     /// <summary>What parsing <c>{"names":[…]}</c> gave: the names in request order, or the problem.</summary>
@@ -442,13 +445,13 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     }
 
     /// <summary>The route's group name, or null after answering 400.</summary>
-    private static async ValueTask<string?> NameOf(HttpContext context)
+    internal static async ValueTask<string?> NameOf(HttpContext context)
     {
         var name = context.Request.RouteValues["name"] as string;
         if (name is not null && GroupKeys.IsValidName(name))
             return name;
         await ProblemWriter.WriteAsync(context, Problem.BadGroupName,
-            $"'{IdParser.Echo(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters", id: IdParser.Echo(name));
+            $"'{IdParser.Echo(name)}' is no group name: [A-Za-z0-9._:-], 1 to {GroupKeys.MaxNameLength} characters, not . or ..", id: IdParser.Echo(name));
         return null;
     }
 

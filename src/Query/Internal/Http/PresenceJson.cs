@@ -69,9 +69,16 @@ internal static class PresenceJson
     /// <summary><c>{"id":"42","online":true,"lastSeenMs":1764270000123}</c>; offline, <c>lastSeenMs</c> the last seen or null.</summary>
     internal static void WriteEntry(Utf8JsonWriter writer, ulong id, long lastSeenMs)
     {
+        writer.WriteStartObject();
+        WriteEntryFields(writer, id, lastSeenMs);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The members of <see cref="WriteEntry"/>'s object, inside one the caller opened (a stream's event adds its own).</summary>
+    internal static void WriteEntryFields(Utf8JsonWriter writer, ulong id, long lastSeenMs)
+    {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(id, digits, out int length);
-        writer.WriteStartObject();
         writer.WriteString(s_id, digits[..length]);
         bool online = PresenceStore.IsOnline(lastSeenMs);
         writer.WriteBoolean(s_online, online);
@@ -81,6 +88,5 @@ internal static class PresenceJson
             writer.WriteNumber(s_lastSeenMs, seen);
         else
             writer.WriteNull(s_lastSeenMs);
-        writer.WriteEndObject();
     }
 }

@@ -12,8 +12,9 @@ namespace Presence.Query.Internal.Store;
 internal sealed class GroupStore(IConnectionMultiplexer connection, string prefix, TimeSpan timeout)
 {
     /// <summary>
-    /// KEYS[1] the group; ARGV the members. Replaces them all; answers the new size. Both scripts send 1,000 members a
-    /// ZADD or ZREM (Lua's unpack has a stack limit of ~8,000).
+    /// KEYS[1] the group, KEYS[2] its membership version; ARGV the members. Replaces them all and increments the
+    /// version; answers the new size. Both scripts send 1,000 members a ZADD or ZREM (Lua's unpack has a stack limit
+    /// of ~8,000).
     /// </summary>
     internal const string ReplaceScript = """
         redis.call('DEL', KEYS[1])
@@ -24,13 +25,14 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
           if #batch == 2000 then redis.call('ZADD', KEYS[1], unpack(batch)); batch = {} end
         end
         if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
+        redis.call('INCR', KEYS[2])
         return redis.call('ZCARD', KEYS[1])
         """;
 
     /// <summary>
-    /// KEYS[1] the group; ARGV[1] the most members, ARGV[2] how many to remove, then those, then the ones to add
-    /// (each list without repeats). Removes, then adds, unless the group would exceed the limit: then nothing is
-    /// changed. Answers {1, new size} or {0, the size it would have had}.
+    /// KEYS[1] the group, KEYS[2] its membership version; ARGV[1] the most members, ARGV[2] how many to remove, then
+    /// those, then the ones to add (each list without repeats). Removes, then adds, and increments the version, unless
+    /// the group would exceed the limit: then nothing is changed. Answers {1, new size} or {0, the size it would have had}.
     /// </summary>
     internal const string ChangeScript = """
         local key = KEYS[1]
@@ -58,7 +60,19 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
           if #batch == 2000 then redis.call('ZADD', key, unpack(batch)); batch = {} end
         end
         if #batch > 0 then redis.call('ZADD', key, unpack(batch)) end
+        redis.call('INCR', KEYS[2])
         return {1, redis.call('ZCARD', key)}
+        """;
+
+    /// <summary>KEYS[1] the group, KEYS[2] its membership version: deletes the group, increments the version.</summary>
+    internal const string DeleteScript = """
+        redis.call('DEL', KEYS[1])
+        return redis.call('INCR', KEYS[2])
+        """;
+
+    /// <summary>KEYS[1] the group, KEYS[2] its membership version: {version, members}, read at one point.</summary>
+    internal const string ReadScript = """
+        return {redis.call('GET', KEYS[2]) or '0', redis.call('ZRANGE', KEYS[1], 0, -1)}
         """;
 
     private readonly IDatabase _database = connection.GetDatabase();
@@ -71,7 +85,7 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
     public async ValueTask<(StoreStatus Status, long Members)> ReplaceAsync(string name, ReadOnlyMemory<ulong> ids)
     {
         var members = Members(ids.Span);
-        var (status, reply) = await Run(() => _database.ScriptEvaluateAsync(ReplaceScript, [_keys.KeyOf(name)], members));
+        var (status, reply) = await Run(() => _database.ScriptEvaluateAsync(ReplaceScript, Keys(name), members));
         return status == StoreStatus.Ok ? (status, (long)reply!) : (status, 0);
     }
 
@@ -89,16 +103,49 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
             args[next++] = GroupKeys.Member(id);
         foreach (ulong id in add.Span)
             args[next++] = GroupKeys.Member(id);
-        var (status, reply) = await Run(() => _database.ScriptEvaluateAsync(ChangeScript, [_keys.KeyOf(name)], args));
+        var (status, reply) = await Run(() => _database.ScriptEvaluateAsync(ChangeScript, Keys(name), args));
         if (status != StoreStatus.Ok)
             return (status, false, 0);
         var pair = (RedisResult[])reply!;
         return (StoreStatus.Ok, (long)pair[0] == 1, (long)pair[1]);
     }
 
-    /// <summary>Deletes the group (nothing to do when it does not exist).</summary>
+    /// <summary>Deletes the group (nothing to do when it does not exist, but the version moves on all the same).</summary>
     public async ValueTask<StoreStatus> DeleteAsync(string name) =>
-        await Await([_database.KeyDeleteAsync(_keys.KeyOf(name))]);
+        (await Run(() => _database.ScriptEvaluateAsync(DeleteScript, Keys(name)))).Status;
+
+    /// <summary>The membership version of each named group (0: never written), every GET sent before any is awaited.</summary>
+    public async ValueTask<(StoreStatus Status, long[] Versions)> VersionsAsync(IReadOnlyList<string> names)
+    {
+        var pending = new Task<RedisValue>[names.Count];
+        for (int i = 0; i < pending.Length; i++)
+            pending[i] = _database.StringGetAsync(_keys.VersionKeyOf(names[i]));
+        var status = await Await(pending);
+        return status == StoreStatus.Ok ? (status, Array.ConvertAll(pending, t => t.Result.IsNull ? 0 : (long)t.Result)) : (status, []);
+    }
+
+    /// <summary>
+    /// Each named group's membership version and members (ascending), each pair read at one point (one script a
+    /// group, every one sent before any is awaited).
+    /// </summary>
+    public async ValueTask<(StoreStatus Status, long[] Versions, ulong[][] Members)> ReadWithVersionsAsync(IReadOnlyList<string> names)
+    {
+        var pending = new Task<RedisResult>[names.Count];
+        for (int i = 0; i < pending.Length; i++)
+            pending[i] = _database.ScriptEvaluateAsync(ReadScript, Keys(names[i]));
+        var status = await Await(pending);
+        if (status != StoreStatus.Ok)
+            return (status, [], []);
+        var versions = new long[pending.Length];
+        var members = new ulong[pending.Length][];
+        for (int i = 0; i < pending.Length; i++)
+        {
+            var pair = (RedisResult[])pending[i].Result!;
+            versions[i] = (long)pair[0];
+            members[i] = ReadMembers((RedisValue[])pair[1]!);
+        }
+        return (StoreStatus.Ok, versions, members);
+    }
 
     /// <summary>How many members each named group has (0: none), every ZCARD sent before any is awaited.</summary>
     public async ValueTask<(StoreStatus Status, long[] Sizes)> CountAsync(IReadOnlyList<string> names)
@@ -121,20 +168,24 @@ internal sealed class GroupStore(IConnectionMultiplexer connection, string prefi
             return (status, []);
         var members = new ulong[pending.Length][];
         for (int i = 0; i < pending.Length; i++)
-        {
-            var replies = pending[i].Result;
-            var ids = new ulong[replies.Length];
-            int count = 0;
-            foreach (var reply in replies)
-            {
-                // Anything else under the key (not written by this service) is skipped, never read as an id.
-                if (GroupKeys.TryReadMember(((ReadOnlyMemory<byte>)reply).Span, out ulong id))
-                    ids[count++] = id;
-            }
-            members[i] = count == ids.Length ? ids : ids[..count];
-        }
+            members[i] = ReadMembers(pending[i].Result);
         return (StoreStatus.Ok, members);
     }
+
+    /// <summary>The ids of stored members, in their order; anything else under the key (not written by this service) is skipped, never read as an id.</summary>
+    private static ulong[] ReadMembers(RedisValue[] replies)
+    {
+        var ids = new ulong[replies.Length];
+        int count = 0;
+        foreach (var reply in replies)
+        {
+            if (GroupKeys.TryReadMember(((ReadOnlyMemory<byte>)reply).Span, out ulong id))
+                ids[count++] = id;
+        }
+        return count == ids.Length ? ids : ids[..count];
+    }
+
+    private RedisKey[] Keys(string name) => [_keys.KeyOf(name), _keys.VersionKeyOf(name)];
 
     private static RedisValue[] Members(ReadOnlySpan<ulong> ids)
     {
