@@ -131,7 +131,6 @@ internal sealed class GroupCounts
         foreach (int i in order)
         {
             hash.Append(Encoding.ASCII.GetBytes(names[i]));
-            hash.Append([0]); // no name holds a NUL: "a" then "b1" never hashes as "ab" then "1"
             BinaryPrimitives.WriteInt64LittleEndian(number, versions[i]);
             hash.Append(number);
         }
