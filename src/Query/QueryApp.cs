@@ -93,7 +93,7 @@ public static class QueryApp
         var sse = new SseWriter(metrics);
         var events = new EventStreamEndpoint(feed, start, loop, store, sse, options);
         var groupStore = new GroupStore(connection, options.Prefix, options.StoreTimeout);
-        var watch = new GroupWatch(groupStore, logger);
+        var watch = new GroupWatch(groupStore, metrics, logger);
         var groupStreams = new GroupStreamEndpoint(new GroupStreamServices(feed, sse, start, loop, groupStore, store, options), watch);
         var count = new CountEndpoint(new OnlineCountReader(connection, options.Prefix, options.StoreTimeout), metrics);
         var admin = new AdminEndpoints(gate, connection, options.Prefix, options.StoreTimeout);

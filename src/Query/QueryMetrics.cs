@@ -65,6 +65,7 @@ public sealed class QueryMetrics
         OnlineUsers = factory.CreateGauge("presence_online_users",
             "Users online now, as the events log counts them (GET /v1/presence/count); read on each scrape, absent while the store has no events log.",
             new Prometheus.GaugeConfiguration { SuppressInitialValue = true });
+        WatchedGroups = factory.CreateGauge("presence_event_watched_groups", "Groups whose membership version this node reads once a second for its open group streams.");
         EventFeedPosition = factory.CreateGauge("presence_event_feed_position", "The events log's last line this node has read.");
         EventFeedErrors = factory.CreateCounter("presence_event_feed_errors_total", "Failed reads of the events log (retried with a backoff).");
         EventResyncs = factory.CreateCounter("presence_event_resyncs_total", "Times the events log was replaced or out of reach and every stream took a new snapshot.");
@@ -94,6 +95,8 @@ public sealed class QueryMetrics
     public Counter EventsSuppressed { get; }
 
     public Gauge EventFeedPosition { get; }
+
+    public Gauge WatchedGroups { get; }
     public Gauge OnlineUsers { get; }
 
     public Counter EventFeedErrors { get; }

@@ -89,8 +89,8 @@ internal sealed class GroupStreamBody : StreamBody
                 wrote = true;
                 continue;
             }
-            foreach (int g in _turned)
-                sse.WriteGroupEvent(output, _epoch, delivery, live, _idTail, _heldMs, _suffix, _counts.Names[g]);
+            for (int t = 0; t < _turned.Count; t++)
+                sse.WriteGroupEvent(output, _epoch, delivery, live, _idTail, _heldMs, _suffix, _counts.Names[_turned[t]], withId: t == _turned.Count - 1);
             wrote |= _turned.Count > 0;
             _turned.Clear();
         }
@@ -222,36 +222,35 @@ internal sealed class GroupStreamBody : StreamBody
         return wrote;
     }
 
-    /// <summary>One group's <c>member_removed</c> events, then its <c>member_added</c> ones, ascending, with the counts after each.</summary>
+    /// <summary>
+    /// One group's <c>member_removed</c> events, then its <c>member_added</c> ones, ascending, with the counts after each.
+    /// Only the last carries the change's id: a client cut off before it resumes from an id of the old membership, and
+    /// gets a snapshot, never the change's rest silently skipped.
+    /// </summary>
     private bool WriteMemberChanges(PipeWriter output, string id, GroupCounts next, long[] values)
     {
         var old = _counts;
+        var removed = old.Ids.Where(member => next.IndexOf(member) < 0).ToArray();
+        var added = Enumerable.Range(0, next.Ids.Length).Where(i => old.IndexOf(next.Ids[i]) < 0).ToArray();
         int members = old.Ids.Length;
         int count = old.OnlineMembers(0);
-        bool wrote = false;
-        foreach (ulong member in old.Ids)
+        int left = removed.Length + added.Length;
+        foreach (ulong member in removed)
         {
-            if (next.IndexOf(member) >= 0)
-                continue;
             members--;
             count -= old.IsOnline(old.IndexOf(member)) ? 1 : 0;
-            WriteMemberEvent(output, "member_removed", id, member, null, members, count);
-            wrote = true;
+            WriteMemberEvent(output, "member_removed", --left == 0 ? id : null, member, null, members, count);
         }
-        for (int i = 0; i < next.Ids.Length; i++)
+        foreach (int i in added)
         {
-            ulong member = next.Ids[i];
-            if (old.IndexOf(member) >= 0)
-                continue;
             members++;
             count += next.IsOnline(i) ? 1 : 0;
-            WriteMemberEvent(output, "member_added", id, member, values[i], members, count);
-            wrote = true;
+            WriteMemberEvent(output, "member_added", --left == 0 ? id : null, next.Ids[i], values[i], members, count);
         }
-        return wrote;
+        return removed.Length + added.Length > 0;
     }
 
-    private void WriteMemberEvent(PipeWriter output, string type, string id, ulong member, long? value, int members, int count)
+    private void WriteMemberEvent(PipeWriter output, string type, string? id, ulong member, long? value, int members, int count)
     {
         var writer = PresenceJson.ThreadWriter(out var buffer);
         writer.WriteStartObject();
@@ -266,29 +265,29 @@ internal sealed class GroupStreamBody : StreamBody
         _services.Sse.WriteData(output, type, id, buffer.WrittenSpan, value is null ? EventType.MemberRemoved : EventType.MemberAdded);
     }
 
-    /// <summary>An aggregate's <c>online</c>/<c>offline</c> (<c>membership</c>) events for the groups the change turned on or off.</summary>
+    /// <summary>
+    /// An aggregate's <c>online</c>/<c>offline</c> (<c>membership</c>) events for the groups the change turned on or off;
+    /// only the last carries the change's id (<see cref="WriteMemberChanges"/>).
+    /// </summary>
     private bool WriteGroupChanges(PipeWriter output, string id, GroupCounts next)
     {
         long now = _services.Feed.Now();
-        bool wrote = false;
-        for (int g = 0; g < next.Names.Length; g++)
+        var turned = Enumerable.Range(0, next.Names.Length).Where(g => _counts.OnlineMembers(g) > 0 != next.OnlineMembers(g) > 0).ToArray();
+        for (int t = 0; t < turned.Length; t++)
         {
-            bool was = _counts.OnlineMembers(g) > 0;
-            bool @is = next.OnlineMembers(g) > 0;
-            if (was == @is)
-                continue;
+            int g = turned[t];
+            bool online = next.OnlineMembers(g) > 0;
             var writer = PresenceJson.ThreadWriter(out var buffer);
             writer.WriteStartObject();
             writer.WriteString("name"u8, next.Names[g]);
             writer.WriteNumber("at"u8, now);
-            if (!@is)
+            if (!online)
                 writer.WriteString("reason"u8, "membership"u8);
             writer.WriteEndObject();
             writer.Flush();
-            _services.Sse.WriteData(output, @is ? "online" : "offline", id, buffer.WrittenSpan, @is ? EventType.Online : EventType.Offline);
-            wrote = true;
+            _services.Sse.WriteData(output, online ? "online" : "offline", t == turned.Length - 1 ? id : null, buffer.WrittenSpan, online ? EventType.Online : EventType.Offline);
         }
-        return wrote;
+        return turned.Length > 0;
     }
 
     private void WriteSnapshot(PipeWriter output, StreamSnapshot snapshot)

@@ -11,7 +11,7 @@ namespace Presence.Query.Internal.Events;
 /// the membership again. Polling, not a channel: a change is seen within a second on every node even
 /// when the node that wrote it died right after, and a store that lost its data is read like any other.
 /// </summary>
-internal sealed class GroupWatch(GroupStore groups, ILogger logger) : IAsyncDisposable
+internal sealed class GroupWatch(GroupStore groups, QueryMetrics metrics, ILogger logger) : IAsyncDisposable
 {
     /// <summary>How often the versions are read (HTTP-API.md: "within about a second on the others").</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
@@ -107,6 +107,7 @@ internal sealed class GroupWatch(GroupStore groups, ILogger logger) : IAsyncDisp
         string[] names;
         lock (_lock)
             names = [.. _watchers.Keys];
+        metrics.WatchedGroups.Set(names.Length);
         if (names.Length == 0)
             return;
         var (status, versions) = await _groups.VersionsAsync(names).ConfigureAwait(false);

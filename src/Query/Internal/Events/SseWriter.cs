@@ -61,14 +61,22 @@ internal sealed class SseWriter(QueryMetrics metrics)
     /// <summary>
     /// An aggregate group stream's <c>event: online|offline</c> for group <paramref name="name"/>, caused by
     /// <paramref name="delivery"/> (its id, <c>at</c> and reason), <c>data: {"name":…,"at":…[,"reason":…]}</c>.
+    /// Without <paramref name="withId"/> the event has no <c>id:</c> line: one line that turns several groups sends its
+    /// id on the last of their events only, so a client cut off between them resumes before the line, not after it.
     /// </summary>
-    public void WriteGroupEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail, long heldMs, string idSuffix, string name)
+    public void WriteGroupEvent(PipeWriter output, string epoch, in Delivery delivery, bool live, string? debounceIdTail, long heldMs, string idSuffix, string name,
+        bool withId = true)
     {
         var entry = delivery.Line;
         var type = entry.IsOnline ? EventType.Online : EventType.Offline;
-        Write(output, entry.IsOnline ? "event: online\nid: " : "event: offline\nid: ");
-        WriteId(output, epoch, delivery, debounceIdTail, idSuffix);
-        Write(output, "\ndata: {\"name\":\"");
+        Write(output, entry.IsOnline ? "event: online\n" : "event: offline\n");
+        if (withId)
+        {
+            Write(output, "id: ");
+            WriteId(output, epoch, delivery, debounceIdTail, idSuffix);
+            Write(output, "\n");
+        }
+        Write(output, "data: {\"name\":\"");
         Write(output, name); // a valid name: [A-Za-z0-9._:-], nothing to escape
         Write(output, "\",\"at\":");
         WriteNumber(output, entry.AtMs);
@@ -77,13 +85,19 @@ internal sealed class SseWriter(QueryMetrics metrics)
         Observe(type, entry, live, heldMs);
     }
 
-    /// <summary>An event of type <paramref name="type"/> with id <paramref name="id"/> and <paramref name="json"/> as its data, counted as <paramref name="counted"/>.</summary>
-    public void WriteData(PipeWriter output, string type, string id, ReadOnlySpan<byte> json, EventType counted)
+    /// <summary>
+    /// An event of type <paramref name="type"/> with id <paramref name="id"/> (none when null: the client keeps the one
+    /// before) and <paramref name="json"/> as its data, counted as <paramref name="counted"/>.
+    /// </summary>
+    public void WriteData(PipeWriter output, string type, string? id, ReadOnlySpan<byte> json, EventType counted)
     {
         Write(output, "event: ");
         Write(output, type);
-        Write(output, "\nid: ");
-        Write(output, id);
+        if (id is not null)
+        {
+            Write(output, "\nid: ");
+            Write(output, id);
+        }
         Write(output, "\ndata: ");
         output.Write(json);
         Write(output, "\n\n");

@@ -185,6 +185,29 @@ internal static class OpenApiRoutes
                 Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = OpenApiSchemas.Ref(OpenApiSchemas.GroupsRequest, d) } },
             },
         },
+        new("GET", GroupPath + "/events", "One group's events",
+            "A text/event-stream: `snapshot` (GroupSnapshot), then `online`/`offline` (MemberEvent, with the count online after it), "
+            + "`member_added` (MemberAdded) and `member_removed` (MemberRemoved) when the membership changes while it is open (this node's writes at once, "
+            + "other nodes' within about a second); resume with Last-Event-ID while the membership is the event's, else a fresh snapshot. "
+            + "A name with no members opens a stream too.",
+            [400, 401, 429, 500, 503], d => Events(d, "One group's events.", OpenApiSchemas.GroupSnapshot, OpenApiSchemas.MemberEvent, OpenApiSchemas.MemberAdded, OpenApiSchemas.MemberRemoved))
+        {
+            Parameters = (_, _) => [GroupName(), .. Resume(), Debounce()],
+        },
+        new("POST", "/v1/groups/events", "Many groups' events",
+            "A text/event-stream: `snapshot` (GroupsAnswer), then `online` when a group's first member comes online and `offline` when its last goes "
+            + "(GroupEvent; a membership change that turns a group sends them too, reason `membership`). The named groups may hold at most "
+            + "--max-group-size members in all.",
+            s_bodyErrors, d => Events(d, "Many groups' events.", OpenApiSchemas.GroupsAnswer, OpenApiSchemas.GroupEvent))
+        {
+            Parameters = (_, _) => [.. Resume(), Debounce()],
+            Body = (d, o) => new OpenApiRequestBody
+            {
+                Required = true,
+                Description = $"At most {o.MaxBatch} group names (--max-batch).",
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = OpenApiSchemas.Ref(OpenApiSchemas.GroupsRequest, d) } },
+            },
+        },
         new("GET", "/healthz", "Liveness", "200 while the process runs; never asks the store.", CommonErrors, _ => Text("ok")),
         new("GET", "/readyz", "Readiness", "200 when the store answers a ping within the store timeout, else 503.", [500, 503], _ => Text("ready")),
         new("GET", "/metrics", "Prometheus metrics", "Prometheus text exposition format 0.0.4.", CommonErrors, _ => Text("Prometheus text format", "text/plain; version=0.0.4")),
@@ -242,6 +265,32 @@ internal static class OpenApiRoutes
         Content = new Dictionary<string, OpenApiMediaType>
         {
             [contentType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+        },
+    };
+
+    /// <summary>The resume parameters of every stream route.</summary>
+    private static OpenApiParameter[] Resume() =>
+    [
+        new OpenApiParameter { Name = "lastEventId", In = ParameterLocation.Query, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+        new OpenApiParameter { Name = "Last-Event-ID", In = ParameterLocation.Header, Description = "Resume after this event.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+    ];
+
+    /// <summary>A group stream's answer: a text/event-stream whose data lines are one of <paramref name="schemas"/>.</summary>
+    private static OpenApiResponse Events(OpenApiDocument document, string description, params string[] schemas) => new()
+    {
+        Description = description + " A held-open text/event-stream (Cache-Control: no-store); every event has an `id:` line to resume from; "
+            + "`: keepalive` comments at least every 15 s.",
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["text/event-stream"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = "Server-Sent Events; each data line is JSON: " + string.Join(", ", schemas) + ".",
+                    AnyOf = [.. schemas.Select(s => (IOpenApiSchema)new OpenApiSchemaReference(s, document))],
+                },
+            },
         },
     };
 

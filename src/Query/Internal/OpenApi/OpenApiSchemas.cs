@@ -20,6 +20,11 @@ internal static class OpenApiSchemas
     public const string GroupsRequest = "GroupsRequest";
     public const string GroupsAnswer = "GroupsAnswer";
     public const string GroupAggregate = "GroupAggregate";
+    public const string GroupSnapshot = "GroupSnapshot";
+    public const string MemberEvent = "MemberEvent";
+    public const string MemberAdded = "MemberAdded";
+    public const string MemberRemoved = "MemberRemoved";
+    public const string GroupEvent = "GroupEvent";
 
     public const string GroupNamePattern = "^[A-Za-z0-9._:-]{1,128}$";
 
@@ -216,6 +221,75 @@ internal static class OpenApiSchemas
                 ["id"] = Ref(UserId),
                 ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "lastSeenMs + ttl for a timeout; the sign-out record's receive time for a sign-out." },
                 ["reason"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [OpenApiDescription.Example("\"timeout\""), OpenApiDescription.Example("\"signout\"")] },
+            },
+        };
+        AddGroupStreams(schemas);
+    }
+
+    /// <summary>The data of the group streams' events (HTTP-API.md, "Group streams").</summary>
+    private static void AddGroupStreams(IDictionary<string, IOpenApiSchema> schemas)
+    {
+        var count = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "Members online after the event." };
+        var members = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "Members after the event." };
+        schemas[GroupSnapshot] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "data of one group's `snapshot`: the member count, the members online and their entries (online members only, ascending id).",
+            Required = new HashSet<string> { "name", "members", "online", "users" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = GroupNamePattern },
+                ["members"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                ["users"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Ref(UserPresence) },
+            },
+            Examples = [OpenApiDescription.Example("""{"name":"room-1","members":3,"online":1,"users":[{"id":"1","online":true,"lastSeenMs":1764270000123}]}""")],
+        };
+        schemas[MemberEvent] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "data of one group's `online` and `offline` events: the id streams' (OnlineEvent, OfflineEvent) and `count`.",
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["id"] = Ref(UserId),
+                ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+                ["reason"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [OpenApiDescription.Example("\"timeout\""), OpenApiDescription.Example("\"signout\"")], Description = "`offline` only." },
+                ["count"] = count,
+            },
+        };
+        schemas[MemberAdded] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "data of `member_added`: the new member's entry at that point of the stream, with the counts after it.",
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["id"] = Ref(UserId),
+                ["online"] = new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                ["lastSeenMs"] = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Format = "int64" },
+                ["members"] = members,
+                ["count"] = count,
+            },
+        };
+        schemas[MemberRemoved] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "data of `member_removed`, with the counts after it.",
+            Properties = new Dictionary<string, IOpenApiSchema> { ["id"] = Ref(UserId), ["members"] = members, ["count"] = count },
+        };
+        schemas[GroupEvent] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "data of the aggregate stream's `online` (a group's first member online) and `offline` (its last gone) events.",
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = GroupNamePattern },
+                ["at"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "The member's `at`; for a membership change, when the node applied it." },
+                ["reason"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Enum = [OpenApiDescription.Example("\"timeout\""), OpenApiDescription.Example("\"signout\""), OpenApiDescription.Example("\"membership\"")],
+                    Description = "`offline` only.",
+                },
             },
         };
     }
