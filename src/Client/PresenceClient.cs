@@ -179,6 +179,29 @@ public sealed partial class PresenceClient : IDisposable
 
         // Built once: every connection, reconnects included, asks for the same debounce.
         var url = new Uri(BaseAddress, EventsPath + EventsDebounce.Query(debounceSeconds));
+        await foreach (var e in StreamAsync(HttpMethod.Post, url, () => JsonIds(list, 0, list.Count), lastEventId, sse => ToEvent(sse, url), cancel))
+            yield return e;
+    }
+
+    /// <summary>
+    /// The plain stream (no debounce), for callers that pass the token third: the same as
+    /// <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/> with no debounce.
+    /// </summary>
+    public IAsyncEnumerable<PresenceEvent> WatchAsync(IReadOnlyCollection<ulong> ids, string? lastEventId, CancellationToken cancel) =>
+        WatchAsync(ids, lastEventId, debounce: null, cancel);
+
+    /// <summary>
+    /// The events routes' connection loop, shared by every stream (ids, one group, many groups): connects to
+    /// <paramref name="url"/> (a new <paramref name="body"/> per connection, none when null) with <c>Last-Event-ID</c>
+    /// once an id is known, reads it with <see cref="EventStreamReader"/> and passes each event through
+    /// <paramref name="toEvent"/> (null: skipped). The first connection's failure throws; after that a dropped or silent
+    /// stream reconnects (after the server's <c>retry:</c> when it gave one), 429 and 503 are retried after
+    /// <c>Retry-After</c> or the growing delay, no answer after the growing delay, and any other problem throws.
+    /// </summary>
+    private async IAsyncEnumerable<T> StreamAsync<T>(HttpMethod method, Uri url, Func<HttpContent>? body, string? lastEventId,
+        Func<SseEvent, T?> toEvent, [EnumeratorCancellation] CancellationToken cancel)
+        where T : class
+    {
         string? last = lastEventId;
         TimeSpan? serverRetry = null;
         var delay = _options.ReconnectDelay;
@@ -188,7 +211,7 @@ public sealed partial class PresenceClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await OpenEventsAsync(url, list, last, cancel);
+                response = await OpenEventsAsync(method, url, body, last, cancel);
             }
             catch (PresenceApiException e) when (connected && _options.Reconnect && (int)e.Status is 429 or 503)
             {
@@ -207,13 +230,13 @@ public sealed partial class PresenceClient : IDisposable
 
             using (response)
             {
-                var body = await response.Content.ReadAsStreamAsync(cancel);
-                var reader = new EventStreamReader(new ReadTimeoutStream(body, _options.EventsReadTimeout), last);
+                var stream = await response.Content.ReadAsStreamAsync(cancel);
+                var reader = new EventStreamReader(new ReadTimeoutStream(stream, _options.EventsReadTimeout), last);
                 await foreach (var sse in reader.ReadAsync(cancel))
                 {
                     last = sse.LastEventId;
-                    if (ToEvent(sse, url) is { } presenceEvent)
-                        yield return presenceEvent;
+                    if (toEvent(sse) is { } e)
+                        yield return e;
                 }
                 serverRetry = reader.Retry ?? serverRetry;
             }
@@ -223,13 +246,6 @@ public sealed partial class PresenceClient : IDisposable
                 await Task.Delay(wait, cancel);
         }
     }
-
-    /// <summary>
-    /// The plain stream (no debounce), for callers that pass the token third: the same as
-    /// <see cref="WatchAsync(IReadOnlyCollection{ulong}, string, TimeSpan?, CancellationToken)"/> with no debounce.
-    /// </summary>
-    public IAsyncEnumerable<PresenceEvent> WatchAsync(IReadOnlyCollection<ulong> ids, string? lastEventId, CancellationToken cancel) =>
-        WatchAsync(ids, lastEventId, debounce: null, cancel);
 
     public void Dispose()
     {
@@ -268,9 +284,9 @@ public sealed partial class PresenceClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> OpenEventsAsync(Uri url, IReadOnlyList<ulong> ids, string? lastEventId, CancellationToken cancel)
+    private async Task<HttpResponseMessage> OpenEventsAsync(HttpMethod method, Uri url, Func<HttpContent>? body, string? lastEventId, CancellationToken cancel)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonIds(ids, 0, ids.Count) };
+        using var request = new HttpRequestMessage(method, url) { Content = body?.Invoke() };
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (!string.IsNullOrEmpty(lastEventId))
             request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
