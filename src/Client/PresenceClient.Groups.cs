@@ -194,17 +194,20 @@ public sealed partial class PresenceClient
             if (answer.Groups is not { } groups || groups.Count != count)
                 throw new PresenceException($"{url} answered {answer.Groups?.Count ?? 0} groups for {count} names asked");
             for (int i = 0; i < count; i++)
-            {
-                var group = groups[i];
-                if (group is null || group.Name != names[start + i])
-                    throw new PresenceException($"{url} answered group '{group?.Name}' where '{names[start + i]}' was asked (answers keep request order)");
-                if (group.Online is not { } on || group.OnlineMembers is not { } online || group.Members is not { } members
-                    || online < 0 || online > members || on != online > 0)
-                    throw new PresenceException($"{url} answered group '{group.Name}' outside the contract (online {group.Online?.ToString() ?? "missing"}, onlineMembers {Shown(group.OnlineMembers)}, members {Shown(group.Members)})");
-                result[start + i] = new GroupPresence(names[start + i], on, online, members, group.LastSeenMs);
-            }
+                result[start + i] = ToGroupPresence(groups[i], names[start + i], url);
         }
         return result;
+    }
+
+    /// <summary>One entry of many groups' presence (the route's answer, the many-groups stream's snapshot) for <paramref name="asked"/>, checked against the contract.</summary>
+    private static GroupPresence ToGroupPresence(WireGroup? group, string asked, Uri url)
+    {
+        if (group is null || group.Name != asked)
+            throw new PresenceException($"{url} answered group '{group?.Name}' where '{asked}' was asked (answers keep request order)");
+        if (group.Online is not { } on || group.OnlineMembers is not { } online || group.Members is not { } members
+            || online < 0 || online > members || on != online > 0)
+            throw new PresenceException($"{url} answered group '{group.Name}' outside the contract (online {group.Online?.ToString() ?? "missing"}, onlineMembers {Shown(group.OnlineMembers)}, members {Shown(group.Members)})");
+        return new GroupPresence(asked, on, online, members, group.LastSeenMs);
     }
 
     /// <summary>The service's answer for a group with no members (single-group routes): 404 group-not-found (a 404 of another type, such as an unknown route's not-found, is thrown).</summary>

@@ -397,13 +397,7 @@ public sealed partial class PresenceClient : IDisposable
                         throw new PresenceException($"{url} sent a {sse.Type} event without a valid id: {sse.Data}");
                     if (sse.Type == "online")
                         return new UserOnline(sse.LastEventId, id, change.At);
-                    var reason = change.Reason switch
-                    {
-                        "timeout" => OfflineReason.Timeout,
-                        "signout" => OfflineReason.SignOut,
-                        _ => throw new PresenceException($"{url} sent an offline event with reason '{change.Reason}'"),
-                    };
-                    return new UserOffline(sse.LastEventId, id, change.At, reason);
+                    return new UserOffline(sse.LastEventId, id, change.At, Reason(change.Reason, membership: false, sse, url));
                 default:
                     // An event type newer than this client: skipped, as EventSource would for an unheard type.
                     return null;
@@ -414,6 +408,15 @@ public sealed partial class PresenceClient : IDisposable
             throw new PresenceException($"{url} sent a {sse.Type} event outside the contract: {e.Message}", e);
         }
     }
+
+    /// <summary>An offline event's reason: <c>timeout</c> or <c>signout</c>, and <c>membership</c> for a group of the many-groups stream only.</summary>
+    private static OfflineReason Reason(string? reason, bool membership, SseEvent sse, Uri url) => reason switch
+    {
+        "timeout" => OfflineReason.Timeout,
+        "signout" => OfflineReason.SignOut,
+        "membership" when membership => OfflineReason.Membership,
+        _ => throw new PresenceException($"{url} sent an {sse.Type} event with reason '{reason}'"),
+    };
 
     private static async Task<PresenceApiException> ProblemAsync(HttpResponseMessage response, Uri url, CancellationToken cancel)
     {

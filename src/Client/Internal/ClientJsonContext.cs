@@ -12,4 +12,6 @@ namespace Presence.Client.Internal;
 [JsonSerializable(typeof(WireGroupSize))]
 [JsonSerializable(typeof(WireGroupPage))]
 [JsonSerializable(typeof(WireGroups))]
+[JsonSerializable(typeof(WireMemberEvent))]
+[JsonSerializable(typeof(WireGroupChange))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

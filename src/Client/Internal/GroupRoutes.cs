@@ -14,6 +14,9 @@ internal static class GroupRoutes
     /// <summary><c>POST /v1/groups/presence</c>.</summary>
     public const string ManyPresence = "v1/groups/presence";
 
+    /// <summary><c>POST /v1/groups/events</c>: many groups' stream.</summary>
+    public const string ManyEvents = "v1/groups/events";
+
     private const string Groups = "v1/groups/";
 
     /// <summary><c>/v1/groups/{name}</c>: replace (PUT), delete (DELETE), size (GET).</summary>
@@ -21,6 +24,9 @@ internal static class GroupRoutes
 
     /// <summary><c>/v1/groups/{name}/members</c>: change (POST).</summary>
     public static string Members(string name) => Groups + name + "/members";
+
+    /// <summary><c>/v1/groups/{name}/events</c>: one group's stream (GET).</summary>
+    public static string Events(string name) => Groups + name + "/events";
 
     /// <summary><c>/v1/groups/{name}/presence</c> with <c>online=only</c>, <c>limit</c> and <c>cursor</c> when given.</summary>
     public static string Presence(string name, bool onlineOnly, int? limit, string? cursor)
