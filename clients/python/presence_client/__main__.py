@@ -1,4 +1,4 @@
-"""python -m presence_client send|get|group|groups|watch: the client from a shell (see --help)."""
+"""python -m presence_client send|get|group|groups|watch|watch-group|watch-groups: the client from a shell (see --help)."""
 from __future__ import annotations
 
 import argparse
@@ -87,6 +87,19 @@ def main(argv: Optional[List[str]] = None) -> int:
                        help="hold offlines S seconds (0-60, default 0): a blink shorter than S is not shown")
     watch.add_argument("ids", type=_ids, help="comma-separated ids")
 
+    watch_group = commands.add_parser("watch-group", help="one group's stream (its online members, then members online/offline, "
+                                      "added/removed): one JSON line per event, until Ctrl-C")
+    watch_groups = commands.add_parser("watch-groups", help="many groups' stream (each group online while any member is): "
+                                       "one JSON line per event, until Ctrl-C")
+    for stream in (watch_group, watch_groups):
+        stream.add_argument("--url", required=True, help="the query service, e.g. http://127.0.0.1:8080")
+        stream.add_argument("--api-key", help="bearer key, when the service has --api-keys")
+        stream.add_argument("--last-event-id", help="resume after this event")
+        stream.add_argument("--debounce", type=_ranged(0, 60), default=0, metavar="S",
+                            help="hold members' offlines S seconds (0-60, default 0): a blink shorter than S is not shown")
+    watch_group.add_argument("name", type=_group, help="the group's name")
+    watch_groups.add_argument("names", type=_group, nargs="+", metavar="NAME", help="group names")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "send":
@@ -105,7 +118,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(json.dumps({"name": g.name, "online": g.online, "onlineMembers": g.online_members, "members": g.members,
                                   "lastSeenMs": g.last_seen_ms}))
             return 0
-        with client.events(args.ids, last_event_id=args.last_event_id, debounce=args.debounce) as stream:
+        if args.command == "watch-group":
+            stream = client.group_events(args.name, last_event_id=args.last_event_id, debounce=args.debounce)
+        elif args.command == "watch-groups":
+            stream = client.groups_events(args.names, last_event_id=args.last_event_id, debounce=args.debounce)
+        else:
+            stream = client.events(args.ids, last_event_id=args.last_event_id, debounce=args.debounce)
+        with stream:
             for event in stream:
                 print(json.dumps({"event": event.type, "id": event.event_id, "data": event.data}), flush=True)
         return 0

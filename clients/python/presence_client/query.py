@@ -1,4 +1,4 @@
-"""The query API over HTTP (docs/HTTP-API.md): batch presence, groups and the presence events stream."""
+"""The query API over HTTP (docs/HTTP-API.md): batch presence, groups, the presence events stream and the group streams."""
 from __future__ import annotations
 
 import http.client
@@ -89,6 +89,49 @@ class PresenceEvent:
     at: Optional[int] = None
     reason: Optional[str] = None
     users: List[UserPresence] = field(default_factory=list)
+    online: Optional[int] = None
+    data: Dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupEvent:
+    """One event of a group's stream (PresenceClient.group_events). type is 'snapshot', 'online', 'offline',
+    'member_added' or 'member_removed' (another, newer type is passed on with its data only).
+    snapshot: name, members, online (members online) and users (the online members, ascending by id).
+    online/offline: user_id and at (Unix ms); offline also reason ('timeout' or 'signout').
+    member_added: user_id and user (a UserPresence: its state at that point of the stream).
+    Every event but a snapshot carries count (members online after it), member_added/member_removed members
+    (members after it); a snapshot's count is its online. event_id is the SSE id (the last one before it when
+    it has none); the events of one membership change share one."""
+
+    type: str
+    event_id: Optional[str] = None
+    name: Optional[str] = None
+    user_id: Optional[int] = None
+    at: Optional[int] = None
+    reason: Optional[str] = None
+    user: Optional[UserPresence] = None
+    users: List[UserPresence] = field(default_factory=list)
+    members: Optional[int] = None
+    online: Optional[int] = None
+    count: Optional[int] = None
+    data: Dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupsEvent:
+    """One event of the many-groups stream (PresenceClient.groups_events). type is 'snapshot', 'online' or
+    'offline' (another, newer type is passed on with its data only).
+    snapshot: groups (a GroupPresence per distinct name, in the order asked) and online (groups online).
+    online/offline: name and at (Unix ms); offline also reason ('timeout', 'signout', or 'membership': a
+    membership change left the group without an online member). event_id as in GroupEvent."""
+
+    type: str
+    event_id: Optional[str] = None
+    name: Optional[str] = None
+    at: Optional[int] = None
+    reason: Optional[str] = None
+    groups: List[GroupPresence] = field(default_factory=list)
     online: Optional[int] = None
     data: Dict = field(default_factory=dict)
 
@@ -365,15 +408,7 @@ class PresenceClient:
             groups = answer.get("groups") if isinstance(answer, dict) else None
             if not isinstance(groups, list) or len(groups) != len(chunk):
                 raise PresenceError(f"asked for {len(chunk)} groups, the service answered {len(groups) if isinstance(groups, list) else 'no'} groups")
-            for asked, group in zip(chunk, groups):
-                if not isinstance(group, dict) or group.get("name") != asked:
-                    raise PresenceError(f"the service answered group {group.get('name') if isinstance(group, dict) else group!r} where {asked!r} was asked (answers keep request order)")
-                online, members, on = group.get("onlineMembers"), group.get("members"), group.get("online")
-                last_seen = group.get("lastSeenMs")
-                if not _count(online) or not _count(members) or online > members or not isinstance(on, bool) or on != (online > 0) \
-                        or not (last_seen is None or _count(last_seen)):
-                    raise PresenceError(f"the service answered group {asked!r} outside the contract: {group!r}")
-                result.append(GroupPresence(asked, on, online, members, last_seen))
+            result.extend(_group_presence(group, asked) for asked, group in zip(chunk, groups))
         return result
 
     def _group_size(self, answer, name: str) -> int:
@@ -413,6 +448,32 @@ class PresenceClient:
         same one restarted) answers a fresh snapshot, so keep a client's reconnects on one node."""
         return EventStream(self, _check_ids(ids), last_event_id, reconnect, read_timeout, max_reconnect_delay,
                            _check_debounce(debounce))
+
+    def group_events(self, name: str, last_event_id: Optional[str] = None, reconnect: bool = True,
+                     read_timeout: float = 45.0, max_reconnect_delay: float = 30.0, *, debounce: int = 0) -> "GroupEventStream":
+        """One group's stream (GET /v1/groups/{name}/events): iterate it for GroupEvent values, a snapshot of its
+        online members, then members coming online and going offline, and membership changes (member_removed,
+        then member_added), each with the group's counts after it. A group with no members has a stream too
+        (members 0). Reconnects and resumes as events() does; the service resumes while the group's membership
+        is still the one of last_event_id's event, else sends a fresh snapshot. debounce as in events(), held
+        per member: a debounced stream sends a membership change as a new snapshot. A bad name raises ValueError."""
+        return GroupEventStream(self, _check_name(name), last_event_id, reconnect, read_timeout, max_reconnect_delay,
+                                _check_debounce(debounce))
+
+    def groups_events(self, names: Iterable[str], last_event_id: Optional[str] = None, reconnect: bool = True,
+                      read_timeout: float = 45.0, max_reconnect_delay: float = 30.0, *, debounce: int = 0) -> "GroupsEventStream":
+        """Many groups' stream (POST /v1/groups/events): iterate it for GroupsEvent values, a snapshot of each
+        group's aggregate presence (as groups_presence answers it, a repeated name once), then a group's online when
+        its first member comes online and offline when its last goes (or a membership change makes it so: reason
+        'membership'); members coming and going while a group stays online send nothing. 1 to the service's
+        --max-batch names (400 too-many-groups above), at most its --max-group-size members in all (400
+        too-many-members). Reconnects and resumes as group_events() does: a membership change of any of the groups
+        since last_event_id's event gives a fresh snapshot. No names or a bad one raises ValueError."""
+        wanted = [_check_name(n, f"names[{i}]") for i, n in enumerate(names)]
+        if not wanted:
+            raise ValueError("name at least one group")
+        return GroupsEventStream(self, wanted, last_event_id, reconnect, read_timeout, max_reconnect_delay,
+                                 _check_debounce(debounce))
 
     # ---- plumbing ----
 
@@ -456,6 +517,18 @@ def _count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _group_presence(group, asked: str) -> GroupPresence:
+    """One entry of many groups' presence (POST /v1/groups/presence, the many-groups stream's snapshot) for the name asked."""
+    if not isinstance(group, dict) or group.get("name") != asked:
+        raise PresenceError(f"the service answered group {group.get('name') if isinstance(group, dict) else group!r} where {asked!r} was asked (answers keep request order)")
+    online, members, on = group.get("onlineMembers"), group.get("members"), group.get("online")
+    last_seen = group.get("lastSeenMs")
+    if not _count(online) or not _count(members) or online > members or not isinstance(on, bool) or on != (online > 0) \
+            or not (last_seen is None or _count(last_seen)):
+        raise PresenceError(f"the service answered group {asked!r} outside the contract: {group!r}")
+    return GroupPresence(asked, on, online, members, last_seen)
+
+
 def _no_such_group(e: PresenceApiError) -> bool:
     """The service's answer for a group with no members on a single-group route: 404 group-not-found (a 404 of another
     type, such as an unknown route's not-found, is raised)."""
@@ -478,19 +551,19 @@ def problem_error(status: int, content_type: Optional[str], body: bytes, retry_a
     return PresenceApiError(status, "about:blank", http.client.responses.get(status, "error"), text or "(no body)", retry_after=seconds)
 
 
-class EventStream:
-    """An iterator of PresenceEvent that reconnects with Last-Event-ID. last_event_id is the id of
-    the last event received (what to pass to PresenceClient.events to resume later); close() ends it."""
+class _Stream:
+    """An events route's stream, shared by the id and group streams: iterate it for their events; it reconnects
+    with Last-Event-ID. last_event_id is the id of the last event received (what to pass back to resume later);
+    close() ends it. A subclass names its request (_method, _route, _body) and reads its events (_read)."""
 
-    def __init__(self, client: PresenceClient, ids: List[int], last_event_id: Optional[str], reconnect: bool,
-                 read_timeout: float, max_reconnect_delay: float, debounce: int = 0):
-        if not ids:
-            raise ValueError("give at least one id to watch")
+    _method = "POST"
+
+    def __init__(self, client: "PresenceClient", last_event_id: Optional[str], reconnect: bool, read_timeout: float,
+                 max_reconnect_delay: float, debounce: int):
         self._client = client
-        self._ids = ids
         # Every connection, reconnects included, asks for the same debounce; 0 sends no parameter.
         debounce = _check_debounce(debounce)
-        self._path = client._path + "/v1/presence/events" + (f"?debounce={debounce}" if debounce else "")
+        self._path = client._path + self._route() + (f"?debounce={debounce}" if debounce else "")
         self.last_event_id = last_event_id
         self._reconnect = reconnect
         self._read_timeout = read_timeout
@@ -499,7 +572,17 @@ class EventStream:
         self._closed = False
         self.connects = 0  # connections made, the first included
 
-    def __iter__(self) -> Iterator[PresenceEvent]:
+    def _route(self) -> str:
+        raise NotImplementedError
+
+    def _body(self):
+        """The request's JSON document, or None for none (a GET)."""
+        raise NotImplementedError
+
+    def _read(self, kind: str, data: str, event_id: Optional[str]):
+        raise NotImplementedError
+
+    def __iter__(self):
         delay = 1.0
         retry_ms: Optional[int] = None
         while not self._closed:
@@ -531,7 +614,7 @@ class EventStream:
                         retry_ms = parser.retry_ms
                     if event is not None:
                         self.last_event_id = event[2]
-                        yield _event(*event)
+                        yield self._read(*event)
             except (OSError, http.client.HTTPException, ValueError):
                 pass  # dropped or silent past read_timeout: reconnect below
             finally:
@@ -544,7 +627,7 @@ class EventStream:
         self._closed = True
         self._drop()
 
-    def __enter__(self) -> "EventStream":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
@@ -553,12 +636,16 @@ class EventStream:
     def _open(self) -> http.client.HTTPResponse:
         client = self._client
         connection = client._connect(self._read_timeout)
-        headers = client._headers({"Accept": "text/event-stream", "Content-Type": "application/json", "Cache-Control": "no-store"})
+        body = self._body()
+        payload = None if body is None else json.dumps(body).encode("utf-8")
+        extra = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        if payload is not None:
+            extra["Content-Type"] = "application/json"
+        headers = client._headers(extra)
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
         try:
-            connection.request("POST", self._path,
-                               body=json.dumps({"ids": [str(i) for i in self._ids]}).encode("utf-8"), headers=headers)
+            connection.request(self._method, self._path, body=payload, headers=headers)
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as e:
             connection.close()
@@ -585,11 +672,95 @@ class EventStream:
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
 
-def _event(kind: str, data: str, event_id: Optional[str]) -> PresenceEvent:
+class EventStream(_Stream):
+    """An iterator of PresenceEvent (POST /v1/presence/events) that reconnects with Last-Event-ID. last_event_id is
+    the id of the last event received (what to pass to PresenceClient.events to resume later); close() ends it."""
+
+    def __init__(self, client: "PresenceClient", ids: List[int], last_event_id: Optional[str], reconnect: bool,
+                 read_timeout: float, max_reconnect_delay: float, debounce: int = 0):
+        if not ids:
+            raise ValueError("give at least one id to watch")
+        self._ids = ids
+        super().__init__(client, last_event_id, reconnect, read_timeout, max_reconnect_delay, debounce)
+
+    def __iter__(self) -> Iterator[PresenceEvent]:
+        return super().__iter__()
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def _route(self) -> str:
+        return "/v1/presence/events"
+
+    def _body(self):
+        return {"ids": [str(i) for i in self._ids]}
+
+    def _read(self, kind: str, data: str, event_id: Optional[str]) -> PresenceEvent:
+        return _event(kind, data, event_id)
+
+
+class GroupEventStream(_Stream):
+    """An iterator of GroupEvent (GET /v1/groups/{name}/events) that reconnects with Last-Event-ID, as EventStream."""
+
+    _method = "GET"
+
+    def __init__(self, client: "PresenceClient", name: str, last_event_id: Optional[str], reconnect: bool,
+                 read_timeout: float, max_reconnect_delay: float, debounce: int = 0):
+        self.name = _check_name(name)
+        super().__init__(client, last_event_id, reconnect, read_timeout, max_reconnect_delay, debounce)
+
+    def __iter__(self) -> Iterator[GroupEvent]:
+        return super().__iter__()
+
+    def __enter__(self) -> "GroupEventStream":
+        return self
+
+    def _route(self) -> str:
+        return f"/v1/groups/{self.name}/events"
+
+    def _body(self):
+        return None
+
+    def _read(self, kind: str, data: str, event_id: Optional[str]) -> GroupEvent:
+        return _group_event(self.name, kind, data, event_id)
+
+
+class GroupsEventStream(_Stream):
+    """An iterator of GroupsEvent (POST /v1/groups/events) that reconnects with Last-Event-ID, as EventStream."""
+
+    def __init__(self, client: "PresenceClient", names: List[str], last_event_id: Optional[str], reconnect: bool,
+                 read_timeout: float, max_reconnect_delay: float, debounce: int = 0):
+        if not names:
+            raise ValueError("name at least one group")
+        self.names = [_check_name(n, f"names[{i}]") for i, n in enumerate(names)]
+        self._distinct = list(dict.fromkeys(self.names))  # the snapshot's entries: a repeated name once, in order
+        super().__init__(client, last_event_id, reconnect, read_timeout, max_reconnect_delay, debounce)
+
+    def __iter__(self) -> Iterator[GroupsEvent]:
+        return super().__iter__()
+
+    def __enter__(self) -> "GroupsEventStream":
+        return self
+
+    def _route(self) -> str:
+        return "/v1/groups/events"
+
+    def _body(self):
+        return {"names": self.names}
+
+    def _read(self, kind: str, data: str, event_id: Optional[str]) -> GroupsEvent:
+        return _groups_event(self._distinct, kind, data, event_id)
+
+
+def _data(kind: str, data: str):
     try:
-        body = json.loads(data)
+        return json.loads(data)
     except ValueError as e:
         raise PresenceError(f"a {kind!r} event's data is not JSON: {data[:200]!r}") from e
+
+
+def _event(kind: str, data: str, event_id: Optional[str]) -> PresenceEvent:
+    body = _data(kind, data)
     if kind == "snapshot":
         users = [_user(u) for u in body.get("users", [])]
         return PresenceEvent(kind, event_id, users=users, online=body.get("online"), data=body)
@@ -597,3 +768,61 @@ def _event(kind: str, data: str, event_id: Optional[str]) -> PresenceEvent:
         return PresenceEvent(kind, event_id, user_id=_user_id(body.get("id")), at=body.get("at"), reason=body.get("reason"), data=body)
     # An event type this client does not know yet: passed on as it came.
     return PresenceEvent(kind, event_id, data=body if isinstance(body, dict) else {"value": body})
+
+
+def _group_event(name: str, kind: str, data: str, event_id: Optional[str]) -> GroupEvent:
+    body = _data(kind, data)
+    if not isinstance(body, dict):
+        return GroupEvent(kind, event_id, data={"value": body})
+    wrong = PresenceError(f"a {kind!r} event of group {name!r} outside the contract: {data[:200]!r}")
+    if kind == "snapshot":
+        members, online, users = body.get("members"), body.get("online"), body.get("users")
+        if body.get("name") != name or not _count(members) or not _count(online) or not isinstance(users, list) \
+                or online != len(users) or online > members:
+            raise wrong
+        read = [_user(u) for u in users]
+        if any(not u.online for u in read) or any(after.id <= before.id for before, after in zip(read, read[1:])):
+            raise wrong  # online members only, ascending by id
+        return GroupEvent(kind, event_id, name=name, users=read, members=members, online=online, count=online, data=body)
+    if kind in ("online", "offline", "member_added", "member_removed"):
+        user_id, count, members = _user_id(body.get("id")), body.get("count"), body.get("members")
+        if not _count(count):
+            raise wrong
+        if kind in ("member_added", "member_removed") and (not _count(members) or count > members):
+            raise wrong
+        if kind == "member_added":
+            last_seen = body.get("lastSeenMs")
+            if not isinstance(body.get("online"), bool) or not (last_seen is None or _count(last_seen)):
+                raise wrong
+            user = UserPresence(user_id, body["online"], last_seen)
+            return GroupEvent(kind, event_id, name=name, user_id=user_id, user=user, members=members, count=count, data=body)
+        if kind == "member_removed":
+            return GroupEvent(kind, event_id, name=name, user_id=user_id, members=members, count=count, data=body)
+        at, reason = body.get("at"), body.get("reason")
+        if not _count(at) or (kind == "offline" and reason not in ("timeout", "signout")):
+            raise wrong
+        return GroupEvent(kind, event_id, name=name, user_id=user_id, at=at, reason=reason, count=count, data=body)
+    # An event type this client does not know yet: passed on as it came.
+    return GroupEvent(kind, event_id, data=body)
+
+
+def _groups_event(names: List[str], kind: str, data: str, event_id: Optional[str]) -> GroupsEvent:
+    body = _data(kind, data)
+    if not isinstance(body, dict):
+        return GroupsEvent(kind, event_id, data={"value": body})
+    wrong = PresenceError(f"a {kind!r} event of the groups stream outside the contract: {data[:200]!r}")
+    if kind == "snapshot":
+        groups = body.get("groups")
+        if not isinstance(groups, list) or len(groups) != len(names):
+            raise PresenceError(f"a snapshot of {len(groups) if isinstance(groups, list) else 'no'} groups for {len(names)} distinct names asked")
+        read = [_group_presence(group, asked) for asked, group in zip(names, groups)]
+        online = sum(1 for g in read if g.online)
+        if body.get("online") != online:
+            raise wrong
+        return GroupsEvent(kind, event_id, groups=read, online=online, data=body)
+    if kind in ("online", "offline"):
+        name, at, reason = body.get("name"), body.get("at"), body.get("reason")
+        if name not in names or not _count(at) or (kind == "offline" and reason not in ("timeout", "signout", "membership")):
+            raise wrong
+        return GroupsEvent(kind, event_id, name=name, at=at, reason=reason, data=body)
+    return GroupsEvent(kind, event_id, data=body)

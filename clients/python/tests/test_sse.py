@@ -15,7 +15,8 @@ class Script:
 
     def __init__(self, answers):
         self.answers = list(answers)
-        self.requests = []  # (path, Last-Event-ID, body)
+        self.requests = []  # (path, Last-Event-ID, body or None)
+        self.methods = []
         self.lock = threading.Lock()
 
 
@@ -29,7 +30,8 @@ def _server(script: Script) -> ThreadingHTTPServer:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with script.lock:
-                script.requests.append((self.path, self.headers.get("Last-Event-ID"), json.loads(body)))
+                script.requests.append((self.path, self.headers.get("Last-Event-ID"), json.loads(body) if body else None))
+                script.methods.append(self.command)
                 answer = script.answers.pop(0) if script.answers else ("hold", None)
             kind, payload = answer
             if kind == "problem":
@@ -61,6 +63,8 @@ def _server(script: Script) -> ThreadingHTTPServer:
                         threading.Event().wait(0.05)
                 except OSError:
                     pass
+
+        do_GET = do_POST  # a group's stream: no body
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -27,6 +27,7 @@ public sealed partial class PythonClientTests(RedisFixture redis)
         Assert.Contains("test_valid_encode_byte_for_byte", run.Stderr);
         Assert.Contains("test_events_parsed_keepalives_ignored_and_resume_sends_last_event_id", run.Stderr);
         Assert.Contains("test_what_the_service_would_refuse_raises_value_error_before_any_request", run.Stderr);
+        Assert.Contains("test_group_events_every_type_read_then_resumed_after_a_drop_and_a_503", run.Stderr);
     }
 
     [Fact]
