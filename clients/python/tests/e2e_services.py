@@ -13,7 +13,7 @@ import time
 import unittest
 
 from presence_client import (HEARTBEAT, Device, Gateway, GroupPage, GroupPresence, PresenceApiError, PresenceClient, Record,
-                             UdpSender, derive_device_key)
+                             UdpSender, UserPresence, derive_device_key)
 
 ENV = os.environ
 NEEDED = ("PRESENCE_TEST_INGEST", "PRESENCE_TEST_MASTER_KEY", "PRESENCE_TEST_KEY_ID", "PRESENCE_TEST_QUERY", "PRESENCE_TEST_FIRST_ID")
@@ -131,7 +131,8 @@ class ServiceTests(unittest.TestCase):
 @unittest.skipUnless(all(n in ENV for n in NEEDED_GROUPS), "needs the services the .NET integration tests start")
 class GroupServiceTests(unittest.TestCase):
     """Groups (docs/HTTP-API.md, "Groups") on the real query service: membership only with an admin key,
-    paging, and a user with several devices (each a signed device of the real ingest) online while any is."""
+    paging, a user with several devices (each a signed device of the real ingest) online while any is, and the
+    group streams (membership changes and heartbeats as events, a resume without a snapshot)."""
 
     @classmethod
     def setUpClass(cls):
@@ -202,6 +203,55 @@ class GroupServiceTests(unittest.TestCase):
                       "both signed out, the user's last seen written")
         self.assertEqual(gone.online_members, 0)
         self.assertEqual(gone.last_seen_ms % 1000, 0)  # a last seen: whole seconds
+
+    def test_group_stream_tells_membership_changes_and_heartbeats_and_resumes(self):
+        a, b, c = self.device(20), self.device(21), self.device(22)
+        room = f"room:{self.first}:stream"
+        self.assertEqual(self.query.replace_group(room, [a.user_id, b.user_id], self.admin_key), 2)
+        with self.query.group_events(room, read_timeout=30) as stream:
+            events = iter(stream)
+            snapshot = next(events)
+            self.assertEqual((snapshot.type, snapshot.name, snapshot.members, snapshot.online, snapshot.users), ("snapshot", room, 2, 0, []))
+            # One change: its removal, then its addition, at one event id.
+            self.assertEqual(self.query.change_group(room, add=[c.user_id], remove=[b.user_id], admin_key=self.admin_key), 2)
+            removed, added = next(events), next(events)
+            self.assertEqual((removed.type, removed.user_id, removed.members, removed.count), ("member_removed", b.user_id, 1, 0))
+            self.assertEqual((added.type, added.user, added.members, added.count), ("member_added", UserPresence(c.user_id, False, None), 2, 0))
+            self.assertEqual(added.event_id, removed.event_id)
+            # A member's heartbeat: online with the group's count; its sign-out: offline.
+            a.heartbeat()
+            online = next(events)
+            self.assertEqual((online.type, online.user_id, online.count), ("online", a.user_id, 1))
+            a.sign_out()
+            offline = next(events)
+            self.assertEqual((offline.type, offline.user_id, offline.reason, offline.count), ("offline", a.user_id, "signout", 0))
+        # Resuming after the online (the membership still that event's): the sign-out again, no snapshot.
+        with self.query.group_events(room, last_event_id=online.event_id, read_timeout=30) as stream:
+            replayed = next(iter(stream))
+            self.assertEqual((replayed.type, replayed.event_id, replayed.count), ("offline", offline.event_id, 0))
+
+    def test_groups_stream_tells_a_group_online_while_any_member_is(self):
+        phone, laptop = self.device(30), self.device(31)
+        user = f"user:{self.first}:stream"
+        self.assertEqual(self.query.replace_group(user, [phone.user_id, laptop.user_id], self.admin_key), 2)
+        with self.query.groups_events([user, "nobody", user], read_timeout=30) as stream:
+            events = iter(stream)
+            snapshot = next(events)
+            self.assertEqual((snapshot.type, snapshot.groups, snapshot.online),
+                             ("snapshot", [GroupPresence(user, False, 0, 2, None), GroupPresence("nobody", False, 0, 0, None)], 0))
+            phone.heartbeat()
+            online = next(events)
+            self.assertEqual((online.type, online.name), ("online", user))
+            # The laptop's heartbeat and the phone's sign-out send nothing: the user stays online on the laptop ...
+            laptop.heartbeat()
+            _until(lambda: self.query.get(laptop.user_id).online, "the laptop online")
+            phone.sign_out()
+            _until(lambda: not self.query.get(phone.user_id).online, "the phone signed out")
+            # ... until the laptop leaves the group.
+            self.assertEqual(self.query.change_group(user, remove=[laptop.user_id], admin_key=self.admin_key), 1)
+            offline = next(events)
+            self.assertEqual((offline.type, offline.name, offline.reason), ("offline", user, "membership"))
+            self.assertGreaterEqual(offline.at, online.at)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 using System.Net;
 using Presence.Client;
+using Presence.Core;
 using Presence.Core.LastSeen;
 using Presence.Integration.Tests.Ingest;
 using Presence.Integration.Tests.Query;
@@ -12,7 +13,9 @@ namespace Presence.Integration.Tests.Clients;
 /// Presence.Client's group methods against the real query service on a real redis-server (docs/HTTP-API.md,
 /// "Groups"): membership only with an admin key, a round trip of replace, change and delete, paging a
 /// 2,500-member group, and a user with several devices (presence keys written into the store as an
-/// ingester writes them) online while any device is. The service's own group suite: tests/…/Groups.
+/// ingester writes them) online while any device is; the group streams against a real ingest's events log
+/// (membership changes, heartbeats and sign-outs as events, a resume without a snapshot). The service's own
+/// group suite: tests/…/Groups.
 /// </summary>
 [Collection(RedisCollection.Name)]
 public sealed class DotNetClientGroupTests(RedisFixture redis) : IAsyncLifetime
@@ -171,5 +174,108 @@ public sealed class DotNetClientGroupTests(RedisFixture redis) : IAsyncLifetime
         // The phone too: Alice is offline, with nothing known.
         Assert.True(await db.KeyDeleteAsync(IngestTestHost.Key(prefix, Phone)));
         Assert.Equal(new GroupPresence("user:alice", false, 0, 3, null), (await client.GetGroupsPresenceAsync(["user:alice"]))[0]);
+    }
+
+    [Fact]
+    public async Task WatchGroupAsync_RealServices_MembershipChangesAndHeartbeatsAsEvents_ThenResumeWithoutASnapshot()
+    {
+        var prefix = TestKeys.Prefix();
+        // A ttl longer than the test: no timeout comes between the events it waits for.
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 600);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o =>
+        {
+            o.AdminKeys = _adminKeys;
+            o.ApiKeys = _readKeys;
+        });
+        using var client = new PresenceClient(query.Client.BaseAddress!, new PresenceClientOptions { ApiKey = ReadKey });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        const ulong A = 18_000_001, B = 18_000_002, C = 18_000_003, D = 18_000_004;
+        Assert.Equal(2, await client.ReplaceGroupAsync("room-1", [A, B], AdminKey));
+        ingest.Heartbeat([D]); // online before it joins
+        await Eventually.Until(async () => (await client.GetAsync(D)).Online, "D online");
+
+        await using var events = client.WatchGroupAsync("room-1", cancel: deadline.Token).GetAsyncEnumerator();
+        var snapshot = await NextAsync<GroupSnapshot>(events);
+        Assert.Equal(("room-1", 2L, 0L), (snapshot.Name, snapshot.Members, snapshot.Online));
+        Assert.Empty(snapshot.Users);
+
+        // One change: B leaves, C and D join; its removals, then its additions ascending, at one event id.
+        Assert.Equal(3, await client.ChangeGroupAsync("room-1", add: [D, C], remove: [B], AdminKey));
+        var removed = await NextAsync<MemberRemoved>(events);
+        var addedC = await NextAsync<MemberAdded>(events);
+        var addedD = await NextAsync<MemberAdded>(events);
+        Assert.Equal((B, 1L, 0L), (removed.UserId, removed.Members, removed.Count));
+        Assert.Equal((C, false, (long?)null, 2L, 0L), (addedC.UserId, addedC.Online, addedC.LastSeenMs, addedC.Members, addedC.Count));
+        Assert.Equal((D, true, 3L, 1L), (addedD.UserId, addedD.Online, addedD.Members, addedD.Count));
+        Assert.NotNull(addedD.LastSeenMs);
+        Assert.NotNull(removed.EventId);
+        Assert.Equal((removed.EventId, removed.EventId), (addedC.EventId, addedD.EventId));
+
+        // A member's heartbeat: online, with the group's count; its sign-out: offline.
+        ingest.Heartbeat([A]);
+        var online = await NextAsync<MemberOnline>(events);
+        Assert.Equal((A, 2L), (online.UserId, online.Count));
+        ingest.Heartbeat([A], kind: RecordKind.Offline);
+        var offline = await NextAsync<MemberOffline>(events);
+        Assert.Equal((A, OfflineReason.SignOut, 1L), (offline.UserId, offline.Reason, offline.Count));
+        Assert.True(offline.At >= online.At);
+
+        // Resuming after the online (the membership still that event's): the sign-out again, no snapshot, the count rebuilt.
+        await using var resumed = client.WatchGroupAsync("room-1", online.EventId, cancel: deadline.Token).GetAsyncEnumerator();
+        Assert.Equal(offline, await NextAsync<MemberOffline>(resumed));
+    }
+
+    [Fact]
+    public async Task WatchGroupsAsync_RealServices_AGroupOnlineWhileAnyMemberIs_MembershipOffline_ThenResumeWithoutASnapshot()
+    {
+        var prefix = TestKeys.Prefix();
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 600);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o =>
+        {
+            o.AdminKeys = _adminKeys;
+            o.ApiKeys = _readKeys;
+        });
+        using var client = new PresenceClient(query.Client.BaseAddress!, new PresenceClientOptions { ApiKey = ReadKey });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        const ulong Phone = 18_100_001, Laptop = 18_100_002, BobPhone = 18_100_011;
+        Assert.Equal(2, await client.ReplaceGroupAsync("user:alice", [Phone, Laptop], AdminKey));
+        Assert.Equal(1, await client.ReplaceGroupAsync("user:bob", [BobPhone], AdminKey));
+
+        await using var events = client.WatchGroupsAsync(["user:alice", "user:bob", "user:carol", "user:alice"], cancel: deadline.Token).GetAsyncEnumerator();
+        var snapshot = await NextAsync<GroupsSnapshot>(events);
+        Assert.Equal([new GroupPresence("user:alice", false, 0, 2, null), new GroupPresence("user:bob", false, 0, 1, null),
+            new GroupPresence("user:carol", false, 0, 0, null)], snapshot.Groups);
+        Assert.Equal(0, snapshot.Online);
+
+        ingest.Heartbeat([Phone]);
+        Assert.Equal("user:alice", (await NextAsync<GroupOnline>(events)).Name);
+        // Alice's second device sends nothing (she is online already): Bob's online comes next.
+        ingest.Heartbeat([Laptop]);
+        await Eventually.Until(async () => (await client.GetAsync(Laptop)).Online, "the laptop online");
+        ingest.Heartbeat([BobPhone]);
+        Assert.Equal("user:bob", (await NextAsync<GroupOnline>(events)).Name);
+
+        // Bob's only device leaves his group: offline for the membership.
+        Assert.Equal(0, await client.ChangeGroupAsync("user:bob", add: null, remove: [BobPhone], AdminKey));
+        var bobGone = await NextAsync<GroupOffline>(events);
+        Assert.Equal(("user:bob", OfflineReason.Membership), (bobGone.Name, bobGone.Reason));
+
+        // Alice goes offline with her last device, not before.
+        ingest.Heartbeat([Phone], kind: RecordKind.Offline);
+        await Eventually.Until(async () => !(await client.GetAsync(Phone)).Online, "the phone signed out");
+        ingest.Heartbeat([Laptop], kind: RecordKind.Offline);
+        var aliceGone = await NextAsync<GroupOffline>(events);
+        Assert.Equal(("user:alice", OfflineReason.SignOut), (aliceGone.Name, aliceGone.Reason));
+
+        // Resuming after Bob's offline (no membership change since): Alice's offline again, no snapshot.
+        await using var resumed = client.WatchGroupsAsync(["user:alice", "user:bob", "user:carol"], bobGone.EventId, cancel: deadline.Token).GetAsyncEnumerator();
+        Assert.Equal(aliceGone, await NextAsync<GroupOffline>(resumed));
+    }
+
+    /// <summary>The stream's next event, of type <typeparamref name="T"/>.</summary>
+    private static async Task<T> NextAsync<T>(IAsyncEnumerator<object> events)
+    {
+        Assert.True(await events.MoveNextAsync(), "the stream ended");
+        return Assert.IsType<T>(events.Current);
     }
 }

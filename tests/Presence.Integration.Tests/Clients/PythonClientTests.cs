@@ -59,9 +59,11 @@ public sealed partial class PythonClientTests(RedisFixture redis)
             var run = await Python(["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-p", "e2e_*.py", "-v"], environment);
 
             Assert.True(run.ExitCode == 0, run.Output);
-            AssertRanWithoutSkips(run, atLeast: 9);
+            AssertRanWithoutSkips(run, atLeast: 11);
             Assert.Matches(@"test_events_stream_reports_online_and_offline .*\.\.\. ok", run.Stderr);
             Assert.Matches(@"test_a_user_with_two_devices_is_online_while_either_is .*\.\.\. ok", run.Stderr);
+            Assert.Matches(@"test_group_stream_tells_membership_changes_and_heartbeats_and_resumes .*\.\.\. ok", run.Stderr);
+            Assert.Matches(@"test_groups_stream_tells_a_group_online_while_any_member_is .*\.\.\. ok", run.Stderr);
             Assert.Equal(0, services.AuthFailed);
         }
         finally
