@@ -3,8 +3,8 @@ namespace Presence.Client;
 /// <summary>
 /// An id became a member of the watched group while the stream was open, with its state at that point of the
 /// stream (as a batch entry); an online one counts as a <see cref="MemberOnline"/> for what follows. The events of
-/// one membership change share one <see cref="GroupEvent.EventId"/>: its removals first, then its additions, each
-/// ascending by id.
+/// one membership change come together, its removals first, then its additions, each ascending by id; only the last
+/// has an id of its own (the others' <see cref="GroupEvent.EventId"/> is the one before the change).
 /// </summary>
 /// <param name="UserId">The new member.</param>
 /// <param name="Online">Whether it is online.</param>

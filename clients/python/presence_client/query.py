@@ -102,7 +102,7 @@ class GroupEvent:
     member_added: user_id and user (a UserPresence: its state at that point of the stream).
     Every event but a snapshot carries count (members online after it), member_added/member_removed members
     (members after it); a snapshot's count is its online. event_id is the SSE id (the last one before it when
-    it has none); the events of one membership change share one."""
+    it has none: of a membership change's events only the last has one of its own)."""
 
     type: str
     event_id: Optional[str] = None
