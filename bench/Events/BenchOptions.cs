@@ -20,8 +20,16 @@ internal sealed class BenchOptions
           --cost-users N       users of the heartbeat-path A/B, --events off vs on (1000000 [200000])
           --cost-window S      measured seconds of each A/B run, after --cost-warmup (30 [10])
           --cost-warmup S      seconds before the A/B window: every user online, the online burst appended (20 [15])
-          --phases LIST        cost,events: which parts to run (both)
+          --phases LIST        cost,events,groups: which parts to run (cost,events)
+          --big-group N        groups: members of the one large group, one stream on it (100000 [20000])
+          --groups N           groups: groups of --group-size members, one stream each (1000 [200])
+          --group-size N       groups: members of each of those groups (100)
           --connect-at-once N  subscribers connecting at the same time (64)
+
+        groups: the events run's load (--users, --churn) with, in turn, one stream on a group of --big-group
+        members, then one id stream (POST) of the same ids; --groups streams on groups of --group-size members,
+        then as many id streams of the same ids; each on a fresh presence-query (--admin-keys: the groups are
+        written through PUT /v1/groups/{name}), a --duration window each, the order alternating run to run.
 
         Everything runs on 127.0.0.1: its own redis-server on a free port (no persistence), presence-ingest
         (--ttl 30), presence-query and presence-loadgen, built by `dotnet run -c Release` beside this program.
@@ -40,6 +48,10 @@ internal sealed class BenchOptions
     public int CostWarmup { get; private init; }
     public bool RunCost { get; private init; }
     public bool RunEvents { get; private init; }
+    public bool RunGroups { get; private init; }
+    public int BigGroup { get; private init; }
+    public int Groups { get; private init; }
+    public int GroupSize { get; private init; }
     public int ConnectAtOnce { get; private init; }
 
     /// <summary>Heartbeat interval of every run (the seed workload's).</summary>
@@ -70,7 +82,7 @@ internal sealed class BenchOptions
             return null;
         }
         var known = new HashSet<string> { "--quick", "--users", "--churn", "--subscribers", "--watch", "--duration", "--repeat",
-            "--cost-users", "--cost-window", "--cost-warmup", "--phases", "--connect-at-once" };
+            "--cost-users", "--cost-window", "--cost-warmup", "--phases", "--connect-at-once", "--big-group", "--groups", "--group-size" };
         bool quick = args.Contains("--quick");
         try
         {
@@ -97,8 +109,8 @@ internal sealed class BenchOptions
             if (!double.TryParse(churnText, NumberStyles.Float, CultureInfo.InvariantCulture, out double churn) || churn is <= 0 or > 1)
                 throw new FormatException($"--churn: '{churnText}' is not a share above 0, at most 1");
             var phases = (Value("--phases") ?? "cost,events").Split(',');
-            if (phases.Length == 0 || phases.Any(p => p is not ("cost" or "events")))
-                throw new FormatException($"--phases: '{string.Join(',', phases)}' is not a list of cost and events");
+            if (phases.Length == 0 || phases.Any(p => p is not ("cost" or "events" or "groups")))
+                throw new FormatException($"--phases: '{string.Join(',', phases)}' is not a list of cost, events and groups");
             var options = new BenchOptions
             {
                 Quick = quick,
@@ -113,10 +125,18 @@ internal sealed class BenchOptions
                 CostWarmup = Int("--cost-warmup", 20, 15, Interval, 600),
                 RunCost = phases.Contains("cost"),
                 RunEvents = phases.Contains("events"),
+                RunGroups = phases.Contains("groups"),
+                BigGroup = Int("--big-group", 100_000, 20_000, 1, 10_000_000),
+                Groups = Int("--groups", 1_000, 200, 1, 10_000),
+                GroupSize = Int("--group-size", 100, 100, 1, 100_000),
                 ConnectAtOnce = Int("--connect-at-once", 64, 64, 1, 10_000),
             };
             if (options.Watch > options.Users)
                 throw new FormatException($"--watch {options.Watch} is more than --users {options.Users}");
+            if (options.RunGroups && options.BigGroup > options.Users)
+                throw new FormatException($"--big-group {options.BigGroup} is more than --users {options.Users}");
+            if (options.RunGroups && (long)options.Groups * options.GroupSize > options.Users)
+                throw new FormatException($"--groups {options.Groups} × --group-size {options.GroupSize} is more than --users {options.Users}");
             return options;
         }
         catch (FormatException e)
@@ -139,6 +159,9 @@ internal sealed class BenchOptions
         int cost = RunCost ? Repeat * (costOff + costOn) : 0;
         int eventsRun = Math.Max(SteadyAfter, 15 + Users / 10_000 + Subscribers / 250) + Duration + 45;
         int events = RunEvents ? Repeat * eventsRun : 0;
-        return cost + events;
+        // Groups: the start's burst, the groups written, then four parts on a fresh node each (start-up, a few snapshots, the streams, the window, the drain).
+        int groupParts = 2 * (25 + 3 * (1 + BigGroup / 50_000) + Duration) + 2 * (25 + Groups / 250 + Duration);
+        int groups = RunGroups ? Repeat * (Math.Max(SteadyAfter, 15 + Users / 10_000 + 10 + BigGroup / 50_000 + Groups / 100) + groupParts) : 0;
+        return cost + events + groups;
     }
 }

@@ -11,13 +11,15 @@ using Presence.Core.Events;
 namespace Presence.Bench.Events;
 
 /// <summary>
-/// One subscriber: a raw HTTP/1.1 connection to <c>GET /v1/presence/events?ids=…</c> on a socket,
+/// One subscriber: a raw HTTP/1.1 connection to <c>GET /v1/presence/events?ids=…</c> (or another
+/// <see cref="StreamShape"/>: the ids in a POST body, or a group's stream) on a socket,
 /// its body read by System.Net.ServerSentEvents' parser through <see cref="ResponseBodyStream"/>
 /// (chunked coding undone in the parser's buffer), each event handled on the parser's span by
 /// <see cref="OnEvent"/>. It keeps its watched users' state from the snapshot and each event
 /// (counting any event that does not flip it), every online/offline event it received with the time
 /// it arrived, and reconnects with <c>Last-Event-ID</c> when the stream ends, as a browser's
-/// EventSource would.
+/// EventSource would. It also checks the counts a stream sends (a snapshot's <c>online</c>, a group
+/// event's <c>count</c>) against the state it holds.
 /// </summary>
 internal sealed class EventSubscriber
 {
@@ -26,6 +28,9 @@ internal sealed class EventSubscriber
 
     private readonly WatchLayout _layout;
     private readonly IPEndPoint _server;
+    private readonly StreamShape _shape;
+    private int _onlineNow; // watched users online in _online
+    private double _sentMs; // when the current connection's request was sent
     private readonly byte[] _online; // per watched position: 0 offline, 1 online, 2 unknown (before the snapshot)
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SseParser<bool>? _parser;
@@ -34,11 +39,12 @@ internal sealed class EventSubscriber
     private bool _gateHeld;
     private SemaphoreSlim? _gate;
 
-    public EventSubscriber(int index, WatchLayout layout, IPEndPoint server)
+    public EventSubscriber(int index, WatchLayout layout, IPEndPoint server, StreamShape? shape = null)
     {
         Index = index;
         _layout = layout;
         _server = server;
+        _shape = shape ?? StreamShape.IdsGet;
         _online = new byte[layout.Watch];
         Array.Fill(_online, (byte)2);
     }
@@ -106,13 +112,18 @@ internal sealed class EventSubscriber
 
     public string? LastEventId { get; private set; }
 
+    /// <summary>Milliseconds from sending the request to the last byte of the first snapshot (NaN before it).</summary>
+    public double FirstSnapshotMs { get; private set; } = double.NaN;
+
+    /// <summary>Counts that disagree with the state held: a snapshot's <c>online</c> or <c>members</c>, an event's <c>count</c>.</summary>
+    public int CountMismatches { get; private set; }
+
     public string? LastError { get; private set; }
 
     /// <summary>Streams until <paramref name="stop"/>; <paramref name="gate"/> bounds how many connect at once.</summary>
     public async Task RunAsync(SemaphoreSlim gate, CancellationToken stop)
     {
         _gate = gate;
-        string path = _layout.PathOf(Index);
         while (!stop.IsCancellationRequested)
         {
             TimeSpan retry = TimeSpan.FromSeconds(1);
@@ -120,7 +131,7 @@ internal sealed class EventSubscriber
             {
                 await gate.WaitAsync(stop);
                 _gateHeld = true;
-                retry = await StreamOnceAsync(path, stop);
+                retry = await StreamOnceAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -148,17 +159,13 @@ internal sealed class EventSubscriber
     }
 
     /// <summary>One connection: request, headers, then the stream until it ends. Returns how long to wait before the next.</summary>
-    private async Task<TimeSpan> StreamOnceAsync(string path, CancellationToken stop)
+    private async Task<TimeSpan> StreamOnceAsync(CancellationToken stop)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(_server, stop);
         Connects++;
-        var request = new StringBuilder(path.Length + 160);
-        request.Append("GET ").Append(path).Append(" HTTP/1.1\r\nHost: ").Append(_server).Append("\r\nAccept: text/event-stream\r\n");
-        if (LastEventId is not null)
-            request.Append("Last-Event-ID: ").Append(LastEventId).Append("\r\n");
-        request.Append("\r\n");
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request.ToString()), SocketFlags.None, stop);
+        _sentMs = NowMs();
+        await socket.SendAsync(_shape.Request(_layout, Index, _server, LastEventId), SocketFlags.None, stop);
 
         string headers;
         byte[] rest;
@@ -239,6 +246,8 @@ internal sealed class EventSubscriber
             SnapshotSeq = seq;
             Snapshots++;
             TakeSnapshot(data);
+            if (double.IsNaN(FirstSnapshotMs) && _body is not null)
+                FirstSnapshotMs = _body.ReceivedMs - _sentMs;
             ReleaseGate();
             _started.TrySetResult();
             return true;
@@ -251,7 +260,7 @@ internal sealed class EventSubscriber
             Foreign++;
             return false;
         }
-        if (!TryReadEvent(data, out ulong user, out long at, out var reason) || (online ? reason is not null : reason is null))
+        if (!TryReadEvent(data, out ulong user, out long at, out var reason, out long count) || (online ? reason is not null : reason is null))
         {
             Foreign++;
             return false;
@@ -265,17 +274,27 @@ internal sealed class EventSubscriber
         byte now = online ? (byte)1 : (byte)0;
         if (_online[k] == now)
             NotAlternating++;
+        else
+            _onlineNow += online ? 1 : _online[k] == 1 ? -1 : 0;
         _online[k] = now;
+        if (_shape.IsGroup && count != _onlineNow)
+            CountMismatches++; // a group's event says how many members are online after it
         var kind = online ? TransitionKind.Online : reason == "timeout" ? TransitionKind.Timeout : TransitionKind.Signout;
         lock (_deliveries)
             _deliveries.Add(new Delivery(seq, kind, user, at, _body?.ReceivedMs ?? 0)); // 0: fed directly, by a unit test
         return true;
     }
 
+    /// <summary>
+    /// Takes a snapshot's state: an id stream's lists every watched id, a group's only the online
+    /// members (the others are offline). Its <c>online</c> (and a group's <c>members</c>) must match.
+    /// </summary>
     private void TakeSnapshot(ReadOnlySpan<byte> data)
     {
+        Array.Clear(_online);
         var reader = new Utf8JsonReader(data);
         ulong user = 0;
+        long online = -1, members = -1;
         while (reader.Read())
         {
             if (reader.TokenType != JsonTokenType.PropertyName)
@@ -285,24 +304,40 @@ internal sealed class EventSubscriber
                 reader.Read();
                 user = ulong.Parse(reader.GetString()!, CultureInfo.InvariantCulture);
             }
-            else if (reader.ValueTextEquals("online"u8) && reader.CurrentDepth > 1)
+            else if (reader.ValueTextEquals("online"u8))
             {
                 reader.Read();
+                if (reader.CurrentDepth <= 1)
+                {
+                    online = reader.GetInt64(); // the snapshot's count
+                    continue;
+                }
                 int k = _layout.PositionOf(Index, user);
                 if (k < 0)
                     Foreign++;
                 else
                     _online[k] = reader.GetBoolean() ? (byte)1 : (byte)0;
             }
+            else if (reader.ValueTextEquals("members"u8) && reader.CurrentDepth <= 1)
+            {
+                reader.Read();
+                members = reader.GetInt64();
+            }
         }
+        _onlineNow = 0;
+        foreach (byte b in _online)
+            _onlineNow += b;
+        if (online != _onlineNow || (_shape.IsGroup && members != _layout.Watch))
+            CountMismatches++;
     }
 
-    /// <summary>Reads <c>{"id":"42","at":…[,"reason":"timeout"|"signout"]}</c>.</summary>
-    private static bool TryReadEvent(ReadOnlySpan<byte> data, out ulong user, out long at, out string? reason)
+    /// <summary>Reads <c>{"id":"42","at":…[,"reason":"timeout"|"signout"][,"count":K]}</c> (−1: no count).</summary>
+    private static bool TryReadEvent(ReadOnlySpan<byte> data, out ulong user, out long at, out string? reason, out long count)
     {
         user = 0;
         at = 0;
         reason = null;
+        count = -1;
         var reader = new Utf8JsonReader(data);
         while (reader.Read())
         {
@@ -319,6 +354,11 @@ internal sealed class EventSubscriber
                 reader.Read();
                 at = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("count"u8))
+            {
+                reader.Read();
+                count = reader.GetInt64();
+            }
             else if (reader.ValueTextEquals("reason"u8))
             {
                 reader.Read();
@@ -330,12 +370,22 @@ internal sealed class EventSubscriber
         return user != 0 && at > 0;
     }
 
+    /// <summary>
+    /// <c>&lt;epoch&gt;-&lt;seq&gt;</c>, or a group stream's <c>&lt;epoch&gt;-&lt;seq&gt;.&lt;membership version&gt;</c>
+    /// (HTTP-API.md: opaque, today's form; the version is the same for every event of an unchanged group).
+    /// </summary>
     private static bool TrySplitId(string id, out ReadOnlySpan<char> epoch, out long seq)
     {
         epoch = default;
         seq = 0;
         int dash = id.LastIndexOf('-');
-        if (dash <= 0 || !long.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out seq))
+        if (dash <= 0)
+            return false;
+        var rest = id.AsSpan(dash + 1);
+        int dot = rest.IndexOf('.');
+        if (dot >= 0)
+            rest = rest[..dot];
+        if (!long.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out seq))
             return false;
         epoch = id.AsSpan(0, dash);
         return true;

@@ -9,7 +9,7 @@ using Presence.Testing;
 // presence-events-bench: the presence-events benchmark of issue 12 in one command.
 //
 //   dotnet run -c Release --project bench/Events -- [--quick] [--subscribers N] [--watch 100]
-//       [--users 1000000] [--duration S] [--repeat 3] [--phases cost,events] (--help for all)
+//       [--users 1000000] [--duration S] [--repeat 3] [--phases cost,events,groups] (--help for all)
 //
 // 1. Heartbeat path (cost): the seed workload (--cost-users × 10 s, no churn, no subscribers)
 //    against presence-ingest --events off, then on, alternating, --repeat times each; redis-server
@@ -20,6 +20,11 @@ using Presence.Testing;
 //    a steady window in which it measures the delay of every event at the subscribers (receive − at)
 //    and at the node (presence_event_delay_seconds), the node's streams, RSS and CPU, the store's
 //    work (INFO commandstats), then checks every delivery of the window against the events log.
+// 3. Groups (issue 22, only with --phases groups): the same load, groups written with an admin key,
+//    then one stream on a group of --big-group members and one id stream of the same ids, --groups
+//    streams on groups of --group-size and as many id streams of the same ids, each on a fresh
+//    presence-query: delays at the subscribers, the node's CPU and RSS, the large snapshot's time,
+//    every delivery checked against the log; group / id ratios.
 //
 // Everything runs on 127.0.0.1 against its own redis-server (free port, no persistence); every
 // load is bounded in time, and every process it starts is stopped at the end, also on failure or Ctrl-C.
@@ -64,11 +69,17 @@ if (options.RunCost)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  heartbeat path: {options.CostUsers:N0} users × {BenchOptions.Interval} s, no churn, no subscribers; --events off and on alternating; warm-up {options.CostWarmup} s, window {options.CostWindow} s"));
 if (options.RunEvents)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  events: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn} ({BenchOptions.ChurnActive} s active, {BenchOptions.ChurnSilent} s silent, {BenchOptions.ChurnSignOut} signing out), ttl {BenchOptions.Ttl} s; {options.Subscribers:N0} subscribers × {options.Watch} ids; window {options.Duration} s from {BenchOptions.SteadyAfter} s after the generator starts"));
+if (options.RunGroups)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  groups: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn}; 1 group of {options.BigGroup:N0} members vs 1 id stream of the same ids; {options.Groups:N0} groups of {options.GroupSize:N0} vs {options.Groups:N0} id streams of the same ids; window {options.Duration} s each"));
 Console.WriteLine();
 
 string? failure = null;
 var costs = new List<CostResult>();
 var events = new List<EventsResult>();
+var groups = new List<GroupsResult>();
+// The groups' admin key: a fresh one a run, in a file only this user reads (presence-query refuses others).
+string adminKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+string adminKeysFile = Path.Combine(Path.GetTempPath(), $"presence-events-bench-admin-{Environment.ProcessId}");
 try
 {
     int redisPort = FreePort.Tcp();
@@ -94,6 +105,13 @@ try
         for (int run = 1; run <= options.Repeat; run++)
             events.Add(await EventsRun.RunAsync(services, redis, redisServer.Pid, options, run));
     }
+    if (options.RunGroups)
+    {
+        File.WriteAllText(adminKeysFile, adminKey + "\n");
+        File.SetUnixFileMode(adminKeysFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        for (int run = 1; run <= options.Repeat; run++)
+            groups.AddRange(await GroupsRun.RunAsync(services, redis, redisServer.Pid, options, run, adminKeysFile, adminKey));
+    }
 }
 catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
 {
@@ -109,6 +127,7 @@ catch (Exception e)
 finally
 {
     ChildProcess.KillAll();
+    File.Delete(adminKeysFile);
 }
 
 Console.WriteLine($"== summary ({(options.Quick ? "--quick" : "full")} run, {started.Elapsed.TotalMinutes:0.0} min, load average at the end: {Machine.LoadAverages()})");
@@ -125,12 +144,19 @@ if (events.Count > 0)
     Console.WriteLine();
     Report.PrintEventsSummary(events);
 }
+if (groups.Count > 0)
+{
+    Console.WriteLine();
+    Report.PrintGroups(groups);
+    Console.WriteLine();
+    Report.PrintGroupsSummary(groups);
+}
 if (failure is not null)
 {
     Console.WriteLine($"FAILED before the end: {failure}");
     return 1;
 }
-return events.All(r => r.Check.ExactlyOnce) ? 0 : 1;
+return events.All(r => r.Check.ExactlyOnce) && groups.All(r => r.Check.ExactlyOnce && r.CountMismatches == 0) ? 0 : 1;
 
 static async Task WaitListeningAsync(ChildProcess redis, int port)
 {

@@ -97,6 +97,55 @@ internal static class Report
         Console.WriteLine(F($"delivery: {results.Sum(r => r.Check.Expected):N0} owed, {results.Sum(r => r.Check.Received):N0} received, {results.Sum(r => r.Check.Missing):N0} missing, {results.Sum(r => r.Check.Duplicates):N0} duplicated, {results.Sum(r => r.Check.Unexpected + r.Check.Mismatched):N0} unexpected or altered over all runs → {(results.All(r => r.Check.ExactlyOnce) ? "exactly once" : "NOT exactly once")}"));
     }
 
+    public static void PrintGroups(IEnumerable<GroupsResult> results)
+    {
+        foreach (var r in results)
+        {
+            Console.WriteLine(F($"-- groups run {r.Run}, {r.Part.Name}: window {r.WindowSeconds:0.0} s, load average {r.LoadAverage}"));
+            Console.WriteLine($"{"type",-16} {"events",7} {"client p50",10} {"p99",8} {"max",8}   {"server n",8} {"p50",8} {"p99",8} {"max ≤",8}");
+            foreach (var kind in s_kinds)
+            {
+                var delays = r.ClientDelays[kind];
+                var server = kind == TransitionKind.Online ? r.ServerOnline : r.ServerOffline;
+                Console.WriteLine(F($"{Name(kind),-16} {delays.Length,7:N0} {Pct(delays, 0.5),10:0} {Pct(delays, 0.99),8:0} {Max(delays),8:0}   {server.Count,8:N0} {server.Quantile(0.5) * 1000,8:0} {server.Quantile(0.99) * 1000,8:0} {server.MaxBound() * 1000,8:0}"));
+            }
+            Console.WriteLine(F($"  node: {r.SubscribersHeldMin:N0} of {r.Part.Layout.Subscribers:N0} streams held, RSS {Mb(r.QueryRssAfterConnectBytes)} after connecting, {Mb(r.QueryRssBytes)} at the end, peak {Mb(r.QueryPeakRssBytes)}, CPU {r.QueryCores:0.000} cores; streams up in {r.ConnectSeconds:0.0} s"));
+            Console.WriteLine(F($"  snapshot: {(r.ProbeSnapshotMs.Length > 0 ? $"probes {string.Join(", ", r.ProbeSnapshotMs.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} ms; " : "")}the part's streams p50 {Pct(r.StreamSnapshotMs, 0.5):N0} ms, max {Max(r.StreamSnapshotMs):N0} ms"));
+            Console.WriteLine(F($"  other CPU (cores): redis-server {r.RedisCores:0.00}, presence-ingest {r.IngestCores:0.00}, subscribers' client {r.ClientCores:0.00}; store: {r.Store.AllCalls / r.WindowSeconds:0.0} commands/s, {r.Store.Mgets * 60 / r.WindowSeconds:N0} MGET/min"));
+            var c = r.Check;
+            Console.WriteLine(F($"  delivery: {r.LogLines:N0} log lines, {c.Expected:N0} owed, {c.Received:N0} received, {c.Missing:N0} missing, {c.Duplicates:N0} duplicated, {c.Unexpected:N0} unexpected, {c.Mismatched:N0} altered, {c.NotAlternating:N0} not alternating, {c.Foreign + c.OtherEpoch:N0} unreadable/foreign, {r.CountMismatches:N0} counts off → {(c.ExactlyOnce && r.CountMismatches == 0 ? "exactly once" : "NOT exactly once")}; {c.Reconnects:N0} reconnects, {c.Refused:N0} refused{(c.Refused > 0 ? $" ({c.RefusedStatuses})" : "")}, {c.Resnapshotted:N0} new snapshots"));
+            if (r.IngestTransitionsDroppedSinceStart > 0)
+                Console.WriteLine(F($"  WARNING: the ingester dropped {r.IngestTransitionsDroppedSinceStart:N0} transitions since it started (its queue to the log was full)"));
+        }
+    }
+
+    public static void PrintGroupsSummary(List<GroupsResult> results)
+    {
+        if (results.Count == 0)
+            return;
+        int runs = results.Max(r => r.Run);
+        Console.WriteLine($"== groups: medians of {runs} run(s); delays at the subscribers (receive − at), ms; node = presence-query over the window");
+        Console.WriteLine($"{"part",-34} {"online p99",10} {"timeout p99",11} {"signout p99",11} {"node p99 on/off",15} {"cores",6} {"RSS MB",7} {"peak",6} {"snapshot ms",11} {"up s",5}  delivery");
+        var byPart = results.GroupBy(r => r.Part.Name).ToList();
+        foreach (var part in byPart)
+        {
+            var rs = part.ToList();
+            Console.WriteLine(F($"{part.Key,-34} {P99(rs, TransitionKind.Online),10:0} {P99(rs, TransitionKind.Timeout),11:0} {P99(rs, TransitionKind.Signout),11:0} {$"{Median(rs.Select(r => r.ServerOnline.Quantile(0.99) * 1000)):0}/{Median(rs.Select(r => r.ServerOffline.Quantile(0.99) * 1000)):0}",15} {Median(rs.Select(r => r.QueryCores)),6:0.000} {Median(rs.Select(r => r.QueryRssBytes / 1048576.0)),7:0} {Median(rs.Select(r => r.QueryPeakRssBytes / 1048576.0)),6:0} {Median(rs.Select(r => r.SnapshotMs)),11:N0} {Median(rs.Select(r => r.ConnectSeconds)),5:0.0}  {(rs.All(r => r.Check.ExactlyOnce && r.CountMismatches == 0) ? "exactly once" : "NOT exactly once")} ({rs.Sum(r => r.Check.Received):N0} received)"));
+        }
+        Console.WriteLine("group / id streams of the same ids (medians' ratios):");
+        foreach (var pair in results.GroupBy(r => r.Part.Pair))
+        {
+            var groups = pair.Where(r => r.Part.IsGroup).ToList();
+            var ids = pair.Where(r => !r.Part.IsGroup).ToList();
+            if (groups.Count == 0 || ids.Count == 0)
+                continue;
+            double Ratio(Func<List<GroupsResult>, double> of) => of(groups) / of(ids);
+            Console.WriteLine(F($"  {groups[0].Part.Name} / {ids[0].Part.Name}: online p99 ×{Ratio(g => P99(g, TransitionKind.Online)):0.00}, timeout p99 ×{Ratio(g => P99(g, TransitionKind.Timeout)):0.00}, signout p99 ×{Ratio(g => P99(g, TransitionKind.Signout)):0.00}, node CPU ×{Ratio(g => Median(g.Select(r => r.QueryCores))):0.00}, RSS ×{Ratio(g => Median(g.Select(r => (double)r.QueryRssBytes))):0.00}, snapshot ×{Ratio(g => Median(g.Select(r => r.SnapshotMs))):0.00}"));
+        }
+
+        static double P99(List<GroupsResult> rs, TransitionKind kind) => Median(rs.Select(r => Pct(r.ClientDelays[kind], 0.99)));
+    }
+
     /// <summary>Nearest-rank percentile of an ascending array; NaN when empty.</summary>
     public static double Pct(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];

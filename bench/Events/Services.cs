@@ -23,12 +23,14 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
         return (child, udp, http);
     }
 
-    public async Task<(ChildProcess Child, int HttpPort)> StartQueryAsync(int subscribers)
+    /// <summary>presence-query on a free port; <paramref name="extra"/> adds options (e.g. --admin-keys).</summary>
+    public async Task<(ChildProcess Child, int HttpPort)> StartQueryAsync(int subscribers, params string[] extra)
     {
         int http = FreePort.Tcp();
         var args = new List<string> { Path.Combine(binaries, "presence-query.dll"), "--http", $"127.0.0.1:{http}", "--redis", Redis };
         if (subscribers > 10_000)
             args.AddRange(["--max-subscribers", subscribers.ToString(CultureInfo.InvariantCulture)]); // past the default of 10,000
+        args.AddRange(extra);
         var child = ChildProcess.StartFile("presence-query", "dotnet", [.. args]);
         await WaitReadyAsync(child, http);
         return (child, http);
@@ -50,6 +52,26 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
         await using var body = await response.Content.ReadAsStreamAsync();
         var first = new byte[256];
         _ = await body.ReadAsync(first);
+    }
+
+    /// <summary>
+    /// Writes each subscriber's block of <paramref name="layout"/> as its group of <paramref name="shape"/>
+    /// (<c>PUT /v1/groups/{name}</c> with the admin key), <paramref name="atOnce"/> requests at a time;
+    /// fails on the first answer that is not 200 with the expected member count.
+    /// </summary>
+    public async Task WriteGroupsAsync(int queryHttp, string adminKey, WatchLayout layout, StreamShape shape, int atOnce = 8)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(120) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        await Parallel.ForAsync(0, layout.Subscribers, new ParallelOptions { MaxDegreeOfParallelism = atOnce, CancellationToken = Interrupt }, async (s, stop) =>
+        {
+            using var content = new ByteArrayContent(StreamShape.Body(layout, s));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PutAsync(new Uri($"http://127.0.0.1:{queryHttp}/v1/groups/{shape.GroupName(s)}"), content, stop);
+            string body = await response.Content.ReadAsStringAsync(stop);
+            if (!response.IsSuccessStatusCode || !body.Contains($"\"members\":{layout.Watch}", StringComparison.Ordinal))
+                throw new InvalidOperationException($"PUT /v1/groups/{shape.GroupName(s)} answered {(int)response.StatusCode}: {body}");
+        });
     }
 
     /// <summary>The longest wait for the online burst of the start to be appended (and read).</summary>

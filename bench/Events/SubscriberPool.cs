@@ -14,13 +14,13 @@ internal sealed class SubscriberPool : IAsyncDisposable
     private readonly SemaphoreSlim _gate;
     private readonly List<Task> _running = [];
 
-    public SubscriberPool(WatchLayout layout, IPEndPoint server, int connectingAtOnce)
+    public SubscriberPool(WatchLayout layout, IPEndPoint server, int connectingAtOnce, StreamShape? shape = null)
     {
         Layout = layout;
         _gate = new SemaphoreSlim(connectingAtOnce, connectingAtOnce);
         Subscribers = new EventSubscriber[layout.Subscribers];
         for (int s = 0; s < Subscribers.Length; s++)
-            Subscribers[s] = new EventSubscriber(s, layout, server);
+            Subscribers[s] = new EventSubscriber(s, layout, server, shape);
     }
 
     public WatchLayout Layout { get; }
@@ -40,6 +40,10 @@ internal sealed class SubscriberPool : IAsyncDisposable
         while (!all.IsCompleted)
         {
             watchdog?.Invoke();
+            // A 4xx other than 429 is the node's final word on the request (a route it does not serve, a bad id, a key): no use waiting.
+            var rejected = Subscribers.FirstOrDefault(s => !s.Started.IsCompleted && s.LastRefusedStatus is >= 400 and < 500 and not 429);
+            if (rejected is not null)
+                throw new InvalidOperationException($"subscriber {rejected.Index}'s stream was refused: HTTP {rejected.LastRefusedStatus}");
             if (clock.Elapsed > timeout)
             {
                 int started = Subscribers.Count(s => s.Started.IsCompletedSuccessfully);
