@@ -16,12 +16,17 @@ namespace Presence.Integration.Tests.Events;
 public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const string Admin = "console-admin-1";
+    private readonly string _adminKeys = Path.Combine(Path.GetTempPath(), $"presence-console-admin-keys-{Guid.NewGuid():N}");
     private readonly string _profile = Path.Combine(Path.GetTempPath(), $"presence-chromium-{Guid.NewGuid():N}");
     private IBrowser _browser = null!;
 
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium (scripts/test.sh does)");
+        // The groups are written as an operator would, through the membership routes (a change then reaches the open streams at once).
+        File.WriteAllText(_adminKeys, Admin + "\n");
+        File.SetUnixFileMode(_adminKeys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _browser = await Puppeteer.LaunchAsync(new LaunchOptions
         {
             Headless = true,
@@ -36,6 +41,7 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        File.Delete(_adminKeys);
         await _browser.CloseAsync();
         await _browser.DisposeAsync();
         try
@@ -229,40 +235,97 @@ public sealed class ConsoleBrowserTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Console_GroupFromTheAddress_WatchesItsMembers_FollowsAMembershipChange()
+    public async Task Console_GroupFromTheAddress_WatchedWithTheGroupStream_MembershipChangesShownWithoutAReload()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
-        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
-        using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
-        var db = mux.GetDatabase();
-        var group = new Presence.Core.Groups.GroupKeys(prefix).KeyOf("room-1"); // written as the membership route writes it
-        foreach (ulong member in new ulong[] { 610, 611, 612 })
-            await db.SortedSetAddAsync(group, Presence.Core.Groups.GroupKeys.Member(member), 0);
+        // A ttl no wait here comes near: nobody times out while the test looks (a loaded machine may take a while).
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 600);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.AdminKeys = _adminKeys, recordRequests: true);
+        await Membership(query, HttpMethod.Put, "room-1", """{"ids":[610,611,612]}""");
         var (page, exceptions) = await OpenAsync(query, "ui?group=room-1");
         await using var _ = page;
 
+        await WaitForText(page, "#watched", "3"); // from the stream's snapshot
         await WaitForText(page, "#stream", "live");
-        Assert.Equal("3", await Text(page, "#watched"));
+        Assert.Equal("3", await Text(page, "#members"));
         Assert.Equal("room-1", await Text(page, "#groupname"));
         Assert.Equal("?group=room-1", await page.EvaluateExpressionAsync<string>("location.search"));
         ingest.Heartbeat([611]);
         await WaitForRow(page, 611, "online");
         await WaitForText(page, "#online", "1");
 
-        // A member joins: the page reads the group again (every 10 s) and watches it too.
-        await db.SortedSetAddAsync(group, Presence.Core.Groups.GroupKeys.Member(613), 0);
+        // A member joins while the page is open: its row appears (as it is: offline) with the new count,
+        // from the same stream, without a reload; then its events come like any member's.
+        await Membership(query, HttpMethod.Post, "room-1/members", """{"add":[613]}""");
+        await WaitForRow(page, 613, "offline");
+        await WaitForText(page, "#members", "4");
+        Assert.Equal("4", await Text(page, "#watched"));
         ingest.Heartbeat([613]);
-        await WaitForRow(page, 613, "online", TimeSpan.FromSeconds(60));
-        Assert.Equal("4", await Text(page, "#members"));
+        await WaitForRow(page, 613, "online");
+        await WaitForText(page, "#online", "2");
 
-        // A group with no members is said, not watched.
+        // A member that is online leaves: its row goes, both counts follow.
+        await Membership(query, HttpMethod.Post, "room-1/members", """{"remove":[611]}""");
+        await WaitForText(page, "#members", "3");
+        await WaitForText(page, "#online", "1");
+        Assert.False(await page.EvaluateExpressionAsync<bool>("document.querySelector('tr[data-id=\"611\"]') !== null"), "611 left the group: no row");
+
+        // One stream did it all: the group's, not the members read as a list and watched as ids.
+        Assert.Equal(["GET /v1/groups/room-1/events"], query.Requests.Where(IsGroupOrEventsRequest));
+
+        // A group with no members is watched too (a name opens a stream), and says so until one is added.
         await page.EvaluateExpressionAsync("document.querySelector('#group').value = 'nobody'");
         await page.ClickAsync("button[type=submit]");
-        await WaitForText(page, "#message", "group 'nobody' has no members");
+        await WaitForText(page, "#message", "group 'nobody' has no members yet: members added to it will show here");
+        Assert.Equal("0", await Text(page, "#members"));
+        await Membership(query, HttpMethod.Post, "nobody/members", """{"add":[620]}""");
+        await WaitForRow(page, 620, "offline");
+        await WaitForText(page, "#members", "1");
+        Assert.Equal("", await Text(page, "#message"));
         lock (exceptions)
             Assert.Empty(exceptions);
     }
+
+    [Fact]
+    public async Task Console_GroupOfMoreThanAThousand_CountsExact_RowsCapped()
+    {
+        var prefix = TestKeys.Prefix();
+        // A ttl no wait here comes near: nobody times out while the test looks (a loaded machine may take a while).
+        await using var ingest = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 600);
+        await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix, o => o.AdminKeys = _adminKeys);
+        var members = IngestTestHost.Users(5_001, 1_500);
+        await Membership(query, HttpMethod.Put, "hall", $$"""{"ids":[{{string.Join(',', members)}}]}""");
+        ingest.Heartbeat(members[..1_200], perFrame: 32);
+        var (page, exceptions) = await OpenAsync(query, "ui?group=hall");
+        await using var _ = page;
+
+        // Past the 1,000 ids an id stream takes: the group's own stream counts every member.
+        await WaitForText(page, "#members", "1500");
+        await Eventually.Equal("1200", () => Text(page, "#online"), "every online member counted (the snapshot and the onlines after it)", TimeSpan.FromSeconds(60));
+        Assert.Equal("1500", await Text(page, "#watched"));
+        Assert.Equal("", await Text(page, "#message"));
+        await Eventually.Equal(1_000, () => page.EvaluateExpressionAsync<int>("document.querySelectorAll('#users tr').length"), "1,000 rows drawn");
+        Assert.Contains("the first 1,000 of 1,200 by id", await Text(page, "#rowsnote"));
+        Assert.Equal("5001", await page.EvaluateExpressionAsync<string>("document.querySelector('#users tr').dataset.id"));
+        lock (exceptions)
+            Assert.Empty(exceptions);
+    }
+
+    /// <summary>A membership route answered 200, with the admin key.</summary>
+    private static async Task Membership(QueryHost query, HttpMethod method, string path, string json)
+    {
+        using var request = new HttpRequestMessage(method, $"v1/groups/{path}")
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Admin);
+        using var response = await query.Client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>A read of a group (its members or its stream) or an id stream: not the page's count and readiness reads, not the test's writes.</summary>
+    private static bool IsGroupOrEventsRequest(string request) =>
+        request.StartsWith("GET ", StringComparison.Ordinal) && (request.Contains("/v1/groups/", StringComparison.Ordinal) || request.Contains("/events", StringComparison.Ordinal));
 
     /// <summary>A new page at <paramref name="pathAndQuery"/> of the service, loaded; the page's script errors go to the list.</summary>
     private async Task<(IPage Page, List<string> Exceptions)> OpenAsync(QueryHost query, string pathAndQuery)
