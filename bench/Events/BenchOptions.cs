@@ -30,6 +30,8 @@ internal sealed class BenchOptions
         members, then one id stream (POST) of the same ids; --groups streams on groups of --group-size members,
         then as many id streams of the same ids; each on a fresh presence-query (--admin-keys: the groups are
         written through PUT /v1/groups/{name}), a --duration window each, the order alternating run to run.
+        The members are blocks of --group-size consecutive ids spread evenly over the users (1M users: ids
+        1-100, 1001-1100, …), so they churn as all users do, spread over the churn period.
 
         Everything runs on 127.0.0.1: its own redis-server on a free port (no persistence), presence-ingest
         (--ttl 30), presence-query and presence-loadgen, built by `dotnet run -c Release` beside this program.

@@ -20,8 +20,11 @@ internal sealed record GroupsPart(string Pair, WatchLayout Layout, StreamShape S
     /// <summary>The four parts of a run: big then small, group or ids first as <paramref name="groupsFirst"/> says.</summary>
     public static GroupsPart[] Plan(BenchOptions options, bool groupsFirst)
     {
-        var big = new WatchLayout(options.Users, 1, options.BigGroup, 1);
-        var small = new WatchLayout(options.Users, 1, options.GroupSize, options.Groups);
+        // Both over the same members, in blocks of a small group's size spread over the users (WatchLayout.Spread):
+        // the large group is the small groups' members (when it is as large as they are together).
+        int members = Math.Max(options.BigGroup, options.Groups * options.GroupSize);
+        var big = WatchLayout.Spread(options.Users, members, options.GroupSize, options.BigGroup, 1);
+        var small = WatchLayout.Spread(options.Users, members, options.GroupSize, options.GroupSize, options.Groups);
         GroupsPart[] bigPair = [new(Big, big, BigGroups), new(Big, big, StreamShape.IdsPost)];
         GroupsPart[] smallPair = [new(Small, small, SmallGroups), new(Small, small, options.GroupSize <= 1_000 ? StreamShape.IdsGet : StreamShape.IdsPost)];
         if (!groupsFirst)

@@ -58,6 +58,27 @@ public sealed class GroupStreamBenchTests
     }
 
     [Fact]
+    public void WatchLayout_Spread_BlocksSpacedEvenly_SameIdsForTheLargeGroupAndTheSmallOnes_SubscribersOfExact()
+    {
+        // 1,000 users, 60 members in blocks of 20: ids 1-20, 334-353, 667-686.
+        var big = WatchLayout.Spread(1_000, 60, 20, 60, 1);
+        var small = WatchLayout.Spread(1_000, 60, 20, 20, 3);
+        Assert.Equal([1UL, 20UL, 334UL, 353UL, 667UL, 686UL], new[] { 0, 19, 20, 39, 40, 59 }.Select(k => big.IdAt(0, k)));
+        Assert.Equal(Enumerable.Range(0, 60).Select(k => big.IdAt(0, k)), Enumerable.Range(0, 3).SelectMany(s => Enumerable.Range(0, 20).Select(k => small.IdAt(s, k))));
+        Assert.Equal(60, small.DistinctIds);
+        for (ulong id = 0; id <= 1_001; id++)
+        {
+            int k = Enumerable.Range(0, 60).FirstOrDefault(k => big.IdAt(0, k) == id, -1);
+            Assert.Equal(k, big.PositionOf(0, id));
+            Assert.Equal(k < 0 ? [] : [0], big.SubscribersOf(id));
+            Assert.Equal(k < 0 ? [] : [k / 20], small.SubscribersOf(id));
+            for (int s = 0; s < 3; s++)
+                Assert.Equal(k >= 0 && k / 20 == s ? k % 20 : -1, small.PositionOf(s, id));
+        }
+        Assert.Throws<ArgumentException>(() => WatchLayout.Spread(50, 60, 20, 20, 3)); // more members than users
+    }
+
+    [Fact]
     public void StreamShape_Requests_GroupGetAndIdsPostWithTheBlockAndItsLength()
     {
         var server = new IPEndPoint(IPAddress.Loopback, 8080);
