@@ -26,10 +26,21 @@ internal static class GroupsRun
 
     public static async Task<List<GroupsResult>> RunAsync(Services services, RedisProbe redis, int redisPid, BenchOptions options, int run, string adminKeysFile, string adminKey)
     {
-        var plan = new ChurnPlan(options.Users, options.Churn, BenchOptions.ChurnActive, BenchOptions.ChurnSilent, BenchOptions.ChurnSignOut);
+        var plan = GroupsPart.Churn(options);
         // Which of a pair goes first alternates run to run, so a drift of the machine's load favours neither.
         var parts = GroupsPart.Plan(options, groupsFirst: run % 2 == 1);
+        var members = parts[0].Layout; // the large group's ids, all members
+        int churning = 0, signing = 0;
+        for (int k = 0; k < members.Watch; k++)
+        {
+            if (plan.IsChurning((int)(members.IdAt(0, k) - 1), out int ordinal))
+            {
+                churning++;
+                signing += plan.SignsOut(ordinal) ? 1 : 0;
+            }
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"== groups, run {run} of {options.Repeat}: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn:0.###}; parts: {string.Join("; ", parts.Select(p => p.Name))}; window {options.Duration} s each"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  members: ids {members.IdAt(0, 0)}-{members.IdAt(0, options.GroupSize - 1)}, {members.IdAt(0, options.GroupSize)}-…, {members.Watch:N0} in all; {churning:N0} churning ({100.0 * churning / members.Watch:0.0#}%), {signing:N0} of them signing out"));
         await redis.FlushAllAsync();
         var (ingest, udp, ingestHttp) = await services.StartIngestAsync(events: true);
         ChildProcess? loadgen = null;

@@ -43,13 +43,28 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
             "--interval", BenchOptions.Interval.ToString(CultureInfo.InvariantCulture),
             "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--json", .. extra]);
 
-    /// <summary>Opens one events stream on the node (id 1), reads its first bytes and closes it: the node's feed starts.</summary>
+    /// <summary>
+    /// Opens one events stream on the node (id 1), reads its first bytes and closes it: the node's feed starts.
+    /// A 503 (a cold node's first snapshot can outlast its store timeout while the store takes 100K heartbeats/s)
+    /// is tried again, for up to 30 s.
+    /// </summary>
     public async Task SubscribeOnceAsync(int queryHttp)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
-        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{queryHttp}/v1/presence/events?ids=1"), HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage response;
+        while (true)
+        {
+            response = await http.GetAsync(new Uri($"http://127.0.0.1:{queryHttp}/v1/presence/events?ids=1"), HttpCompletionOption.ResponseHeadersRead, Interrupt);
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+                break;
+            Console.WriteLine($"  the node's first stream: 503 ({await response.Content.ReadAsStringAsync(Interrupt)}); again in 1 s");
+            response.Dispose();
+            await Task.Delay(1000, Interrupt);
+        }
+        using var answered = response;
+        answered.EnsureSuccessStatusCode();
+        await using var body = await answered.Content.ReadAsStreamAsync();
         var first = new byte[256];
         _ = await body.ReadAsync(first);
     }

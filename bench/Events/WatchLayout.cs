@@ -21,14 +21,16 @@ internal sealed class WatchLayout
     private readonly ulong _firstId;
     private readonly int _block; // 0: consecutive, wrapping; else watched position v is user index (v / block) × gap + v % block
     private readonly int _gap;
+    private readonly bool _shiftOdd; // odd blocks one block further on
 
     public WatchLayout(int users, ulong firstId, int watch, int subscribers)
-        : this(users, firstId, watch, subscribers, 0, 0)
+        : this(users, firstId, watch, subscribers, 0, 0, false)
     {
     }
 
-    private WatchLayout(int users, ulong firstId, int watch, int subscribers, int block, int gap)
+    private WatchLayout(int users, ulong firstId, int watch, int subscribers, int block, int gap, bool shiftOdd)
     {
+        _shiftOdd = shiftOdd;
         Users = users;
         _firstId = firstId;
         Watch = watch;
@@ -40,14 +42,17 @@ internal sealed class WatchLayout
     /// <summary>
     /// <paramref name="subscribers"/> × <paramref name="watch"/> positions (at most <paramref name="members"/>,
     /// no wrapping) over <paramref name="members"/> ids of the users from 1: blocks of <paramref name="block"/>
-    /// consecutive ids, spaced evenly. Layouts with the same users, members and block give a position the same id.
+    /// consecutive ids, spaced evenly; with <paramref name="shiftOdd"/> every odd block one block further on
+    /// (room allowing), which changes which of the churning users fall in the blocks. Layouts with the same
+    /// users, members, block and shift give a position the same id.
     /// </summary>
-    public static WatchLayout Spread(int users, int members, int block, int watch, int subscribers)
+    public static WatchLayout Spread(int users, int members, int block, int watch, int subscribers, bool shiftOdd = false)
     {
         int blocks = (members + block - 1) / block;
         if (block < 1 || (long)blocks * block > users || (long)watch * subscribers > members)
             throw new ArgumentException($"{subscribers} × {watch} positions over {members} members in blocks of {block} do not fit {users} users");
-        return new WatchLayout(users, 1, watch, subscribers, block, users / blocks);
+        int gap = users / blocks;
+        return new WatchLayout(users, 1, watch, subscribers, block, gap, shiftOdd && gap >= 2 * block);
     }
 
     public int Users { get; }
@@ -60,7 +65,10 @@ internal sealed class WatchLayout
     public ulong IdAt(int subscriber, int k)
     {
         long v = (long)subscriber * Watch + k;
-        return _block > 0 ? _firstId + (ulong)(v / _block * _gap + v % _block) : _firstId + (ulong)(v % Users);
+        if (_block == 0)
+            return _firstId + (ulong)(v % Users);
+        long q = v / _block;
+        return _firstId + (ulong)(q * _gap + Shift(q) + v % _block);
     }
 
     /// <summary>The position of <paramref name="userId"/> in the subscriber's ids, or −1 when it does not watch it.</summary>
@@ -101,9 +109,12 @@ internal sealed class WatchLayout
     /// <summary>A spread layout's position of user index <paramref name="index"/>, or −1 between blocks.</summary>
     private long Position(long index)
     {
-        long offset = index % _gap;
-        return offset < _block ? index / _gap * _block + offset : -1;
+        long q = index / _gap;
+        long offset = index % _gap - Shift(q);
+        return offset >= 0 && offset < _block ? q * _block + offset : -1;
     }
+
+    private long Shift(long block) => _shiftOdd && block % 2 == 1 ? _block : 0;
 
     /// <summary>The request line's path and query: <c>/v1/presence/events?ids=…</c>.</summary>
     public string PathOf(int subscriber)

@@ -57,13 +57,15 @@ public sealed class GroupStreamBenchTests
         Assert.Equal(1, subscriber.CountMismatches);
     }
 
-    [Fact]
-    public void WatchLayout_Spread_BlocksSpacedEvenly_SameIdsForTheLargeGroupAndTheSmallOnes_SubscribersOfExact()
+    [Theory]
+    [InlineData(false, new ulong[] { 1, 20, 334, 353, 667, 686 })]
+    [InlineData(true, new ulong[] { 1, 20, 354, 373, 667, 686 })] // the odd block one block further on
+    public void WatchLayout_Spread_BlocksSpacedEvenly_SameIdsForTheLargeGroupAndTheSmallOnes_SubscribersOfExact(bool shiftOdd, ulong[] edges)
     {
-        // 1,000 users, 60 members in blocks of 20: ids 1-20, 334-353, 667-686.
-        var big = WatchLayout.Spread(1_000, 60, 20, 60, 1);
-        var small = WatchLayout.Spread(1_000, 60, 20, 20, 3);
-        Assert.Equal([1UL, 20UL, 334UL, 353UL, 667UL, 686UL], new[] { 0, 19, 20, 39, 40, 59 }.Select(k => big.IdAt(0, k)));
+        // 1,000 users, 60 members in blocks of 20, one every 333 ids.
+        var big = WatchLayout.Spread(1_000, 60, 20, 60, 1, shiftOdd);
+        var small = WatchLayout.Spread(1_000, 60, 20, 20, 3, shiftOdd);
+        Assert.Equal(edges, new[] { 0, 19, 20, 39, 40, 59 }.Select(k => big.IdAt(0, k)));
         Assert.Equal(Enumerable.Range(0, 60).Select(k => big.IdAt(0, k)), Enumerable.Range(0, 3).SelectMany(s => Enumerable.Range(0, 20).Select(k => small.IdAt(s, k))));
         Assert.Equal(60, small.DistinctIds);
         for (ulong id = 0; id <= 1_001; id++)
