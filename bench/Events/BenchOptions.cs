@@ -26,10 +26,10 @@ internal sealed class BenchOptions
           --group-size N       groups: members of each of those groups (100)
           --connect-at-once N  subscribers connecting at the same time (64)
 
-        groups: the events run's load (--users, --churn) with, in turn, one stream on a group of --big-group
-        members, then one id stream (POST) of the same ids; --groups streams on groups of --group-size members,
-        then as many id streams of the same ids; each on a fresh presence-query (--admin-keys: the groups are
-        written through PUT /v1/groups/{name}), a --duration window each, the order alternating run to run.
+        groups: the events run's load (--users, --churn) with one stream on a group of --big-group members
+        beside one id stream (POST) of the same ids, then --groups streams on groups of --group-size members
+        beside as many id streams of the same ids; each side on a fresh presence-query of its own (--admin-keys:
+        the groups are written through PUT /v1/groups/{name}), a --duration window each pair.
         The members are blocks of --group-size consecutive ids spread evenly over the users (1M users: ids
         1-100, 1001-1100, …), so they churn as all users do, spread over the churn period.
 
@@ -161,8 +161,8 @@ internal sealed class BenchOptions
         int cost = RunCost ? Repeat * (costOff + costOn) : 0;
         int eventsRun = Math.Max(SteadyAfter, 15 + Users / 10_000 + Subscribers / 250) + Duration + 45;
         int events = RunEvents ? Repeat * eventsRun : 0;
-        // Groups: the start's burst, the groups written, then four parts on a fresh node each (start-up, a few snapshots, the streams, the window, the drain).
-        int groupParts = 2 * (25 + 3 * (1 + BigGroup / 50_000) + Duration) + 2 * (25 + Groups / 250 + Duration);
+        // Groups: the start's burst, the groups written, then two pairs on fresh nodes (start-ups, a few snapshots, the streams, the window, the drain).
+        int groupParts = (40 + 6 * (1 + BigGroup / 50_000) + Duration) + (40 + 2 * Groups / 250 + Duration);
         int groups = RunGroups ? Repeat * (Math.Max(SteadyAfter, 15 + Users / 10_000 + 10 + BigGroup / 50_000 + Groups / 100) + groupParts) : 0;
         return cost + events + groups;
     }

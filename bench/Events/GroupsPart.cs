@@ -5,8 +5,8 @@ namespace Presence.Bench.Events;
 
 /// <summary>
 /// One part of a groups run: streams of one shape over the blocks of one layout. The parts come in
-/// pairs over the same ids (<see cref="Pair"/>): the group streams and the id streams they are
-/// compared with.
+/// pairs over the same ids (<see cref="Pair"/>), run side by side: the group streams and the id
+/// streams they are compared with.
 /// </summary>
 internal sealed record GroupsPart(string Pair, WatchLayout Layout, StreamShape Shape)
 {
@@ -18,7 +18,7 @@ internal sealed record GroupsPart(string Pair, WatchLayout Layout, StreamShape S
     public string Name => string.Create(CultureInfo.InvariantCulture,
         $"{Layout.Subscribers:N0} {(IsGroup ? "group stream" : "id stream")}{(Layout.Subscribers == 1 ? "" : "s")} of {Layout.Watch:N0}{(Shape.Post ? " (POST)" : "")}");
 
-    /// <summary>The four parts of a run: big then small, group or ids first as <paramref name="groupsFirst"/> says.</summary>
+    /// <summary>The two pairs of a run: big then small, each pair's group or ids part first (started, probed) as <paramref name="groupsFirst"/> says.</summary>
     public static GroupsPart[] Plan(BenchOptions options, bool groupsFirst)
     {
         // Both over the same members, in blocks of a small group's size spread over the users (WatchLayout.Spread):

@@ -43,6 +43,12 @@ internal sealed class GroupsResult
     public required HistogramCounts ServerOffline { get; init; }
     public required StoreWork Store { get; init; }
 
+    /// <summary>
+    /// A group part's: for each line delivered both to a group stream and to the id stream of the same
+    /// block (run side by side), the group stream's receive time minus the id stream's, ms, ascending.
+    /// </summary>
+    public required double[] ExtraOverIdsMs { get; init; }
+
     /// <summary>The median of the probes' snapshot times, else of the part's streams'.</summary>
     public double SnapshotMs => Report.Median(ProbeSnapshotMs.Length > 0 ? ProbeSnapshotMs : StreamSnapshotMs);
 }

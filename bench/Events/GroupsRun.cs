@@ -9,12 +9,14 @@ namespace Presence.Bench.Events;
 
 /// <summary>
 /// One run of the groups benchmark (issue 22): the events run's load (users × 10 s, a share
-/// churning), the groups written once through the membership route with an admin key, then four
-/// parts, each on a fresh presence-query so that its RSS and CPU are its own: one stream on a group
-/// of <see cref="BenchOptions.BigGroup"/> members and one id stream (POST) of the same ids;
-/// <see cref="BenchOptions.Groups"/> streams on groups of <see cref="BenchOptions.GroupSize"/> and as
-/// many id streams of the same blocks. Each part measures, over a steady window, the delay of every
-/// event at the subscribers, the node's CPU and RSS, and checks every delivery against the events log.
+/// churning), the groups written once through the membership route with an admin key, then two
+/// pairs of parts, the two of a pair side by side, each on a fresh presence-query of its own so that
+/// its RSS and CPU are its own: one stream on a group of <see cref="BenchOptions.BigGroup"/> members
+/// beside one id stream (POST) of the same ids; <see cref="BenchOptions.Groups"/> streams on groups of
+/// <see cref="BenchOptions.GroupSize"/> beside as many id streams of the same blocks. Each part
+/// measures, over the pair's steady window, the delay of every event at the subscribers, the node's
+/// CPU and RSS, and checks every delivery against the events log; the group side's delay is also
+/// compared line by line with the id side's (the same lines, the same load, the same moment).
 /// </summary>
 internal static class GroupsRun
 {
@@ -48,7 +50,7 @@ internal static class GroupsRun
         try
         {
             // An upper bound (the generator is stopped when the last part is done).
-            int loadSeconds = (int)Services.CatchUpLimit.TotalSeconds + 4 * (options.Duration + 300) + 120;
+            int loadSeconds = (int)Services.CatchUpLimit.TotalSeconds + 2 * (options.Duration + 600) + 120;
             loadgen = services.StartLoadGen(udp, options.Users, loadSeconds,
                 "--churn", options.Churn.ToString(CultureInfo.InvariantCulture),
                 "--churn-active", BenchOptions.ChurnActive.ToString(CultureInfo.InvariantCulture),
@@ -78,8 +80,8 @@ internal static class GroupsRun
                 writer.Stop(TimeSpan.FromSeconds(15));
             }
 
-            foreach (var part in parts)
-                results.Add(await PartAsync(services, redis, redisPid, options, run, part, queryArgs, plan, ingest, ingestHttp, loadgen, loadClock));
+            foreach (var pair in parts.Chunk(2))
+                results.AddRange(await PairAsync(services, redis, redisPid, options, run, pair, queryArgs, plan, ingest, ingestHttp, loadgen, loadClock));
             return results;
         }
         finally
@@ -101,122 +103,193 @@ internal static class GroupsRun
             "--max-body", I(Math.Max(64 * 1024, 21L * Math.Max(options.BigGroup, options.GroupSize) + 1024))];
     }
 
-    private static async Task<GroupsResult> PartAsync(Services services, RedisProbe redis, int redisPid, BenchOptions options, int run, GroupsPart part,
+    /// <summary>
+    /// One pair of parts over the same ids, side by side: each on a fresh presence-query of its own, over
+    /// the same window, so that both see the same log lines under the same load; a delivery's delay at
+    /// the group streams is compared with the same line's at the id streams.
+    /// </summary>
+    private static async Task<GroupsResult[]> PairAsync(Services services, RedisProbe redis, int redisPid, BenchOptions options, int run, GroupsPart[] pair,
         string[] queryArgs, ChurnPlan plan, ChildProcess ingest, int ingestHttp, ChildProcess loadgen, Stopwatch loadClock)
     {
-        var layout = part.Layout;
-        Console.WriteLine($"-- {part.Name}");
-        var (query, queryHttp) = await services.StartQueryAsync(layout.Subscribers, queryArgs);
-        SubscriberPool? pool = null;
+        Console.WriteLine($"-- side by side: {string.Join(" | ", pair.Select(p => p.Name))}");
+        var sides = new List<Side>();
         try
         {
-            var processes = new[] { ingest, query, loadgen };
-            await services.SubscribeOnceAsync(queryHttp);
-            await services.WaitLogQuietAsync(ingestHttp, queryHttp, 2 * plan.Churning / plan.PeriodSeconds, processes);
-            var server = new IPEndPoint(IPAddress.Loopback, queryHttp);
-            var connectTimeout = TimeSpan.FromSeconds(Math.Max(120, layout.Subscribers / 20));
+            foreach (var part in pair)
+            {
+                var (query, http) = await services.StartQueryAsync(part.Layout.Subscribers, queryArgs);
+                sides.Add(new Side(part, query, http));
+            }
+            var processes = new[] { ingest, loadgen }.Concat(sides.Select(s => s.Query)).ToArray();
+            foreach (var side in sides)
+            {
+                await services.SubscribeOnceAsync(side.Http);
+                await services.WaitLogQuietAsync(ingestHttp, side.Http, 2 * plan.Churning / plan.PeriodSeconds, processes);
+            }
             void Watchdog()
             {
                 services.Interrupt.ThrowIfCancellationRequested();
                 Array.ForEach(processes, p => p.ThrowIfExited());
             }
 
-            // The snapshot of a large stream, one at a time: what a client waits for when it opens one.
-            var probes = new List<double>();
-            if (layout.Subscribers == 1)
+            // The snapshot of a large stream, one at a time (the sides taking turns): what a client waits for when it opens one.
+            if (pair[0].Layout.Subscribers == 1)
             {
                 for (int i = 0; i < Probes; i++)
                 {
-                    await using var probe = new SubscriberPool(layout, server, 1, part.Shape);
-                    await probe.ConnectAllAsync(connectTimeout, Watchdog);
-                    probes.Add(probe.Subscribers[0].FirstSnapshotMs);
+                    foreach (var side in sides)
+                    {
+                        await using var probe = new SubscriberPool(side.Part.Layout, side.Server, 1, side.Part.Shape);
+                        await probe.ConnectAllAsync(ConnectTimeout(side.Part), Watchdog);
+                        side.Probes.Add(probe.Subscribers[0].FirstSnapshotMs);
+                    }
                 }
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  snapshot of {layout.Watch:N0} ids, {Probes} probes one at a time: {string.Join(", ", probes.Select(p => p.ToString("N0", CultureInfo.InvariantCulture)))} ms"));
+                foreach (var side in sides)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {side.Part.Name}: snapshot of {side.Part.Layout.Watch:N0} ids, {Probes} probes one at a time: {string.Join(", ", side.Probes.Select(p => p.ToString("N0", CultureInfo.InvariantCulture)))} ms"));
             }
 
-            pool = new SubscriberPool(layout, server, options.ConnectAtOnce, part.Shape);
-            var connectTime = await pool.ConnectAllAsync(connectTimeout, Watchdog);
-            var afterConnect = ProcessSample.Take(query.Pid);
-            Console.WriteLine($"  {layout.Subscribers:N0} stream(s) up after {connectTime.TotalSeconds:0.0} s; presence-query RSS {afterConnect.RssBytes / 1048576.0:N0} MB");
+            foreach (var side in sides)
+            {
+                side.Pool = new SubscriberPool(side.Part.Layout, side.Server, options.ConnectAtOnce, side.Part.Shape);
+                side.ConnectTime = await side.Pool.ConnectAllAsync(ConnectTimeout(side.Part), Watchdog);
+                side.AfterConnect = ProcessSample.Take(side.Query.Pid);
+                Console.WriteLine($"  {side.Part.Name}: up after {side.ConnectTime.TotalSeconds:0.0} s; presence-query RSS {side.AfterConnect.RssBytes / 1048576.0:N0} MB");
+            }
             var steadyIn = TimeSpan.FromSeconds(BenchOptions.SteadyAfter) - loadClock.Elapsed;
             await services.WaitAsync(steadyIn > TimeSpan.FromSeconds(Settle) ? steadyIn : TimeSpan.FromSeconds(Settle), processes);
 
             long seq0 = await redis.LogLastSeqAsync();
             var stats0 = await redis.CommandStatsAsync();
-            var queryMetrics0 = await MetricsPage.ScrapeAsync(queryHttp);
-            var querySample0 = ProcessSample.Take(query.Pid);
+            foreach (var side in sides)
+                await side.StartWindowAsync();
             var redisSample0 = ProcessSample.Take(redisPid);
             var ingestSample0 = ProcessSample.Take(ingest.Pid);
             var selfSample0 = ProcessSample.Take(Environment.ProcessId);
             string load0 = Machine.LoadAverages();
             Console.WriteLine($"  window: {options.Duration} s from {loadClock.Elapsed.TotalSeconds:0} s after the generator started, log at line {seq0:N0}, load average {load0}");
-            long peakRss = querySample0.RssBytes;
-            double subscribersSeen = double.MaxValue;
             var windowClock = Stopwatch.StartNew();
             while (windowClock.Elapsed < TimeSpan.FromSeconds(options.Duration))
             {
                 await services.WaitAsync(TimeSpan.FromSeconds(Math.Min(5, options.Duration - windowClock.Elapsed.TotalSeconds)), processes);
-                peakRss = Math.Max(peakRss, ProcessSample.Take(query.Pid).RssBytes);
-                subscribersSeen = Math.Min(subscribersSeen, (await MetricsPage.ScrapeAsync(queryHttp))["presence_event_subscribers"]);
+                foreach (var side in sides)
+                    await side.SampleAsync();
             }
-            var queryMetrics1 = await MetricsPage.ScrapeAsync(queryHttp);
+            foreach (var side in sides)
+                await side.EndWindowAsync();
             var ingestMetrics1 = await MetricsPage.ScrapeAsync(ingestHttp);
-            var querySample1 = ProcessSample.Take(query.Pid);
             var redisSample1 = ProcessSample.Take(redisPid);
             var ingestSample1 = ProcessSample.Take(ingest.Pid);
             var selfSample1 = ProcessSample.Take(Environment.ProcessId);
             var stats1 = await redis.CommandStatsAsync();
             long seq1 = await redis.LogLastSeqAsync();
             string load1 = Machine.LoadAverages();
-            peakRss = Math.Max(peakRss, querySample1.RssBytes);
 
             var lines = await redis.LogLinesAsync(seq0, seq1);
-            long expected = lines.Sum(l => (long)layout.SubscribersOf(l.UserId).Count());
+            long expected = sides.Sum(side => lines.Sum(l => (long)side.Part.Layout.SubscribersOf(l.UserId).Count()));
             var deadline = Stopwatch.StartNew();
-            while (pool.Subscribers.Sum(s => (long)s.CountReceived(seq0, seq1)) < expected && deadline.Elapsed < TimeSpan.FromSeconds(20))
+            while (sides.Sum(side => side.Pool!.Subscribers.Sum(s => (long)s.CountReceived(seq0, seq1))) < expected && deadline.Elapsed < TimeSpan.FromSeconds(20))
                 await Task.Delay(250, services.Interrupt);
-            var check = DeliveryCheck.Run(pool, layout, lines, seq0, seq1);
-            var delivered = pool.Subscribers.SelectMany(s => s.Deliveries()).Where(d => d.Seq > seq0 && d.Seq <= seq1).ToList();
-            var result = new GroupsResult
+
+            // Each line's receive time at a group stream against the same line's at the id stream of the same block.
+            var atIds = sides.First(s => !s.Part.IsGroup).Pool!.Subscribers
+                .SelectMany(s => s.Deliveries().Select(d => (s.Index, d.Seq, d.ReceivedMs)))
+                .ToDictionary(d => (d.Index, d.Seq), d => d.ReceivedMs);
+            double[] extra = [.. sides.First(s => s.Part.IsGroup).Pool!.Subscribers
+                .SelectMany(s => s.Deliveries().Where(d => d.Seq > seq0 && d.Seq <= seq1).Select(d => (s.Index, d)))
+                .Where(x => atIds.ContainsKey((x.Index, x.d.Seq)))
+                .Select(x => x.d.ReceivedMs - atIds[(x.Index, x.d.Seq)])
+                .Order()];
+
+            var results = sides.Select(side =>
             {
-                Run = run,
-                Part = part,
-                WindowSeconds = (redisSample1.At - redisSample0.At).TotalSeconds,
-                LoadAverage = $"{load0} → {load1}",
-                ConnectSeconds = connectTime.TotalSeconds,
-                ProbeSnapshotMs = [.. probes],
-                StreamSnapshotMs = [.. pool.Subscribers.Select(s => s.FirstSnapshotMs).Order()],
-                SubscribersHeldMin = subscribersSeen,
-                QueryRssAfterConnectBytes = afterConnect.RssBytes,
-                QueryRssBytes = querySample1.RssBytes,
-                QueryPeakRssBytes = peakRss,
-                QueryCores = querySample1.CoresSince(querySample0),
-                RedisCores = redisSample1.CoresSince(redisSample0),
-                IngestCores = ingestSample1.CoresSince(ingestSample0),
-                ClientCores = selfSample1.CoresSince(selfSample0),
-                LogLines = lines.Count,
-                IngestTransitionsDroppedSinceStart = ingestMetrics1["presence_transitions_dropped_total"],
-                Check = check,
-                CountMismatches = pool.Subscribers.Sum(s => s.CountMismatches),
-                ClientDelays = new Dictionary<TransitionKind, double[]>
+                var pool = side.Pool!;
+                var delivered = pool.Subscribers.SelectMany(s => s.Deliveries()).Where(d => d.Seq > seq0 && d.Seq <= seq1).ToList();
+                return new GroupsResult
                 {
-                    [TransitionKind.Online] = Delays(delivered, TransitionKind.Online),
-                    [TransitionKind.Timeout] = Delays(delivered, TransitionKind.Timeout),
-                    [TransitionKind.Signout] = Delays(delivered, TransitionKind.Signout),
-                },
-                ServerOnline = queryMetrics1.Histogram("presence_event_delay_seconds", "type=\"online\"").Minus(queryMetrics0.Histogram("presence_event_delay_seconds", "type=\"online\"")),
-                ServerOffline = queryMetrics1.Histogram("presence_event_delay_seconds", "type=\"offline\"").Minus(queryMetrics0.Histogram("presence_event_delay_seconds", "type=\"offline\"")),
-                Store = StoreWork.Between(stats0, stats1),
-            };
-            Report.PrintGroups([result]);
+                    Run = run,
+                    Part = side.Part,
+                    WindowSeconds = (redisSample1.At - redisSample0.At).TotalSeconds,
+                    LoadAverage = $"{load0} → {load1}",
+                    ConnectSeconds = side.ConnectTime.TotalSeconds,
+                    ProbeSnapshotMs = [.. side.Probes],
+                    StreamSnapshotMs = [.. pool.Subscribers.Select(s => s.FirstSnapshotMs).Order()],
+                    SubscribersHeldMin = side.SubscribersSeen,
+                    QueryRssAfterConnectBytes = side.AfterConnect.RssBytes,
+                    QueryRssBytes = side.Sample1.RssBytes,
+                    QueryPeakRssBytes = side.PeakRss,
+                    QueryCores = side.Sample1.CoresSince(side.Sample0),
+                    RedisCores = redisSample1.CoresSince(redisSample0),
+                    IngestCores = ingestSample1.CoresSince(ingestSample0),
+                    ClientCores = selfSample1.CoresSince(selfSample0),
+                    LogLines = lines.Count,
+                    IngestTransitionsDroppedSinceStart = ingestMetrics1["presence_transitions_dropped_total"],
+                    Check = DeliveryCheck.Run(pool, side.Part.Layout, lines, seq0, seq1),
+                    CountMismatches = pool.Subscribers.Sum(s => s.CountMismatches),
+                    ClientDelays = new Dictionary<TransitionKind, double[]>
+                    {
+                        [TransitionKind.Online] = Delays(delivered, TransitionKind.Online),
+                        [TransitionKind.Timeout] = Delays(delivered, TransitionKind.Timeout),
+                        [TransitionKind.Signout] = Delays(delivered, TransitionKind.Signout),
+                    },
+                    ServerOnline = side.Metrics1.Histogram("presence_event_delay_seconds", "type=\"online\"").Minus(side.Metrics0.Histogram("presence_event_delay_seconds", "type=\"online\"")),
+                    ServerOffline = side.Metrics1.Histogram("presence_event_delay_seconds", "type=\"offline\"").Minus(side.Metrics0.Histogram("presence_event_delay_seconds", "type=\"offline\"")),
+                    Store = StoreWork.Between(stats0, stats1),
+                    ExtraOverIdsMs = side.Part.IsGroup ? extra : [],
+                };
+            }).ToArray();
+            Report.PrintGroups(results);
             Console.WriteLine();
-            return result;
+            return results;
         }
         finally
         {
-            if (pool is not null)
-                await pool.DisposeAsync();
-            query.Stop(TimeSpan.FromSeconds(15));
+            foreach (var side in sides)
+            {
+                if (side.Pool is not null)
+                    await side.Pool.DisposeAsync();
+                side.Query.Stop(TimeSpan.FromSeconds(15));
+            }
+        }
+    }
+
+    private static TimeSpan ConnectTimeout(GroupsPart part) => TimeSpan.FromSeconds(Math.Max(120, part.Layout.Subscribers / 20));
+
+    /// <summary>One side of a pair: its node, its streams, and the node's samples over the window.</summary>
+    private sealed class Side(GroupsPart part, ChildProcess query, int http)
+    {
+        public GroupsPart Part { get; } = part;
+        public ChildProcess Query { get; } = query;
+        public int Http { get; } = http;
+        public IPEndPoint Server { get; } = new(IPAddress.Loopback, http);
+        public List<double> Probes { get; } = [];
+        public SubscriberPool? Pool { get; set; }
+        public TimeSpan ConnectTime { get; set; }
+        public ProcessSample AfterConnect { get; set; }
+        public ProcessSample Sample0 { get; private set; }
+        public ProcessSample Sample1 { get; private set; }
+        public MetricsPage Metrics0 { get; private set; } = null!;
+        public MetricsPage Metrics1 { get; private set; } = null!;
+        public long PeakRss { get; private set; }
+        public double SubscribersSeen { get; private set; } = double.MaxValue;
+
+        public async Task StartWindowAsync()
+        {
+            Metrics0 = await MetricsPage.ScrapeAsync(Http);
+            Sample0 = ProcessSample.Take(Query.Pid);
+            PeakRss = Sample0.RssBytes;
+        }
+
+        public async Task SampleAsync()
+        {
+            PeakRss = Math.Max(PeakRss, ProcessSample.Take(Query.Pid).RssBytes);
+            SubscribersSeen = Math.Min(SubscribersSeen, (await MetricsPage.ScrapeAsync(Http))["presence_event_subscribers"]);
+        }
+
+        public async Task EndWindowAsync()
+        {
+            Metrics1 = await MetricsPage.ScrapeAsync(Http);
+            Sample1 = ProcessSample.Take(Query.Pid);
+            PeakRss = Math.Max(PeakRss, Sample1.RssBytes);
         }
     }
 

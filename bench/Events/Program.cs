@@ -21,10 +21,10 @@ using Presence.Testing;
 //    and at the node (presence_event_delay_seconds), the node's streams, RSS and CPU, the store's
 //    work (INFO commandstats), then checks every delivery of the window against the events log.
 // 3. Groups (issue 22, only with --phases groups): the same load, groups written with an admin key,
-//    then one stream on a group of --big-group members and one id stream of the same ids, --groups
-//    streams on groups of --group-size and as many id streams of the same ids, each on a fresh
-//    presence-query: delays at the subscribers, the node's CPU and RSS, the large snapshot's time,
-//    every delivery checked against the log; group / id ratios.
+//    then one stream on a group of --big-group members beside one id stream of the same ids, --groups
+//    streams on groups of --group-size beside as many id streams of the same ids, each side on a
+//    fresh presence-query: delays at the subscribers (and the group side's over the id side's, line
+//    by line), the nodes' CPU and RSS, the large snapshot's time, every delivery checked against the log.
 //
 // Everything runs on 127.0.0.1 against its own redis-server (free port, no persistence); every
 // load is bounded in time, and every process it starts is stopped at the end, also on failure or Ctrl-C.

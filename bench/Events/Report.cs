@@ -110,6 +110,8 @@ internal static class Report
                 Console.WriteLine(F($"{Name(kind),-16} {delays.Length,7:N0} {Pct(delays, 0.5),10:0} {Pct(delays, 0.99),8:0} {Max(delays),8:0}   {server.Count,8:N0} {server.Quantile(0.5) * 1000,8:0} {server.Quantile(0.99) * 1000,8:0} {server.MaxBound() * 1000,8:0}"));
             }
             Console.WriteLine(F($"  node: {r.SubscribersHeldMin:N0} of {r.Part.Layout.Subscribers:N0} streams held, RSS {Mb(r.QueryRssAfterConnectBytes)} after connecting, {Mb(r.QueryRssBytes)} at the end, peak {Mb(r.QueryPeakRssBytes)}, CPU {r.QueryCores:0.000} cores; streams up in {r.ConnectSeconds:0.0} s"));
+            if (r.ExtraOverIdsMs.Length > 0)
+                Console.WriteLine(F($"  the same line at this group stream − at the id stream of the same ids, side by side: p50 {Pct(r.ExtraOverIdsMs, 0.5):0.0} ms, p99 {Pct(r.ExtraOverIdsMs, 0.99):0.0} ms, min {r.ExtraOverIdsMs[0]:0.0}, max {Max(r.ExtraOverIdsMs):0.0} ({r.ExtraOverIdsMs.Length:N0} lines)"));
             Console.WriteLine(F($"  snapshot: {(r.ProbeSnapshotMs.Length > 0 ? $"probes {string.Join(", ", r.ProbeSnapshotMs.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} ms; " : "")}the part's streams p50 {Pct(r.StreamSnapshotMs, 0.5):N0} ms, max {Max(r.StreamSnapshotMs):N0} ms"));
             Console.WriteLine(F($"  other CPU (cores): redis-server {r.RedisCores:0.00}, presence-ingest {r.IngestCores:0.00}, subscribers' client {r.ClientCores:0.00}; store: {r.Store.AllCalls / r.WindowSeconds:0.0} commands/s, {r.Store.Mgets * 60 / r.WindowSeconds:N0} MGET/min"));
             var c = r.Check;
@@ -132,7 +134,7 @@ internal static class Report
             var rs = part.ToList();
             Console.WriteLine(F($"{part.Key,-34} {P99(rs, TransitionKind.Online),10:0} {P99(rs, TransitionKind.Timeout),11:0} {P99(rs, TransitionKind.Signout),11:0} {$"{Median(rs.Select(r => r.ServerOnline.Quantile(0.99) * 1000)):0}/{Median(rs.Select(r => r.ServerOffline.Quantile(0.99) * 1000)):0}",15} {Median(rs.Select(r => r.QueryCores)),6:0.000} {Median(rs.Select(r => r.QueryRssBytes / 1048576.0)),7:0} {Median(rs.Select(r => r.QueryPeakRssBytes / 1048576.0)),6:0} {Median(rs.Select(r => r.SnapshotMs)),11:N0} {Median(rs.Select(r => r.ConnectSeconds)),5:0.0}  {(rs.All(r => r.Check.ExactlyOnce && r.CountMismatches == 0) ? "exactly once" : "NOT exactly once")} ({rs.Sum(r => r.Check.Received):N0} received)"));
         }
-        Console.WriteLine("group / id streams of the same ids (medians' ratios):");
+        Console.WriteLine("group / id streams of the same ids, side by side (medians' ratios; group − id receive time of the same line, medians of the runs' p50 and p99):");
         foreach (var pair in results.GroupBy(r => r.Part.Pair))
         {
             var groups = pair.Where(r => r.Part.IsGroup).ToList();
@@ -140,7 +142,7 @@ internal static class Report
             if (groups.Count == 0 || ids.Count == 0)
                 continue;
             double Ratio(Func<List<GroupsResult>, double> of) => of(groups) / of(ids);
-            Console.WriteLine(F($"  {groups[0].Part.Name} / {ids[0].Part.Name}: online p99 ×{Ratio(g => P99(g, TransitionKind.Online)):0.00}, timeout p99 ×{Ratio(g => P99(g, TransitionKind.Timeout)):0.00}, signout p99 ×{Ratio(g => P99(g, TransitionKind.Signout)):0.00}, node CPU ×{Ratio(g => Median(g.Select(r => r.QueryCores))):0.00}, RSS ×{Ratio(g => Median(g.Select(r => (double)r.QueryRssBytes))):0.00}, snapshot ×{Ratio(g => Median(g.Select(r => r.SnapshotMs))):0.00}"));
+            Console.WriteLine(F($"  {groups[0].Part.Name} / {ids[0].Part.Name}: online p99 ×{Ratio(g => P99(g, TransitionKind.Online)):0.00}, timeout p99 ×{Ratio(g => P99(g, TransitionKind.Timeout)):0.00}, signout p99 ×{Ratio(g => P99(g, TransitionKind.Signout)):0.00}, node CPU ×{Ratio(g => Median(g.Select(r => r.QueryCores))):0.00}, RSS ×{Ratio(g => Median(g.Select(r => (double)r.QueryRssBytes))):0.00}, snapshot ×{Ratio(g => Median(g.Select(r => r.SnapshotMs))):0.00}; group − id p50 {Median(groups.Select(r => Pct(r.ExtraOverIdsMs, 0.5))):0.0} ms, p99 {Median(groups.Select(r => Pct(r.ExtraOverIdsMs, 0.99))):0.0} ms"));
         }
 
         static double P99(List<GroupsResult> rs, TransitionKind kind) => Median(rs.Select(r => Pct(r.ClientDelays[kind], 0.99)));
