@@ -102,6 +102,12 @@ public sealed class QueryOptions
     public int MaxGroupSize { get; set; } = DefaultMaxGroupSize;
 
     /// <summary>The largest membership body (PUT a group, POST its members): room for a full group, at least <see cref="MaxBody"/>.</summary>
+    /// <summary>
+    /// The largest body naming groups (<c>POST /v1/groups/presence</c>, <c>POST /v1/groups/events</c>): room for --max-batch names of
+    /// the longest length, quoted and comma-separated, at least <see cref="MaxBody"/>.
+    /// </summary>
+    public int NamesBodyLimit => (int)Math.Min(int.MaxValue, Math.Max(MaxBody, (long)(Presence.Core.Groups.GroupKeys.MaxNameLength + 3) * MaxBatch + 64));
+
     public int MembershipBodyLimit => (int)Math.Min(int.MaxValue, Math.Max(MaxBody, (long)MembershipBytesPerId * MaxGroupSize + 1024));
 
     [Option("events-buffer", Default = DefaultEventsBuffer, MetaValue = "N",

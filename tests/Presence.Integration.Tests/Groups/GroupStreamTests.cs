@@ -323,6 +323,20 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
         var tooMany = string.Join(",", Enumerable.Range(0, QueryOptions.DefaultMaxBatch + 1).Select(i => $"\"g{i}\""));
         await Problem(HttpMethod.Post, "/v1/groups/events", $$"""{"names":[{{tooMany}}]}""", HttpStatusCode.BadRequest, "too-many-groups");
 
+        // --max-batch names of the longest length fit a body, past --max-body (64 KiB): on both many-groups routes.
+        var longest = string.Join(",", Enumerable.Range(0, QueryOptions.DefaultMaxBatch).Select(i => $"\"{i:D6}{new string('n', 122)}\""));
+        Assert.True(longest.Length > QueryOptions.DefaultMaxBody, $"{longest.Length} bytes");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/groups/presence") { Content = new StringContent($$"""{"names":[{{longest}}]}""", Encoding.UTF8, "application/json") })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Reader);
+            using var response = await query.Client.SendAsync(request);
+            var body = await QueryHost.Json(response);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+            Assert.Equal(QueryOptions.DefaultMaxBatch, body.GetProperty("groups").GetArrayLength());
+        }
+        await using (var many = await Groups(query, longest))
+            Assert.Equal(QueryOptions.DefaultMaxBatch, (await Next(many, "the snapshot of 1,000 long names")).Json.GetProperty("groups").GetArrayLength());
+
         // A name with no members opens a stream too (its members may come later).
         await using var empty = await Group(query, "nobody-yet");
         Assert.Equal("""{"name":"nobody-yet","members":0,"online":0,"users":[]}""", (await Next(empty, "an empty group's snapshot")).Data);

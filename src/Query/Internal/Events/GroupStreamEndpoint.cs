@@ -27,7 +27,7 @@ internal sealed class GroupStreamEndpoint(GroupStreamServices services, GroupWat
     public async Task Post(HttpContext context)
     {
         var options = _services.Options;
-        var read = await RequestBody.ReadJsonAsync(context, options.MaxBody).ConfigureAwait(false);
+        var read = await RequestBody.ReadJsonAsync(context, options.NamesBodyLimit).ConfigureAwait(false);
         if (read is null)
             return;
         GroupEndpoints.NameList list;

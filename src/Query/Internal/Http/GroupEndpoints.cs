@@ -250,7 +250,7 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     /// <summary><c>POST /v1/groups/presence</c> with <c>{"names":[…]}</c>: each group's aggregate presence, in request order.</summary>
     public async Task GetManyPresence(HttpContext context)
     {
-        var read = await RequestBody.ReadJsonAsync(context, options.MaxBody);
+        var read = await RequestBody.ReadJsonAsync(context, options.NamesBodyLimit);
         if (read is null)
             return;
         NameList list;

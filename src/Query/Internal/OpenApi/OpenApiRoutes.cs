@@ -223,7 +223,7 @@ internal static class OpenApiRoutes
         404 => "No such group (problem group-not-found): it has no members (never written, deleted or emptied).",
         401 => "No valid `Authorization: Bearer <key>` while the service has --api-keys (on an admin route: no key of --admin-keys).",
         403 => "An admin route with a read key, or on a service without --admin-keys (problem forbidden).",
-        413 => "The body is over --max-body (the ids are over --max-watch on the events route; a membership body may be 32 × --max-group-size bytes).",
+        413 => "The body is over --max-body (the ids are over --max-watch on the events route; a membership body may be 32 × --max-group-size bytes, a body of group names 131 × --max-batch + 64).",
         415 => "The body is not application/json in UTF-8.",
         429 => "Over the client's rate limit (--rate-limit); see Retry-After.",
         503 => "The store did not answer within its timeout (the service never hangs), the node serves its most event streams, or (the online count) the store has no events log (problem events-off).",
