@@ -5,7 +5,8 @@
 # redis-server. Per run: utime+stime (/proc) of presence-ingest, redis-server and the sender over a
 # steady WINDOW after a WARM-up (the first heartbeat of every user finds no key: the 1M-line online
 # burst of the events log is appended in the warm-up), divided by the window; medians printed.
-# Use: bench/ingest/cpu.sh   (RUNS=3 WARM=20 WINDOW=20 RATE=100000 USERS=1000000)
+# Use: bench/ingest/cpu.sh   (RUNS=3 WARM=20 WINDOW=20 RATE=100000 USERS=1000000 SENDERS="blast loadgen" WRITES=direct)
+# WRITES="direct multiplexer" also alternates the ingest's --store-writes (INGEST.md, "Store writes") within each run.
 # Only 127.0.0.1 is targeted; each load is bounded in time; every process started is ended.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +15,8 @@ WARM=${WARM:-20}
 WINDOW=${WINDOW:-20}
 RATE=${RATE:-100000}
 USERS=${USERS:-1000000}
+SENDERS=${SENDERS:-blast loadgen}
+WRITES=${WRITES:-direct}
 work=$(mktemp -d)
 started=()
 end() { kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -23,7 +26,7 @@ ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(redis-server --version | cut -d' ' -f3); .NET $(dotnet --version); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== $USERS users, $RATE heartbeats/s, 1 a datagram; warm-up $WARM s, window $WINDOW s; $RUNS runs of each sender, alternating"
+echo "== $USERS users, $RATE heartbeats/s, 1 a datagram; warm-up $WARM s, window $WINDOW s; $RUNS runs of each sender ($SENDERS) and --store-writes ($WRITES), alternating"
 cc -O2 -o "$work/udp-blast" bench/tools/udp-blast.c
 dotnet build src/Ingest -c Release -nologo -v:q -clp:NoSummary >/dev/null
 dotnet build src/LoadGen -c Release -nologo -v:q -clp:NoSummary >/dev/null
@@ -34,11 +37,11 @@ started+=("$redis")
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
 echo "\$ redis-server --port $port --bind 127.0.0.1 --save \"\" --appendonly no"
 
-one_run() { # $1 = blast | loadgen, $2 = run number
+one_run() { # $1 = blast | loadgen, $2 = run number, $3 = --store-writes
   redis-cli -p "$port" flushall >/dev/null
   local udp http ingest sender seconds=$((WARM + WINDOW + 2))
   udp=$(free_port); http=$(free_port)
-  dotnet src/Ingest/bin/Release/net10.0/presence-ingest.dll --udp "127.0.0.1:$udp" --http "127.0.0.1:$http" --redis "127.0.0.1:$port" >"$work/ingest.log" 2>&1 &
+  dotnet src/Ingest/bin/Release/net10.0/presence-ingest.dll --udp "127.0.0.1:$udp" --http "127.0.0.1:$http" --redis "127.0.0.1:$port" --store-writes "$3" >"$work/ingest.log" 2>&1 &
   ingest=$!; started+=("$ingest")
   until curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1; do sleep 0.1; done
   if [ "$1" = blast ]; then
@@ -59,7 +62,7 @@ one_run() { # $1 = blast | loadgen, $2 = run number
   f1=$(curl -s "http://127.0.0.1:$http/metrics" | awk '$1 == "presence_records_accepted_total" {print $2}')
   wait "$sender" || true
   kill -TERM "$ingest"; wait "$ingest" 2>/dev/null || true
-  awk -v who="$1" -v n="$2" -v i0="$i0" -v i1="$i1" -v r0="$r0" -v r1="$r1" -v s0="$s0" -v s1="$s1" -v f0="$f0" -v f1="$f1" \
+  awk -v who="$1/$3" -v n="$2" -v i0="$i0" -v i1="$i1" -v r0="$r0" -v r1="$r1" -v s0="$s0" -v s1="$s1" -v f0="$f0" -v f1="$f1" \
       -v t0="$t0" -v t1="$t1" -v hz="$ticks" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
     s = t1 - t0; rate = (f1 - f0) / s
     printf "%-8s run %d: accepted %7.0f/s  ingest %.3f cores (%.3f per 100K/s)  redis %.3f  sender %.3f  load %s\n",
@@ -68,7 +71,11 @@ one_run() { # $1 = blast | loadgen, $2 = run number
 }
 
 for n in $(seq 1 "$RUNS"); do
-  if [ $((n % 2)) = 1 ]; then one_run blast "$n"; one_run loadgen "$n"; else one_run loadgen "$n"; one_run blast "$n"; fi
+  order="$SENDERS"
+  [ $((n % 2)) = 0 ] && order=$(echo "$SENDERS" | tr ' ' '\n' | tac | xargs) # every other run in reverse, so neither always goes first
+  for who in $order; do
+    for writes in $WRITES; do one_run "$who" "$n" "$writes"; done
+  done
 done
 
 echo "== medians of $RUNS: ingest cores per 100K heartbeats/s, and the sender's own cores"
@@ -76,13 +83,19 @@ python3 - "$work/results" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\w+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)", line)
+    m = re.match(r"([\w/]+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)", line)
     if m:
         rows.setdefault(m[1], []).append([float(x) for x in m.groups()[1:]])
 for who, runs in rows.items():
     med = [statistics.median(col) for col in zip(*runs)]
-    print(f"{who:8} accepted {med[0]:,.0f}/s  ingest {med[1]:.3f} cores ({med[2]:.3f} per 100K/s)  redis {med[3]:.3f}  sender {med[4]:.3f}")
-if len(rows) == 2:
-    b, l = (statistics.median(r[2] for r in rows[k]) for k in ("blast", "loadgen"))
-    print(f"ingest per 100K/s, presence-loadgen / udp-blast: {l / b:.2f}")
+    print(f"{who:20} accepted {med[0]:,.0f}/s  ingest {med[1]:.3f} cores ({med[2]:.3f} per 100K/s)  redis {med[3]:.3f}  sender {med[4]:.3f}")
+def per(key):
+    return statistics.median(r[2] for r in rows[key])
+writes = sorted({k.split("/")[1] for k in rows})
+for w in writes:
+    if f"blast/{w}" in rows and f"loadgen/{w}" in rows:
+        print(f"ingest per 100K/s, presence-loadgen / udp-blast ({w}): {per(f'loadgen/{w}') / per(f'blast/{w}'):.2f}")
+if "direct" in writes and "multiplexer" in writes:
+    for who in sorted({k.split("/")[0] for k in rows}):
+        print(f"ingest per 100K/s, --store-writes direct / multiplexer ({who}): {per(f'{who}/direct') / per(f'{who}/multiplexer'):.2f}")
 PY

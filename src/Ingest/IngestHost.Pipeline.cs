@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Presence.Core.Resp;
 using Presence.Ingest.Internal.Coalesce;
 using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Infrastructure;
@@ -29,7 +30,18 @@ public sealed partial class IngestHost
         var pool = new RecordBatchPool(ReceiveLoop.RecordsPerBatch);
         var room = new PendingBudget(_options.MaxPending, () => _flusher?.PendingUsers ?? 0);
         _coalescer = new Coalescer(_channel.Reader, pool, Metrics, room);
-        var writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn, answerWithin: _store!.AnswerWithin);
+        IStoreWriter writer = new StoreWriter(database, _options.Prefix, readOldValue: _options.EventsOn, answerWithin: _store!.AnswerWithin);
+        if (_options.DirectWrites && _store.CanWriteDirect)
+        {
+            var config = _store.Configuration;
+            var store = _store;
+            _directWriter = new DirectStoreWriter(config.EndPoints[0], RespSetUp.From(config.User, config.Password, config.DefaultDatabase, config.ClientName),
+                _options.Prefix, readOldValue: _options.EventsOn, _store.AnswerWithin, fallback: writer, useDirect: () => !store.IsCluster);
+            writer = _directWriter;
+        }
+        IngestLog.StoreWritesPath(_logger, _directWriter is null
+            ? _options.DirectWrites ? "through StackExchange.Redis (the store is not one plain node)" : "through StackExchange.Redis (--store-writes multiplexer)"
+            : "over the ingester's own pipelined connection (while the store is not a cluster; --store-writes)");
         if (_options.EventsOn)
             CreateEvents(database);
         _flusher = new Flusher(_coalescer, writer, _options, Metrics, _clock, _logger, room, _transitions);

@@ -124,6 +124,7 @@ public sealed partial class IngestHost
             loop.Dispose();
         if (_http is not null)
             await _http.DisposeAsync().ConfigureAwait(false);
+        _directWriter?.Dispose(); // the flusher has stopped with StopAsync
         if (_store is not null)
             await _store.DisposeAsync().ConfigureAwait(false);
         _stopFlushing.Dispose();

@@ -27,6 +27,7 @@ public sealed partial class IngestHost : IAsyncDisposable
     private readonly IngestClock _clock = new();
     // The store (IngestHost.Store.cs).
     private StoreConnection? _store;
+    private DirectStoreWriter? _directWriter; // null: writes go through the store client (--store-writes multiplexer, or a store it cannot serve)
     private StoreKeyCounter? _keyCounter;
     // The path to the store (IngestHost.Pipeline.cs), and with --events on the events pieces (IngestHost.Events.cs).
     private Channel<RecordBatch>? _channel;

@@ -86,4 +86,7 @@ internal static partial class IngestLog
 
     [LoggerMessage(26, LogLevel.Warning, "Stopped with {Count} last seen times not written (the store did not answer); those users answer their previous last seen, or null")]
     public static partial void LastSeenUnwritten(ILogger logger, long count);
+
+    [LoggerMessage(27, LogLevel.Information, "Store writes go {Path}")]
+    public static partial void StoreWritesPath(ILogger logger, string path);
 }

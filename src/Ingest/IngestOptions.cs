@@ -80,6 +80,9 @@ public sealed class IngestOptions
     [Option("store-timeout-ms", Default = 2000, HelpText = "Time a store command may take before it counts as failed and is retried (unless --redis sets asyncTimeout).")]
     public int StoreTimeoutMs { get; set; } = 2000;
 
+    [Option("store-writes", Default = "direct", HelpText = "How flushes reach a single plain store node: direct, over the ingester's own pipelined connection (the least CPU per write); multiplexer, through StackExchange.Redis. Redis Cluster, TLS, sentinel and proxies always use the multiplexer.")]
+    public string StoreWrites { get; set; } = "direct";
+
     [Option("shutdown-timeout-ms", Default = 5000, HelpText = "On SIGTERM/SIGINT, the most time spent writing what is pending before exiting.")]
     public int ShutdownTimeoutMs { get; set; } = 5000;
 
@@ -102,6 +105,8 @@ public sealed class IngestOptions
     internal IPEndPoint? TcpEndPoint { get; private set; }
 
     internal bool UseRecvMmsg => Receiver == "recvmmsg";
+
+    internal bool DirectWrites => StoreWrites == "direct";
 
     /// <summary>The store password read from --redis-password-file by <see cref="Validate"/>; null without one.</summary>
     internal string? RedisPassword { get; private set; }
@@ -180,6 +185,8 @@ public sealed class IngestOptions
             return $"--max-pending must be at least 1, not {MaxPending}";
         if (Receivers is < 1 or > 16)
             return $"--receivers must be 1..16, not {Receivers}";
+        if (StoreWrites is not ("direct" or "multiplexer"))
+            return $"--store-writes must be direct or multiplexer, not '{StoreWrites}'";
         if (Receiver is not ("recvmmsg" or "socket"))
             return $"--receiver must be recvmmsg or socket, not '{Receiver}'";
         if (UseRecvMmsg && !OperatingSystem.IsLinux())

@@ -1,4 +1,5 @@
 using Presence.Core;
+using Presence.Core.Resp;
 using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Store;
 using Presence.Testing;
@@ -6,9 +7,37 @@ using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Ingest;
 
+/// <summary>
+/// The ingester's two writers against redis-server: <see cref="StoreWriter"/> (StackExchange.Redis,
+/// "client") and <see cref="DirectStoreWriter"/> (its own connection, "direct") give the same outcomes
+/// for the same writes; the direct writer's failures (refused commands, a refused set-up, no answer in
+/// time, a store restart) fail only what was not answered, and the next chunk opens a new connection.
+/// </summary>
 [Collection(RedisCollection.Name)]
 public sealed class StoreWriterTests(RedisFixture redis)
 {
+    /// <summary>A writer of <paramref name="kind"/> ("client" or "direct") on <paramref name="server"/>; the direct one falls back to the client one never.</summary>
+    private static async Task<(IStoreWriter Writer, IDatabase Database, IAsyncDisposable Owner)> WriterAsync(
+        string kind, RedisServer server, string prefix, bool readOldValue = true, TimeSpan? answerWithin = null)
+    {
+        var mux = await ConnectionMultiplexer.ConnectAsync(StoreConnection.Configure(server.Configuration, 2000));
+        var client = new StoreWriter(mux.GetDatabase(), prefix, readOldValue, answerWithin);
+        if (kind == "client")
+            return (client, mux.GetDatabase(), mux);
+        var direct = new DirectStoreWriter(server.EndPoint, RespSetUp.From(null, null, null, "presence-ingest-test"), prefix, readOldValue,
+            answerWithin ?? TimeSpan.FromSeconds(5), fallback: client, useDirect: () => true);
+        return (direct, mux.GetDatabase(), new Owner(mux, direct));
+    }
+
+    private sealed class Owner(ConnectionMultiplexer mux, DirectStoreWriter writer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            writer.Dispose();
+            await mux.DisposeAsync();
+        }
+    }
+
     private static List<PendingWrite> Writes(int users) =>
         Enumerable.Range(1, users).Select(i => new PendingWrite((ulong)i, 1, RecordKind.Heartbeat, 30_000)).ToList();
 
@@ -29,11 +58,13 @@ public sealed class StoreWriterTests(RedisFixture redis)
         Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Failed, o));
     }
 
-    [Fact]
-    public async Task WriteAsync_StoreUp_EveryChunkIssued_AllConfirmed()
+    [Theory]
+    [InlineData("client")]
+    [InlineData("direct")]
+    public async Task WriteAsync_StoreUp_EveryChunkIssued_AllConfirmed(string kind)
     {
-        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
-        var writer = new StoreWriter(mux.GetDatabase(), TestKeys.Prefix());
+        var (writer, _, owner) = await WriterAsync(kind, redis.Server, TestKeys.Prefix());
+        await using var _ = owner;
         var writes = Writes(StoreWriter.DefaultChunkSize + 10);
         var outcomes = new WriteOutcome[writes.Count];
 
@@ -43,11 +74,13 @@ public sealed class StoreWriterTests(RedisFixture redis)
         Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Landed, o)); // same receive time again: an earlier attempt of this very write
     }
 
-    [Fact]
-    public async Task WriteAsync_TellsNewOnlinePeriodsAndSignOuts()
+    [Theory]
+    [InlineData("client")]
+    [InlineData("direct")]
+    public async Task WriteAsync_TellsNewOnlinePeriodsAndSignOuts(string kind)
     {
-        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
-        var writer = new StoreWriter(mux.GetDatabase(), TestKeys.Prefix());
+        var (writer, _, owner) = await WriterAsync(kind, redis.Server, TestKeys.Prefix());
+        await using var _ = owner;
         var outcomes = new WriteOutcome[2];
 
         await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000), new PendingWrite(2, 100, RecordKind.Offline, 30_000)], outcomes);
@@ -57,13 +90,14 @@ public sealed class StoreWriterTests(RedisFixture redis)
         Assert.Equal([WriteOutcome.Refreshed, WriteOutcome.Deleted], outcomes);
     }
 
-    [Fact]
-    public async Task WriteAsync_Refresh_SetsOnlyAnExistingKey_WithItsTimeLeft()
+    [Theory]
+    [InlineData("client")]
+    [InlineData("direct")]
+    public async Task WriteAsync_Refresh_SetsOnlyAnExistingKey_WithItsTimeLeft(string kind)
     {
-        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
         var prefix = TestKeys.Prefix();
-        var writer = new StoreWriter(mux.GetDatabase(), prefix);
-        var database = mux.GetDatabase();
+        var (writer, database, owner) = await WriterAsync(kind, redis.Server, prefix);
+        await using var _ = owner;
         var outcomes = new WriteOutcome[2];
         await database.StringSetAsync(prefix + "1", 100, TimeSpan.FromSeconds(30));
 
@@ -76,5 +110,169 @@ public sealed class StoreWriterTests(RedisFixture redis)
         var left = await database.KeyTimeToLiveAsync(prefix + "1");
         Assert.InRange(left!.Value.TotalMilliseconds, 10_000, 20_000); // the write's own PX, not the 30 s before it
         Assert.False(await database.KeyExistsAsync(prefix + "2")); // XX: a key found gone is not recreated
+    }
+
+    [Theory]
+    [InlineData("client")]
+    [InlineData("direct")]
+    public async Task WriteAsync_EventsOff_PlainSet_Refreshed(string kind)
+    {
+        var prefix = TestKeys.Prefix();
+        var (writer, database, owner) = await WriterAsync(kind, redis.Server, prefix, readOldValue: false);
+        await using var _ = owner;
+        var outcomes = new WriteOutcome[2];
+
+        await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000), new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000)], outcomes);
+
+        Assert.Equal([WriteOutcome.Refreshed, WriteOutcome.Refreshed], outcomes); // whether the key existed is not asked
+        Assert.Equal(200, (long)await database.StringGetAsync(prefix + "1"));
+    }
+
+    [Theory]
+    [InlineData("client")]
+    [InlineData("direct")]
+    public async Task WriteAsync_CommandRefused_OnlyThatWriteFails_OldValueNotANumber_Refreshed(string kind)
+    {
+        var prefix = TestKeys.Prefix();
+        var (writer, database, owner) = await WriterAsync(kind, redis.Server, prefix);
+        await using var _ = owner;
+        await database.ListLeftPushAsync(prefix + "2", "not a string"); // SET … GET on a list: WRONGTYPE
+        await database.StringSetAsync(prefix + "3", new string('x', 100)); // a long value, not a time
+        var outcomes = new WriteOutcome[4];
+
+        await writer.WriteAsync(
+            [new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000), new PendingWrite(2, 100, RecordKind.Heartbeat, 30_000),
+             new PendingWrite(3, 100, RecordKind.Heartbeat, 30_000), new PendingWrite(4, 100, RecordKind.Heartbeat, 30_000)],
+            outcomes);
+
+        Assert.Equal([WriteOutcome.Created, WriteOutcome.Failed, WriteOutcome.Refreshed, WriteOutcome.Created], outcomes);
+        Assert.Equal(100, (long)await database.StringGetAsync(prefix + "3"));
+    }
+
+    [Fact]
+    public async Task Direct_ManyChunks_RepliesSplitAcrossReceives_AllMatchedInOrder()
+    {
+        var prefix = TestKeys.Prefix();
+        var (writer, database, owner) = await WriterAsync("direct", redis.Server, prefix);
+        await using var _ = owner;
+        int users = StoreWriter.DefaultChunkSize * 3 + 7;
+        // Every third user has a key already holding its id as the value, so replies differ user by user.
+        var batch = database.CreateBatch();
+        var sets = Enumerable.Range(1, users).Where(i => i % 3 == 0).Select(i => batch.StringSetAsync(prefix + i, i, TimeSpan.FromMinutes(1))).ToList();
+        batch.Execute();
+        await Task.WhenAll(sets);
+        var writes = Enumerable.Range(1, users).Select(i => new PendingWrite((ulong)i, i % 6 == 0 ? i : 1_000_000_000_000 + i, RecordKind.Heartbeat, 30_000)).ToList();
+        var outcomes = new WriteOutcome[users];
+
+        Assert.Equal(0, await writer.WriteAsync(writes, outcomes));
+
+        for (int i = 1; i <= users; i++)
+        {
+            var expected = i % 6 == 0 ? WriteOutcome.Landed : i % 3 == 0 ? WriteOutcome.Refreshed : WriteOutcome.Created;
+            Assert.True(expected == outcomes[i - 1], $"user {i}: {outcomes[i - 1]}, expected {expected}");
+        }
+    }
+
+    [Fact]
+    public async Task Direct_UserPasswordAndDatabase_SetUpBeforeWrites_AWrongPasswordFailsEveryWrite_Said()
+    {
+        using var server = RedisServer.StartWithAcl("user default off\nuser admin on >admin-pw ~* &* +@all\nuser writer on >s3cret ~* +@all\n", ("admin", "admin-pw"));
+        var prefix = TestKeys.Prefix();
+        using var good = new DirectStoreWriter(server.EndPoint, RespSetUp.From("writer", "s3cret", 3, "presence-ingest-test"), prefix, readOldValue: true,
+            TimeSpan.FromSeconds(5), fallback: null!, useDirect: () => true);
+        var outcomes = new WriteOutcome[1];
+        await good.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000)], outcomes);
+        Assert.Equal([WriteOutcome.Created], outcomes);
+        using (var mux = await ConnectionMultiplexer.ConnectAsync($"{server.Configuration},user=writer,password=s3cret,defaultDatabase=3"))
+            Assert.Equal(100, (long)await mux.GetDatabase().StringGetAsync(prefix + "1")); // in database 3, written as writer
+
+        using var bad = new DirectStoreWriter(server.EndPoint, RespSetUp.From("writer", "wrong", null, null), prefix, readOldValue: true,
+            TimeSpan.FromSeconds(5), fallback: null!, useDirect: () => true);
+        outcomes[0] = WriteOutcome.Refreshed;
+        await bad.WriteAsync([new PendingWrite(2, 100, RecordKind.Heartbeat, 30_000)], outcomes);
+
+        Assert.Equal([WriteOutcome.Failed], outcomes);
+        Assert.Contains("refused the connection's set-up: WRONGPASS", bad.LastError, StringComparison.Ordinal);
+        Assert.Equal(":0\r\n", server.Command("EXISTS", prefix + "2"));
+    }
+
+    [Fact]
+    public async Task Direct_NoAnswerInTime_UnansweredFail_NextChunkOnANewConnection_Lands()
+    {
+        using var server = RedisServer.Start();
+        var prefix = TestKeys.Prefix();
+        var (writer, database, owner) = await WriterAsync("direct", server, prefix, answerWithin: TimeSpan.FromMilliseconds(300));
+        await using var _ = owner;
+        var direct = (DirectStoreWriter)writer;
+        var outcomes = new WriteOutcome[1];
+        await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000)], outcomes); // connected
+        Assert.Equal([WriteOutcome.Created], outcomes);
+
+        server.Pause();
+        try
+        {
+            await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000)], outcomes);
+            Assert.Equal([WriteOutcome.Failed], outcomes);
+            Assert.Contains("no answer", direct.LastError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        // The paused store may still apply the unanswered write when it resumes: then this one is its retry.
+        await Eventually.Until(async () =>
+        {
+            await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000)], outcomes);
+            return outcomes[0] is WriteOutcome.Refreshed or WriteOutcome.Landed;
+        }, "a write after the pause is answered");
+        Assert.Equal(200, (long)await database.StringGetAsync(prefix + "1"));
+    }
+
+    [Fact]
+    public async Task Direct_StoreRestarted_WritesFailWhileAway_ThenLandOnANewConnection()
+    {
+        using var server = RedisServer.Start();
+        var prefix = TestKeys.Prefix();
+        var (writer, _, owner) = await WriterAsync("direct", server, prefix);
+        await using var _ = owner;
+        var outcomes = new WriteOutcome[2];
+        await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000)], outcomes);
+
+        server.Stop();
+        outcomes[0] = WriteOutcome.Refreshed;
+        await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000)], outcomes);
+        Assert.Equal(WriteOutcome.Failed, outcomes[0]);
+        Assert.True(writer.WholeStoreAway);
+
+        server.Restart(); // no persistence: the key is gone
+        await Eventually.Until(async () =>
+        {
+            await writer.WriteAsync([new PendingWrite(1, 300, RecordKind.Heartbeat, 30_000), new PendingWrite(2, 300, RecordKind.Offline, 0)], outcomes);
+            return outcomes[0] != WriteOutcome.Failed;
+        }, "a write after the restart is answered");
+        Assert.Equal([WriteOutcome.Created, WriteOutcome.Absent], outcomes);
+    }
+
+    [Fact]
+    public async Task Direct_NotUsable_ChunksGoToTheFallback()
+    {
+        var prefix = TestKeys.Prefix();
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var fallback = new StoreWriter(mux.GetDatabase(), prefix);
+        bool direct = false;
+        // An endpoint nothing listens on: a chunk sent there would fail.
+        using var writer = new DirectStoreWriter(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), RespSetUp.From(null, null, null, null), prefix,
+            readOldValue: true, TimeSpan.FromSeconds(5), fallback, useDirect: () => direct);
+        var outcomes = new WriteOutcome[1];
+
+        await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000)], outcomes);
+        Assert.Equal([WriteOutcome.Created], outcomes);
+        Assert.Equal(0, writer.DirectChunks);
+
+        direct = true;
+        await writer.WriteAsync([new PendingWrite(1, 200, RecordKind.Heartbeat, 30_000)], outcomes);
+        Assert.Equal([WriteOutcome.Failed], outcomes);
+        Assert.Equal(1, writer.DirectChunks);
     }
 }

@@ -15,9 +15,10 @@ internal sealed class StoreConnection : IAsyncDisposable
 {
     private readonly GarnetServer? _garnet;
 
-    private StoreConnection(ConnectionMultiplexer multiplexer, GarnetServer? garnet, string description, int asyncTimeoutMs)
+    private StoreConnection(ConnectionMultiplexer multiplexer, ConfigurationOptions configuration, GarnetServer? garnet, string description, int asyncTimeoutMs)
     {
         Multiplexer = multiplexer;
+        Configuration = configuration;
         AsyncTimeoutMs = asyncTimeoutMs;
         _garnet = garnet;
         Description = description;
@@ -26,6 +27,23 @@ internal sealed class StoreConnection : IAsyncDisposable
     public ConnectionMultiplexer Multiplexer { get; }
 
     public string Description { get; }
+
+    /// <summary>The client's settings (--redis with the ingester's laid over it): also what a direct writer connects with.</summary>
+    public ConfigurationOptions Configuration { get; }
+
+    /// <summary>
+    /// Whether writes can go over a connection of the ingester's own (<see cref="DirectStoreWriter"/>):
+    /// exactly one endpoint, no TLS, no sentinel, no proxy or tunnel. Whether that endpoint is a
+    /// cluster node is known only once connected: <see cref="IsCluster"/>, asked per chunk.
+    /// </summary>
+    public bool CanWriteDirect =>
+        Configuration.EndPoints.Count == 1 && !Configuration.Ssl && Configuration.ServiceName is null && Configuration.Proxy == Proxy.None && Configuration.Tunnel is null;
+
+    /// <summary>Whether the store client has found the store to be a Redis Cluster (it maps keys to slots then).</summary>
+    public bool IsCluster => Multiplexer.HashSlot(s_anyKey) != NoSlot;
+
+    private const int NoSlot = -1; // what HashSlot says when the store is not a cluster
+    private static readonly RedisKey s_anyKey = "presence";
 
     /// <summary>The client's timeout for an async command (--store-timeout-ms, unless --redis sets asyncTimeout).</summary>
     public int AsyncTimeoutMs { get; }
@@ -59,7 +77,7 @@ internal sealed class StoreConnection : IAsyncDisposable
         {
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
             var description = garnet is null ? $"redis {string.Join(",", config.EndPoints)}" : $"embedded Garnet on {configuration}";
-            return new StoreConnection(mux, garnet, description, config.AsyncTimeout) { EmbeddedPort = embeddedPort };
+            return new StoreConnection(mux, config, garnet, description, config.AsyncTimeout) { EmbeddedPort = embeddedPort };
         }
         catch
         {

@@ -67,28 +67,6 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         }
     }
 
-    /// <summary>
-    /// Writes a whole list chunk by chunk (benchmarks and tests; the flusher goes chunk by chunk
-    /// itself). When every command of a chunk failed and the whole store is away, the chunks after
-    /// it are not issued and stay <see cref="WriteOutcome.Failed"/>. Returns how many were not issued.
-    /// </summary>
-    public async Task<int> WriteAsync(IReadOnlyList<PendingWrite> writes, WriteOutcome[] outcomes)
-    {
-        var all = writes as PendingWrite[] ?? [.. writes];
-        for (int start = 0; start < all.Length; start += ChunkSize)
-        {
-            int count = Math.Min(ChunkSize, all.Length - start);
-            await WriteChunkAsync(new ArraySegment<PendingWrite>(all, start, count), new ArraySegment<WriteOutcome>(outcomes, start, count)).ConfigureAwait(false);
-            int rest = all.Length - (start + count);
-            if (rest > 0 && !outcomes.AsSpan(start, count).ContainsAnyExcept(WriteOutcome.Failed) && WholeStoreAway)
-            {
-                Array.Fill(outcomes, WriteOutcome.Failed, start + count, rest);
-                return rest;
-            }
-        }
-        return 0;
-    }
-
     private Task Issue(in PendingWrite write)
     {
         RedisKey redisKey = PresenceKeys.ToKey(_prefix, write.UserId);

@@ -1,13 +1,13 @@
 using System.Buffers;
 using System.Buffers.Text;
-using Presence.Core;
 using Presence.Core.LastSeen;
+using Presence.Core.Resp;
+using static Presence.Core.Resp.RespFormat;
 
 namespace Presence.Query.Internal.Store;
 
 /// <summary>
-/// Writes the read commands in RESP, keys formatted straight into the output (prefix bytes, then the
-/// id's digits): no key objects, no array per key.
+/// Writes the read commands in RESP (<see cref="RespFormat"/>), keys formatted straight into the output.
 /// </summary>
 internal static class RespCommand
 {
@@ -25,28 +25,6 @@ internal static class RespCommand
         }
         foreach (var id in ids)
             WriteKey(output, prefix, id);
-    }
-
-    /// <summary>One bulk string: <paramref name="prefix"/> then <paramref name="number"/> in decimal.</summary>
-    private static void WriteKey(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, ulong number)
-    {
-        int length = prefix.Length + PresenceKeys.CountDigits(number);
-        WriteLength(output, (byte)'$', length);
-        var span = output.GetSpan(length + 2);
-        PresenceKeys.Format(prefix, number, span);
-        span[length] = (byte)'\r';
-        span[length + 1] = (byte)'\n';
-        output.Advance(length + 2);
-    }
-
-    private static void WriteBulk(IBufferWriter<byte> output, ReadOnlySpan<byte> value)
-    {
-        WriteLength(output, (byte)'$', value.Length);
-        var span = output.GetSpan(value.Length + 2);
-        value.CopyTo(span);
-        span[value.Length] = (byte)'\r';
-        span[value.Length + 1] = (byte)'\n';
-        output.Advance(value.Length + 2);
     }
 
     /// <summary>
@@ -71,36 +49,4 @@ internal static class RespCommand
     }
 
     public static void WritePing(IBufferWriter<byte> output) => WriteRaw(output, "*1\r\n$4\r\nPING\r\n"u8);
-
-    /// <summary>A command of bulk-string arguments, for the connection's set-up (AUTH, SELECT, CLIENT SETNAME).</summary>
-    public static void Write(IBufferWriter<byte> output, params ReadOnlySpan<string> arguments)
-    {
-        WriteLength(output, (byte)'*', arguments.Length);
-        foreach (var argument in arguments)
-        {
-            int length = System.Text.Encoding.UTF8.GetByteCount(argument);
-            WriteLength(output, (byte)'$', length);
-            var span = output.GetSpan(length + 2);
-            System.Text.Encoding.UTF8.GetBytes(argument, span);
-            span[length] = (byte)'\r';
-            span[length + 1] = (byte)'\n';
-            output.Advance(length + 2);
-        }
-    }
-
-    private static void WriteLength(IBufferWriter<byte> output, byte type, int value)
-    {
-        var span = output.GetSpan(16);
-        span[0] = type;
-        Utf8Formatter.TryFormat(value, span[1..], out int digits);
-        span[1 + digits] = (byte)'\r';
-        span[2 + digits] = (byte)'\n';
-        output.Advance(3 + digits);
-    }
-
-    private static void WriteRaw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(output.GetSpan(bytes.Length));
-        output.Advance(bytes.Length);
-    }
 }
