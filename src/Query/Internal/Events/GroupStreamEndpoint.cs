@@ -26,40 +26,12 @@ internal sealed class GroupStreamEndpoint(GroupStreamServices services, GroupWat
     /// <summary><c>POST /v1/groups/events</c> with <c>{"names":[…]}</c>: many groups' aggregate stream.</summary>
     public async Task Post(HttpContext context)
     {
-        var options = _services.Options;
-        var read = await RequestBody.ReadJsonAsync(context, options.NamesBodyLimit).ConfigureAwait(false);
-        if (read is null)
+        int? debounce = null;
+        // The debounce is checked after the body and before the store is asked.
+        if (await GroupEndpoints.ReadNamedGroupsAsync(context, _services.Options, _services.Groups.CountAsync, StoreProblem, "one stream watches",
+                check: async () => (debounce = await EventStreamEndpoint.DebounceOf(context).ConfigureAwait(false)) is not null).ConfigureAwait(false) is not { } read)
             return;
-        GroupEndpoints.NameList list;
-        try
-        {
-            list = GroupEndpoints.ParseNames(read.Value.Buffer, options.MaxBatch);
-        }
-        finally
-        {
-            context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
-        }
-        if (list.Problem is { } problem)
-        {
-            await ProblemWriter.WriteAsync(context, problem, list.Detail!, id: list.BadName, index: list.BadIndex).ConfigureAwait(false);
-            return;
-        }
-        if (await EventStreamEndpoint.DebounceOf(context).ConfigureAwait(false) is not { } debounce)
-            return;
-        var names = list.Names!.Distinct(StringComparer.Ordinal).ToArray();
-        // Sizes first: the members of groups that are too many in all are never read.
-        var (status, sizes) = await _services.Groups.CountAsync(names).ConfigureAwait(false);
-        if (status != StoreStatus.Ok)
-        {
-            await StoreProblem(context).ConfigureAwait(false);
-            return;
-        }
-        if (sizes.Sum() > options.MaxGroupSize)
-        {
-            await TooManyMembers(context, names.Length, sizes.Sum()).ConfigureAwait(false);
-            return;
-        }
-        await StartAsync(context, names, debounce, aggregate: true).ConfigureAwait(false);
+        await StartAsync(context, read.Distinct, debounce!.Value, aggregate: true).ConfigureAwait(false);
     }
 
     private async Task StartAsync(HttpContext context, string[] names, int debounceSeconds, bool aggregate)

@@ -250,40 +250,10 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
     /// <summary><c>POST /v1/groups/presence</c> with <c>{"names":[…]}</c>: each group's aggregate presence, in request order.</summary>
     public async Task GetManyPresence(HttpContext context)
     {
-        var read = await RequestBody.ReadJsonAsync(context, options.NamesBodyLimit);
-        if (read is null)
+        if (await ReadNamedGroupsAsync(context, options, named => Timed(groups.CountAsync(named), r => r.Status), StoreProblem, "one request reads") is not { } read)
             return;
-        NameList list;
-        try
-        {
-            list = ParseNames(read.Value.Buffer, options.MaxBatch);
-        }
-        finally
-        {
-            context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
-        }
-        if (list.Problem is { } problem)
-        {
-            await ProblemWriter.WriteAsync(context, problem, list.Detail!, id: list.BadName, index: list.BadIndex);
-            return;
-        }
-
-        var names = list.Names!;
-        var distinct = names.Distinct(StringComparer.Ordinal).ToArray();
-        var (status, sizes) = await Timed(groups.CountAsync(distinct), r => r.Status);
-        if (status != StoreStatus.Ok)
-        {
-            await StoreProblem(context);
-            return;
-        }
-        long total = sizes.Sum();
-        if (total > options.MaxGroupSize)
-        {
-            await ProblemWriter.WriteAsync(context, Problem.TooManyMembers,
-                $"the {distinct.Length} groups named hold {total} members; one request reads at most {options.MaxGroupSize} (--max-group-size): name fewer groups");
-            return;
-        }
-        (status, var members) = await Timed(groups.MembersAsync(distinct), r => r.Status);
+        var (names, distinct) = read;
+        var (status, members) = await Timed(groups.MembersAsync(distinct), r => r.Status);
         if (status != StoreStatus.Ok)
         {
             await StoreProblem(context);
@@ -353,6 +323,56 @@ internal sealed class GroupEndpoints(AdminGate gate, GroupStore groups, Presence
         writer.WriteNumber("online"u8, groupsOnline);
         writer.WriteEndObject();
         writer.Flush();
+    }
+
+    /// <summary>
+    /// The start of a request naming groups in a body <c>{"names":[…]}</c> (<c>POST /v1/groups/presence</c>, <c>POST /v1/groups/events</c>):
+    /// the names in request order and each once, or null after answering. It reads the body (<see cref="QueryOptions.NamesBodyLimit"/>),
+    /// answers its problem, then <paramref name="check"/>'s (the request's other checks, before the store is asked), then sizes the
+    /// groups with <paramref name="count"/> (answering <paramref name="storeProblem"/> when the store fails) and answers
+    /// <c>too-many-members</c> ("…; <paramref name="limitedWhat"/> at most …") when they hold more than --max-group-size in all:
+    /// the members of groups that are too many in all are never read.
+    /// </summary>
+    internal static async Task<(List<string> Names, string[] Distinct)?> ReadNamedGroupsAsync(HttpContext context, QueryOptions options,
+        Func<string[], ValueTask<(StoreStatus Status, long[] Sizes)>> count, Func<HttpContext, Task> storeProblem, string limitedWhat,
+        Func<Task<bool>>? check = null)
+    {
+        var read = await RequestBody.ReadJsonAsync(context, options.NamesBodyLimit);
+        if (read is null)
+            return null;
+        NameList list;
+        try
+        {
+            list = ParseNames(read.Value.Buffer, options.MaxBatch);
+        }
+        finally
+        {
+            context.Request.BodyReader.AdvanceTo(read.Value.Buffer.End);
+        }
+        if (list.Problem is { } problem)
+        {
+            await ProblemWriter.WriteAsync(context, problem, list.Detail!, id: list.BadName, index: list.BadIndex);
+            return null;
+        }
+        if (check is not null && !await check())
+            return null;
+
+        var names = list.Names!;
+        var distinct = names.Distinct(StringComparer.Ordinal).ToArray();
+        var (status, sizes) = await count(distinct);
+        if (status != StoreStatus.Ok)
+        {
+            await storeProblem(context);
+            return null;
+        }
+        long total = sizes.Sum();
+        if (total > options.MaxGroupSize)
+        {
+            await ProblemWriter.WriteAsync(context, Problem.TooManyMembers,
+                $"the {distinct.Length} groups named hold {total} members; {limitedWhat} at most {options.MaxGroupSize} (--max-group-size): name fewer groups");
+            return null;
+        }
+        return (names, distinct);
     }
 
     /// <summary>What parsing <c>{"names":[…]}</c> gave: the names in request order, or the problem.</summary>
