@@ -62,9 +62,10 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
     {
         string epoch;
         long seq;
+        DebouncedEventId point = default; // a debounced stream's id, parsed once
         if (debouncer is null && LastEventId.TryParse(lastEventId, out var position))
             (epoch, seq) = (position.Epoch, position.Seq);
-        else if (debouncer is not null && DebouncedEventId.TryParse(lastEventId, out var point) && point.Node == _feed.Node && point.Seconds == debouncer.Seconds)
+        else if (debouncer is not null && DebouncedEventId.TryParse(lastEventId, out point) && point.Node == _feed.Node && point.Seconds == debouncer.Seconds)
             (epoch, seq) = (point.Epoch, point.Seq);
         else
             return null;
@@ -92,10 +93,9 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
             AddAll(lines, catchUp);
             return (epoch, online);
         }
-        DebouncedEventId.TryParse(lastEventId, out var id);
-        if (!_feed.TryRegisterWindow(subscriber, id.Epoch, id.Seq, id.KeyMs, debouncer.WindowMs, lines))
+        if (!_feed.TryRegisterWindow(subscriber, point.Epoch, point.Seq, point.KeyMs, debouncer.WindowMs, lines))
             return null;
-        int after = debouncer.ReplayTo(lines, id.Seq, id.KeyMs);
+        int after = debouncer.ReplayTo(lines, point.Seq, point.KeyMs);
         var shown = StateBefore(ids, now, lines, after);
         for (int i = 0; i < ids.Length; i++)
             shown[i] |= debouncer.IsHeld(ids[i], out _);
