@@ -21,7 +21,7 @@ public sealed class GroupStreamClusterTests(RedisClusterFixture cluster) : Group
 
 /// <summary>The same suite on the embedded Garnet, the zero-install default store.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class GroupStreamGarnetTests(GroupGarnetTests.Garnet garnet) : GroupStreamSuite(garnet.Store.Configuration), IClassFixture<GroupGarnetTests.Garnet>;
+public sealed class GroupStreamGarnetTests(GroupSuiteBase.Garnet garnet) : GroupStreamSuite(garnet.Store.Configuration), IClassFixture<GroupSuiteBase.Garnet>;
 
 /// <summary>
 /// docs/HTTP-API.md, "Group streams", over real HTTP, a real ingester's heartbeats and a real store: one group's
@@ -29,42 +29,8 @@ public sealed class GroupStreamGarnetTests(GroupGarnetTests.Garnet garnet) : Gro
 /// another node, seen by its once-a-second watch), resume after an event with the counts rebuilt there, the aggregate
 /// stream's group online/offline, and the errors before a stream starts.
 /// </summary>
-public abstract class GroupStreamSuite(string store, RedisCluster? cluster = null) : IAsyncLifetime
+public abstract class GroupStreamSuite(string store, RedisCluster? cluster = null) : GroupSuiteBase(store, cluster)
 {
-    private const string Admin = "admin-1";
-    private const string Reader = "read-1";
-
-    /// <summary>Waiting only: how long a transition may take on a loaded machine.</summary>
-    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
-
-    private readonly string _adminKeys = Path.Combine(Path.GetTempPath(), $"presence-admin-keys-{Guid.NewGuid():N}");
-    private readonly string _readKeys = Path.Combine(Path.GetTempPath(), $"presence-read-keys-{Guid.NewGuid():N}");
-
-    public Task InitializeAsync()
-    {
-        cluster?.WaitHealthy();
-        foreach (var (file, key) in new[] { (_adminKeys, Admin), (_readKeys, Reader) })
-        {
-            File.WriteAllText(file, key + "\n");
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        File.Delete(_adminKeys);
-        File.Delete(_readKeys);
-        return Task.CompletedTask;
-    }
-
-    private Task<QueryHost> Start(string prefix, Action<QueryOptions>? more = null) => QueryHost.StartAsync(store, prefix, o =>
-    {
-        o.AdminKeys = _adminKeys;
-        o.ApiKeys = _readKeys;
-        more?.Invoke(o);
-    });
-
     private static async Task<JsonElement> Write(QueryHost query, HttpMethod method, string path, string? json = null)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -83,7 +49,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     private static Task<SseClient> Groups(QueryHost query, string names, string? lastEventId = null) =>
         SseClient.OpenAsync(query.Client.BaseAddress!, $"/v1/groups/events?access_token={Reader}", lastEventId, postJson: $$"""{"names":[{{names}}]}""");
 
-    private static async Task<SseEvent> Next(SseClient stream, string what) => await stream.NextAsync(what, s_wait);
+    private static async Task<SseEvent> Next(SseClient stream, string what) => await stream.NextAsync(what, Wait);
 
     /// <summary>An id stream over <paramref name="ids"/>, past its snapshot: to send one change after the other (the log's order is the ingest's, not the send's, within one flush).</summary>
     private static async Task<SseClient> Observer(QueryHost query, string ids)
@@ -111,7 +77,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     public async Task OneGroup_MembersEventsCarryTheCount_MembershipChangesReachTheOpenStream()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix);
         await using var query = await Start(prefix);
         await Write(query, HttpMethod.Put, "/v1/groups/room-1", """{"ids":[1,2,3]}""");
         await using var stream = await Group(query, "room-1");
@@ -120,7 +86,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
         Assert.Equal("snapshot", snapshot.Type);
         Assert.Equal("""{"name":"room-1","members":3,"online":0,"users":[]}""", snapshot.Data);
         await Eventually.Equal(1.0, async () => PrometheusText.Sample(await query.Client.GetStringAsync("/metrics"), "presence_event_watched_groups"),
-            "presence_event_watched_groups", s_wait);
+            "presence_event_watched_groups", Wait);
 
         ingest.Heartbeat([1]);
         Assert.Equal(("online", "1", 1), Member(await Next(stream, "1 online")));
@@ -153,7 +119,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Reader);
             using var response = await query.Client.SendAsync(request);
             return (await QueryHost.Json(response)).GetProperty("online").GetInt32();
-        }, "the group presence route's online count", s_wait);
+        }, "the group presence route's online count", Wait);
 
         await Write(query, HttpMethod.Delete, "/v1/groups/room-1");
         var gone = new[] { await Next(stream, "member_removed 1"), await Next(stream, "member_removed 3"), await Next(stream, "member_removed 4") };
@@ -168,7 +134,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     public async Task OneGroup_MembershipWrittenOnAnotherNode_ReachesTheStream()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix);
         await using var watched = await Start(prefix);
         await using var writer = await Start(prefix);
         await Write(writer, HttpMethod.Put, "/v1/groups/team", """{"ids":[11]}""");
@@ -190,7 +156,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     public async Task OneGroup_ResumeAfterAnEvent_SendsWhatFollowedWithTheCountsRebuilt_ChangedMembershipGetsASnapshot()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix);
         await using var query = await Start(prefix);
         await Write(query, HttpMethod.Put, "/v1/groups/fleet", """{"ids":[21,22,23]}""");
         string resumeAfter;
@@ -232,7 +198,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     public async Task ManyGroups_OnlineAtTheFirstMember_OfflineAtTheLast_MembershipTurnsThem_Resumes()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix);
         await using var query = await Start(prefix);
         await Write(query, HttpMethod.Put, "/v1/groups/alice", """{"ids":[31,32]}""");
         await Write(query, HttpMethod.Put, "/v1/groups/bob", """{"ids":[33]}""");
@@ -277,7 +243,7 @@ public abstract class GroupStreamSuite(string store, RedisCluster? cluster = nul
     public async Task Debounced_MembershipChange_SendsANewSnapshot()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix);
         await using var query = await Start(prefix);
         await Write(query, HttpMethod.Put, "/v1/groups/site", """{"ids":[41]}""");
         await using (var observer = await Observer(query, "42"))

@@ -7,7 +7,6 @@ using Presence.Core.Groups;
 using Presence.Core.LastSeen;
 using Presence.Integration.Tests.Ingest;
 using Presence.Integration.Tests.Query;
-using Presence.Query;
 using Presence.Testing;
 using StackExchange.Redis;
 
@@ -23,58 +22,28 @@ public sealed class GroupClusterTests(RedisClusterFixture cluster) : GroupSuite(
 
 /// <summary>The same suite on the embedded Garnet, the zero-install default store (its Lua runs the membership scripts).</summary>
 [Collection(RedisCollection.Name)]
-public sealed class GroupGarnetTests(GroupGarnetTests.Garnet garnet) : GroupSuite(garnet.Store.Configuration), IClassFixture<GroupGarnetTests.Garnet>
-{
-    /// <summary>One Garnet in this process for the class's tests (each uses keys of its own).</summary>
-    public sealed class Garnet : IDisposable
-    {
-        internal Events.EmbeddedGarnet Store { get; } = new();
-
-        public void Dispose() => Store.Dispose();
-    }
-}
+public sealed class GroupGarnetTests(GroupSuiteBase.Garnet garnet) : GroupSuite(garnet.Store.Configuration), IClassFixture<GroupSuiteBase.Garnet>;
 
 /// <summary>
 /// docs/HTTP-API.md, "Groups", over real HTTP against a real store: membership only with an admin key, group presence
 /// and counts that agree with the batch routes, the limits' problems, and a user with several devices (each a real
 /// ingester's heartbeats) online while any device is.
 /// </summary>
-public abstract class GroupSuite(string store, RedisCluster? cluster = null) : IAsyncLifetime
+public abstract class GroupSuite(string store, RedisCluster? cluster = null) : GroupSuiteBase(store, cluster)
 {
-    private const string Admin = "admin-1";
-    private const string Reader = "read-1";
-
-    /// <summary>Waiting only: how long a transition may take on a loaded machine.</summary>
-    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
-
-    private readonly string _adminKeys = Path.Combine(Path.GetTempPath(), $"presence-admin-keys-{Guid.NewGuid():N}");
-    private readonly string _readKeys = Path.Combine(Path.GetTempPath(), $"presence-read-keys-{Guid.NewGuid():N}");
     private ConnectionMultiplexer _mux = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        cluster?.WaitHealthy();
-        foreach (var (file, key) in new[] { (_adminKeys, Admin), (_readKeys, Reader) })
-        {
-            File.WriteAllText(file, key + "\n");
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        _mux = await ConnectionMultiplexer.ConnectAsync(store);
+        await base.InitializeAsync();
+        _mux = await ConnectionMultiplexer.ConnectAsync(Store);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _mux.DisposeAsync();
-        File.Delete(_adminKeys);
-        File.Delete(_readKeys);
+        await base.DisposeAsync();
     }
-
-    private Task<QueryHost> Start(string prefix, Action<QueryOptions>? more = null) => QueryHost.StartAsync(store, prefix, o =>
-    {
-        o.AdminKeys = _adminKeys;
-        o.ApiKeys = _readKeys;
-        more?.Invoke(o);
-    });
 
     private static async Task<HttpResponseMessage> Send(QueryHost query, HttpMethod method, string path, string? json = null, string? key = Admin)
     {
@@ -134,7 +103,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
         Assert.Equal(["1", "2"], Ids(page.GetProperty("users")));
 
         // Without --admin-keys the membership routes are closed to everyone.
-        await using var closed = await QueryHost.StartAsync(store, prefix, o => o.ApiKeys = _readKeys);
+        await using var closed = await QueryHost.StartAsync(Store, prefix, o => o.ApiKeys = ReadKeys);
         await AssertProblem(await Send(closed, HttpMethod.Put, "/v1/groups/room-1", """{"ids":[9]}""", Reader), HttpStatusCode.Forbidden, "forbidden");
         await AssertProblem(await Send(closed, HttpMethod.Delete, "/v1/groups/room-1", key: Admin), HttpStatusCode.Unauthorized, "unauthorized");
         Assert.Equal(2, (await Ok(await Send(query, HttpMethod.Get, "/v1/groups/room-1"))).GetProperty("members").GetInt32());
@@ -343,7 +312,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
     public async Task UserWithSeveralDevices_OnlineWhileAnyDeviceIs_OfflineWhenTheLastStops()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(store, prefix, o => o.TtlSeconds = 2);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix, o => o.TtlSeconds = 2);
         await using var query = await Start(prefix);
         const ulong phone = 701, laptop = 702;
         await Ok(await Send(query, HttpMethod.Put, "/v1/groups/user-7", $$"""{"ids":[{{phone}},{{laptop}}]}"""));
@@ -353,7 +322,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
             (await Ok(await Send(query, HttpMethod.Post, "/v1/groups/presence", """{"names":["user-7"]}""", key: Reader))).GetProperty("groups")[0];
 
         ingest.Heartbeat([phone, laptop]);
-        await Eventually.Satisfy(User, u => u.GetProperty("onlineMembers").GetInt32() == 2, "both devices online", s_wait);
+        await Eventually.Satisfy(User, u => u.GetProperty("onlineMembers").GetInt32() == 2, "both devices online", Wait);
 
         // The phone signs out; the laptop keeps heartbeating: the user stays online on one device.
         ingest.Heartbeat([phone], kind: RecordKind.Offline);
@@ -366,7 +335,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
                 await Task.Delay(200);
             }
         });
-        await Eventually.Until(async () => !await db.KeyExistsAsync(IngestTestHost.Key(prefix, phone)), "the phone's key gone", s_wait);
+        await Eventually.Until(async () => !await db.KeyExistsAsync(IngestTestHost.Key(prefix, phone)), "the phone's key gone", Wait);
         var oneDevice = await User();
         Assert.True(oneDevice.GetProperty("online").GetBoolean(), oneDevice.ToString());
         Assert.Equal(1, oneDevice.GetProperty("onlineMembers").GetInt32());
@@ -377,7 +346,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : I
         long lastReceive = (long)await db.StringGetAsync(IngestTestHost.Key(prefix, laptop));
         // (The last seen is written when the ingest finds the timeout, which may come a little after the key expired.)
         var gone = await Eventually.Satisfy(User, u => !u.GetProperty("online").GetBoolean() && u.GetProperty("lastSeenMs").ValueKind == JsonValueKind.Number,
-            "the user offline with a last seen", s_wait);
+            "the user offline with a last seen", Wait);
         Assert.Equal(0, gone.GetProperty("onlineMembers").GetInt32());
         // At least the last receive read after the loop stopped (a heartbeat then in flight may be later), to the second.
         Assert.InRange(gone.GetProperty("lastSeenMs").GetInt64(), lastReceive / 1000 * 1000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
