@@ -4,26 +4,11 @@ using Presence.LoadGen.Internal;
 namespace Presence.Bench.Events;
 
 /// <summary>What one events run measured over its steady window.</summary>
-internal sealed class EventsResult
+internal sealed class EventsResult : WindowResult
 {
-    public required int Run { get; init; }
-    public required double WindowSeconds { get; init; }
-    public required string LoadAverage { get; init; }
-    public required double ConnectSeconds { get; init; }
-
     public required int Subscribers { get; init; }
-    /// <summary>The lowest presence_event_subscribers the node reported during the window.</summary>
-    public required double SubscribersHeldMin { get; init; }
     public required long WatchedIds { get; init; }
     public required long DistinctWatchedIds { get; init; }
-    public required long QueryRssBytes { get; init; }
-    public required long QueryPeakRssBytes { get; init; }
-    public required long QueryRssAfterConnectBytes { get; init; }
-    public required double QueryCores { get; init; }
-    public required double RedisCores { get; init; }
-    public required double IngestCores { get; init; }
-    /// <summary>This process: the subscribers' client (and the harness).</summary>
-    public required double ClientCores { get; init; }
 
     public required ChurnPlan Plan { get; init; }
     public required long LogOnline { get; init; }
@@ -34,8 +19,6 @@ internal sealed class EventsResult
     public required double IngestTransitions { get; init; }
     public required double IngestAppends { get; init; }
     public required double IngestTransitionsDropped { get; init; }
-    /// <summary>Transitions the ingester dropped (its queue to the log full) since it started: the log then misses them for good.</summary>
-    public required double IngestTransitionsDroppedSinceStart { get; init; }
     /// <summary>The most users the ingester held unwritten at the window's samples (a write lag when far above one flush window's worth).</summary>
     public required double PendingUsersMax { get; init; }
     public required double KernelDrops { get; init; }
@@ -45,15 +28,9 @@ internal sealed class EventsResult
     /// <summary>The ingester's last seen writes in the window, every result (one per offline transition, --last-seen-days).</summary>
     public required double LastSeenWrites { get; init; }
 
-    public required DeliveryCheck Check { get; init; }
-    /// <summary>Receive time minus <c>at</c> of each delivery in the window, in ms, ascending, by kind.</summary>
-    public required Dictionary<TransitionKind, double[]> ClientDelays { get; init; }
-    public required HistogramCounts ServerOnline { get; init; }
-    public required HistogramCounts ServerOffline { get; init; }
     public required double StreamsEndedByNode { get; init; }
     public required double FeedErrors { get; init; }
     public required double Resyncs { get; init; }
-    public required StoreWork Store { get; init; }
 
     public long LogLines => LogOnline + LogTimeout + LogSignout;
 

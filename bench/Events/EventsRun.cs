@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using Presence.Core.Events;
 using Presence.LoadGen.Internal;
@@ -34,12 +33,7 @@ internal static class EventsRun
             var connectTimeout = TimeSpan.FromSeconds(Math.Max(120, options.Subscribers / 20));
             // An upper bound (the generator is stopped when the window is done): the catch-up, the connections, the window.
             int loadSeconds = (int)(Services.CatchUpLimit + connectTimeout).TotalSeconds + options.Duration + 60;
-            loadgen = services.StartLoadGen(udp, options.Users, loadSeconds,
-                "--churn", options.Churn.ToString(CultureInfo.InvariantCulture),
-                "--churn-active", BenchOptions.ChurnActive.ToString(CultureInfo.InvariantCulture),
-                "--churn-silent", BenchOptions.ChurnSilent.ToString(CultureInfo.InvariantCulture),
-                "--churn-signout", BenchOptions.ChurnSignOut.ToString(CultureInfo.InvariantCulture),
-                "--ttl", BenchOptions.Ttl.ToString(CultureInfo.InvariantCulture));
+            loadgen = services.StartChurnLoadGen(udp, options, loadSeconds);
             var loadClock = Stopwatch.StartNew();
             var processes = new[] { ingest, query, loadgen };
 
@@ -100,13 +94,11 @@ internal static class EventsRun
             // Every line of the window, and who should have it.
             var lines = await redis.LogLinesAsync(seq0, seq1);
             long expectedDeliveries = lines.Sum(l => (long)layout.SubscribersOf(l.UserId).Count());
-            var deadline = Stopwatch.StartNew();
-            while (Received(pool, seq0, seq1) < expectedDeliveries && deadline.Elapsed < TimeSpan.FromSeconds(20))
-                await Task.Delay(250, services.Interrupt);
+            await WindowMeasure.AwaitDeliveriesAsync(() => Received(pool, seq0, seq1), expectedDeliveries, services.Interrupt);
             var check = DeliveryCheck.Run(pool, layout, lines, seq0, seq1);
 
             double window = (redisSample1.At - redisSample0.At).TotalSeconds;
-            var delivered = pool.Subscribers.SelectMany(s => s.Deliveries()).Where(d => d.Seq > seq0 && d.Seq <= seq1).ToList();
+            var clientDelays = WindowMeasure.ClientDelays(pool, seq0, seq1);
             var result = new EventsResult
             {
                 Run = run,
@@ -143,14 +135,9 @@ internal static class EventsRun
                 LastSeenWrites = new[] { "written", "kept", "failed", "dropped" }
                     .Sum(result => Delta(ingestMetrics0, ingestMetrics1, $"presence_last_seen_writes_total{{result=\"{result}\"}}")),
                 Check = check,
-                ClientDelays = new Dictionary<TransitionKind, double[]>
-                {
-                    [TransitionKind.Online] = Delays(delivered, TransitionKind.Online),
-                    [TransitionKind.Timeout] = Delays(delivered, TransitionKind.Timeout),
-                    [TransitionKind.Signout] = Delays(delivered, TransitionKind.Signout),
-                },
-                ServerOnline = queryMetrics1.Histogram("presence_event_delay_seconds", "type=\"online\"").Minus(queryMetrics0.Histogram("presence_event_delay_seconds", "type=\"online\"")),
-                ServerOffline = queryMetrics1.Histogram("presence_event_delay_seconds", "type=\"offline\"").Minus(queryMetrics0.Histogram("presence_event_delay_seconds", "type=\"offline\"")),
+                ClientDelays = clientDelays,
+                ServerOnline = WindowMeasure.ServerDelays(queryMetrics0, queryMetrics1, "online"),
+                ServerOffline = WindowMeasure.ServerDelays(queryMetrics0, queryMetrics1, "offline"),
                 StreamsEndedByNode = Delta(queryMetrics0, queryMetrics1, "presence_event_streams_ended_total{reason=\"overflow\"}"),
                 FeedErrors = Delta(queryMetrics0, queryMetrics1, "presence_event_feed_errors_total"),
                 Resyncs = Delta(queryMetrics0, queryMetrics1, "presence_event_resyncs_total"),
@@ -176,7 +163,4 @@ internal static class EventsRun
 
     private static long Received(SubscriberPool pool, long after, long upTo) =>
         pool.Subscribers.Sum(s => (long)s.CountReceived(after, upTo));
-
-    private static double[] Delays(List<Delivery> delivered, TransitionKind kind) =>
-        [.. delivered.Where(d => d.Kind == kind).Select(d => d.DelayMs).Order()];
 }

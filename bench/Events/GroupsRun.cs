@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Presence.Core.Events;
 using Presence.LoadGen.Internal;
 using Presence.Testing;
 
@@ -51,12 +50,7 @@ internal static class GroupsRun
         {
             // An upper bound (the generator is stopped when the last part is done).
             int loadSeconds = (int)Services.CatchUpLimit.TotalSeconds + 2 * (options.Duration + 600) + 120;
-            loadgen = services.StartLoadGen(udp, options.Users, loadSeconds,
-                "--churn", options.Churn.ToString(CultureInfo.InvariantCulture),
-                "--churn-active", BenchOptions.ChurnActive.ToString(CultureInfo.InvariantCulture),
-                "--churn-silent", BenchOptions.ChurnSilent.ToString(CultureInfo.InvariantCulture),
-                "--churn-signout", BenchOptions.ChurnSignOut.ToString(CultureInfo.InvariantCulture),
-                "--ttl", BenchOptions.Ttl.ToString(CultureInfo.InvariantCulture));
+            loadgen = services.StartChurnLoadGen(udp, options, loadSeconds);
             var loadClock = Stopwatch.StartNew();
             await services.WaitAsync(TimeSpan.FromSeconds(BenchOptions.Interval + 2), ingest, loadgen);
             double steady = 2 * plan.Churning / plan.PeriodSeconds;
@@ -186,9 +180,7 @@ internal static class GroupsRun
 
             var lines = await redis.LogLinesAsync(seq0, seq1);
             long expected = sides.Sum(side => lines.Sum(l => (long)side.Part.Layout.SubscribersOf(l.UserId).Count()));
-            var deadline = Stopwatch.StartNew();
-            while (sides.Sum(side => side.Pool!.Subscribers.Sum(s => (long)s.CountReceived(seq0, seq1))) < expected && deadline.Elapsed < TimeSpan.FromSeconds(20))
-                await Task.Delay(250, services.Interrupt);
+            await WindowMeasure.AwaitDeliveriesAsync(() => sides.Sum(side => side.Pool!.Subscribers.Sum(s => (long)s.CountReceived(seq0, seq1))), expected, services.Interrupt);
 
             // Each line's receive time at a group stream against the same line's at the id stream of the same block.
             var atIds = sides.First(s => !s.Part.IsGroup).Pool!.Subscribers
@@ -203,7 +195,7 @@ internal static class GroupsRun
             var results = sides.Select(side =>
             {
                 var pool = side.Pool!;
-                var delivered = pool.Subscribers.SelectMany(s => s.Deliveries()).Where(d => d.Seq > seq0 && d.Seq <= seq1).ToList();
+                var clientDelays = WindowMeasure.ClientDelays(pool, seq0, seq1);
                 return new GroupsResult
                 {
                     Run = run,
@@ -225,14 +217,9 @@ internal static class GroupsRun
                     IngestTransitionsDroppedSinceStart = ingestMetrics1["presence_transitions_dropped_total"],
                     Check = DeliveryCheck.Run(pool, side.Part.Layout, lines, seq0, seq1),
                     CountMismatches = pool.Subscribers.Sum(s => s.CountMismatches),
-                    ClientDelays = new Dictionary<TransitionKind, double[]>
-                    {
-                        [TransitionKind.Online] = Delays(delivered, TransitionKind.Online),
-                        [TransitionKind.Timeout] = Delays(delivered, TransitionKind.Timeout),
-                        [TransitionKind.Signout] = Delays(delivered, TransitionKind.Signout),
-                    },
-                    ServerOnline = side.Metrics1.Histogram("presence_event_delay_seconds", "type=\"online\"").Minus(side.Metrics0.Histogram("presence_event_delay_seconds", "type=\"online\"")),
-                    ServerOffline = side.Metrics1.Histogram("presence_event_delay_seconds", "type=\"offline\"").Minus(side.Metrics0.Histogram("presence_event_delay_seconds", "type=\"offline\"")),
+                    ClientDelays = clientDelays,
+                    ServerOnline = WindowMeasure.ServerDelays(side.Metrics0, side.Metrics1, "online"),
+                    ServerOffline = WindowMeasure.ServerDelays(side.Metrics0, side.Metrics1, "offline"),
                     Store = StoreWork.Between(stats0, stats1),
                     ExtraOverIdsMs = side.Part.IsGroup ? extra : [],
                 };
@@ -292,7 +279,4 @@ internal static class GroupsRun
             PeakRss = Math.Max(PeakRss, Sample1.RssBytes);
         }
     }
-
-    private static double[] Delays(List<Delivery> delivered, TransitionKind kind) =>
-        [.. delivered.Where(d => d.Kind == kind).Select(d => d.DelayMs).Order()];
 }

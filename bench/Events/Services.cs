@@ -43,6 +43,15 @@ internal sealed class Services(string binaries, int redisPort, CancellationToken
             "--interval", BenchOptions.Interval.ToString(CultureInfo.InvariantCulture),
             "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--json", .. extra]);
 
+    /// <summary>presence-loadgen with the runs' churn (<see cref="BenchOptions.Churn"/>, its timings, the TTL): the load of the events and groups runs.</summary>
+    public ChildProcess StartChurnLoadGen(int udpPort, BenchOptions options, int seconds) =>
+        StartLoadGen(udpPort, options.Users, seconds,
+            "--churn", options.Churn.ToString(CultureInfo.InvariantCulture),
+            "--churn-active", BenchOptions.ChurnActive.ToString(CultureInfo.InvariantCulture),
+            "--churn-silent", BenchOptions.ChurnSilent.ToString(CultureInfo.InvariantCulture),
+            "--churn-signout", BenchOptions.ChurnSignOut.ToString(CultureInfo.InvariantCulture),
+            "--ttl", BenchOptions.Ttl.ToString(CultureInfo.InvariantCulture));
+
     /// <summary>
     /// Opens one events stream on the node (id 1), reads its first bytes and closes it: the node's feed starts.
     /// A 503 (a cold node's first snapshot can outlast its store timeout while the store takes 100K heartbeats/s)
