@@ -60,9 +60,7 @@ internal static class EventsRun
             var ingestMetrics0 = await MetricsPage.ScrapeAsync(ingestHttp);
             var queryMetrics0 = await MetricsPage.ScrapeAsync(queryHttp);
             var querySample0 = ProcessSample.Take(query.Pid);
-            var redisSample0 = ProcessSample.Take(redisPid);
-            var ingestSample0 = ProcessSample.Take(ingest.Pid);
-            var selfSample0 = ProcessSample.Take(Environment.ProcessId);
+            var others0 = OtherProcesses.Take(redisPid, ingest.Pid);
             string load0 = Machine.LoadAverages();
             Console.WriteLine($"  window: {options.Duration} s from {loadClock.Elapsed.TotalSeconds:0} s after the generator started, log at line {seq0:N0}, load average {load0}");
 
@@ -83,9 +81,7 @@ internal static class EventsRun
             var queryMetrics1 = await MetricsPage.ScrapeAsync(queryHttp);
             var ingestMetrics1 = await MetricsPage.ScrapeAsync(ingestHttp);
             var querySample1 = ProcessSample.Take(query.Pid);
-            var redisSample1 = ProcessSample.Take(redisPid);
-            var ingestSample1 = ProcessSample.Take(ingest.Pid);
-            var selfSample1 = ProcessSample.Take(Environment.ProcessId);
+            var others1 = OtherProcesses.Take(redisPid, ingest.Pid);
             var stats1 = await redis.CommandStatsAsync();
             long seq1 = await redis.LogLastSeqAsync();
             string load1 = Machine.LoadAverages();
@@ -97,7 +93,7 @@ internal static class EventsRun
             await WindowMeasure.AwaitDeliveriesAsync(() => Received(pool, seq0, seq1), expectedDeliveries, services.Interrupt);
             var check = DeliveryCheck.Run(pool, layout, lines, seq0, seq1);
 
-            double window = (redisSample1.At - redisSample0.At).TotalSeconds;
+            double window = (others1.Redis.At - others0.Redis.At).TotalSeconds;
             var clientDelays = WindowMeasure.ClientDelays(pool, seq0, seq1);
             var result = new EventsResult
             {
@@ -113,9 +109,9 @@ internal static class EventsRun
                 QueryPeakRssBytes = peakRss,
                 QueryRssAfterConnectBytes = afterConnect.RssBytes,
                 QueryCores = querySample1.CoresSince(querySample0),
-                RedisCores = redisSample1.CoresSince(redisSample0),
-                IngestCores = ingestSample1.CoresSince(ingestSample0),
-                ClientCores = selfSample1.CoresSince(selfSample0),
+                RedisCores = others1.Redis.CoresSince(others0.Redis),
+                IngestCores = others1.Ingest.CoresSince(others0.Ingest),
+                ClientCores = others1.Self.CoresSince(others0.Self),
                 Plan = plan,
                 LogOnline = lines.Count(l => l.Kind == TransitionKind.Online),
                 LogTimeout = lines.Count(l => l.Kind == TransitionKind.Timeout),

@@ -156,9 +156,7 @@ internal static class GroupsRun
             var stats0 = await redis.CommandStatsAsync();
             foreach (var side in sides)
                 await side.StartWindowAsync();
-            var redisSample0 = ProcessSample.Take(redisPid);
-            var ingestSample0 = ProcessSample.Take(ingest.Pid);
-            var selfSample0 = ProcessSample.Take(Environment.ProcessId);
+            var others0 = OtherProcesses.Take(redisPid, ingest.Pid);
             string load0 = Machine.LoadAverages();
             Console.WriteLine($"  window: {options.Duration} s from {loadClock.Elapsed.TotalSeconds:0} s after the generator started, log at line {seq0:N0}, load average {load0}");
             var windowClock = Stopwatch.StartNew();
@@ -171,9 +169,7 @@ internal static class GroupsRun
             foreach (var side in sides)
                 await side.EndWindowAsync();
             var ingestMetrics1 = await MetricsPage.ScrapeAsync(ingestHttp);
-            var redisSample1 = ProcessSample.Take(redisPid);
-            var ingestSample1 = ProcessSample.Take(ingest.Pid);
-            var selfSample1 = ProcessSample.Take(Environment.ProcessId);
+            var others1 = OtherProcesses.Take(redisPid, ingest.Pid);
             var stats1 = await redis.CommandStatsAsync();
             long seq1 = await redis.LogLastSeqAsync();
             string load1 = Machine.LoadAverages();
@@ -200,7 +196,7 @@ internal static class GroupsRun
                 {
                     Run = run,
                     Part = side.Part,
-                    WindowSeconds = (redisSample1.At - redisSample0.At).TotalSeconds,
+                    WindowSeconds = (others1.Redis.At - others0.Redis.At).TotalSeconds,
                     LoadAverage = $"{load0} → {load1}",
                     ConnectSeconds = side.ConnectTime.TotalSeconds,
                     ProbeSnapshotMs = [.. side.Probes],
@@ -210,9 +206,9 @@ internal static class GroupsRun
                     QueryRssBytes = side.Sample1.RssBytes,
                     QueryPeakRssBytes = side.PeakRss,
                     QueryCores = side.Sample1.CoresSince(side.Sample0),
-                    RedisCores = redisSample1.CoresSince(redisSample0),
-                    IngestCores = ingestSample1.CoresSince(ingestSample0),
-                    ClientCores = selfSample1.CoresSince(selfSample0),
+                    RedisCores = others1.Redis.CoresSince(others0.Redis),
+                    IngestCores = others1.Ingest.CoresSince(others0.Ingest),
+                    ClientCores = others1.Self.CoresSince(others0.Self),
                     LogLines = lines.Count,
                     IngestTransitionsDroppedSinceStart = ingestMetrics1["presence_transitions_dropped_total"],
                     Check = DeliveryCheck.Run(pool, side.Part.Layout, lines, seq0, seq1),
