@@ -7,7 +7,7 @@ namespace Presence.Bench.EndToEnd;
 /// <summary>
 /// presence-ingest at and past capacity, each repetition in one go on the same redis-server: the
 /// awaited-SET ceiling of its own client (<see cref="SetProbe"/>, plain <c>SET … PX</c> and with
-/// <c>GET</c>), redis-benchmark's <c>SET … PX</c> with <c>-P 64</c>, then a flood (2M records/s
+/// <c>GET</c>), redis-benchmark's <c>SET … PX</c> with <c>-P 64</c> (<see cref="StoreCeiling"/>), then a flood (2M records/s
 /// offered over 1M users, for a bounded time) against presence-ingest, whose confirmed writes/s
 /// after a 5 s warm-up are its sustained rate. Then scheduled runs at 50%, 90% and 110% of the
 /// capacity (the median SET ceiling) for the write-lag histogram's p50/p99 and the loss per heartbeat there.
@@ -39,7 +39,7 @@ internal sealed class Overload(Binaries bins, Store store, RedisServer redis, E2
             probesGet.Add(probeGet);
             Console.WriteLine(Inv($"  awaited SET … PX … GET (what the ingest sends with events on): {probeGet.WritesPerSecond:N0}/s; CPU client {probeGet.ClientCores:0.00}, redis-server {probeGet.RedisCores:0.00}"));
             await store.FlushAllAsync();
-            double benchmark = RedisBenchmark();
+            double benchmark = StoreCeiling.Measure(redis, options.BenchmarkRequests);
             benchmarks.Add(benchmark);
             floods.Add(await FloodAsync());
         }
@@ -86,22 +86,6 @@ internal sealed class Overload(Binaries bins, Store store, RedisServer redis, E2
         $"| {run} | {probe:N0} | {probeGet:N0} | {benchmark:N0} | {f.SentRate:N0} | {f.WritesPerSecond:N0} | {f.WritesPerSecond / probe:0.00} | {f.WritesPerSecond / probeGet:0.00} | " +
         $"{f.WritesPerSecond / benchmark:0.00} | {Report.Drops(f.Drops)} | {f.PendingAtEnd:N0} | {Report.Lag(f.LagP50, f.LagP99)} | " +
         $"{f.Cpu.Receiver:0.00} / {f.Cpu.Redis:0.00} / {f.Cpu.LoadGen:0.00} / {f.Cpu.Others:0.00} | {f.LoadAverage:0.0} |");
-
-    /// <summary>redis-benchmark's own pipelined SET … PX rate (-P 64, 50 clients, keys over a million ids), from its CSV line.</summary>
-    private double RedisBenchmark()
-    {
-        double reaped = ProcStat.ReapedChildrenCpuSeconds(), redisBefore = ProcStat.CpuSeconds(redis.Pid);
-        var clock = Stopwatch.StartNew();
-        string output = ChildProcess.Run("redis-benchmark", TimeSpan.FromMinutes(5), "-h", "127.0.0.1", "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-P", "64", "-c", "50",
-            "-n", options.BenchmarkRequests.ToString(CultureInfo.InvariantCulture), "-r", FloodUsers.ToString(CultureInfo.InvariantCulture), "--csv",
-            "SET", "presence:__rand_int__", "1764000000000", "PX", "30000");
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("\"SET", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"redis-benchmark printed no SET line: {output}");
-        double rate = double.Parse(line.Split(',')[1].Trim('"'), CultureInfo.InvariantCulture);
-        double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(Inv($"  redis-benchmark -P 64 SET … PX: {rate:N0}/s; CPU redis-benchmark {(ProcStat.ReapedChildrenCpuSeconds() - reaped) / seconds:0.00}, redis-server {(ProcStat.CpuSeconds(redis.Pid) - redisBefore) / seconds:0.00}"));
-        return rate;
-    }
 
     private async Task<Flood> FloodAsync()
     {
