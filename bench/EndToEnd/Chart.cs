@@ -2,7 +2,7 @@ using Presence.Testing;
 
 namespace Presence.Bench.EndToEnd;
 
-/// <summary>docs/e2e-loss.svg: loss per heartbeat (and, dashed, the old lost-users share) against the rate actually sent.</summary>
+/// <summary>docs/e2e-loss.svg: loss per heartbeat (and, dashed, the old lost-users share; dotted, the loss at stop when judged) against the rate actually sent.</summary>
 internal static class Chart
 {
     public static void Write(IReadOnlyList<Ladder> ladders, string path, int perFrame, int repeat)
@@ -14,7 +14,8 @@ internal static class Chart
             // narrower than its text renders, and clips it.
             Subtitle = $"{Environment.ProcessorCount} cores ({Machine.CpuModel()}), {perFrame} heartbeat(s) a datagram, medians of {repeat}\n" +
                 "blue circles: presence-ingest; red squares: presence-baseline (one awaited SET per heartbeat, 50 connections)\n" +
-                "solid: users whose latest heartbeat the store lacks after the drain; dashed: users with no key at all (the old metric)",
+                "solid: users whose latest heartbeat the store lacks after the drain; dashed: users with no key at all (the old metric)" +
+                (ladders.Any(l => l.Points.Any(p => p.JudgedAtStop)) ? "\ndotted: users whose latest heartbeat the store lacked when sending stopped (receiver frozen 1 s after the last send)" : ""),
             Background = OxyPlot.OxyColors.White,
             // Arial or its metric twins (Liberation Sans, Arimo) are everywhere; the default Segoe UI is not.
             DefaultFont = "Arial",
@@ -48,14 +49,25 @@ internal static class Chart
                 LineStyle = OxyPlot.LineStyle.Dash,
                 MarkerType = OxyPlot.MarkerType.None,
             };
+            var atStop = new OxyPlot.Series.LineSeries
+            {
+                Title = $"{Report.Name(ladder.System)}: latest heartbeat not in the store at stop",
+                Color = color,
+                LineStyle = OxyPlot.LineStyle.Dot,
+                MarkerType = OxyPlot.MarkerType.None,
+            };
             // x is the rate the generator reached, so no point claims a rate that was not sent.
             foreach (var r in ladder.Points.OrderBy(r => r.OfferedRate))
             {
                 perHeartbeat.Points.Add(new OxyPlot.DataPoint(r.SentRate, r.LossPercent));
                 old.Points.Add(new OxyPlot.DataPoint(r.SentRate, r.LostUsersPercent));
+                if (r.JudgedAtStop)
+                    atStop.Points.Add(new OxyPlot.DataPoint(r.SentRate, r.LossAtStopPercent));
             }
             model.Series.Add(perHeartbeat);
             model.Series.Add(old);
+            if (atStop.Points.Count > 0)
+                model.Series.Add(atStop);
         }
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)

@@ -8,12 +8,17 @@ internal sealed class E2eOptions
     public const string Usage =
         "presence-e2e [--quick] [--parts ladder,seed,overload] [--systems presence,baseline] [--duration S] [--repeat N]\n" +
         "             [--per-frame K] [--rates LIST | --presence-rates LIST --baseline-rates LIST] [--refine N]\n" +
-        "             [--slack-ms MS] [--flood-seconds S] [--ingest-args \"ARGS\"] [--chart FILE]";
+        "             [--slack-ms MS] [--judge stop,drained] [--flood-seconds S] [--ingest-args \"ARGS\"] [--chart FILE]\n" +
+        "  --judge   when each user's latest heartbeat is judged (default both): stop = at the moment sending stopped,\n" +
+        "            the receiver frozen (SIGSTOP) a second after the last send while every key is read (sustained:\n" +
+        "            did it keep up?); drained = after it drained (late is not lost). The ladder climbs until a point\n" +
+        "            fails every judgement given and reports the highest rate passing each; drained alone runs\n" +
+        "            no freeze (the method before at-stop judging).";
 
     private static readonly string[] s_known =
     [
         "--quick", "--parts", "--systems", "--duration", "--repeat", "--per-frame", "--rates", "--presence-rates", "--baseline-rates",
-        "--refine", "--slack-ms", "--flood-seconds", "--ingest-args", "--chart",
+        "--refine", "--slack-ms", "--judge", "--flood-seconds", "--ingest-args", "--chart",
     ];
 
     private static readonly string[] s_flags = ["--quick"];
@@ -31,6 +36,12 @@ internal sealed class E2eOptions
     public int[] BaselineRates { get; private init; } = [];
     public int Refine { get; private init; }
     public int SlackMs { get; private init; }
+
+    /// <summary>--judge: when runs are judged, at stop first (default both).</summary>
+    public Judgement[] Judgements { get; private init; } = [Judgement.AtStop, Judgement.Drained];
+
+    /// <summary>Whether runs freeze the receiver when sending stops and judge its users then.</summary>
+    public bool JudgeAtStop => Judgements.Contains(Judgement.AtStop);
     public int FloodSeconds { get; private init; }
     public string[] IngestArgs { get; private init; } = [];
     public string Chart { get; private init; } = "docs/e2e-loss.svg";
@@ -95,6 +106,13 @@ internal sealed class E2eOptions
                     "baseline" => SystemKind.Baseline,
                     _ => throw new FormatException($"--systems: unknown system '{s}' (presence, baseline)"),
                 }).Distinct().ToArray();
+            var judgements = (Value("--judge") ?? "stop,drained").Split(',')
+                .Select(j => j switch
+                {
+                    "stop" => Judgement.AtStop,
+                    "drained" => Judgement.Drained,
+                    _ => throw new FormatException($"--judge: unknown judgement '{j}' (stop, drained)"),
+                }).Distinct().Order().ToArray();
             return new E2eOptions
             {
                 Quick = quick,
@@ -112,6 +130,7 @@ internal sealed class E2eOptions
                 BaselineRates = Rates("--baseline-rates", quick ? "10000,40000,80000" : "10000,20000,30000,40000,60000,80000,100000,120000,160000"),
                 Refine = Int("--refine", quick ? 1 : 2, 0, 10),
                 SlackMs = Int("--slack-ms", 25, 0, 10_000),
+                Judgements = judgements,
                 FloodSeconds = Int("--flood-seconds", quick ? 10 : 20, 8, 600),
                 IngestArgs = (Value("--ingest-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 Chart = Value("--chart") ?? "docs/e2e-loss.svg",

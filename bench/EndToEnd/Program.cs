@@ -14,11 +14,15 @@ using Presence.Testing;
 //            rate that loses more than 0.1% of heartbeats; each point the median of --repeat runs
 //            (default 3), systems interleaved. A run: FLUSHALL, start the receiver, presence-loadgen
 //            (users = rate × interval, --per-frame records a frame, --last-sent FILE) for the
-//            duration, wait until the receiver drained (late is not lost), then read every user's
-//            stored time: a user whose key is missing, or older than its last send by more than
-//            --slack-ms, lost its latest heartbeat (LossCheck). Loss per heartbeat, the old lost-users
-//            share beside it, drops by reason, CPU of receiver / redis-server / sender / the rest of
-//            the machine. The chart (--chart, docs/e2e-loss.svg) plots both metrics.
+//            duration; at stop (--judge stop): a second after the last send, freeze the receiver
+//            (SIGSTOP), read every user's stored time, let it go (SIGCONT); then wait until the
+//            receiver drained (late is not lost) and read every user's stored time again: a user
+//            whose key is missing, or older than its last send by more than --slack-ms, lost its
+//            latest heartbeat (LossCheck), at stop or drained. Loss at stop and per heartbeat
+//            (drained), the old lost-users share beside them, drops by reason, CPU of receiver /
+//            redis-server / sender / the rest of the machine; before the ladder, the store's own
+//            ceiling (redis-benchmark -P 64), each system's highest rates a share of it. The chart
+//            (--chart, docs/e2e-loss.svg) plots the metrics.
 //  seed      the seed workload: 1M users × 10 s for 60 s, one heartbeat a datagram, presence-ingest.
 //  overload  the awaited-SET ceiling of the ingest's client, redis-benchmark -P 64 and a 2M records/s
 //            flood, in one go per repetition; then the write lag at 50/90/110% of that ceiling.
@@ -52,7 +56,7 @@ Console.WriteLine($".NET: {Environment.Version}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"run: {(options.Quick ? "--quick" : "full")}; parts {(options.Ladder ? "ladder " : "")}{(options.Seed ? "seed " : "")}{(options.Overload ? "overload" : "")}; " +
     $"duration {options.Duration} s, interval {options.Interval} s, ttl 30 s, {options.PerFrame} record(s) a frame, {options.Repeat} run(s) a point, " +
-    $"slack {options.SlackMs} ms, refine {options.Refine} round(s); presence rates {string.Join(", ", options.PresenceRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}; " +
+    $"slack {options.SlackMs} ms, judged {string.Join(" and ", options.Judgements.Select(j => j == Judgement.AtStop ? "at stop (receiver frozen 1 s after the last send)" : "drained"))}, refine {options.Refine} round(s) per judgement; presence rates {string.Join(", ", options.PresenceRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}; " +
     $"baseline rates {string.Join(", ", options.BaselineRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}" +
     $"{(options.IngestArgs.Length > 0 ? $"; ingest args {string.Join(' ', options.IngestArgs)}" : "")}"));
 Console.WriteLine();
@@ -72,7 +76,13 @@ Console.WriteLine();
 
 if (options.Ladder)
 {
-    var ladders = options.Systems.Select(s => new Ladder(s, options.RatesOf(s), options.Refine)).ToArray();
+    // The store's own ceiling, once, on the same server and machine minutes as the ladder: each
+    // system's highest rates are also read as a share of it.
+    Console.WriteLine("== the store's own ceiling, before the ladder");
+    await store.FlushAllAsync();
+    double storeCeiling = StoreCeiling.Measure(redis, options.BenchmarkRequests);
+    Console.WriteLine();
+    var ladders = options.Systems.Select(s => new Ladder(s, options.RatesOf(s), options.Refine, options.Judgements)).ToArray();
     var every = new List<RunResult>();
     while (ladders.Any(l => l.Next() is not null))
     {
@@ -101,7 +111,7 @@ if (options.Ladder)
     Console.WriteLine($"== medians of {options.Repeat} run(s) per point (each column on its own)");
     Report.PrintTable(ladders.SelectMany(l => l.Points.OrderBy(p => p.OfferedRate)));
     Console.WriteLine();
-    Report.PrintCeilings(ladders);
+    Report.PrintCeilings(ladders, storeCeiling);
     Chart.Write(ladders, options.Chart, options.PerFrame, options.Repeat);
     Console.WriteLine($"chart: {options.Chart}");
     Console.WriteLine();

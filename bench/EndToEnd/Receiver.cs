@@ -103,6 +103,9 @@ internal sealed class Receiver : IAsyncDisposable
 
     public long PeakRssBytes() => ProcStat.PeakRssBytes(Pid);
 
+    /// <summary>Sends <paramref name="signal"/> to the receiver's process group (SIGSTOP and SIGCONT: <see cref="ReceiverFreeze"/>).</summary>
+    public void Signal(int signal) => _child.Signal(signal);
+
     /// <summary>SIGTERM, then waits (120 s at most) for it to finish what it holds and exit; the baseline's counts are then final.</summary>
     public async Task<string> StopAsync()
     {

@@ -34,6 +34,36 @@ internal sealed class Store : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits until the server has applied every command already sent to it by a client that now
+    /// sends nothing (a frozen receiver): until two readings of INFO's total_commands_processed,
+    /// 20 ms apart, differ by our own INFO alone, or <paramref name="timeout"/> passes. Returns the
+    /// commands applied meanwhile (besides our INFOs) and whether it settled.
+    /// </summary>
+    public async Task<(long Applied, bool Settled)> SettleAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long first = await CommandsProcessedAsync(), last = first, infos = 1;
+        while (clock.Elapsed < timeout)
+        {
+            await Task.Delay(20);
+            long now = await CommandsProcessedAsync();
+            infos++;
+            // Each reading counts the previous reading's INFO (a command is counted once done): a difference of one is ours alone.
+            if (now - last <= 1)
+                return (now - first - (infos - 1), true);
+            last = now;
+        }
+        return (last - first - (infos - 1), false);
+    }
+
+    private async Task<long> CommandsProcessedAsync()
+    {
+        var info = await Server.InfoAsync("stats");
+        var value = info.SelectMany(g => g).First(kv => kv.Key == "total_commands_processed").Value;
+        return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
     /// The stored time of users first + order[0], first + order[1], … (−1: no key, or not a number),
     /// read in that order with MGET of <see cref="KeysPerGet"/> keys, <see cref="GetsInFlight"/> at a
     /// time, and when each was read (Unix ms of its answer). Both arrays are by user index.
