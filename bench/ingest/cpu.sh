@@ -5,8 +5,10 @@
 # redis-server. Per run: utime+stime (/proc) of presence-ingest, redis-server and the sender over a
 # steady WINDOW after a WARM-up (the first heartbeat of every user finds no key: the 1M-line online
 # burst of the events log is appended in the warm-up), divided by the window; medians printed.
-# Use: bench/ingest/cpu.sh   (RUNS=3 WARM=20 WINDOW=20 RATE=100000 USERS=1000000 SENDERS="blast loadgen" WRITES=direct)
-# WRITES="direct multiplexer" also alternates the ingest's --store-writes (INGEST.md, "Store writes") within each run.
+# Use: bench/ingest/cpu.sh   (RUNS=3 WARM=20 WINDOW=20 RATE=100000 USERS=1000000 SENDERS="blast loadgen" VARIANTS="defaults:")
+# VARIANTS, "label:ingest args" separated by ';', also alternates ingest settings within each run, e.g.
+#   VARIANTS="direct:--store-writes direct;multiplexer:--store-writes multiplexer" (INGEST.md, "Store writes");
+# the summary gives each variant's CPU per heartbeat as a ratio of the first's.
 # Only 127.0.0.1 is targeted; each load is bounded in time; every process started is ended.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +18,7 @@ WINDOW=${WINDOW:-20}
 RATE=${RATE:-100000}
 USERS=${USERS:-1000000}
 SENDERS=${SENDERS:-blast loadgen}
-WRITES=${WRITES:-direct}
+VARIANTS=${VARIANTS:-defaults:}
 work=$(mktemp -d)
 started=()
 end() { kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -26,7 +28,7 @@ ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(redis-server --version | cut -d' ' -f3); .NET $(dotnet --version); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== $USERS users, $RATE heartbeats/s, 1 a datagram; warm-up $WARM s, window $WINDOW s; $RUNS runs of each sender ($SENDERS) and --store-writes ($WRITES), alternating"
+echo "== $USERS users, $RATE heartbeats/s, 1 a datagram; warm-up $WARM s, window $WINDOW s; $RUNS runs of each sender ($SENDERS) and ingest variant ($VARIANTS), alternating"
 cc -O2 -o "$work/udp-blast" bench/tools/udp-blast.c
 dotnet build src/Ingest -c Release -nologo -v:q -clp:NoSummary >/dev/null
 dotnet build src/LoadGen -c Release -nologo -v:q -clp:NoSummary >/dev/null
@@ -37,11 +39,12 @@ started+=("$redis")
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
 echo "\$ redis-server --port $port --bind 127.0.0.1 --save \"\" --appendonly no"
 
-one_run() { # $1 = blast | loadgen, $2 = run number, $3 = --store-writes
+one_run() { # $1 = blast | loadgen, $2 = run number, $3 = variant label, $4 = its ingest args
   redis-cli -p "$port" flushall >/dev/null
   local udp http ingest sender seconds=$((WARM + WINDOW + 2))
   udp=$(free_port); http=$(free_port)
-  dotnet src/Ingest/bin/Release/net10.0/presence-ingest.dll --udp "127.0.0.1:$udp" --http "127.0.0.1:$http" --redis "127.0.0.1:$port" --store-writes "$3" >"$work/ingest.log" 2>&1 &
+  dotnet src/Ingest/bin/Release/net10.0/presence-ingest.dll --udp "127.0.0.1:$udp" --http "127.0.0.1:$http" --redis "127.0.0.1:$port" $4 >"$work/ingest.log" 2>&1 &
+  [ "$2" = 1 ] && echo "\$ presence-ingest --udp 127.0.0.1:$udp --http 127.0.0.1:$http --redis 127.0.0.1:$port $4"
   ingest=$!; started+=("$ingest")
   until curl -sf "http://127.0.0.1:$http/readyz" >/dev/null 2>&1; do sleep 0.1; done
   if [ "$1" = blast ]; then
@@ -74,7 +77,8 @@ for n in $(seq 1 "$RUNS"); do
   order="$SENDERS"
   [ $((n % 2)) = 0 ] && order=$(echo "$SENDERS" | tr ' ' '\n' | tac | xargs) # every other run in reverse, so neither always goes first
   for who in $order; do
-    for writes in $WRITES; do one_run "$who" "$n" "$writes"; done
+    IFS=';' read -ra variants <<< "$VARIANTS"
+    for variant in "${variants[@]}"; do one_run "$who" "$n" "${variant%%:*}" "${variant#*:}"; done
   done
 done
 
@@ -83,7 +87,7 @@ python3 - "$work/results" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"([\w/]+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)", line)
+    m = re.match(r"([\w/.=-]+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)", line)
     if m:
         rows.setdefault(m[1], []).append([float(x) for x in m.groups()[1:]])
 for who, runs in rows.items():
@@ -91,11 +95,11 @@ for who, runs in rows.items():
     print(f"{who:20} accepted {med[0]:,.0f}/s  ingest {med[1]:.3f} cores ({med[2]:.3f} per 100K/s)  redis {med[3]:.3f}  sender {med[4]:.3f}")
 def per(key):
     return statistics.median(r[2] for r in rows[key])
-writes = sorted({k.split("/")[1] for k in rows})
-for w in writes:
-    if f"blast/{w}" in rows and f"loadgen/{w}" in rows:
-        print(f"ingest per 100K/s, presence-loadgen / udp-blast ({w}): {per(f'loadgen/{w}') / per(f'blast/{w}'):.2f}")
-if "direct" in writes and "multiplexer" in writes:
-    for who in sorted({k.split("/")[0] for k in rows}):
-        print(f"ingest per 100K/s, --store-writes direct / multiplexer ({who}): {per(f'{who}/direct') / per(f'{who}/multiplexer'):.2f}")
+variants = list(dict.fromkeys(k.split("/", 1)[1] for k in rows))  # in the order first run
+for v in variants:
+    if f"blast/{v}" in rows and f"loadgen/{v}" in rows:
+        print(f"ingest per 100K/s, presence-loadgen / udp-blast ({v}): {per(f'loadgen/{v}') / per(f'blast/{v}'):.2f}")
+for who in dict.fromkeys(k.split("/")[0] for k in rows):
+    for v in variants[1:]:
+        print(f"ingest per 100K/s, {v} / {variants[0]} ({who}): {per(f'{who}/{v}') / per(f'{who}/{variants[0]}'):.2f}")
 PY

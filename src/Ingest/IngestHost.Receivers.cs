@@ -34,7 +34,7 @@ public sealed partial class IngestHost
         var receive = new ReceiveContext(intake, _channel!.Writer, pool, Metrics, _clock, _logger);
         _loops = new ReceiveLoop[_options.Receivers];
         for (int i = 0; i < _loops.Length; i++)
-            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket!, receive, i);
+            _loops[i] = ReceiveLoop.Create(_options.UseRecvMmsg, _socket!, receive, i, pauseMs: _options.ReceivePauseMs);
         return receive;
     }
 

@@ -71,6 +71,9 @@ public sealed class IngestOptions
     [Option("receiver", Default = "recvmmsg", HelpText = "Receive method: recvmmsg (Linux batch receive) or socket (Socket.ReceiveFrom per datagram).")]
     public string Receiver { get; set; } = "recvmmsg";
 
+    [Option("receive-pause-ms", Default = 1, HelpText = "After a receive that took less than a full batch (64 datagrams), each receive loop waits this long before the next (0..10; 0: never), so datagrams arriving one by one are taken, validated and handed on in batches; meanwhile they wait in the socket's buffer (--rcvbuf).")]
+    public int ReceivePauseMs { get; set; } = 1;
+
     [Option("rcvbuf", Default = 32 * 1024 * 1024, HelpText = "SO_RCVBUF to ask for, in bytes; with CAP_NET_ADMIN it is forced past net.core.rmem_max, else capped by it. The granted size is logged and exported.")]
     public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
 
@@ -185,6 +188,8 @@ public sealed class IngestOptions
             return $"--max-pending must be at least 1, not {MaxPending}";
         if (Receivers is < 1 or > 16)
             return $"--receivers must be 1..16, not {Receivers}";
+        if (ReceivePauseMs is < 0 or > 10)
+            return $"--receive-pause-ms must be 0..10, not {ReceivePauseMs}";
         if (StoreWrites is not ("direct" or "multiplexer"))
             return $"--store-writes must be direct or multiplexer, not '{StoreWrites}'";
         if (Receiver is not ("recvmmsg" or "socket"))

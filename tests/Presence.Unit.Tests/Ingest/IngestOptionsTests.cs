@@ -21,6 +21,9 @@ public sealed class IngestOptionsTests
     [InlineData("tcp", "nohost", "--tcp")]
     [InlineData("tcp-max-connections", "0", "--tcp-max-connections")]
     [InlineData("tcp-idle-seconds", "0", "--tcp-idle-seconds")]
+    [InlineData("receive-pause-ms", "11", "--receive-pause-ms")]
+    [InlineData("receive-pause-ms", "-1", "--receive-pause-ms")]
+    [InlineData("store-writes", "pipelined", "--store-writes")]
     public void Validate_BadValue_NamesTheOption(string option, string value, string expected)
     {
         var o = new IngestOptions();
@@ -35,6 +38,8 @@ public sealed class IngestOptionsTests
             case "tcp": o.Tcp = value; break;
             case "tcp-max-connections": o.TcpMaxConnections = int.Parse(value); break;
             case "tcp-idle-seconds": o.TcpIdleSeconds = int.Parse(value); break;
+            case "receive-pause-ms": o.ReceivePauseMs = int.Parse(value); break;
+            case "store-writes": o.StoreWrites = value; break;
         }
         var error = o.Validate();
         Assert.NotNull(error);

@@ -31,11 +31,13 @@ internal abstract class ReceiveLoop : IDisposable
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly int _queueWaitLimitMs;
+    private readonly int _pauseMs;
     private volatile bool _stopping;
 
-    protected ReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs)
+    protected ReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs, int pauseMs)
     {
         _queueWaitLimitMs = queueWaitLimitMs;
+        _pauseMs = pauseMs;
         Socket = socket;
         (_intake, _output, _pool, _metrics, _clock, _logger) = context;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
@@ -43,10 +45,25 @@ internal abstract class ReceiveLoop : IDisposable
 
     protected Socket Socket { get; }
 
-    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index, int queueWaitLimitMs = QueueWaitLimitMs) =>
+    /// <param name="pauseMs">
+    /// After a batch that was not full, wait this long before the next receive (0: never), so that
+    /// datagrams arriving one by one are taken in batches (<see cref="DefaultPauseMs"/>).
+    /// </param>
+    public static ReceiveLoop Create(bool recvmmsg, Socket socket, ReceiveContext context, int index, int queueWaitLimitMs = QueueWaitLimitMs, int pauseMs = DefaultPauseMs) =>
         recvmmsg
-            ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}", queueWaitLimitMs)
-            : new SocketReceiveLoop(socket, context, $"udp-receive-{index}", queueWaitLimitMs);
+            ? new RecvMmsgLoop(socket, context, $"udp-recvmmsg-{index}", queueWaitLimitMs, pauseMs)
+            : new SocketReceiveLoop(socket, context, $"udp-receive-{index}", queueWaitLimitMs, pauseMs);
+
+    /// <summary>
+    /// The default pause after a batch that was not full (--receive-pause-ms). Senders that pace
+    /// their datagrams one at a time (a device fleet does: each device sends alone) would otherwise
+    /// wake this thread, and hand a batch to the coalescer, once per datagram: at the seed workload
+    /// with such a sender that cost 2.7× the ingester's CPU per heartbeat (PERFORMANCE.md, "Ingest CPU
+    /// at the seed workload"). Meanwhile datagrams wait in the socket's receive buffer (--rcvbuf),
+    /// and their receive time is read up to this much later: nothing against a --flush-ms window.
+    /// A full batch means more is queued: then the loop never pauses.
+    /// </summary>
+    public const int DefaultPauseMs = 1;
 
     public void Start() => _thread.Start();
 
@@ -173,6 +190,8 @@ internal abstract class ReceiveLoop : IDisposable
                 _metrics.QueueFullDropped.Inc(batch.Count);
                 _pool.Return(batch);
             }
+            if (n < DatagramsPerBatch && _pauseMs > 0 && !_stopping)
+                Thread.Sleep(_pauseMs); // what arrives meanwhile is taken in one batch (DefaultPauseMs)
         }
     }
 

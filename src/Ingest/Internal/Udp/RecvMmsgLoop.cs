@@ -14,8 +14,8 @@ internal sealed unsafe class RecvMmsgLoop : ReceiveLoop
     private readonly int _fd;
     private int _disposed;
 
-    public RecvMmsgLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs)
-        : base(socket, context, name, queueWaitLimitMs)
+    public RecvMmsgLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs, int pauseMs)
+        : base(socket, context, name, queueWaitLimitMs, pauseMs)
     {
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(DatagramsPerBatch * SlotSize), 64);

@@ -15,8 +15,8 @@ internal sealed class SocketReceiveLoop : ReceiveLoop
     private readonly int[] _lengths = new int[DatagramsPerBatch];
     private readonly SocketAddress _from;
 
-    public SocketReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs)
-        : base(socket, context, name, queueWaitLimitMs)
+    public SocketReceiveLoop(Socket socket, ReceiveContext context, string name, int queueWaitLimitMs, int pauseMs)
+        : base(socket, context, name, queueWaitLimitMs, pauseMs)
         => _from = new SocketAddress(socket.AddressFamily);
 
     protected override int ReceiveBatch()
