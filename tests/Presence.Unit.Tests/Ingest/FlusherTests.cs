@@ -103,6 +103,25 @@ public sealed class FlusherTests
     }
 
     [Fact]
+    public void Step_ChunkAnswered_TheNextIsIssuedBeforeItsOutcomesAreTaken()
+    {
+        Build(chunkSize: 2);
+        var pendingAtIssue = new List<int>();
+        _writer.OnIssue = () => pendingAtIssue.Add(_flusher.PendingSetCount);
+        Receive(1, 2, 3, 4, 5);
+        Tick();
+
+        _writer.Complete(0, WriteOutcome.Refreshed);
+        _flusher.Step();
+
+        // The store works on the next chunk while this one's users are confirmed: issued with all 5 still pending.
+        Assert.Equal([5, 5], pendingAtIssue);
+        Assert.Equal(3, _flusher.PendingSetCount);
+        Assert.Equal(2, _metrics.WritesOk.Value);
+        Assert.DoesNotContain(_writer[1].Writes, w => _writer[0].Writes.Any(x => x.UserId == w.UserId));
+    }
+
+    [Fact]
     public void Step_ChunkWhollyFailedWithStoreAway_StopsTheRestOfTheSnapshot()
     {
         Build(chunkSize: 2);

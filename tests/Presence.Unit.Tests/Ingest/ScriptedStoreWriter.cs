@@ -24,6 +24,9 @@ internal sealed class ScriptedStoreWriter(int chunkSize, Func<long> nowMs) : ISt
     /// <summary>WriteChunkAsync throws instead of returning a task (recorded as a call all the same).</summary>
     public bool ThrowOnIssue { get; set; }
 
+    /// <summary>Called as each chunk is issued, before it is recorded (a test looks at the flusher's state then).</summary>
+    public Action? OnIssue { get; set; }
+
     public int CallCount
     {
         get
@@ -44,6 +47,7 @@ internal sealed class ScriptedStoreWriter(int chunkSize, Func<long> nowMs) : ISt
 
     public Task WriteChunkAsync(ArraySegment<PendingWrite> chunk, ArraySegment<WriteOutcome> outcomes)
     {
+        OnIssue?.Invoke();
         var call = new Call(chunk.ToArray(), outcomes, nowMs());
         lock (_lock)
             _calls.Add(call);
