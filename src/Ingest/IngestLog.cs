@@ -16,8 +16,8 @@ internal static partial class IngestLog
     [LoggerMessage(4, LogLevel.Information, "HTTP (/metrics, /healthz, /readyz) on {Urls}")]
     public static partial void HttpListening(ILogger logger, string urls);
 
-    [LoggerMessage(5, LogLevel.Warning, "Store writes failed: {Failed} of {Total}; holding {Pending} users; next attempt in {DelayMs} ms")]
-    public static partial void StoreWriteFailed(ILogger logger, long failed, int total, int pending, double delayMs);
+    [LoggerMessage(5, LogLevel.Warning, "Store writes failed: {Failed} of {Total}; holding {Pending} users; next attempt in {DelayMs} ms: {Reason}")]
+    public static partial void StoreWriteFailed(ILogger logger, long failed, int total, int pending, double delayMs, string reason);
 
     [LoggerMessage(6, LogLevel.Information, "Store reachable again after {Failures} failed attempts; {Pending} users still pending")]
     public static partial void StoreRecovered(ILogger logger, int failures, int pending);

@@ -52,6 +52,8 @@ public sealed class IngestProcessTests
         var target = new IPEndPoint(IPAddress.Loopback, udpPort);
         client.Send(target);
         await p.WaitForLog("Store writes failed");
+        var failedLine = p.Log.Split('\n').First(l => l.Contains("Store writes failed", StringComparison.Ordinal));
+        Assert.DoesNotContain("no reason known", failedLine, StringComparison.Ordinal); // the direct connection says why
         p.Signal(Signals.SigTerm);
         await p.WaitForLog("Stopping");
         // (Once, in a clean-clone run beside the demo, it had exited here; the log says why next time.)

@@ -146,6 +146,7 @@ public sealed class StoreWriterTests(RedisFixture redis)
             outcomes);
 
         Assert.Equal([WriteOutcome.Created, WriteOutcome.Failed, WriteOutcome.Refreshed, WriteOutcome.Created], outcomes);
+        Assert.Contains("WRONGTYPE", writer.LastError, StringComparison.Ordinal); // the reason the flusher logs
         Assert.Equal(100, (long)await database.StringGetAsync(prefix + "3"));
     }
 

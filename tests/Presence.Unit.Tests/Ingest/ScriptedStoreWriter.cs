@@ -18,6 +18,8 @@ internal sealed class ScriptedStoreWriter(int chunkSize, Func<long> nowMs) : ISt
 
     public bool WholeStoreAway { get; set; } = true;
 
+    public string? LastError { get; set; }
+
     /// <summary>The outcome of each write of a chunk answered at once; null: chunks wait for <see cref="Complete(int, WriteOutcome)"/>.</summary>
     public Func<PendingWrite, WriteOutcome>? Answer { get; set; }
 

@@ -195,7 +195,7 @@ internal sealed partial class Flusher
         var delay = _backoff.Fail();
         _nextAttemptMs = _clock.NowMs + (long)delay.TotalMilliseconds;
         if (!_storeDown || _backoff.Failures % 20 == 0)
-            IngestLog.StoreWriteFailed(_logger, _flushFailed, issued, _pending.Count, delay.TotalMilliseconds);
+            IngestLog.StoreWriteFailed(_logger, _flushFailed, issued, _pending.Count, delay.TotalMilliseconds, _writer.LastError ?? "no reason known");
         _storeDown = true;
     }
 }

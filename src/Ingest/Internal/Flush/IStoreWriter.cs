@@ -22,4 +22,7 @@ internal interface IStoreWriter
     /// every node of a cluster), so issuing more chunks now would only fail them too.
     /// </summary>
     bool WholeStoreAway { get; }
+
+    /// <summary>Why the last chunk had failed writes, as far as the writer knows (the connection's or the store's reason); null: none known.</summary>
+    string? LastError { get; }
 }

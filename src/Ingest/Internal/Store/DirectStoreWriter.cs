@@ -50,7 +50,9 @@ internal sealed class DirectStoreWriter(
     public bool WholeStoreAway => useDirect() || fallback.WholeStoreAway;
 
     /// <summary>Why the last connection closed or could not open; empty until one did.</summary>
-    public string LastError { get; private set; } = "";
+    public string? LastError => useDirect() ? _lastError : fallback.LastError;
+
+    private string? _lastError;
 
     /// <summary>Chunks written over this writer's own connection (the rest went to the fallback).</summary>
     public long DirectChunks { get; private set; }
@@ -86,7 +88,7 @@ internal sealed class DirectStoreWriter(
         }
         catch (Exception e) when (e is SocketException or IOException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
         {
-            LastError = e switch
+            _lastError = e switch
             {
                 OperationCanceledException => $"no answer to the whole chunk within {answerWithin.TotalMilliseconds:0} ms",
                 SocketException socketError => socketError.SocketErrorCode.ToString(),
@@ -144,6 +146,8 @@ internal sealed class DirectStoreWriter(
             if (reply == WriteReply.NeedMore)
                 break;
             outcomes[index] = Outcome(reply, value, chunk[index]);
+            if (reply == WriteReply.Error)
+                _lastError = $"the store refused a write: {_reader.ErrorText}";
             index++;
         }
         return index;

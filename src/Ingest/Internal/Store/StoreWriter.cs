@@ -35,6 +35,8 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
 
     public int ChunkSize => DefaultChunkSize;
 
+    public string? LastError { get; private set; }
+
     public bool WholeStoreAway
     {
         get
@@ -59,6 +61,7 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
         {
             // Outcomes are read one by one below; a failure is a result here, not an error.
+            LastError = e is TimeoutException ? $"no answer to the whole chunk within {_answerWithin.TotalMilliseconds:0} ms" : e.Message;
         }
         for (int i = 0; i < count; i++)
         {
