@@ -49,7 +49,7 @@ internal sealed class DirectStoreWriter(
     /// <summary>One node: a chunk whose every command failed says the whole store is away.</summary>
     public bool WholeStoreAway => useDirect() || fallback.WholeStoreAway;
 
-    /// <summary>Why the last connection closed or could not open; empty until one did.</summary>
+    /// <summary>Why the last chunk had failed writes: the connection closed or could not open, or the store refused a write (the fallback's while it is used); null until then.</summary>
     public string? LastError => useDirect() ? _lastError : fallback.LastError;
 
     private string? _lastError;
