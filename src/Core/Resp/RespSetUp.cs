@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net.Sockets;
 
 namespace Presence.Core.Resp;
 
@@ -64,4 +65,53 @@ internal sealed class RespSetUp
 
     /// <summary>Whether the reply to command <paramref name="index"/> lets the connection open (<paramref name="isError"/>: it was an error reply).</summary>
     public bool Accepts(int index, bool isError) => !isError || !_mustSucceed[index];
+
+    /// <summary>
+    /// Reads one reply from the front of <paramref name="data"/> with the connection's own reply reader:
+    /// false when <paramref name="data"/> does not hold a whole one yet; <paramref name="error"/> is an
+    /// error reply's text, null for any other reply.
+    /// </summary>
+    public delegate bool ReadReply(ReadOnlySpan<byte> data, out int used, out string? error);
+
+    /// <summary>
+    /// Sends <see cref="Commands"/> over a newly connected <paramref name="socket"/> and reads their
+    /// <see cref="Replies"/> replies into <paramref name="buffer"/> with <paramref name="read"/>.
+    /// Throws <see cref="IOException"/> when the store refuses a command that must succeed or closes the
+    /// connection, <see cref="InvalidDataException"/> when it sends more than was asked.
+    /// </summary>
+    public async Task RunAsync(Socket socket, byte[] buffer, ReadReply read, CancellationToken cancel)
+    {
+        if (Replies == 0)
+            return;
+        await socket.SendAsync(Commands, SocketFlags.None, cancel).ConfigureAwait(false);
+        int replies = 0, start = 0, end = 0;
+        while (replies < Replies)
+        {
+            if (end == buffer.Length)
+                throw new InvalidDataException("a reply to the connection's set-up is longer than the receive buffer");
+            int received = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, cancel).ConfigureAwait(false);
+            if (received == 0)
+                throw new IOException("the store closed the connection while it was set up");
+            end += received;
+            while (replies < Replies && TakeReply(buffer.AsSpan(start, end - start), read, replies, out int used))
+            {
+                start += used;
+                replies++;
+            }
+            if (start == end)
+                start = end = 0;
+        }
+        if (start != end)
+            throw new InvalidDataException("the store sent more than was asked while the connection was set up");
+    }
+
+    /// <summary>Reads reply <paramref name="index"/> (false: not whole yet), throwing when it refuses the connection.</summary>
+    private bool TakeReply(ReadOnlySpan<byte> data, ReadReply read, int index, out int used)
+    {
+        if (!read(data, out used, out string? error))
+            return false;
+        if (!Accepts(index, error is not null))
+            throw new IOException($"the store refused the connection's set-up: {(error!.Length <= 200 ? error : error[..200] + "…")}");
+        return true;
+    }
 }

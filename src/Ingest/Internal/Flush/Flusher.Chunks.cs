@@ -125,13 +125,10 @@ internal sealed partial class Flusher
         }
         _chunk = null;
         int start = _chunkStart, count = _chunkCount;
-        bool issuedNext = false;
+        // Issued early, the next chunk is in _chunk (checked below); when IssueChunk finds no write
+        // still due, _issued reached _snapshotCount and the flush ends below.
         if (_issued < _snapshotCount && _outcomes.AsSpan(start, count).ContainsAnyExcept(WriteOutcome.Failed))
-        {
-            issuedNext = true;
-            if (!IssueChunk())
-                issuedNext = false; // every write left had expired: nothing in flight
-        }
+            IssueChunk();
         long ok = 0;
         long missing = 0;
         long now = _clock.NowMs;
@@ -169,7 +166,7 @@ internal sealed partial class Flusher
 
         if (_chunk is not null)
             return; // the next chunk went out above
-        bool storeAway = !issuedNext && ok == 0 && _issued < _snapshotCount && _writer.WholeStoreAway;
+        bool storeAway = ok == 0 && _issued < _snapshotCount && _writer.WholeStoreAway;
         if (_issued < _snapshotCount && !storeAway && IssueChunk())
             return;
         EndFlush(failedWholly: storeAway);

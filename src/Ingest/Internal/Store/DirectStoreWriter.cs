@@ -191,28 +191,12 @@ internal sealed class DirectStoreWriter(
         try
         {
             await socket.ConnectAsync(endPoint, cancel).ConfigureAwait(false);
-            if (setUp.Replies > 0)
+            await setUp.RunAsync(socket, _received, (ReadOnlySpan<byte> data, out int used, out string? error) =>
             {
-                await socket.SendAsync(setUp.Commands, SocketFlags.None, cancel).ConfigureAwait(false);
-                int replies = 0, start = 0, end = 0;
-                while (replies < setUp.Replies)
-                {
-                    int received = await socket.ReceiveAsync(_received.AsMemory(end), SocketFlags.None, cancel).ConfigureAwait(false);
-                    if (received == 0)
-                        throw new IOException("the store closed the connection while it was set up");
-                    end += received;
-                    while (replies < setUp.Replies)
-                    {
-                        var reply = _reader.Read(_received.AsSpan(start, end - start), out int used, out _);
-                        start += used;
-                        if (reply == WriteReply.NeedMore)
-                            break;
-                        if (!setUp.Accepts(replies, reply == WriteReply.Error))
-                            throw new IOException($"the store refused the connection's set-up: {_reader.ErrorText}");
-                        replies++;
-                    }
-                }
-            }
+                var reply = _reader.Read(data, out used, out _);
+                error = reply == WriteReply.Error ? _reader.ErrorText : null;
+                return reply != WriteReply.NeedMore;
+            }, cancel).ConfigureAwait(false);
             _socket = socket;
             return socket;
         }

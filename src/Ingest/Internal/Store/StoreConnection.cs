@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Garnet;
 using StackExchange.Redis;
+using Presence.Hosting;
 using Presence.Ingest.Internal.Infrastructure;
 
 namespace Presence.Ingest.Internal.Store;
@@ -36,14 +37,10 @@ internal sealed class StoreConnection : IAsyncDisposable
     /// exactly one endpoint, no TLS, no sentinel, no proxy or tunnel. Whether that endpoint is a
     /// cluster node is known only once connected: <see cref="IsCluster"/>, asked per chunk.
     /// </summary>
-    public bool CanWriteDirect =>
-        Configuration.EndPoints.Count == 1 && !Configuration.Ssl && Configuration.ServiceName is null && Configuration.Proxy == Proxy.None && Configuration.Tunnel is null;
+    public bool CanWriteDirect => StoreTopology.OneNodeInTheClear(Configuration);
 
     /// <summary>Whether the store client has found the store to be a Redis Cluster (it maps keys to slots then).</summary>
-    public bool IsCluster => Multiplexer.HashSlot(s_anyKey) != NoSlot;
-
-    private const int NoSlot = -1; // what HashSlot says when the store is not a cluster
-    private static readonly RedisKey s_anyKey = "presence";
+    public bool IsCluster => StoreTopology.IsCluster(Multiplexer);
 
     /// <summary>The client's timeout for an async command (--store-timeout-ms, unless --redis sets asyncTimeout).</summary>
     public int AsyncTimeoutMs { get; }

@@ -24,6 +24,10 @@ internal sealed class ConnectionSetUp
     public static ConnectionSetUp From(ConfigurationOptions options, string? script = null) =>
         new(RespSetUp.From(options.User, options.Password, options.DefaultDatabase, options.ClientName, script));
 
+    /// <summary>Sends the commands and reads their replies (<see cref="RespSetUp.RunAsync"/>).</summary>
+    public Task RunAsync(System.Net.Sockets.Socket socket, byte[] buffer, RespSetUp.ReadReply read, CancellationToken cancel) =>
+        _setUp.RunAsync(socket, buffer, read, cancel);
+
     /// <summary>Whether <paramref name="reply"/>, the reply to command <paramref name="index"/>, lets the connection open.</summary>
     public bool Accepts(int index, ReplyEvent reply) => _setUp.Accepts(index, reply == ReplyEvent.Error);
 }

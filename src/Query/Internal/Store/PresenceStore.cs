@@ -1,6 +1,7 @@
 using System.Buffers;
 using Presence.Core;
 using Presence.Core.LastSeen;
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Store;
@@ -25,10 +26,7 @@ internal sealed class PresenceStore : IAsyncDisposable
     /// <summary>The user's key exists (online) but its value is not an integer.</summary>
     public const long UnknownTime = long.MinValue;
 
-    private const int NoSlot = -1; // what the multiplexer's HashSlot says when the store is not a cluster
-
-    /// <summary>Any key: HashSlot answers <see cref="NoSlot"/> for every key while the store is not a cluster.</summary>
-    private static readonly RedisKey s_anyKey = "presence";
+    private const int NoSlot = StoreTopology.NoSlot;
 
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -138,7 +136,7 @@ internal sealed class PresenceStore : IAsyncDisposable
     }
 
     /// <summary>The pipeline, while reads may go there: given one, and the store is not a cluster.</summary>
-    private ReadPipeline? Direct => _pipeline is not null && _connection.HashSlot(s_anyKey) == NoSlot ? _pipeline : null;
+    private ReadPipeline? Direct => _pipeline is not null && !StoreTopology.IsCluster(_connection) ? _pipeline : null;
 
     private ValueTask<StoreStatus> ReadThroughMultiplexer(ulong[] unique, int uniqueCount, long[] values)
     {

@@ -52,34 +52,13 @@ internal sealed class ReadConnection : IDisposable
     }
 
     /// <summary>AUTH, SELECT and CLIENT SETNAME as the configuration asks; a refused AUTH or SELECT fails the connection.</summary>
-    private async Task SetUpAsync(ConnectionSetUp setUp, CancellationToken cancel)
-    {
-        if (setUp.Replies == 0)
-            return;
-        await _socket.SendAsync(setUp.Commands, SocketFlags.None, cancel).ConfigureAwait(false);
-        int replies = 0, start = 0, end = 0;
-        while (replies < setUp.Replies)
+    private Task SetUpAsync(ConnectionSetUp setUp, CancellationToken cancel) =>
+        setUp.RunAsync(_socket, _buffer, (ReadOnlySpan<byte> data, out int used, out string? error) =>
         {
-            int received = await _socket.ReceiveAsync(_buffer.AsMemory(end), SocketFlags.None, cancel).ConfigureAwait(false);
-            if (received == 0)
-                throw new IOException("the store closed the connection while it was set up");
-            end += received;
-            while (replies < setUp.Replies)
-            {
-                var reply = _reader.Read(_buffer.AsSpan(start, end - start), out int used);
-                start += used;
-                if (reply == ReplyEvent.NeedMore)
-                    break;
-                if (!setUp.Accepts(replies, reply))
-                    throw new IOException($"the store refused the connection's set-up: {Shorten(_reader.Text)}");
-                replies++;
-            }
-            if (start == end)
-                start = end = 0;
-        }
-        if (start != end)
-            throw new InvalidDataException("the store sent more than was asked while the connection was set up");
-    }
+            var reply = _reader.Read(data, out used);
+            error = reply == ReplyEvent.Error ? _reader.Text : null;
+            return reply != ReplyEvent.NeedMore;
+        }, cancel);
 
     /// <summary>
     /// Formats the command of <paramref name="request"/> (PING, GET/MGET of <c>prefix + id</c>, or the presence script's EVALSHA)

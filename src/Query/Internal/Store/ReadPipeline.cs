@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Presence.Core.LastSeen;
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Store;
@@ -82,8 +83,7 @@ internal sealed class ReadPipeline : IAsyncDisposable
     /// no sentinel, no proxy or tunnel. (A cluster node also qualifies here; <see cref="PresenceStore"/>
     /// sends reads here only while the multiplexer says the store is not a cluster.)
     /// </summary>
-    public static bool CanServe(ConfigurationOptions options) =>
-        options.EndPoints.Count == 1 && !options.Ssl && options.ServiceName is null && options.Proxy == Proxy.None && options.Tunnel is null;
+    public static bool CanServe(ConfigurationOptions options) => StoreTopology.OneNodeInTheClear(options);
 
     /// <summary>
     /// GET (one id) or MGET (several) of <c>prefix + id</c>; the values, as lastSeenMs, go to
