@@ -30,7 +30,8 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
     /// <param name="Metrics">The ingest's /metrics just before the freeze (null for the baseline).</param>
     private sealed record AtStop(LossCheck Check, long GapMs, bool Settled, Dictionary<string, double>? Metrics);
 
-    public async Task<RunResult> RunAsync(SystemKind system, int rate, int interval, int duration, int perFrame)
+    /// <param name="whileRunning">Called once the receiver drained and every user's time was read, before the receiver stops.</param>
+    public async Task<RunResult> RunAsync(SystemKind system, int rate, int interval, int duration, int perFrame, Func<Task>? whileRunning = null)
     {
         int users = checked(rate * interval);
         double load = ProcStat.LoadAverage();
@@ -85,6 +86,8 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
                 $"{check.Fresh:N0} hold their last send, {check.Stale:N0} stale (older than their last send − {options.SlackMs} ms), {check.Missing:N0} missing; " +
                 $"stored − last send: min {check.OffsetMinMs} ms, median {check.OffsetMedianMs} ms, max {check.OffsetMaxMs} ms; {check.WithinSlack:N0} within the slack"));
 
+            if (whileRunning is not null)
+                await whileRunning();
             string note = await receiver.StopAsync();
             if (system == SystemKind.Baseline)
                 counts = await receiver.CountsAsync(); // final, after SIGTERM

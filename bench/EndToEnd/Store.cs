@@ -1,4 +1,6 @@
+using System.Globalization;
 using Presence.Core;
+using Presence.Core.Events;
 using StackExchange.Redis;
 
 namespace Presence.Bench.EndToEnd;
@@ -31,6 +33,34 @@ internal sealed class Store : IAsyncDisposable
         var info = await Server.InfoAsync("memory");
         var value = info.SelectMany(g => g).First(kv => kv.Key == "used_memory").Value;
         return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The store's memory for <paramref name="users"/> online users, in words: INFO's used_memory
+    /// per user and per key (DBSIZE, redis' own baseline included), and what the events log's lines,
+    /// its online set (every 64th of its hashes, scaled up) and a stopped ingester's hand-over take
+    /// of it (MEMORY USAGE; EVENTS.md, "Costs").
+    /// </summary>
+    public async Task<string> MemoryAsync(int users)
+    {
+        long memory = await UsedMemoryAsync();
+        long keys = await DbSizeAsync();
+        var events = new EventLogKeys(PresenceKeys.DefaultPrefix);
+        long log = await MemoryUsageAsync(events.Log);
+        long online = 0;
+        for (int bucket = 0; bucket < EventLogKeys.Buckets; bucket += 64)
+            online += await MemoryUsageAsync(events.OnlinePrefix + bucket.ToString(CultureInfo.InvariantCulture));
+        online *= 64;
+        long orphans = await MemoryUsageAsync(events.Orphans);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"used_memory {memory:N0} bytes: {(double)memory / users:N1} per online user, {(keys > 0 ? (double)memory / keys : 0):N1} per key ({keys:N0} keys); " +
+            $"of it per user: events log {(double)log / users:N1}, its online set {(double)online / users:N1}, hand-over {(double)orphans / users:N1}");
+    }
+
+    private async Task<long> MemoryUsageAsync(string key)
+    {
+        var usage = await _mux.GetDatabase().ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+        return usage.IsNull ? 0 : (long)usage;
     }
 
     /// <summary>
