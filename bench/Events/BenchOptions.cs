@@ -20,11 +20,22 @@ internal sealed class BenchOptions
           --cost-users N       users of the heartbeat-path A/B, --events off vs on (1000000 [200000])
           --cost-window S      measured seconds of each A/B run, after --cost-warmup (30 [10])
           --cost-warmup S      seconds before the A/B window: every user online, the online burst appended (20 [15])
-          --phases LIST        cost,events,groups: which parts to run (cost,events)
+          --phases LIST        cost,events,groups,log: which parts to run (cost,events)
+          --log-nodes LIST     log: query nodes following the log, one run each (1,4)
+          --log-online N       log: users the log's online set holds (1000000 [200000])
+          --log-appenders N    log: appenders, each one Append call of 1,000 transitions in flight (2)
+          --log-window S       log: measured seconds of each run (20 [10])
+          --log-listpack N     log: the store's hash-max-listpack-entries for the runs (0: leave Redis' own, 512 on Debian)
           --big-group N        groups: members of the one large group, one stream on it (100000 [20000])
           --groups N           groups: groups of --group-size members, one stream each (1000 [200])
           --group-size N       groups: members of each of those groups (100)
           --connect-at-once N  subscribers connecting at the same time (64)
+
+        log: how many transitions a second one store node's events log takes (every events key shares one hash
+        tag, so one master holds it under a cluster): --log-appenders appenders call the log's Append script as
+        ingesters do (500 onlines and 500 offlines a call, the online set kept at --log-online users), as fast as
+        the store answers, while each of --log-nodes query nodes follows the log; redis-server's CPU per transition,
+        the nodes' CPU and how far their feeds fall behind.
 
         groups: the events run's load (--users, --churn) with one stream on a group of --big-group members
         beside one id stream (POST) of the same ids, then --groups streams on groups of --group-size members
@@ -55,6 +66,12 @@ internal sealed class BenchOptions
     public int Groups { get; private init; }
     public int GroupSize { get; private init; }
     public int ConnectAtOnce { get; private init; }
+    public bool RunLog { get; private init; }
+    public int[] LogNodes { get; private init; } = [];
+    public int LogOnline { get; private init; }
+    public int LogAppenders { get; private init; }
+    public int LogWindow { get; private init; }
+    public int LogListpack { get; private init; }
 
     /// <summary>Heartbeat interval of every run (the seed workload's).</summary>
     public const int Interval = 10;
@@ -84,7 +101,8 @@ internal sealed class BenchOptions
             return null;
         }
         var known = new HashSet<string> { "--quick", "--users", "--churn", "--subscribers", "--watch", "--duration", "--repeat",
-            "--cost-users", "--cost-window", "--cost-warmup", "--phases", "--connect-at-once", "--big-group", "--groups", "--group-size" };
+            "--cost-users", "--cost-window", "--cost-warmup", "--phases", "--connect-at-once", "--big-group", "--groups", "--group-size",
+            "--log-nodes", "--log-online", "--log-appenders", "--log-window", "--log-listpack" };
         bool quick = args.Contains("--quick");
         try
         {
@@ -111,8 +129,16 @@ internal sealed class BenchOptions
             if (!double.TryParse(churnText, NumberStyles.Float, CultureInfo.InvariantCulture, out double churn) || churn is <= 0 or > 1)
                 throw new FormatException($"--churn: '{churnText}' is not a share above 0, at most 1");
             var phases = (Value("--phases") ?? "cost,events").Split(',');
-            if (phases.Length == 0 || phases.Any(p => p is not ("cost" or "events" or "groups")))
-                throw new FormatException($"--phases: '{string.Join(',', phases)}' is not a list of cost, events and groups");
+            if (phases.Length == 0 || phases.Any(p => p is not ("cost" or "events" or "groups" or "log")))
+                throw new FormatException($"--phases: '{string.Join(',', phases)}' is not a list of cost, events, groups and log");
+            string logNodesText = Value("--log-nodes") ?? "1,4";
+            var logNodes = new List<int>();
+            foreach (var part in logNodesText.Split(','))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n > 16)
+                    throw new FormatException($"--log-nodes: '{logNodesText}' is not a list of whole numbers 0 … 16");
+                logNodes.Add(n);
+            }
             var options = new BenchOptions
             {
                 Quick = quick,
@@ -132,6 +158,12 @@ internal sealed class BenchOptions
                 Groups = Int("--groups", 1_000, 200, 1, 10_000),
                 GroupSize = Int("--group-size", 100, 100, 1, 100_000),
                 ConnectAtOnce = Int("--connect-at-once", 64, 64, 1, 10_000),
+                RunLog = phases.Contains("log"),
+                LogNodes = [.. logNodes],
+                LogOnline = Int("--log-online", 1_000_000, 200_000, 10_000, 100_000_000),
+                LogAppenders = Int("--log-appenders", 2, 2, 1, 16),
+                LogWindow = Int("--log-window", 20, 10, 5, 600),
+                LogListpack = Int("--log-listpack", 0, 0, 0, 100_000),
             };
             if (options.Watch > options.Users)
                 throw new FormatException($"--watch {options.Watch} is more than --users {options.Users}");
@@ -164,6 +196,8 @@ internal sealed class BenchOptions
         // Groups: the start's burst, the groups written, then two pairs on fresh nodes (start-ups, a few snapshots, the streams, the window, the drain).
         int groupParts = (40 + 6 * (1 + BigGroup / 50_000) + Duration) + (40 + 2 * Groups / 250 + Duration);
         int groups = RunGroups ? Repeat * (Math.Max(SteadyAfter, 15 + Users / 10_000 + 10 + BigGroup / 50_000 + Groups / 100) + groupParts) : 0;
-        return cost + events + groups;
+        // Log: the online set filled (~150K transitions/s), each node's start, a few seconds of mix, the window, the catch-up.
+        int log = RunLog ? Repeat * LogNodes.Sum(n => LogOnline / 150_000 + 5 * n + 3 + LogWindow + 10) : 0;
+        return cost + events + groups + log;
     }
 }

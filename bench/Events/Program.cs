@@ -9,7 +9,7 @@ using Presence.Testing;
 // presence-events-bench: the presence-events benchmark of issue 12 in one command.
 //
 //   dotnet run -c Release --project bench/Events -- [--quick] [--subscribers N] [--watch 100]
-//       [--users 1000000] [--duration S] [--repeat 3] [--phases cost,events,groups] (--help for all)
+//       [--users 1000000] [--duration S] [--repeat 3] [--phases cost,events,groups,log] (--help for all)
 //
 // 1. Heartbeat path (cost): the seed workload (--cost-users × 10 s, no churn, no subscribers)
 //    against presence-ingest --events off, then on, alternating, --repeat times each; redis-server
@@ -25,6 +25,9 @@ using Presence.Testing;
 //    streams on groups of --group-size beside as many id streams of the same ids, each side on a
 //    fresh presence-query: delays at the subscribers (and the group side's over the id side's, line
 //    by line), the nodes' CPU and RSS, the large snapshot's time, every delivery checked against the log.
+// 4. Log (issue 23, only with --phases log): how many transitions a second one store node's events log
+//    takes, appended as ingesters append them, as fast as the store answers, with --log-nodes query
+//    nodes following it (LogRun): redis-server's CPU per transition, the nodes' CPU and lag.
 //
 // Everything runs on 127.0.0.1 against its own redis-server (free port, no persistence); every
 // load is bounded in time, and every process it starts is stopped at the end, also on failure or Ctrl-C.
@@ -69,6 +72,8 @@ if (options.RunCost)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  heartbeat path: {options.CostUsers:N0} users × {BenchOptions.Interval} s, no churn, no subscribers; --events off and on alternating; warm-up {options.CostWarmup} s, window {options.CostWindow} s"));
 if (options.RunEvents)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  events: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn} ({BenchOptions.ChurnActive} s active, {BenchOptions.ChurnSilent} s silent, {BenchOptions.ChurnSignOut} signing out), ttl {BenchOptions.Ttl} s; {options.Subscribers:N0} subscribers × {options.Watch} ids; window {options.Duration} s from {BenchOptions.SteadyAfter} s after the generator starts"));
+if (options.RunLog)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  log: {options.LogAppenders} appenders, {options.LogOnline:N0} users online in the log, query nodes {string.Join(", ", options.LogNodes)}, window {options.LogWindow} s"));
 if (options.RunGroups)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  groups: {options.Users:N0} users × {BenchOptions.Interval} s, churn {options.Churn}; 1 group of {options.BigGroup:N0} members vs 1 id stream of the same ids; {options.Groups:N0} groups of {options.GroupSize:N0} vs {options.Groups:N0} id streams of the same ids; window {options.Duration} s each"));
 Console.WriteLine();
@@ -77,6 +82,7 @@ string? failure = null;
 var costs = new List<CostResult>();
 var events = new List<EventsResult>();
 var groups = new List<GroupsResult>();
+var logRuns = new List<LogResult>();
 // The groups' admin key: a fresh one a run, in a file only this user reads (presence-query refuses others).
 string adminKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 string adminKeysFile = Path.Combine(Path.GetTempPath(), $"presence-events-bench-admin-{Environment.ProcessId}");
@@ -84,7 +90,7 @@ try
 {
     int redisPort = FreePort.Tcp();
     var redisServer = ChildProcess.StartFile("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--logfile", "");
+        "--save", "", "--appendonly", "no", "--logfile", "", "--list-compress-depth", "1"); // as REDIS.md sets it up
     await WaitListeningAsync(redisServer, redisPort);
     await using var redis = await RedisProbe.ConnectAsync(redisPort);
     var services = new Services(binaries, redisPort, interrupt.Token);
@@ -111,6 +117,15 @@ try
         File.SetUnixFileMode(adminKeysFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         for (int run = 1; run <= options.Repeat; run++)
             groups.AddRange(await GroupsRun.RunAsync(services, redis, redisServer.Pid, options, run, adminKeysFile, adminKey));
+    }
+    if (options.RunLog)
+    {
+        // Runs of each node count in turns, so a drift of the machine's load does not favour one.
+        for (int run = 1; run <= options.Repeat; run++)
+        {
+            foreach (int nodes in options.LogNodes)
+                logRuns.Add(await LogRun.RunAsync(services, redis, redisPort, redisServer.Pid, nodes, options, run));
+        }
     }
 }
 catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
@@ -150,6 +165,12 @@ if (groups.Count > 0)
     Report.PrintGroups(groups);
     Console.WriteLine();
     Report.PrintGroupsSummary(groups);
+}
+if (logRuns.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("events log capacity on one store node:");
+    LogResult.Print(logRuns);
 }
 if (failure is not null)
 {

@@ -57,6 +57,26 @@ internal sealed class RedisProbe : IAsyncDisposable
 
     public Task<long> KeysAsync() => Server.DatabaseSizeAsync();
 
+    public async Task ConfigSetAsync(string setting, string value)
+    {
+        Console.WriteLine($"$ redis CONFIG SET {setting} {value}");
+        await Server.ConfigSetAsync(setting, value);
+    }
+
+    /// <summary>The events log's online set: its bytes (MEMORY USAGE of every 64th hash, scaled up) and the encoding of its first hash.</summary>
+    public async Task<(long Bytes, string Encoding)> OnlineSetUsageAsync()
+    {
+        var database = _mux.GetDatabase();
+        long sample = 0;
+        for (int bucket = 0; bucket < EventLogKeys.Buckets; bucket += 64)
+        {
+            var usage = await database.ExecuteAsync("MEMORY", "USAGE", _keys.OnlinePrefix + bucket.ToString(CultureInfo.InvariantCulture), "SAMPLES", "0");
+            sample += usage.IsNull ? 0 : (long)usage;
+        }
+        var encoding = await database.ExecuteAsync("OBJECT", "ENCODING", _keys.OnlinePrefix + "0");
+        return (sample * 64, encoding.IsNull ? "none" : encoding.ToString());
+    }
+
     /// <summary>The sequence number of the events log's last line (0 before any).</summary>
     public async Task<long> LogLastSeqAsync()
     {
