@@ -9,7 +9,8 @@
 #      redis-benchmark's rate at the same connection count right after it, and the ratio of the two;
 #   2. cost: a FIXED request rate (RATE_BATCH, RATE_SINGLE requests/s over CONNECTIONS connections) and
 #      the CPU time presence-query and redis-server spent per request, from /proc. CPU per request at a
-#      fixed rate is what other load on a shared machine disturbs least (the load average is printed).
+#      fixed rate is what other load on a shared machine disturbs least (the load average is printed);
+#      and the same for GET /healthz at both rates: the floor of Kestrel and the middleware on this machine.
 # The keys are presence:<id as 12 digits> (redis-benchmark's __rand_int__), and the service runs with
 # --prefix presence:000000 over 6-digit ids, so both ask for the same keys byte for byte.
 # QUERY_BIN runs a prebuilt presence-query (e.g. an older build, for before/after); QUERY_ARGS adds options.
@@ -109,6 +110,8 @@ awk -v base="$base" -v b="$BATCH" 'BEGIN { srand(11); for (r = 0; r < 2000; r++)
   for (j = 0; j < b; j++) printf "%s%d", (j ? "," : ""), 100000 + int(rand() * 900000)
   printf "\n" } }' >"$work/batch.urls"
 awk -v base="$base" 'BEGIN { srand(13); for (r = 0; r < 2000; r++) printf "%s/v1/presence/%d\n", base, 100000 + int(rand() * 900000) }' >"$work/single.urls"
+# The floor: GET /healthz answers "ok" through the same Kestrel and middleware, asking no store and parsing no ids.
+for _ in $(seq 2000); do echo "$base/healthz"; done >"$work/floor.urls"
 mget_args=$(for _ in $(seq "$BATCH"); do printf 'presence:__rand_int__ '; done)
 
 # h2load, one request in flight per connection: prints "rps p50_ms p99_ms succeeded failed".
@@ -168,6 +171,8 @@ fixed() { # name urls rate -> one line per run: "rps query_us redis_us"
 }
 fixed batch "$work/batch.urls" "$RATE_BATCH"
 fixed single "$work/single.urls" "$RATE_SINGLE"
+fixed floor_batch "$work/floor.urls" "$RATE_BATCH"
+fixed floor_single "$work/floor.urls" "$RATE_SINGLE"
 
 col() { awk -v c="$2" '{ print $c }' "$work/$1" | median; }
 echo "== medians of $RUNS runs (load average after: $(load))"
@@ -177,3 +182,5 @@ printf "throughput, single:          %8.0f req/s  p99 %6.2f ms   redis-benchmark
   "$(col throughput 5)" "$(col throughput 6)" "$(col throughput 7)" "$(col throughput 8)"
 printf "CPU per request at %s batch req/s:  presence-query %s us, redis-server %s us\n" "$(col batch 1)" "$(col batch 2)" "$(col batch 3)"
 printf "CPU per request at %s single req/s: presence-query %s us, redis-server %s us\n" "$(col single 1)" "$(col single 2)" "$(col single 3)"
+printf "the floor, GET /healthz (no store, no ids): presence-query %s us at %s req/s, %s us at %s req/s\n" \
+  "$(col floor_batch 2)" "$(col floor_batch 1)" "$(col floor_single 2)" "$(col floor_single 1)"
