@@ -8,7 +8,10 @@ internal sealed class E2eOptions
     public const string Usage =
         "presence-e2e [--quick] [--parts ladder,seed,overload] [--systems presence,baseline] [--duration S] [--repeat N]\n" +
         "             [--per-frame K] [--rates LIST | --presence-rates LIST --baseline-rates LIST] [--refine N]\n" +
-        "             [--slack-ms MS] [--judge stop,drained] [--flood-seconds S] [--ingest-args \"ARGS\"] [--chart FILE]\n" +
+        "             [--slack-ms MS] [--judge stop,drained] [--flood-seconds S] [--ingest-args \"ARGS\"] [--store-args \"ARGS\"]\n" +
+        "             [--chart FILE]\n" +
+        "  --store-args  redis-server's options beyond the test fixture's (default \"--list-compress-depth 1\", as REDIS.md\n" +
+        "            sets Redis up; \"\" for Redis' own defaults)\n" +
         "  --judge   when each user's latest heartbeat is judged (default both): stop = at the moment sending stopped,\n" +
         "            the receiver frozen (SIGSTOP) a second after the last send while every key is read (sustained:\n" +
         "            did it keep up?); drained = after it drained (late is not lost). The ladder climbs until a point\n" +
@@ -18,7 +21,7 @@ internal sealed class E2eOptions
     private static readonly string[] s_known =
     [
         "--quick", "--parts", "--systems", "--duration", "--repeat", "--per-frame", "--rates", "--presence-rates", "--baseline-rates",
-        "--refine", "--slack-ms", "--judge", "--flood-seconds", "--ingest-args", "--chart",
+        "--refine", "--slack-ms", "--judge", "--flood-seconds", "--ingest-args", "--store-args", "--chart",
     ];
 
     private static readonly string[] s_flags = ["--quick"];
@@ -44,6 +47,7 @@ internal sealed class E2eOptions
     public bool JudgeAtStop => Judgements.Contains(Judgement.AtStop);
     public int FloodSeconds { get; private init; }
     public string[] IngestArgs { get; private init; } = [];
+    public string[] StoreArgs { get; private init; } = [];
     public string Chart { get; private init; } = "docs/e2e-loss.svg";
 
     /// <summary>Seed workload: 1M users × 10 s for 60 s (the quick pass: 20 s), one heartbeat a datagram as devices send.</summary>
@@ -133,6 +137,7 @@ internal sealed class E2eOptions
                 Judgements = judgements,
                 FloodSeconds = Int("--flood-seconds", quick ? 10 : 20, 8, 600),
                 IngestArgs = (Value("--ingest-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                StoreArgs = (Value("--store-args") ?? "--list-compress-depth 1").Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 Chart = Value("--chart") ?? "docs/e2e-loss.svg",
             };
         }

@@ -69,9 +69,9 @@ var bins = new Binaries(
     LoadGen: Path.Combine(root, "tools/Demo/bin/Release/net10.0/presence-loadgen.dll"),
     Baseline: Path.Combine(root, "bench/Baseline/bin/Release/net10.0/presence-baseline.dll"));
 
-// As docs/DEPLOY.md sets the store up: the events log's list compressed but for its ends.
-Console.WriteLine("== redis-server --list-compress-depth 1 (DEPLOY.md)");
-using var redis = RedisServer.Start("--list-compress-depth", "1");
+// By default as docs/REDIS.md sets the store up: the events log's list compressed but for its ends.
+Console.WriteLine($"== redis-server {string.Join(' ', options.StoreArgs)}");
+using var redis = RedisServer.Start(options.StoreArgs);
 await using var store = await Store.ConnectAsync(redis.Port);
 var runner = new Runner(bins, store, redis, options);
 Console.WriteLine();

@@ -26,6 +26,8 @@ internal sealed class BenchOptions
           --log-appenders N    log: appenders, each one Append call of 1,000 transitions in flight (2)
           --log-window S       log: measured seconds of each run (20 [10])
           --log-listpack N     log: the store's hash-max-listpack-entries for the runs (0: leave Redis' own, 512 on Debian)
+          --store-args "ARGS"  redis-server's options beyond the benchmark's own ("--list-compress-depth 1", as
+                               REDIS.md sets Redis up; "" for Redis' defaults)
           --big-group N        groups: members of the one large group, one stream on it (100000 [20000])
           --groups N           groups: groups of --group-size members, one stream each (1000 [200])
           --group-size N       groups: members of each of those groups (100)
@@ -72,6 +74,7 @@ internal sealed class BenchOptions
     public int LogAppenders { get; private init; }
     public int LogWindow { get; private init; }
     public int LogListpack { get; private init; }
+    public string[] StoreArgs { get; private init; } = [];
 
     /// <summary>Heartbeat interval of every run (the seed workload's).</summary>
     public const int Interval = 10;
@@ -102,7 +105,7 @@ internal sealed class BenchOptions
         }
         var known = new HashSet<string> { "--quick", "--users", "--churn", "--subscribers", "--watch", "--duration", "--repeat",
             "--cost-users", "--cost-window", "--cost-warmup", "--phases", "--connect-at-once", "--big-group", "--groups", "--group-size",
-            "--log-nodes", "--log-online", "--log-appenders", "--log-window", "--log-listpack" };
+            "--log-nodes", "--log-online", "--log-appenders", "--log-window", "--log-listpack", "--store-args" };
         bool quick = args.Contains("--quick");
         try
         {
@@ -110,7 +113,7 @@ internal sealed class BenchOptions
             {
                 if (!known.Contains(args[i]))
                     throw new FormatException($"unknown argument '{args[i]}'");
-                if (args[i] != "--quick" && (++i >= args.Length || args[i].StartsWith("--", StringComparison.Ordinal)))
+                if (args[i] != "--quick" && (++i >= args.Length || (args[i].StartsWith("--", StringComparison.Ordinal) && args[i - 1] != "--store-args")))
                     throw new FormatException($"{args[i - 1]} needs a value");
             }
             string? Value(string name)
@@ -164,6 +167,7 @@ internal sealed class BenchOptions
                 LogAppenders = Int("--log-appenders", 2, 2, 1, 16),
                 LogWindow = Int("--log-window", 20, 10, 5, 600),
                 LogListpack = Int("--log-listpack", 0, 0, 0, 100_000),
+                StoreArgs = (Value("--store-args") ?? "--list-compress-depth 1").Split(' ', StringSplitOptions.RemoveEmptyEntries),
             };
             if (options.Watch > options.Users)
                 throw new FormatException($"--watch {options.Watch} is more than --users {options.Users}");

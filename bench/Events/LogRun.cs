@@ -46,8 +46,14 @@ internal static class LogRun
             for (int a = 0; a < options.LogAppenders; a++)
                 appenders.Add(await Appender.ConnectAsync(redisPort, keys, firstId: 1 + (ulong)a * (ulong)(perAppender + Half) * 2, perAppender));
             // Warm-up: every appender's users online (the log's online set full), then the steady mix.
+            var fillClock = Stopwatch.StartNew();
+            var fillRedis0 = ProcessSample.Take(redisPid);
             await Task.WhenAll(appenders.Select(a => a.FillAsync(stop.Token)));
+            double fillSeconds = fillClock.Elapsed.TotalSeconds;
+            double fillRedisUs = ProcessSample.Take(redisPid).CpuSecondsSince(fillRedis0) * 1e6;
             long filled = await redis.LogLastSeqAsync();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  onlines alone (the fill): {filled / fillSeconds:N0}/s, {fillRedisUs / filled:0.00} µs of redis CPU each"));
             var (onlineSet, encoding) = await redis.OnlineSetUsageAsync();
             long used = await redis.UsedMemoryAsync();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -89,8 +89,8 @@ string adminKeysFile = Path.Combine(Path.GetTempPath(), $"presence-events-bench-
 try
 {
     int redisPort = FreePort.Tcp();
-    var redisServer = ChildProcess.StartFile("redis-server", "redis-server", "--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--logfile", "", "--list-compress-depth", "1"); // as REDIS.md sets it up
+    var redisServer = ChildProcess.StartFile("redis-server", "redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--logfile", "", .. options.StoreArgs]); // by default as REDIS.md sets it up
     await WaitListeningAsync(redisServer, redisPort);
     await using var redis = await RedisProbe.ConnectAsync(redisPort);
     var services = new Services(binaries, redisPort, interrupt.Token);
