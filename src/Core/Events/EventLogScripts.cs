@@ -25,7 +25,7 @@ public static class EventLogScripts
     /// (an ingester's <c>SET … GET</c> found no key after the other's expiry check had found it gone). It is
     /// kept in <c>…:pend</c> (user → at, trimmed like <c>…:off</c>), and when that timeout comes within a ttl
     /// of it, the online is appended right after it (dated no earlier); a sign-out clears it. A timeout dated
-    /// before the period the log has began is dropped: it ends an earlier period (another ingester's expiry
+    /// before the period the log has began, or at its start, is dropped: it ends an earlier period (another ingester's expiry
     /// check found that key gone before this period's first write, and its line comes after this period's
     /// online; or a retried batch), never this one, whose own timeout is at least a ttl after its start. Keeps the number
     /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
@@ -78,7 +78,7 @@ public static class EventLogScripts
             elseif kind == 'n' and tonumber(at) > tonumber(since) then
               redis.call('ZADD', pend, at, id)
             end
-          elseif since and not (kind == 't' and tonumber(at) < tonumber(since)) then
+          elseif since and not (kind == 't' and tonumber(at) <= tonumber(since)) then
             redis.call('HDEL', bucket, id)
             if tonumber(at) < tonumber(since) then at = since end
             redis.call('ZADD', off, at, id)

@@ -91,6 +91,27 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Append_TimeoutDatedAtTheStartOfThePeriodTheLogHas_Dropped()
+    {
+        // Seen by the quick fault-schedule run again (seed 19, 2026-12-06 16:18): the same race as above, with the old
+        // period's timeout (its last write + ttl) and the new period's first receive on the same millisecond. A period's
+        // own timeout is always after its start (a ttl after a receive of it), so one dated at the start ends an earlier period.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000));
+        await AppendAsync(db, keys, ('s', 7, 2_000));
+        await AppendAsync(db, keys, ('n', 7, 11_000));
+        await AppendAsync(db, keys, ('t', 7, 11_000)); // the old period's end, on the new one's first millisecond
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 2_000L), (TransitionKind.Online, 11_000L)],
+            (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal("11000", (string?)await db.HashGetAsync(keys.OnlinePrefix + EventLogKeys.Bucket(7), "7"));
+
+        await AppendAsync(db, keys, ('t', 7, 11_001)); // any later timeout is the period's own end
+        Assert.Equal((TransitionKind.Timeout, 11_001L), (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)).Last());
+    }
+
+    [Fact]
     public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
     {
         // A second online of the period the log has (at its own at or before), or a possible online, is
