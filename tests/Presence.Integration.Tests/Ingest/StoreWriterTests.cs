@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Presence.Core;
 using Presence.Core.Resp;
 using Presence.Ingest.Internal.Flush;
@@ -231,6 +233,142 @@ public sealed class StoreWriterTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Direct_NoAnswerInTime_ConnectionReset_SoWhatItStillHeldIsNeverDeliveredLate()
+    {
+        // The path to the store goes silent (a partition) with a chunk on the way: an orderly close would
+        // leave the kernel retransmitting the chunk's writes after the writer gave them up, to land when the
+        // path heals, over the newer writes of the next connection. A reset drops them.
+        using var server = RedisServer.Start();
+        await using var relay = new HoldingRelay(server.EndPoint);
+        var prefix = TestKeys.Prefix();
+        using var mux = await ConnectionMultiplexer.ConnectAsync(StoreConnection.Configure(server.Configuration, 2000));
+        using var writer = new DirectStoreWriter(relay.EndPoint, RespSetUp.From(null, null, null, "presence-ingest-test"), prefix, readOldValue: true,
+            TimeSpan.FromSeconds(2), fallback: new StoreWriter(mux.GetDatabase(), prefix), useDirect: () => true);
+        var one = new WriteOutcome[1];
+        await Eventually.Until(async () =>
+        {
+            await writer.WriteAsync([new PendingWrite(1, 100, RecordKind.Heartbeat, 30_000)], one);
+            return one[0] != WriteOutcome.Failed;
+        }, "a first write answered through the relay (connected)");
+
+        relay.Hold();
+        var chunk = Enumerable.Range(1, writer.ChunkSize).Select(i => new PendingWrite((ulong)i, 200, RecordKind.Heartbeat, 30_000)).ToArray();
+        var outcomes = new WriteOutcome[chunk.Length];
+        await writer.WriteAsync(chunk, outcomes);
+        Assert.All(outcomes, o => Assert.Equal(WriteOutcome.Failed, o));
+        relay.Release();
+
+        Assert.Equal("reset", await relay.HeldConnectionEnd.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>
+    /// A TCP relay to the store that can go silent: <see cref="Hold"/> stops reading what connections open
+    /// then send (it stays in the kernels, unacknowledged once the relay's buffer is full, as across a
+    /// partition); <see cref="Release"/> reads the first held connection to its end without forwarding it
+    /// and says how it ended: "eof" (closed in order, everything it held arrived) or "reset".
+    /// </summary>
+    private sealed class HoldingRelay : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly EndPoint _store;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<string> _heldEnd = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<Socket> _sockets = [];
+        private readonly Task _accepting;
+        private volatile bool _holding;
+
+        public HoldingRelay(EndPoint store)
+        {
+            _store = store;
+            _listener.Server.ReceiveBufferSize = 4096; // accepted sockets inherit it: a held connection stops being acknowledged soon
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public EndPoint EndPoint => _listener.LocalEndpoint;
+
+        public Task<string> HeldConnectionEnd => _heldEnd.Task;
+
+        public void Hold() => _holding = true;
+
+        public void Release() => _released.TrySetResult();
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptSocketAsync(_stop.Token);
+                    var store = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    await store.ConnectAsync(_store, _stop.Token);
+                    lock (_sockets)
+                        _sockets.AddRange([client, store]);
+                    _ = PumpAsync(store, client, holdable: false);
+                    _ = PumpAsync(client, store, holdable: true);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task PumpAsync(Socket from, Socket to, bool holdable)
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                while (true)
+                {
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stop.Token); // data waiting, none taken
+                    if (holdable && _holding)
+                    {
+                        await _released.Task.WaitAsync(_stop.Token);
+                        _heldEnd.TrySetResult(await DrainAsync(from, buffer));
+                        return;
+                    }
+                    int n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                    if (n == 0)
+                        return;
+                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task<string> DrainAsync(Socket from, byte[] buffer)
+        {
+            try
+            {
+                while (await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token) > 0)
+                {
+                }
+                return "eof";
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                return "reset";
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            lock (_sockets)
+            {
+                foreach (var socket in _sockets)
+                    socket.Dispose();
+            }
+            await _accepting;
+            _stop.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Direct_StoreRestarted_WritesFailWhileAway_ThenLandOnANewConnection()
     {
         using var server = RedisServer.Start();
@@ -263,7 +401,7 @@ public sealed class StoreWriterTests(RedisFixture redis)
         var fallback = new StoreWriter(mux.GetDatabase(), prefix);
         bool direct = false;
         // An endpoint nothing listens on: a chunk sent there would fail.
-        using var writer = new DirectStoreWriter(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), RespSetUp.From(null, null, null, null), prefix,
+        using var writer = new DirectStoreWriter(new System.Net.IPEndPoint(IPAddress.Loopback, 1), RespSetUp.From(null, null, null, null), prefix,
             readOldValue: true, TimeSpan.FromSeconds(5), fallback, useDirect: () => direct);
         var outcomes = new WriteOutcome[1];
 
