@@ -24,6 +24,35 @@ public sealed class EventLogOverflowTests
     private const int AppendedLines = 11;
 
     [Fact]
+    public async Task StoreClientThrowsWhatItShouldNot_AppendCountedFailed_Retried_TheLineLands()
+    {
+        // After a fault tore its connection down the store client can throw InvalidOperationException; an
+        // append loop that let it through ended for good, and the ingester's transitions were never appended again.
+        using var server = RedisServer.Start();
+        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        var db = FailingDatabase.Over(mux.GetDatabase(), nameof(IDatabase.ScriptEvaluateAsync), failures: 2);
+        var prefix = TestKeys.Prefix();
+        var metrics = new IngestMetrics();
+        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), metrics, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var appending = Task.Run(() => log.RunAsync(stop.Token));
+        try
+        {
+            log.Enqueue(new(100, TransitionKind.Online, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            var keys = new EventLogKeys(prefix);
+            await Eventually.Until(async () => await mux.GetDatabase().ListLengthAsync(keys.Log) == 1, "the online line is in the log");
+            Assert.Equal(2, metrics.EventLogAppends.WithLabels("failed").Value);
+            Assert.Equal(1, metrics.EventLogAppends.WithLabels("ok").Value);
+            Assert.False(appending.IsCompleted);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await appending;
+        }
+    }
+
+    [Fact]
     public async Task QueueOverflowsWhileTheStoreIsPaused_HeldTransitionsAppendedWhenItHasRoom_TheLogEndsOnTheStoresState()
     {
         using var server = RedisServer.Start();

@@ -212,7 +212,11 @@ internal sealed class EventLogAppender : ITransitionSink
                 _backoff.Succeed();
                 return;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException || (e is OperationCanceledException && !stop.IsCancellationRequested))
+            // Any failure but the stop's: the store client throws more than RedisException and TimeoutException
+            // after a fault tore its connection down (InvalidOperationException "Reading is not allowed after
+            // reader was completed"), and an exception let through ended this loop for good: the ingester's
+            // transitions were never appended again, silently (the 30-minute fault runs 16 and 17, FAULTS.md).
+            catch (Exception e) when (!(e is OperationCanceledException && stop.IsCancellationRequested))
             {
                 _metrics.EventLogAppends.WithLabels("failed").Inc();
                 var delay = _backoff.Fail();

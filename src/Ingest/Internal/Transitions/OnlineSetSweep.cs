@@ -64,7 +64,7 @@ internal sealed class OnlineSetSweep
                     first += BucketsPerRound;
                     backoff.Succeed();
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !stop.IsCancellationRequested))
+                catch (Exception e) when (!(e is OperationCanceledException && stop.IsCancellationRequested)) // any failure of the store client (EventLogAppender: it throws more than RedisException)
                 {
                     await Task.Delay(backoff.Fail(), _time, stop).ConfigureAwait(false); // the same buckets again
                     continue;

@@ -1,0 +1,56 @@
+using System.Reflection;
+using StackExchange.Redis;
+
+namespace Presence.Integration.Tests.Ingest;
+
+/// <summary>
+/// An <c>IDatabase</c> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) over a real one, whose next
+/// <see cref="Failures"/> calls of the method named <see cref="Method"/> fail with <see cref="Failure"/> before reaching
+/// the store (as the store client fails after a fault tore its connection down); every other call goes through.
+/// </summary>
+public class FailingDatabase : DispatchProxy
+{
+    public IDatabase Target { get; set; } = null!;
+
+    public string Method { get; set; } = "";
+
+    public int Failures { get; set; }
+
+    public Exception Failure { get; set; } = new InvalidOperationException("Reading is not allowed after reader was completed.");
+
+    public static IDatabase Over(IDatabase target, string method, int failures, Exception? failure = null)
+    {
+        var proxy = Create<IDatabase, FailingDatabase>();
+        var failing = (FailingDatabase)(object)proxy;
+        failing.Target = target;
+        failing.Method = method;
+        failing.Failures = failures;
+        if (failure is not null)
+            failing.Failure = failure;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (targetMethod.Name == Method && Failures > 0)
+        {
+            Failures--;
+            var type = targetMethod.ReturnType;
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
+            {
+                var fromException = typeof(Task).GetMethod(nameof(Task.FromException), 1, [typeof(Exception)])!.MakeGenericMethod(type.GetGenericArguments()[0]);
+                return fromException.Invoke(null, [Failure]);
+            }
+            throw Failure;
+        }
+        try
+        {
+            return targetMethod.Invoke(Target, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+}
