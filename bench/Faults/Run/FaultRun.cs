@@ -53,8 +53,9 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             await using var store = await Store.StartAsync(runDir, options.Cluster, netns, cancel);
             string redis = store.ServiceConfiguration;
             int udp = FreePort.Udp();
-            var ingesters = new[] { Service.Ingest("ingest-1", binaries, udp, redis, ttlSeconds), Service.Ingest("ingest-2", binaries, udp, redis, ttlSeconds) };
-            var queries = new[] { Service.Query("query-1", binaries, redis), Service.Query("query-2", binaries, redis) };
+            string? logs = options.History is null ? null : options.History + ".logs"; // every service's output beside the history
+            var ingesters = new[] { Service.Ingest("ingest-1", binaries, udp, redis, ttlSeconds, logs), Service.Ingest("ingest-2", binaries, udp, redis, ttlSeconds, logs) };
+            var queries = new[] { Service.Query("query-1", binaries, redis, logs), Service.Query("query-2", binaries, redis, logs) };
             await Task.WhenAll(ingesters.Concat(queries).Select(s => s.StartAsync(cancel)));
             Console.WriteLine($"services ready after {(Clock.NowMs - startedMs) / 1000.0:0.0} s");
 
@@ -150,7 +151,12 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Console.WriteLine(Notes[^1]);
             }
             foreach (var s in ingesters.Concat(queries))
+            {
                 s.Process.Stop(TimeSpan.Zero);
+                s.SaveLog();
+            }
+            if (logs is not null)
+                Console.WriteLine($"services' output written to {logs}/ (NAME-N.log: the Nth process of each)");
             if (log.Gaps > 0)
                 Notes.Add($"the log reader found {log.Gaps} lines trimmed before it read them (coverage of those epochs overstated)");
             Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines");

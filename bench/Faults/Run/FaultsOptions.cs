@@ -20,7 +20,7 @@ internal sealed class FaultsOptions
     [Option("cluster", HelpText = "Run the store as a 3-master Redis Cluster instead of one redis-server.")]
     public bool Cluster { get; set; }
 
-    [Option("history", MetaValue = "FILE", HelpText = "Write the recorded history to FILE as JSON (re-judge it with `presence-faults check FILE`).")]
+    [Option("history", MetaValue = "FILE", HelpText = "Write the recorded history to FILE as JSON (re-judge it with `presence-faults check FILE`), and every service process's output to FILE.logs/.")]
     public string? History { get; set; }
 
     [Option("users", HelpText = "Judged users (default 300 with --quick, else 2000).")]

@@ -12,6 +12,10 @@ internal sealed class Service(string name, string binaries, string[] args, int h
     private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
 
     private ChildProcess? _process;
+    private int _incarnation;
+
+    /// <summary>When set (<c>--history FILE</c>: FILE.logs), each process's output is written here when it is replaced and at the end, as NAME-N.log.</summary>
+    public string? LogDirectory { get; init; }
 
     public string Name { get; } = name;
     public int HttpPort { get; } = httpPort;
@@ -19,25 +23,27 @@ internal sealed class Service(string name, string binaries, string[] args, int h
 
     public ChildProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
 
-    public static Service Ingest(string name, string binaries, int udpPort, string redis, int ttlSeconds)
+    public static Service Ingest(string name, string binaries, int udpPort, string redis, int ttlSeconds, string? logDirectory)
     {
         int http = FreePort.Tcp();
         return new Service(name, binaries, ["presence-ingest.dll", "--udp", $"127.0.0.1:{udpPort}", "--reuseport", "--http", $"127.0.0.1:{http}",
-            "--redis", redis, "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture), "--events", "on"], http);
+            "--redis", redis, "--ttl", ttlSeconds.ToString(CultureInfo.InvariantCulture), "--events", "on"], http) { LogDirectory = logDirectory };
     }
 
-    public static Service Query(string name, string binaries, string redis)
+    public static Service Query(string name, string binaries, string redis, string? logDirectory)
     {
         int http = FreePort.Tcp();
-        return new Service(name, binaries, ["presence-query.dll", "--http", $"127.0.0.1:{http}", "--redis", redis], http);
+        return new Service(name, binaries, ["presence-query.dll", "--http", $"127.0.0.1:{http}", "--redis", redis], http) { LogDirectory = logDirectory };
     }
 
     /// <summary>Starts the process and waits until /readyz answers 200 (a port still held by the previous process is retried).</summary>
     public async Task StartAsync(CancellationToken cancel)
     {
+        SaveLog();
         for (int attempt = 1; ; attempt++)
         {
             _process = ChildProcess.StartFile(Name, "dotnet", [Path.Combine(binaries, args[0]), .. args.Skip(1)]);
+            _incarnation++;
             try
             {
                 await WaitReadyAsync(TimeSpan.FromSeconds(90), cancel);
@@ -49,6 +55,15 @@ internal sealed class Service(string name, string binaries, string[] args, int h
                 await Task.Delay(500 * attempt, cancel);
             }
         }
+    }
+
+    /// <summary>Writes the current process's output to <see cref="LogDirectory"/> (nothing when unset or never started).</summary>
+    public void SaveLog()
+    {
+        if (LogDirectory is null || _process is null)
+            return;
+        Directory.CreateDirectory(LogDirectory);
+        File.WriteAllText(Path.Combine(LogDirectory, $"{Name}-{_incarnation}.log"), _process.Log);
     }
 
     /// <summary>SIGKILL (a crash), waited for.</summary>
