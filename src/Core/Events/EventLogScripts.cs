@@ -30,7 +30,9 @@ public static class EventLogScripts
     /// online; or a retried batch), never this one, whose own timeout is at least a ttl after its start. Keeps the number
     /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
     /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
-    /// over the online buckets.
+    /// over the online buckets. An online into an empty <c>…:off</c> and <c>…:pend</c> (a cold start's burst)
+    /// is one store command (<c>HSETNX</c> on its bucket): those sets are read only while they hold anyone
+    /// (docs/PERFORMANCE.md, "The Append script's cost per online").
     /// </summary>
     public const string Append = """
         local unpack = unpack or table.unpack
@@ -52,6 +54,8 @@ public static class EventLogScripts
             for b = 0, 16383 do online = online + redis.call('HLEN', ARGV[2] .. b) end
           end
         end
+        local offN = redis.call('ZCARD', off)
+        local pendN = redis.call('ZCARD', pend)
         local newest = 0
         local lines = {}
         local function line(kind, id, at)
@@ -67,30 +71,35 @@ public static class EventLogScripts
         for i = 5, #ARGV, 4 do
           local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local bucket = ARGV[2] .. ARGV[i + 2]
-          local since = redis.call('HGET', bucket, id)
           if kind == 'n' or kind == 'p' then
-            if not since then
-              local offAt = redis.call('ZSCORE', off, id)
-              if offAt and tonumber(at) < tonumber(offAt) then at = string.format('%d', tonumber(offAt)) end
-              redis.call('HSET', bucket, id, at)
-              redis.call('ZREM', pend, id)
-              line('n', id, at)
-            elseif kind == 'n' and tonumber(at) > tonumber(since) then
+            local onAt = at
+            local offAt = offN > 0 and redis.call('ZSCORE', off, id)
+            if offAt and tonumber(at) < tonumber(offAt) then onAt = string.format('%d', tonumber(offAt)) end
+            if redis.call('HSETNX', bucket, id, onAt) == 1 then
+              if pendN > 0 then redis.call('ZREM', pend, id) end
+              line('n', id, onAt)
+              at = onAt
+            elseif kind == 'n' and tonumber(at) > tonumber(redis.call('HGET', bucket, id)) then
               redis.call('ZADD', pend, at, id)
+              pendN = pendN + 1
             end
-          elseif since and not (kind == 't' and tonumber(at) <= tonumber(since)) then
-            redis.call('HDEL', bucket, id)
-            if tonumber(at) < tonumber(since) then at = since end
-            redis.call('ZADD', off, at, id)
-            line(kind, id, at)
-            local pendAt = redis.call('ZSCORE', pend, id)
-            if pendAt then
-              redis.call('ZREM', pend, id)
-              if kind == 't' and tonumber(at) < tonumber(pendAt) + ttl then
-                local onAt = at
-                if tonumber(pendAt) > tonumber(at) then onAt = string.format('%d', tonumber(pendAt)) end
-                redis.call('HSET', bucket, id, onAt)
-                line('n', id, onAt)
+          else
+            local since = redis.call('HGET', bucket, id)
+            if since and not (kind == 't' and tonumber(at) <= tonumber(since)) then
+              redis.call('HDEL', bucket, id)
+              if tonumber(at) < tonumber(since) then at = since end
+              redis.call('ZADD', off, at, id)
+              offN = offN + 1
+              line(kind, id, at)
+              local pendAt = pendN > 0 and redis.call('ZSCORE', pend, id)
+              if pendAt then
+                redis.call('ZREM', pend, id)
+                if kind == 't' and tonumber(at) < tonumber(pendAt) + ttl then
+                  local onAt = at
+                  if tonumber(pendAt) > tonumber(at) then onAt = string.format('%d', tonumber(pendAt)) end
+                  redis.call('HSET', bucket, id, onAt)
+                  line('n', id, onAt)
+                end
               end
             end
           end

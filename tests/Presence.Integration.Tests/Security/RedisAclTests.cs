@@ -21,7 +21,7 @@ public sealed class RedisAclTests : IDisposable
     // The rules of docs/SECURITY.md, word for word.
     private const string IngestRules =
         "resetchannels &{presence:*events}:wake ~presence:* -@all +set +psetex +get +del +unlink +publish +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +eval +evalsha +script|load +hget +hset +hdel +hgetall +expire) " +
-        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hdel +hgetall +hmget +hlen +rpush +lrange +ltrim +zadd +zrem +zpopmin +zscore +zremrangebyscore)";
+        "(~{presence:*events}:* +eval +evalsha +script|load +get +set +hget +hset +hsetnx +hdel +hgetall +hmget +hlen +rpush +lrange +ltrim +zadd +zrem +zpopmin +zscore +zcard +zremrangebyscore)";
 
     private const string QueryRules =
         "resetchannels &{presence:*events}:wake ~presence:* -@all +get +mget +eval +evalsha +script|load +subscribe +unsubscribe +ping +echo +info +client|setname +client|id +cluster|nodes +quit (~presence:*seen:* +hget +hdel) " +
