@@ -15,6 +15,14 @@ internal static class Metrics
     public static double Get(this Dictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out double v) ? v : 0;
 
     /// <summary>
+    /// A presence-ingest's events appender in one scrape: transitions seen (the log's lines to come), the
+    /// log's last line after its latest append, and transitions held and dropped for a full queue.
+    /// </summary>
+    public static string EventsSummary(this Dictionary<string, double> m) => string.Create(CultureInfo.InvariantCulture,
+        $"{m.Get("presence_transitions_total{type=\"online\"}") + m.Get("presence_transitions_total{type=\"timeout\"}") + m.Get("presence_transitions_total{type=\"signout\"}"):N0} transitions seen, " +
+        $"the log's last line {m.Get("presence_event_log_last_seq"):N0}, {m.Get("presence_transitions_held_total"):N0} held, {m.Get("presence_transitions_dropped_total"):N0} dropped");
+
+    /// <summary>
     /// The <paramref name="q"/> quantile of histogram <paramref name="name"/> over what it counted
     /// between two scrapes (<paramref name="before"/> null: since the start), interpolated linearly
     /// inside the bucket as Prometheus' histogram_quantile does; NaN when nothing was counted.

@@ -86,6 +86,9 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
                 $"{check.Fresh:N0} hold their last send, {check.Stale:N0} stale (older than their last send − {options.SlackMs} ms), {check.Missing:N0} missing; " +
                 $"stored − last send: min {check.OffsetMinMs} ms, median {check.OffsetMedianMs} ms, max {check.OffsetMaxMs} ms; {check.WithinSlack:N0} within the slack"));
 
+            if (system == SystemKind.Presence && counts.Metrics is { } afterDrain)
+                Console.WriteLine($"  events log: {(lagAt is { } beforeFreeze ? $"{beforeFreeze.EventsSummary()} before the freeze; " : "")}{afterDrain.EventsSummary()} drained");
+
             if (whileRunning is not null)
                 await whileRunning();
             string note = await receiver.StopAsync();
