@@ -211,7 +211,7 @@ internal sealed class DirectStoreWriter(
     /// Gives up the connection with a reset (SO_LINGER 0), not an orderly close: what the kernel still
     /// holds of it, sent but not acknowledged or not sent yet, is dropped with it. An orderly close keeps
     /// retransmitting that, and once a partition heals the store applies those writes late, over the
-    /// newer ones sent on the next connection (the 30-minute fault run: keys written 25 s after their
+    /// newer ones sent on the next connection (the 30-minute fault runs 15 and 16: keys written 23-27 s after their
     /// receive, holding a heartbeat from before the partition over the latest one; docs/FAULTS.md).
     /// </summary>
     private void Abort()
