@@ -153,6 +153,25 @@ public sealed class StoreWriterTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Client_StoreClientThrowsInvalidOperation_OnlyThatWriteFails_TheOthersOutcomesRead()
+    {
+        // StackExchange.Redis fails a command with InvalidOperationException ("Reading is not allowed after reader was
+        // completed") after a fault tore its connection down. Let through, it lost the chunk's other outcomes: a write
+        // that landed read as failed, so its user's online (the key created) was never told.
+        var prefix = TestKeys.Prefix();
+        var mux = await ConnectionMultiplexer.ConnectAsync(StoreConnection.Configure(redis.Server.Configuration, 2000));
+        await using var _ = mux;
+        var writer = new StoreWriter(FailingDatabase.Over(mux.GetDatabase(), nameof(IDatabase.StringSetAndGetAsync), failures: 1), prefix);
+        var outcomes = new WriteOutcome[3];
+
+        await writer.WriteAsync(Writes(3), outcomes);
+
+        Assert.Equal([WriteOutcome.Failed, WriteOutcome.Created, WriteOutcome.Created], outcomes);
+        Assert.Contains("Reading is not allowed", writer.LastError, StringComparison.Ordinal);
+        Assert.True(await mux.GetDatabase().KeyExistsAsync(prefix + "3"));
+    }
+
+    [Fact]
     public async Task Direct_ManyChunks_RepliesSplitAcrossReceives_AllMatchedInOrder()
     {
         var prefix = TestKeys.Prefix();

@@ -104,6 +104,27 @@ public sealed class ExpiryWatcherTests
         Assert.Equal([new(7, TransitionKind.Timeout, Now + 30_000)], sink.Take());
     }
 
+    [Theory]
+    [InlineData("invalid-operation")] // what StackExchange.Redis throws after a fault tore its connection down
+    [InlineData("disposed")]
+    [InlineData("redis")]
+    public async Task HandOver_StoreClientFails_NoneCountedHandedOver_AndTheStopGoesOn(string failure)
+    {
+        var (watcher, tracker, _, script) = Scripted();
+        tracker.Set(7, Now);
+        tracker.Set(8, Now);
+        script.AddFailure = failure switch
+        {
+            "invalid-operation" => new InvalidOperationException("Reading is not allowed after reader was completed."),
+            "disposed" => new ObjectDisposedException("ConnectionMultiplexer"),
+            _ => new RedisConnectionException(ConnectionFailureType.SocketClosed, "closed"),
+        };
+
+        int handedOver = await watcher.HandOverAsync(TimeSpan.FromSeconds(30)); // an exception here would end the ingester's stop
+
+        Assert.Equal(0, handedOver);
+    }
+
     private (ExpiryWatcher Watcher, ExpiryTracker Tracker, RecordedTransitions Sink, ScriptedDatabase Script) Scripted(TimeSpan? answerWithin = null)
     {
         var (database, script) = ScriptedDatabase.Create();

@@ -6,7 +6,8 @@ namespace Presence.Unit.Tests.Ingest;
 /// <summary>
 /// An <see cref="IDatabase"/> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) for the
 /// transition detector's store calls: <c>GET</c> is answered at once by <see cref="Get"/> and
-/// each is recorded (<see cref="Gets"/>); the orphan set is always empty; any other call stays
+/// each is recorded (<see cref="Gets"/>); the orphan set is always empty, and adding to it fails with
+/// <see cref="AddFailure"/> when one is set; any other call stays
 /// unanswered when it returns a task (as <see cref="SilentDatabase"/>), else throws.
 /// </summary>
 public class ScriptedDatabase : DispatchProxy
@@ -21,6 +22,9 @@ public class ScriptedDatabase : DispatchProxy
     /// so when a connection fails under it (StackExchange.Redis#2742).
     /// </summary>
     public bool Unanswered { get; set; }
+
+    /// <summary>What an orphan-set add (a hand-over) fails with (null: it stays unanswered).</summary>
+    public Exception? AddFailure { get; set; }
 
     /// <summary>Keys read, in order.</summary>
     public IReadOnlyList<string> Gets => _gets;
@@ -45,6 +49,8 @@ public class ScriptedDatabase : DispatchProxy
                 return Task.FromResult(Get(key.ToString()));
             case nameof(IDatabase.SortedSetPopAsync):
                 return Task.FromResult(Array.Empty<SortedSetEntry>());
+            case nameof(IDatabase.SortedSetAddAsync) when AddFailure is not null:
+                return Task.FromException<long>(AddFailure);
         }
         var type = targetMethod?.ReturnType;
         if (type is { IsGenericType: true } && type.GetGenericTypeDefinition() == typeof(Task<>))

@@ -45,7 +45,7 @@ internal sealed class StoreKeyCounter
                 total += Expiring(info.ToString(), _database);
             return total;
         }
-        catch (RedisException)
+        catch (Exception e) when (e is RedisException or InvalidOperationException) // InvalidOperationException: a connection torn down under the call (ObjectDisposedException is one)
         {
             return null;
         }

@@ -58,7 +58,10 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         {
             await Task.WhenAll(_tasks.AsSpan(0, count)).WaitAsync(_answerWithin).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
+        // InvalidOperationException too: StackExchange.Redis fails commands so ("Reading is not allowed after reader
+        // was completed") after a fault tore its connection down, and let through it lost the other outcomes of the
+        // chunk (a write that landed read as failed: its user's new online period was never told).
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException or InvalidOperationException)
         {
             // Outcomes are read one by one below; a failure is a result here, not an error.
             LastError = e is TimeoutException ? $"no answer to the whole chunk within {_answerWithin.TotalMilliseconds:0} ms" : e.Message;

@@ -219,7 +219,10 @@ internal sealed class ExpiryWatcher
             await Task.WhenAll(sent).WaitAsync(timeout).ConfigureAwait(false);
             return count;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException)
+        // StackExchange.Redis throws more than RedisException after a fault tore its connection down
+        // (InvalidOperationException "Reading is not allowed after reader was completed", ObjectDisposedException
+        // when its multiplexer is closing): a hand-over is best effort, and the stop goes on whatever failed.
+        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException or InvalidOperationException or ObjectDisposedException)
         {
             int done = 0;
             foreach (var task in sent)
