@@ -123,7 +123,7 @@ internal sealed class EventLogFollower : IAsyncDisposable
             {
                 await _log.UnsubscribeAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is RedisException or ObjectDisposedException)
+            catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException)
             {
             }
         }

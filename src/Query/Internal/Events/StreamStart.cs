@@ -75,7 +75,7 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
         {
             now = await _log.SnapshotAsync(ids).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+        catch (Exception e) when (StoreFailure.IsStoreFailure(e))
         {
             return null;
         }
@@ -156,7 +156,7 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
             {
                 end = await _log.ReadEndAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+            catch (Exception e) when (StoreFailure.IsStoreFailure(e))
             {
                 return false; // the snapshot says whether the store answers
             }
@@ -201,7 +201,7 @@ internal sealed class StreamStart(EventFeed feed, EventLogStore log, PresenceSto
             {
                 state = await _log.SnapshotAsync(ids).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or TaskCanceledException)
+            catch (Exception e) when (StoreFailure.IsStoreFailure(e))
             {
                 return null;
             }
