@@ -23,7 +23,7 @@ internal sealed class BenchOptions
           --phases LIST        cost,events,groups,log: which parts to run (cost,events)
           --log-nodes LIST     log: query nodes following the log, one run each (1,4)
           --log-online N       log: users the log's online set holds (1000000 [200000])
-          --log-appenders N    log: appenders, each one Append call of 1,000 transitions in flight (2)
+          --log-appenders N    log: appenders, each one Append call of 100 transitions in flight (2)
           --log-window S       log: measured seconds of each run (20 [10])
           --log-listpack N     log: the store's hash-max-listpack-entries for the runs (0: leave Redis' own, 512 on Debian)
           --store-args "ARGS"  redis-server's options beyond the benchmark's own ("--list-compress-depth 1", as

@@ -11,7 +11,7 @@ namespace Presence.Bench.Events;
 /// One run of the events log's capacity on one store node (issue 23, item 8). Every events key
 /// carries one hash tag, so under a Redis Cluster one master holds the whole log: this measures how
 /// many transitions a second that one node takes. <see cref="BenchOptions.LogAppenders"/> appenders,
-/// each as an ingester's EventLogAppender does it (one Append call of 1,000 transitions in flight,
+/// each as an ingester's EventLogAppender does it (one Append call of 100 transitions in flight,
 /// the same script and arguments, a PUBLISH wake after each answer), append as fast as the store
 /// answers; each call brings 500 of the appender's users online and takes offline the 500 that came
 /// online <see cref="BenchOptions.LogOnline"/> ÷ appenders users earlier (timeouts and sign-outs
@@ -25,7 +25,7 @@ namespace Presence.Bench.Events;
 internal static class LogRun
 {
     private const int Half = EventLogAppenderBatch / 2;
-    private const int EventLogAppenderBatch = 1_000; // EventLogAppender.BatchSize
+    private const int EventLogAppenderBatch = 100; // EventLogAppender.BatchSize
     private const long TtlMs = BenchOptions.Ttl * 1000L;
     private const long RetentionMs = 300_000; // --events-retention-seconds' default
 

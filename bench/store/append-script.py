@@ -75,7 +75,7 @@ def main():
     ap.add_argument('--base', default='HEAD', help='git revision of the baseline script (default HEAD)')
     ap.add_argument('--online', type=int, default=1_000_000, help='users in the online set before the rounds (default 1,000,000)')
     ap.add_argument('--rounds', type=int, default=5, help='rounds, each appending 50,000 onlines with each script (default 5)')
-    ap.add_argument('--batch', type=int, default=1000, help='transitions a script call (default 1,000, EventLogAppender.BatchSize)')
+    ap.add_argument('--batch', type=int, default=100, help='transitions a script call (default 100, EventLogAppender.BatchSize)')
     o = ap.parse_args()
     if o.online < 0 or o.rounds < 1 or not 1 <= o.batch <= PER_ROUND:
         ap.error('--online >= 0, --rounds >= 1, 1 <= --batch <= 50000')
