@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Presence.Core;
 using Presence.Core.Events;
 using Presence.Ingest.Internal.Infrastructure;
@@ -40,7 +39,7 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>Users held at most while the queue is full: ~50 bytes each (entry, bucket, order), 50 MB, only then.</summary>
     public const int HeldCapacity = 1_000_000;
 
-    private readonly Channel<PresenceTransition> _queue;
+    private readonly TransitionQueue<PresenceTransition> _queue;
     private readonly int _capacity;
     private readonly int _heldCapacity;
     // Owned by the flusher thread (the queue's one writer); read by RunAsync only after Complete.
@@ -70,12 +69,7 @@ internal sealed class EventLogAppender : ITransitionSink
     {
         _capacity = capacity;
         _heldCapacity = heldCapacity;
-        _queue = Channel.CreateBounded<PresenceTransition>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            SingleWriter = true, // the flusher thread
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails, and the transition is held
-        });
+        _queue = new TransitionQueue<PresenceTransition>(capacity); // written by the flusher thread only; full: TryWrite fails, and the transition is held
         _database = database;
         _keys = new EventLogKeys(prefix);
         _scriptKeys = [_keys.Seq, _keys.Log, _keys.Epoch];
@@ -86,10 +80,10 @@ internal sealed class EventLogAppender : ITransitionSink
     }
 
     /// <summary>Transitions waiting to be appended.</summary>
-    public int Queued => _queue.Reader.Count;
+    public int Queued => _queue.Count;
 
     /// <summary>Takes the next transition waiting, in order (tests: what a detector queued).</summary>
-    internal bool TryTake(out PresenceTransition transition) => _queue.Reader.TryRead(out transition);
+    internal bool TryTake(out PresenceTransition transition) => _queue.TryRead(out transition);
 
     /// <summary>Users whose transitions are held until the queue has room.</summary>
     public int Held => _held.Count;
@@ -108,7 +102,7 @@ internal sealed class EventLogAppender : ITransitionSink
                 return;
             }
         }
-        if (!_queue.Writer.TryWrite(transition))
+        if (!_queue.TryWrite(transition))
             Hold(transition);
     }
 
@@ -123,7 +117,7 @@ internal sealed class EventLogAppender : ITransitionSink
         while (_heldOrder.TryPeek(out ulong user))
         {
             var held = _held[user];
-            if (_capacity - _queue.Reader.Count < (held.HasLast ? 2 : 1))
+            if (_capacity - _queue.Count < (held.HasLast ? 2 : 1))
                 return; // the appender frees room as it appends; the next tick goes on
             Write(held.First(user));
             if (held.HasLast)
@@ -137,7 +131,7 @@ internal sealed class EventLogAppender : ITransitionSink
 
     private void Write(PresenceTransition transition)
     {
-        if (!_queue.Writer.TryWrite(transition)) // only when completed (stopping): nothing more is appended
+        if (!_queue.TryWrite(transition)) // only when completed (stopping): nothing more is appended
             _metrics.TransitionsDropped.Inc();
     }
 
@@ -162,18 +156,17 @@ internal sealed class EventLogAppender : ITransitionSink
     }
 
     /// <summary>No more transitions will come: <see cref="RunAsync"/> returns once the queue is written.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    public void Complete() => _queue.Complete();
 
     /// <summary>Appends until <see cref="Complete"/> was called and the queue is empty, or <paramref name="stop"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
         var batch = new List<PresenceTransition>(BatchSize);
-        var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            while (await _queue.WaitToReadAsync(stop).ConfigureAwait(false))
             {
-                while (batch.Count < BatchSize && reader.TryRead(out var transition))
+                while (batch.Count < BatchSize && _queue.TryRead(out var transition))
                     batch.Add(transition);
                 await AppendAsync(batch, stop).ConfigureAwait(false);
                 batch.Clear();
@@ -195,7 +188,7 @@ internal sealed class EventLogAppender : ITransitionSink
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            long left = batch.Count + reader.Count + _held.Count;
+            long left = batch.Count + _queue.Count + _held.Count;
             if (left > 0)
                 IngestLog.TransitionsUnwritten(_logger, left);
         }
@@ -231,7 +224,7 @@ internal sealed class EventLogAppender : ITransitionSink
                 _metrics.EventLogAppends.WithLabels("failed").Inc();
                 var delay = _backoff.Fail();
                 if (_backoff.Failures == 1 || _backoff.Failures % 20 == 0)
-                    IngestLog.EventLogAppendFailed(_logger, batch.Count, _queue.Reader.Count, delay.TotalMilliseconds, e.Message);
+                    IngestLog.EventLogAppendFailed(_logger, batch.Count, _queue.Count, delay.TotalMilliseconds, e.Message);
                 await Task.Delay(delay, _clock.Time, stop).ConfigureAwait(false);
             }
         }

@@ -1,0 +1,83 @@
+using Presence.Ingest.Internal.Transitions;
+
+namespace Presence.Unit.Tests.Ingest;
+
+/// <summary>The events appender's queue (<see cref="TransitionQueue{T}"/>): bounded, in order, completion told, and a burst's buffer given back.</summary>
+public sealed class TransitionQueueTests
+{
+    [Fact]
+    public void Write_UpToCapacity_InOrder_ThenFull()
+    {
+        var queue = new TransitionQueue<int>(3);
+
+        Assert.True(queue.TryWrite(1));
+        Assert.True(queue.TryWrite(2));
+        Assert.True(queue.TryWrite(3));
+        Assert.False(queue.TryWrite(4)); // full: the appender holds the transition instead
+        Assert.Equal(3, queue.Count);
+
+        Assert.True(queue.TryRead(out int first));
+        Assert.True(queue.TryWrite(4)); // room again
+        var rest = new List<int>();
+        while (queue.TryRead(out int item))
+            rest.Add(item);
+        Assert.Equal(1, first);
+        Assert.Equal([2, 3, 4], rest);
+    }
+
+    [Fact]
+    public void Burst_Drained_ItsBufferGivenBack_ASmallOneKept()
+    {
+        // A cold start's online burst filled the appender's channel to its 1M transitions (32 MB) and the channel
+        // never gave the memory back.
+        var queue = new TransitionQueue<long>(1_000_000);
+        for (int i = 0; i < 200_000; i++)
+            queue.TryWrite(i);
+        Assert.True(queue.Allocated >= 200_000);
+
+        while (queue.TryRead(out _))
+        {
+        }
+
+        Assert.Equal(0, queue.Allocated);
+        for (int i = 0; i < 1_000; i++)
+            queue.TryWrite(i);
+        while (queue.TryRead(out _))
+        {
+        }
+        Assert.True(queue.Allocated >= 1_000, "a trickle's small buffer is kept for the next one");
+    }
+
+    [Fact]
+    public async Task WaitToRead_ToldWhenAnItemComes_AndFalseOnceCompletedAndEmpty()
+    {
+        var queue = new TransitionQueue<int>(10);
+        var waiting = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        queue.TryWrite(7);
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        queue.Complete();
+        Assert.True(await queue.WaitToReadAsync(CancellationToken.None)); // completed, one item still to read
+        Assert.False(queue.TryWrite(8));
+        Assert.True(queue.TryRead(out int item));
+        Assert.Equal(7, item);
+        Assert.False(await queue.WaitToReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task WaitToRead_CompletedWhileWaiting_False_AndCancelledWhenStopped()
+    {
+        var queue = new TransitionQueue<int>(10);
+        var waiting = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+        queue.Complete();
+        Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        var other = new TransitionQueue<int>(10);
+        using var stop = new CancellationTokenSource();
+        var stopped = other.WaitToReadAsync(stop.Token).AsTask();
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stopped);
+    }
+}
