@@ -103,6 +103,9 @@ internal sealed class Receiver : IAsyncDisposable
 
     public long PeakRssBytes() => ProcStat.PeakRssBytes(Pid);
 
+    /// <summary>VmRSS and VmHWM now.</summary>
+    public (long RssBytes, long PeakRssBytes) Memory() => ProcStat.Memory(Pid);
+
     /// <summary>Sends <paramref name="signal"/> to the receiver's process group (SIGSTOP and SIGCONT: <see cref="ReceiverFreeze"/>).</summary>
     public void Signal(int signal) => _child.Signal(signal);
 

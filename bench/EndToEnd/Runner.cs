@@ -77,7 +77,10 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
             bool drained = await receiver.DrainAsync(s_drainTimeout);
             double drainSeconds = drainClock.Elapsed.TotalSeconds;
             var counts = await receiver.CountsAsync();
-            long peakRss = receiver.PeakRssBytes();
+            var memory = receiver.Memory();
+            long peakRss = memory.PeakRssBytes;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Report.Name(system)} memory once drained: RSS {memory.RssBytes / 1048576.0:N0} MB now, {peakRss / 1048576.0:N0} MB at its peak"));
 
             var (stored, readAt) = await store.ReadTimesAsync(loadgen.FirstId, order);
             var check = LossCheck.Compute(sent, stored, readAt, options.SlackMs, TtlMs);
