@@ -24,6 +24,8 @@ public sealed partial class IngestHost
     {
         if (_eventLog is null || _transitions is null)
             return;
+        var flusher = _flusher!;
+        _eventLog.PresenceLagMs = () => flusher.WriteLagMs; // presence writes first while they are behind
         _eventLogTask = Task.Run(() => _eventLog.RunAsync(_stopAppending.Token));
         var sweep = new OnlineSetSweep(database, _options.Prefix, _clock.Time, _store!.AnswerWithin);
         _transitions.Attach(sweep.Found);

@@ -54,6 +54,18 @@ public sealed class EventLogAppenderTests
         Assert.Equal(1, _metrics.TransitionsDropped.Value);
     }
 
+    [Theory]
+    [InlineData(0, 0, false, false)]      // presence writes current: append at once
+    [InlineData(500, 0, false, false)]    // at the bound: still current enough
+    [InlineData(501, 0, false, true)]     // behind: the store goes to them first
+    [InlineData(20_000, 90, false, true)]
+    [InlineData(20_000, 100, false, false)] // waited the most an append waits: the log still moves in an overload
+    [InlineData(20_000, 0, true, false)]  // stopping: the grace is for appending what is left
+    public void Yields_WhilePresenceWritesAreBehind_Bounded_AndNeverWhenStopping(long lagMs, int waitedMs, bool stopping, bool yields)
+    {
+        Assert.Equal(yields, EventLogAppender.Yields(lagMs, waitedMs, stopping));
+    }
+
     [Fact]
     public void Enqueue_MoreUsersThanCanBeHeld_TheRestDroppedAndCounted()
     {

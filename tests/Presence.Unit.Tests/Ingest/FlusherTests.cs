@@ -492,6 +492,34 @@ public sealed class FlusherTests
         Assert.False(_writer[1].Writes[0].Refresh);
     }
 
+    [Fact]
+    public void WriteLag_TheOldestWriteOfTheChunkAnsweredLast_ZeroOnceNobodyIsPending()
+    {
+        Build(chunkSize: 2);
+        Receive(1, 2);
+        AdvanceMs(400);
+        Receive(3);
+        Tick();
+        Assert.Equal(1, _writer.CallCount);
+        Assert.Equal(0, _flusher.WriteLagMs); // nothing answered yet
+
+        AdvanceMs(2_000); // the store is slow: presence writes fall behind
+        _writer.Complete(0, WriteOutcome.Refreshed);
+        _flusher.Step();
+        Assert.Equal(2_000 + 400 + FlushMs, _flusher.WriteLagMs); // users 1 and 2, received first
+
+        AdvanceMs(5_000);
+        _writer.Complete(1, WriteOutcome.Failed); // not written: says nothing of how far behind the writes that land are
+        _flusher.Step();
+        Assert.Equal(2_000 + 400 + FlushMs, _flusher.WriteLagMs);
+
+        _writer.Answer = _ => WriteOutcome.Refreshed;
+        TickUntilCalls(3);
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.Equal(0, _flusher.WriteLagMs); // caught up
+    }
+
     private TransitionDetector Build(int chunkSize, int ttlSeconds = 30, bool events = false, StackExchange.Redis.IDatabase? database = null)
     {
         var options = new IngestOptions { FlushMs = FlushMs, TtlSeconds = ttlSeconds, MaxPending = 1000 };

@@ -132,6 +132,7 @@ internal sealed partial class Flusher
         long ok = 0;
         long missing = 0;
         long now = _clock.NowMs;
+        long oldest = now;
         for (int i = start; i < start + count; i++)
         {
             var outcome = _outcomes[i];
@@ -150,10 +151,13 @@ internal sealed partial class Flusher
                 continue;
             }
             ok++;
+            oldest = Math.Min(oldest, write.ReceiveMs);
             _pending.Confirm(write);
             _transitions?.OnWritten(write, outcome, now);
             _metrics.WriteLag.Observe(Math.Max(0, now - write.ReceiveMs) / 1000.0);
         }
+        if (ok > 0)
+            Volatile.Write(ref _writeLagMs, now - oldest); // confirmed writes only: a node away under a cluster is not presence behind
         long failed = count - ok - missing;
         _metrics.WritesOk.Inc(ok);
         if (missing > 0)
@@ -177,6 +181,8 @@ internal sealed partial class Flusher
         int issued = _issued;
         _issued = _snapshotCount = 0; // what was not issued stays pending
         _metrics.FlushSeconds.Observe(_time.GetElapsedTime(_flushStarted).TotalSeconds);
+        if (_pending.Count == 0)
+            Volatile.Write(ref _writeLagMs, 0); // caught up: nothing is behind until the next chunk says so
         if (_flushFailed == 0 && !failedWholly)
         {
             if (_storeDown)

@@ -57,6 +57,7 @@ internal sealed partial class Flusher
     private long _nextTickMs;
     private long _nextAttemptMs;
     private bool _storeDown;
+    private long _writeLagMs;     // WriteLagMs: written on the flusher's thread, read by the events appender's
 
     public Flusher(Coalescer coalescer, IStoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
         PendingBudget room, IWriteObserver? transitions = null)
@@ -83,6 +84,13 @@ internal sealed partial class Flusher
     /// the gauge <c>presence_pending_users</c> counts each user once (the pending set, as of the last tick).
     /// </summary>
     public long PendingUsers => _pending.Count + _coalescer.OpenCount;
+
+    /// <summary>
+    /// How far behind presence writes are, in ms: the age of the oldest write confirmed by the chunk answered
+    /// last (at its answer; what <c>presence_write_lag_seconds</c> observes), 0 once a flush left nobody pending. The events appender yields the store to presence
+    /// writes while this is high (<see cref="Transitions.EventLogAppender.PresenceLagMs"/>). Any thread.
+    /// </summary>
+    public long WriteLagMs => Volatile.Read(ref _writeLagMs);
 
     /// <summary>Users in the pending set (each once).</summary>
     internal int PendingSetCount => _pending.Count;

@@ -61,6 +61,26 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>Where the offlines of each append go next, their users' last seen (null: none kept).</summary>
     public LastSeen.LastSeenWriter? LastSeen { get; init; }
 
+    /// <summary>
+    /// How far behind the presence writes are now, in ms (the flusher's <see cref="Flush.Flusher.WriteLagMs"/>); null: never
+    /// yields. Above <see cref="YieldAboveMs"/> each append first waits, up to <see cref="MaxYieldMs"/>, for them to catch up.
+    /// </summary>
+    public Func<long>? PresenceLagMs { get; set; }
+
+    /// <summary>Presence writes this far behind (ms) make an append wait: the store's turns go to them first.</summary>
+    public const long YieldAboveMs = 500;
+
+    /// <summary>
+    /// An append waits at most this long for presence writes (ms), in steps of <see cref="YieldStepMs"/>: so while they stay
+    /// behind (an overload) the log still takes at least a call of <see cref="BatchSize"/> every ~100 ms, and what does not
+    /// fit is held and counted as the queue's limits say.
+    /// </summary>
+    public const int MaxYieldMs = 100;
+
+    public const int YieldStepMs = 10;
+
+    private volatile bool _stopping;
+
     /// <summary>How long an append is waited for before it counts as failed and is sent again (<see cref="AnswerBound"/>).</summary>
     public TimeSpan AnswerWithin { get; init; } = AnswerBound.Default;
 
@@ -156,7 +176,27 @@ internal sealed class EventLogAppender : ITransitionSink
     }
 
     /// <summary>No more transitions will come: <see cref="RunAsync"/> returns once the queue is written.</summary>
-    public void Complete() => _queue.Complete();
+    public void Complete()
+    {
+        _stopping = true; // the stop's grace is for appending what is left, not for waiting
+        _queue.Complete();
+    }
+
+    /// <summary>Whether an append that has waited <paramref name="waitedMs"/> for presence writes <paramref name="lagMs"/> behind waits longer.</summary>
+    internal static bool Yields(long lagMs, int waitedMs, bool stopping) => !stopping && lagMs > YieldAboveMs && waitedMs < MaxYieldMs;
+
+    /// <summary>
+    /// Before an append: while presence writes are behind, gives them the store for a while. The store takes turns per
+    /// client, and an append runs whole in its turn; at a cold start's burst the log and the presence writes both want
+    /// all of it, and presence is the promise (docs/PERFORMANCE.md, "The appender's call size").
+    /// </summary>
+    private async Task YieldToPresenceAsync(CancellationToken stop)
+    {
+        if (PresenceLagMs is not { } lag)
+            return;
+        for (int waited = 0; Yields(lag(), waited, _stopping); waited += YieldStepMs)
+            await Task.Delay(TimeSpan.FromMilliseconds(YieldStepMs), _clock.Time, stop).ConfigureAwait(false);
+    }
 
     /// <summary>Appends until <see cref="Complete"/> was called and the queue is empty, or <paramref name="stop"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stop)
@@ -166,6 +206,7 @@ internal sealed class EventLogAppender : ITransitionSink
         {
             while (await _queue.WaitToReadAsync(stop).ConfigureAwait(false))
             {
+                await YieldToPresenceAsync(stop).ConfigureAwait(false);
                 while (batch.Count < BatchSize && _queue.TryRead(out var transition))
                     batch.Add(transition);
                 await AppendAsync(batch, stop).ConfigureAwait(false);
