@@ -87,8 +87,9 @@ internal sealed partial class Flusher
 
     /// <summary>
     /// How far behind presence writes are, in ms: the age of the oldest write confirmed by the chunk answered
-    /// last (at its answer; what <c>presence_write_lag_seconds</c> observes), 0 once a flush left nobody pending. The events appender yields the store to presence
-    /// writes while this is high (<see cref="Transitions.EventLogAppender.PresenceLagMs"/>). Any thread.
+    /// last (at its answer; what <c>presence_write_lag_seconds</c> observes), 0 once a flush left nobody
+    /// pending. The events appender yields the store to presence writes while this is high
+    /// (<see cref="Transitions.EventLogAppender.PresenceLagMs"/>). Any thread.
     /// </summary>
     public long WriteLagMs => Volatile.Read(ref _writeLagMs);
 

@@ -33,7 +33,7 @@ internal sealed class EventLogAppender : ITransitionSink
     /// </summary>
     public const int BatchSize = 100;
 
-    /// <summary>Transitions waiting at most: at ~24 bytes each, 24 MB; an hour of 1% churn of 1M users is ~600K.</summary>
+    /// <summary>Transitions waiting at most: at 32 bytes each, 32 MB (given back once the queue empties); an hour of 1% churn of 1M users is ~600K.</summary>
     public const int Capacity = 1_000_000;
 
     /// <summary>Users held at most while the queue is full: ~50 bytes each (entry, bucket, order), 50 MB, only then.</summary>

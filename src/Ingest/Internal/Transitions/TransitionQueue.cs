@@ -18,8 +18,6 @@ internal sealed class TransitionQueue<T>(int capacity)
     private bool _completed;
     private int _peak;
 
-    public int Capacity => capacity;
-
     /// <summary>Items waiting now.</summary>
     public int Count
     {
