@@ -78,8 +78,8 @@ internal static partial class IngestLog
     [LoggerMessage(23, LogLevel.Information, "Last seen: kept {Days} days for users going offline (one write per offline transition); older entries are trimmed within the hour")]
     public static partial void LastSeenOn(ILogger logger, int days);
 
-    [LoggerMessage(24, LogLevel.Warning, "Last seen writes failed ({Count} users, {Queued} more queued); retrying in {DelayMs} ms")]
-    public static partial void LastSeenWriteFailed(ILogger logger, int count, int queued, double delayMs);
+    [LoggerMessage(24, LogLevel.Warning, "Last seen writes failed ({Count} users, {Queued} more queued); retrying in {DelayMs} ms: {Reason}")]
+    public static partial void LastSeenWriteFailed(ILogger logger, int count, int queued, double delayMs, string reason);
 
     [LoggerMessage(25, LogLevel.Information, "Last seen writes work again after {Failures} failed tries")]
     public static partial void LastSeenRecovered(ILogger logger, int failures);

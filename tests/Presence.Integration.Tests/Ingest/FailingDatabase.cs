@@ -18,13 +18,17 @@ public class FailingDatabase : DispatchProxy
 
     public Exception Failure { get; set; } = new InvalidOperationException("Reading is not allowed after reader was completed.");
 
-    public static IDatabase Over(IDatabase target, string method, int failures, Exception? failure = null)
+    /// <summary>With <see cref="Method"/> <c>CreateBatch</c>: the next <see cref="Failures"/> batches fail when executed (<see cref="FailingBatch"/>), not when created.</summary>
+    public bool FailBatchExecute { get; set; }
+
+    public static IDatabase Over(IDatabase target, string method, int failures, Exception? failure = null, bool failBatchExecute = false)
     {
         var proxy = Create<IDatabase, FailingDatabase>();
         var failing = (FailingDatabase)(object)proxy;
         failing.Target = target;
         failing.Method = method;
         failing.Failures = failures;
+        failing.FailBatchExecute = failBatchExecute;
         if (failure is not null)
             failing.Failure = failure;
         return proxy;
@@ -36,6 +40,8 @@ public class FailingDatabase : DispatchProxy
         if (targetMethod.Name == Method && Failures > 0)
         {
             Failures--;
+            if (FailBatchExecute && targetMethod.Name == nameof(IDatabase.CreateBatch))
+                return FailingBatch.Over(Target.CreateBatch(args?.FirstOrDefault()), Failure);
             var type = targetMethod.ReturnType;
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
             {

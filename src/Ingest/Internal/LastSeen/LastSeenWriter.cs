@@ -110,30 +110,35 @@ internal sealed class LastSeenWriter
     {
         while (batch.Count > 0)
         {
-            var calls = new Task<RedisResult>[batch.Count];
-            var redisBatch = _database.CreateBatch();
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var (user, seconds) = batch[i];
-                calls[i] = redisBatch.ScriptEvaluateAsync(LastSeenScripts.Write, [(RedisKey)_keys.KeyOf(user)],
-                    [LastSeenKeys.Field(user), seconds, _bucketLifetimeSeconds]);
-            }
-            redisBatch.Execute();
+            var calls = new Task<RedisResult>?[batch.Count];
+            string reason = "";
             try
             {
-                await Task.WhenAll(calls).WaitAsync(AnswerWithin, stop).ConfigureAwait(false);
+                var redisBatch = _database.CreateBatch();
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var (user, seconds) = batch[i];
+                    calls[i] = redisBatch.ScriptEvaluateAsync(LastSeenScripts.Write, [(RedisKey)_keys.KeyOf(user)],
+                        [LastSeenKeys.Field(user), seconds, _bucketLifetimeSeconds]);
+                }
+                // Throws when no connection is available ("No connection is active/available to service this
+                // operation"): outside this try it ended the loop for good, and the ingester's stop with an
+                // unhandled exception (the 30-minute fault run 20, FAULTS.md).
+                redisBatch.Execute();
+                await Task.WhenAll(calls!).WaitAsync(AnswerWithin, stop).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException || (e is OperationCanceledException && !stop.IsCancellationRequested))
+            // Any failure but the stop's (as the events appender: the store client throws more than RedisException).
+            catch (Exception e) when (!(e is OperationCanceledException && stop.IsCancellationRequested))
             {
-                // Some failed or went unanswered: those are sent again below.
+                reason = e.Message; // some failed or went unanswered (or none was sent): those are sent again below
             }
             var failed = new List<(ulong, long)>();
             long written = 0, kept = 0;
             for (int i = 0; i < calls.Length; i++)
             {
-                if (calls[i].IsCompletedSuccessfully)
+                if (calls[i] is { IsCompletedSuccessfully: true } call)
                 {
-                    if ((long)calls[i].Result == 1)
+                    if ((long)call.Result == 1)
                         written++;
                     else
                         kept++;
@@ -141,7 +146,7 @@ internal sealed class LastSeenWriter
                 else
                 {
                     failed.Add(batch[i]);
-                    _ = calls[i].ContinueWith(static t => t.Exception, TaskScheduler.Default); // observed, also when it ends later
+                    _ = calls[i]?.ContinueWith(static t => t.Exception, TaskScheduler.Default); // observed, also when it ends later
                 }
             }
             _metrics.LastSeenWrites.WithLabels("written").Inc(written);
@@ -156,7 +161,7 @@ internal sealed class LastSeenWriter
             _metrics.LastSeenWrites.WithLabels("failed").Inc(failed.Count);
             var delay = _backoff.Fail();
             if (_backoff.Failures == 1 || _backoff.Failures % 20 == 0)
-                IngestLog.LastSeenWriteFailed(_logger, failed.Count, _queue.Reader.Count, delay.TotalMilliseconds);
+                IngestLog.LastSeenWriteFailed(_logger, failed.Count, _queue.Reader.Count, delay.TotalMilliseconds, reason);
             batch.Clear();
             batch.AddRange(failed);
             await Task.Delay(delay, _clock.Time, stop).ConfigureAwait(false);
