@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Presence.Hosting;
 using Presence.Ingest.Internal.Infrastructure;
-using StackExchange.Redis;
 
 namespace Presence.Ingest;
 
@@ -43,7 +42,7 @@ public sealed partial class IngestHost
             if (done == ping && ping.IsCompletedSuccessfully)
                 return null;
         }
-        catch (RedisException)
+        catch (Exception e) when (StoreClientFailure.Is(e))
         {
         }
         return "store unreachable";

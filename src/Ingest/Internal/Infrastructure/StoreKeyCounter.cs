@@ -1,4 +1,5 @@
 using System.Globalization;
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Ingest.Internal.Infrastructure;
@@ -45,7 +46,7 @@ internal sealed class StoreKeyCounter
                 total += Expiring(info.ToString(), _database);
             return total;
         }
-        catch (Exception e) when (e is RedisException or InvalidOperationException) // InvalidOperationException: a connection torn down under the call (ObjectDisposedException is one)
+        catch (Exception e) when (StoreClientFailure.Is(e))
         {
             return null;
         }

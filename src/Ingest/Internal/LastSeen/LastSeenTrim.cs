@@ -1,4 +1,5 @@
 using Presence.Core.LastSeen;
+using Presence.Hosting;
 using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
@@ -49,7 +50,7 @@ internal sealed class LastSeenTrim(IDatabase database, string prefix, int retent
             metrics.LastSeenForgotten.Inc(forgotten);
             return forgotten;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException || (e is OperationCanceledException && !stop.IsCancellationRequested))
+        catch (Exception e) when (StoreClientFailure.Is(e, stop))
         {
             return null;
         }

@@ -1,4 +1,5 @@
 using Presence.Core;
+using Presence.Hosting;
 using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
@@ -58,10 +59,9 @@ internal sealed class StoreWriter(IDatabase database, string prefix, bool readOl
         {
             await Task.WhenAll(_tasks.AsSpan(0, count)).WaitAsync(_answerWithin).ConfigureAwait(false);
         }
-        // InvalidOperationException too: StackExchange.Redis fails commands so ("Reading is not allowed after reader
-        // was completed") after a fault tore its connection down, and let through it lost the other outcomes of the
-        // chunk (a write that landed read as failed: its user's new online period was never told).
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException or InvalidOperationException)
+        // Every way the store client fails (StoreClientFailure): one let through (InvalidOperationException) lost the
+        // chunk's other outcomes, so a write that landed read as failed and its user's new online period was never told.
+        catch (Exception e) when (StoreClientFailure.Is(e))
         {
             // Outcomes are read one by one below; a failure is a result here, not an error.
             LastError = e is TimeoutException ? $"no answer to the whole chunk within {_answerWithin.TotalMilliseconds:0} ms" : e.Message;

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
-using Presence.Core;
 using Presence.Core.Events;
+using Presence.Core;
+using Presence.Hosting;
 using Presence.Ingest.Internal.Infrastructure;
 using StackExchange.Redis;
 
@@ -219,10 +220,8 @@ internal sealed class ExpiryWatcher
             await Task.WhenAll(sent).WaitAsync(timeout).ConfigureAwait(false);
             return count;
         }
-        // StackExchange.Redis throws more than RedisException after a fault tore its connection down
-        // (InvalidOperationException "Reading is not allowed after reader was completed", ObjectDisposedException
-        // when its multiplexer is closing): a hand-over is best effort, and the stop goes on whatever failed.
-        catch (Exception e) when (e is RedisException or TimeoutException or TaskCanceledException or InvalidOperationException or ObjectDisposedException)
+        // A hand-over is best effort: the stop goes on whatever the store client failed with (StoreClientFailure).
+        catch (Exception e) when (StoreClientFailure.Is(e))
         {
             int done = 0;
             foreach (var task in sent)

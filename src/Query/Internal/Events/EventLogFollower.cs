@@ -1,4 +1,5 @@
 using Presence.Core;
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Events;
@@ -123,7 +124,7 @@ internal sealed class EventLogFollower : IAsyncDisposable
             {
                 await _log.UnsubscribeAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (StoreClientFailure.Is(e))
             {
             }
         }

@@ -1,4 +1,5 @@
 using Presence.Core.Events;
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Events;
@@ -22,8 +23,7 @@ internal sealed class OnlineCountReader(IConnectionMultiplexer connection, strin
             var reply = await _database.ScriptEvaluateAsync(EventLogScripts.Count, _keys).WaitAsync(timeout, cancel).ConfigureAwait(false);
             return EventLogCountCall.Decode((string?[])reply!);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ObjectDisposedException
-            || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        catch (Exception e) when (StoreClientFailure.Is(e, cancel))
         {
             LastError = e.Message;
             return null;

@@ -1,4 +1,5 @@
 using Presence.Core.LastSeen;
+using Presence.Hosting;
 using Presence.Query.Internal.Security;
 using StackExchange.Redis;
 
@@ -25,8 +26,7 @@ internal sealed class AdminEndpoints(AdminGate gate, IConnectionMultiplexer conn
         {
             await _database.HashDeleteAsync(_lastSeen.KeyOf(id), LastSeenKeys.Field(id)).WaitAsync(timeout, context.RequestAborted);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or ObjectDisposedException
-            || (e is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
+        catch (Exception e) when (StoreClientFailure.Is(e, context.RequestAborted))
         {
             await ProblemWriter.WriteAsync(context, Problem.StoreUnavailable, $"the store did not answer: {e.Message}");
             return;

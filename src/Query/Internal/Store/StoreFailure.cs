@@ -1,3 +1,4 @@
+using Presence.Hosting;
 using StackExchange.Redis;
 
 namespace Presence.Query.Internal.Store;
@@ -30,7 +31,7 @@ internal static class StoreFailure
     };
 
     /// <summary>Whether a store call's exception means the store did not answer (any <see cref="Classify"/> knows, or the call's wait was cancelled).</summary>
-    public static bool IsStoreFailure(Exception e) => e is TaskCanceledException || Classify(e) is not null;
+    public static bool IsStoreFailure(Exception e) => StoreClientFailure.Is(e);
 
     /// <summary>A command given up on may still fail later; its exception is observed here, not left to the finalizer.</summary>
     public static void Observe(Task? task) =>
