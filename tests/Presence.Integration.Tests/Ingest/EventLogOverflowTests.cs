@@ -5,6 +5,7 @@ using Presence.Ingest;
 using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Transitions;
 using Presence.Testing;
+using Presence.Testing.StandIns;
 using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Ingest;

@@ -5,6 +5,7 @@ using Presence.Core.Resp;
 using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Store;
 using Presence.Testing;
+using Presence.Testing.StandIns;
 using StackExchange.Redis;
 
 namespace Presence.Integration.Tests.Ingest;

@@ -4,6 +4,7 @@ using Presence.Core.Events;
 using Presence.Ingest;
 using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Transitions;
+using Presence.Testing.StandIns;
 using StackExchange.Redis;
 
 namespace Presence.Unit.Tests.Ingest;

@@ -6,6 +6,7 @@ using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Intake;
 using Presence.Ingest.Internal.Transitions;
+using Presence.Testing.StandIns;
 
 namespace Presence.Unit.Tests.Ingest;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Presence.Ingest.Internal.Flush;
 using Presence.Ingest.Internal.Store;
+using Presence.Testing.StandIns;
 using StackExchange.Redis;
 
 namespace Presence.Unit.Tests.Ingest;

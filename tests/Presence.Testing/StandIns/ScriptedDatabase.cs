@@ -1,7 +1,7 @@
 using System.Reflection;
 using StackExchange.Redis;
 
-namespace Presence.Unit.Tests.Ingest;
+namespace Presence.Testing.StandIns;
 
 /// <summary>
 /// An <see cref="IDatabase"/> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) for the
@@ -52,12 +52,6 @@ public class ScriptedDatabase : DispatchProxy
             case nameof(IDatabase.SortedSetAddAsync) when AddFailure is not null:
                 return Task.FromException<long>(AddFailure);
         }
-        var type = targetMethod?.ReturnType;
-        if (type is { IsGenericType: true } && type.GetGenericTypeDefinition() == typeof(Task<>))
-        {
-            var source = Activator.CreateInstance(typeof(TaskCompletionSource<>).MakeGenericType(type.GetGenericArguments()[0]))!;
-            return source.GetType().GetProperty(nameof(TaskCompletionSource<int>.Task))!.GetValue(source);
-        }
-        throw new InvalidOperationException($"a unit test has no store: IDatabase.{targetMethod?.Name} was called");
+        return StandIn.Unanswered(targetMethod);
     }
 }

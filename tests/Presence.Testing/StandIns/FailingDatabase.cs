@@ -1,7 +1,7 @@
 using System.Reflection;
 using StackExchange.Redis;
 
-namespace Presence.Integration.Tests.Ingest;
+namespace Presence.Testing.StandIns;
 
 /// <summary>
 /// An <c>IDatabase</c> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) over a real one, whose next
@@ -42,21 +42,8 @@ public class FailingDatabase : DispatchProxy
             Failures--;
             if (FailBatchExecute && targetMethod.Name == nameof(IDatabase.CreateBatch))
                 return FailingBatch.Over(Target.CreateBatch(args?.FirstOrDefault()), Failure);
-            var type = targetMethod.ReturnType;
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
-            {
-                var fromException = typeof(Task).GetMethod(nameof(Task.FromException), 1, [typeof(Exception)])!.MakeGenericMethod(type.GetGenericArguments()[0]);
-                return fromException.Invoke(null, [Failure]);
-            }
-            throw Failure;
+            return StandIn.Failed(targetMethod, Failure);
         }
-        try
-        {
-            return targetMethod.Invoke(Target, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return StandIn.Forward(Target, targetMethod, args);
     }
 }

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Presence.Unit.Tests.Ingest;
+namespace Presence.Testing.StandIns;
 
 /// <summary>
 /// An <see cref="StackExchange.Redis.IDatabase"/> for code whose store calls a unit test must not
@@ -10,5 +10,5 @@ namespace Presence.Unit.Tests.Ingest;
 public class UnreachableDatabase : DispatchProxy
 {
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-        throw new InvalidOperationException($"a unit test has no store: IDatabase.{targetMethod?.Name} was called");
+        throw StandIn.NoStore(targetMethod);
 }

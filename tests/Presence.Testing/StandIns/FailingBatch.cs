@@ -1,7 +1,7 @@
 using System.Reflection;
 using StackExchange.Redis;
 
-namespace Presence.Integration.Tests.Ingest;
+namespace Presence.Testing.StandIns;
 
 /// <summary>
 /// An <c>IBatch</c> (through <see cref="DispatchProxy.Create{T, TProxy}"/>) over a real one whose <c>Execute</c> throws
@@ -28,13 +28,6 @@ public class FailingBatch : DispatchProxy
         ArgumentNullException.ThrowIfNull(targetMethod);
         if (targetMethod.Name == nameof(IBatch.Execute))
             throw Failure;
-        try
-        {
-            return targetMethod.Invoke(Target, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return StandIn.Forward(Target, targetMethod, args);
     }
 }
