@@ -35,7 +35,7 @@ internal sealed class BenchOptions
 
         log: how many transitions a second one store node's events log takes (every events key shares one hash
         tag, so one master holds it under a cluster): --log-appenders appenders call the log's Append script as
-        ingesters do (500 onlines and 500 offlines a call, the online set kept at --log-online users), as fast as
+        ingesters do (50 onlines and 50 offlines a call, the online set kept at --log-online users), as fast as
         the store answers, while each of --log-nodes query nodes follows the log; redis-server's CPU per transition,
         the nodes' CPU and how far their feeds fall behind.
 

@@ -13,7 +13,7 @@ namespace Presence.Bench.Events;
 /// many transitions a second that one node takes. <see cref="BenchOptions.LogAppenders"/> appenders,
 /// each as an ingester's EventLogAppender does it (one Append call of 100 transitions in flight,
 /// the same script and arguments, a PUBLISH wake after each answer), append as fast as the store
-/// answers; each call brings 500 of the appender's users online and takes offline the 500 that came
+/// answers; each call brings 50 of the appender's users online and takes offline the 50 that came
 /// online <see cref="BenchOptions.LogOnline"/> ÷ appenders users earlier (timeouts and sign-outs
 /// in turn), so the log's online set holds <see cref="BenchOptions.LogOnline"/> users. <c>nodes</c>
 /// presence-query nodes follow the log (one stream opened on each starts its feed). Over the window:
@@ -147,7 +147,7 @@ internal static class LogRun
             }
         }
 
-        /// <summary>Calls of 500 onlines and 500 offlines until <paramref name="stop"/>.</summary>
+        /// <summary>Calls of 50 onlines and 50 offlines until <paramref name="stop"/>.</summary>
         public async Task RunAsync(CancellationToken stop)
         {
             bool timeout = true;
