@@ -101,6 +101,25 @@ internal sealed class Receiver : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// presence-ingest only: waits until every transition it saw is appended to the events log (its
+    /// <c>presence_event_log_backlog</c> 0: nothing queued, nobody held), or <paramref name="timeout"/>
+    /// passes. Returns the seconds it took, null when it did not get there, and the last scrape.
+    /// </summary>
+    public async Task<(double? Seconds, Dictionary<string, double> Metrics)> EventLogCaughtUpAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var m = await Metrics.ScrapeAsync(HttpPort);
+            if (m.Get("presence_event_log_backlog") == 0)
+                return (clock.Elapsed.TotalSeconds, m);
+            if (clock.Elapsed >= timeout)
+                return (null, m);
+            await Task.Delay(500);
+        }
+    }
+
     public long PeakRssBytes() => ProcStat.PeakRssBytes(Pid);
 
     /// <summary>VmRSS and VmHWM now.</summary>

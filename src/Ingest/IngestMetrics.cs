@@ -74,6 +74,8 @@ public sealed class IngestMetrics
         LastSeenWrites = f.CreateCounter("presence_last_seen_writes_total",
             "Last seen writes, one per offline transition appended to the events log (--last-seen-days), by result: written, kept (a later value was already there), failed (retried), dropped (the queue was full).", "result");
         LastSeenForgotten = f.CreateCounter("presence_last_seen_forgotten_total", "Last seen entries removed for being older than --last-seen-days (the background trim, one bucket at a time).");
+        EventLogBacklog = f.CreateGauge("presence_event_log_backlog",
+            "Transitions not yet appended to the events log: queued, plus one per user held for a full queue (read each flusher tick).");
         EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
         TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
 
@@ -116,6 +118,7 @@ public sealed class IngestMetrics
     public Counter LastSeenForgotten { get; }
     public Gauge EventLogLastSeq { get; }
     public Gauge TrackedUsers { get; }
+    public Gauge EventLogBacklog { get; }
     public Gauge StoreKeys { get; }
     public Gauge TcpConnections { get; }
     public Counter TcpAccepted { get; }

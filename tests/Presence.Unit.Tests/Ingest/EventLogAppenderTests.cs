@@ -80,6 +80,38 @@ public sealed class EventLogAppenderTests
         Assert.Equal(1, _metrics.TransitionsDropped.Value); // user 4's online
     }
 
+    [Fact]
+    public void Enqueue_PossibleOnlineHeld_StillPossibleWhenItGoesIn()
+    {
+        // A possible online (a key this ingester met anew) the log drops silently when it has the user online; held as a
+        // plain online it went to the log's pending onlines instead, and could come back after another ingester's timeout.
+        var log = Appender(capacity: 2);
+        log.Enqueue(new(1, TransitionKind.Online, 100));
+        log.Enqueue(new(4, TransitionKind.Online, 100));
+        log.Enqueue(new(2, TransitionKind.Online, 110, Possible: true), counted: false); // held: the first
+        log.Enqueue(new(3, TransitionKind.Timeout, 120));
+        log.Enqueue(new(3, TransitionKind.Online, 130, Possible: true), counted: false); // held: 3's latest
+        Assert.Equal(2, log.Held);
+        Assert.Equal([new(1, TransitionKind.Online, 100), new(4, TransitionKind.Online, 100)], Take(log, 2));
+        log.Release(); // user 2 goes in; user 3's two do not fit beside it
+        Assert.Equal([new(2, TransitionKind.Online, 110, Possible: true)], Take(log, 1));
+        log.Release();
+        Assert.Equal([new(3, TransitionKind.Timeout, 120), new(3, TransitionKind.Online, 130, Possible: true)], Take(log, 2));
+    }
+
+    [Theory]
+    [InlineData(TransitionKind.Online, 0L, false)]
+    [InlineData(TransitionKind.Online, 1_796_000_000_000L, true)]
+    [InlineData(TransitionKind.Timeout, 1_796_000_000_123L, false)]
+    [InlineData(TransitionKind.Signout, long.MaxValue >> 4, false)]
+    public void HeldTransition_PackedAndBack_TheSame_NeverZero(TransitionKind kind, long atMs, bool possible)
+    {
+        var transition = new PresenceTransition(42, kind, atMs, possible);
+        long packed = HeldTransitions.Pack(transition);
+        Assert.NotEqual(0, packed); // 0 means "no latest"
+        Assert.Equal(transition, HeldTransitions.Unpack(42, packed));
+    }
+
     /// <summary>
     /// Random histories through a small queue drained at random: applied as the log's script does
     /// (an online only for a user it has offline, an offline only for one it has online), the

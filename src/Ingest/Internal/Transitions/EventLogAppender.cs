@@ -36,8 +36,13 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>Transitions waiting at most: at 32 bytes each, 32 MB (given back once the queue empties); an hour of 1% churn of 1M users is ~600K.</summary>
     public const int Capacity = 1_000_000;
 
-    /// <summary>Users held at most while the queue is full: ~50 bytes each (entry, bucket, order), 50 MB, only then.</summary>
-    public const int HeldCapacity = 1_000_000;
+    /// <summary>
+    /// Users held at most while the queue is full: ~60 bytes each (<see cref="HeldTransitions"/>), up to ~240 MB, only
+    /// then. With the queue that is a burst of 5M users new at once to one ingester before a transition is lost: a cold
+    /// start of 3M users at 300,000 heartbeats/s, which outruns the log by ~2M onlines, used to lose ~1M of them beyond
+    /// 1M held (docs/PERFORMANCE.md, "The appender's call size").
+    /// </summary>
+    public const int HeldCapacity = 4_000_000;
 
     private readonly TransitionQueue<PresenceTransition> _queue;
     private readonly int _capacity;
@@ -132,6 +137,7 @@ internal sealed class EventLogAppender : ITransitionSink
     /// </summary>
     public void Release()
     {
+        _metrics.EventLogBacklog.Set(_queue.Count + _held.Count);
         if (_heldOrder.Count == 0)
             return;
         while (_heldOrder.TryPeek(out ulong user))
