@@ -104,12 +104,14 @@ public sealed class EventLogAppenderTests
     [InlineData(TransitionKind.Online, 1_796_000_000_000L, true)]
     [InlineData(TransitionKind.Timeout, 1_796_000_000_123L, false)]
     [InlineData(TransitionKind.Signout, long.MaxValue >> 4, false)]
-    public void HeldTransition_PackedAndBack_TheSame_NeverZero(TransitionKind kind, long atMs, bool possible)
+    public void Transition_PackedAndBack_TheSame_NeverZero(TransitionKind kind, long atMs, bool possible)
     {
         var transition = new PresenceTransition(42, kind, atMs, possible);
-        long packed = HeldTransitions.Pack(transition);
-        Assert.NotEqual(0, packed); // 0 means "no latest"
-        Assert.Equal(transition, HeldTransitions.Unpack(42, packed));
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<PresenceTransition>()); // the log's queue holds up to 1M
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<HeldTransitions>());
+        Assert.NotEqual(0, transition.Packed); // 0 means "no latest" to HeldTransitions
+        Assert.Equal((kind, atMs, possible), (transition.Kind, transition.AtMs, transition.Possible));
+        Assert.Equal(transition, PresenceTransition.Unpack(42, transition.Packed));
     }
 
     /// <summary>

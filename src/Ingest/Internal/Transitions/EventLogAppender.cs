@@ -33,7 +33,7 @@ internal sealed class EventLogAppender : ITransitionSink
     /// </summary>
     public const int BatchSize = 100;
 
-    /// <summary>Transitions waiting at most: at 32 bytes each, 32 MB (given back once the queue empties); an hour of 1% churn of 1M users is ~600K.</summary>
+    /// <summary>Transitions waiting at most: at 16 bytes each, 16 MB (given back once the queue empties); an hour of 1% churn of 1M users is ~600K.</summary>
     public const int Capacity = 1_000_000;
 
     /// <summary>

@@ -1,5 +1,3 @@
-using Presence.Core.Events;
-
 namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
@@ -8,14 +6,14 @@ namespace Presence.Ingest.Internal.Transitions;
 /// log then ends on the user's latest state, and shows where the held changes began.
 /// </summary>
 /// <remarks>
-/// 16 bytes, each transition packed in a long (its time, kind and whether it is a possible online:
-/// <see cref="Pack"/>), since up to <see cref="EventLogAppender.HeldCapacity"/> users are held: with
+/// 16 bytes, each transition as its packed long (<see cref="PresenceTransition.Packed"/>: time, kind and
+/// whether it is a possible online), since up to <see cref="EventLogAppender.HeldCapacity"/> users are held: with
 /// the dictionary's entry and bucket, the hold order and their growth, 60.5 bytes a user measured at
 /// 2M held (95.3 with the 40-byte struct of two kinds, two times and a flag it replaced).
 /// </remarks>
 internal readonly record struct HeldTransitions(long FirstPacked, long LastPacked)
 {
-    public static HeldTransitions Of(PresenceTransition first) => new(Pack(first), 0);
+    public static HeldTransitions Of(PresenceTransition first) => new(first.Packed, 0);
 
     public bool HasLast => LastPacked != 0;
 
@@ -23,19 +21,10 @@ internal readonly record struct HeldTransitions(long FirstPacked, long LastPacke
     public HeldTransitions Then(PresenceTransition later, out bool replaced)
     {
         replaced = HasLast;
-        return this with { LastPacked = Pack(later) };
+        return this with { LastPacked = later.Packed };
     }
 
-    public PresenceTransition First(ulong userId) => Unpack(userId, FirstPacked);
+    public PresenceTransition First(ulong userId) => PresenceTransition.Unpack(userId, FirstPacked);
 
-    public PresenceTransition Last(ulong userId) => Unpack(userId, LastPacked);
-
-    /// <summary>
-    /// The time (ms) above 4 bits: the kind (2 bits), whether a possible online (1), and a bit always
-    /// set, so a packed transition is never 0 (no latest).
-    /// </summary>
-    internal static long Pack(PresenceTransition t) => t.AtMs << 4 | 8 | (t.Possible ? 4L : 0) | (long)t.Kind;
-
-    internal static PresenceTransition Unpack(ulong userId, long packed) =>
-        new(userId, (TransitionKind)(packed & 3), packed >> 4, (packed & 4) != 0);
+    public PresenceTransition Last(ulong userId) => PresenceTransition.Unpack(userId, LastPacked);
 }
