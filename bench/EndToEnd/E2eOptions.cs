@@ -9,19 +9,22 @@ internal sealed class E2eOptions
         "presence-e2e [--quick] [--parts ladder,seed,overload] [--systems presence,baseline] [--duration S] [--repeat N]\n" +
         "             [--per-frame K] [--rates LIST | --presence-rates LIST --baseline-rates LIST] [--refine N]\n" +
         "             [--slack-ms MS] [--judge stop,drained] [--flood-seconds S] [--ingest-args \"ARGS\"] [--store-args \"ARGS\"]\n" +
-        "             [--chart FILE]\n" +
+        "             [--log-wait S] [--chart FILE]\n" +
         "  --store-args  redis-server's options beyond the test fixture's (default \"--list-compress-depth 1\", as REDIS.md\n" +
         "            sets Redis up; \"\" for Redis' own defaults)\n" +
         "  --judge   when each user's latest heartbeat is judged (default both): stop = at the moment sending stopped,\n" +
         "            the receiver frozen (SIGSTOP) a second after the last send while every key is read (sustained:\n" +
         "            did it keep up?); drained = after it drained (late is not lost). The ladder climbs until a point\n" +
         "            fails every judgement given and reports the highest rate passing each; drained alone runs\n" +
-        "            no freeze (the method before at-stop judging).";
+        "            no freeze (the method before at-stop judging).\n" +
+        "  --log-wait  after each drained presence-ingest run, wait up to S s for the events log to take what the\n" +
+        "            ingester still holds for it (presence_event_log_backlog 0) and print how long (default 180; 0: no wait)";
 
     private static readonly string[] s_known =
     [
         "--quick", "--parts", "--systems", "--duration", "--repeat", "--per-frame", "--rates", "--presence-rates", "--baseline-rates",
         "--refine", "--slack-ms", "--judge", "--flood-seconds", "--ingest-args", "--store-args", "--chart",
+        "--log-wait",
     ];
 
     private static readonly string[] s_flags = ["--quick"];
@@ -49,6 +52,9 @@ internal sealed class E2eOptions
     public string[] IngestArgs { get; private init; } = [];
     public string[] StoreArgs { get; private init; } = [];
     public string Chart { get; private init; } = "docs/e2e-loss.svg";
+
+    /// <summary>--log-wait: seconds a drained presence run waits for the events log's backlog to reach 0 (0: none).</summary>
+    public int LogWaitSeconds { get; private init; }
 
     /// <summary>Seed workload: 1M users × 10 s for 60 s (the quick pass: 20 s), one heartbeat a datagram as devices send.</summary>
     public int SeedDuration => Quick ? 20 : 60;
@@ -139,6 +145,7 @@ internal sealed class E2eOptions
                 IngestArgs = (Value("--ingest-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 StoreArgs = (Value("--store-args") ?? "--list-compress-depth 1").Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 Chart = Value("--chart") ?? "docs/e2e-loss.svg",
+                LogWaitSeconds = Int("--log-wait", 180, 0, 3600),
             };
         }
         catch (FormatException e)

@@ -27,9 +27,6 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
     private static readonly TimeSpan s_settleTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long a run waits after the drain for the events log to take what the ingester still holds for it.</summary>
-    private static readonly TimeSpan s_logCatchUpTimeout = TimeSpan.FromSeconds(180);
-
     /// <param name="Metrics">The ingest's /metrics just before the freeze (null for the baseline).</param>
     private sealed record AtStop(LossCheck Check, long GapMs, bool Settled, Dictionary<string, double>? Metrics);
 
@@ -96,12 +93,13 @@ internal sealed class Runner(Binaries bins, Store store, RedisServer redis, E2eO
             {
                 Console.WriteLine($"  events log: {(lagAt is { } beforeFreeze ? $"{beforeFreeze.EventsSummary()} before the freeze; " : "")}{afterDrain.EventsSummary()} drained");
                 // A burst the log could not take at once is held, not lost: wait until it is all appended (or say it was not).
-                if (afterDrain.Get("presence_event_log_backlog") > 0)
+                if (afterDrain.Get("presence_event_log_backlog") > 0 && options.LogWaitSeconds > 0)
                 {
-                    var (seconds, caughtUp) = await receiver.EventLogCaughtUpAsync(s_logCatchUpTimeout);
+                    var wait = TimeSpan.FromSeconds(options.LogWaitSeconds);
+                    var (seconds, caughtUp) = await receiver.EventLogCaughtUpAsync(wait);
                     Console.WriteLine(seconds is { } s
                         ? string.Create(CultureInfo.InvariantCulture, $"  events log caught up {s:N1} s after the drain: {caughtUp.EventsSummary()}")
-                        : string.Create(CultureInfo.InvariantCulture, $"  events log NOT caught up within {s_logCatchUpTimeout.TotalSeconds:0} s of the drain: {caughtUp.Get("presence_event_log_backlog"):N0} still waiting; {caughtUp.EventsSummary()}"));
+                        : string.Create(CultureInfo.InvariantCulture, $"  events log NOT caught up within {wait.TotalSeconds:0} s of the drain: {caughtUp.Get("presence_event_log_backlog"):N0} still waiting; {caughtUp.EventsSummary()}"));
                 }
             }
 
