@@ -55,6 +55,26 @@ public sealed class EventLogAppenderTests
         Assert.Equal(1, _metrics.TransitionsDropped.Value);
     }
 
+    [Fact]
+    public void PublishBacklog_SetsQueuedPlusUsersHeld_OnlyWhenCalled()
+    {
+        var log = Appender(capacity: 2);
+        log.Enqueue(new(1, TransitionKind.Online, 100));
+        log.Enqueue(new(2, TransitionKind.Online, 100)); // full
+        log.Enqueue(new(3, TransitionKind.Online, 110)); // held
+        log.Enqueue(new(3, TransitionKind.Timeout, 120)); // 3's latest: still one user held
+        log.Enqueue(new(4, TransitionKind.Online, 130)); // held
+        Assert.Equal(0, _metrics.EventLogBacklog.Value); // not per transition: once a flusher tick
+
+        log.PublishBacklog();
+        Assert.Equal(4, _metrics.EventLogBacklog.Value); // 2 queued + 2 users held
+
+        Take(log, 2);
+        log.Release(); // user 3's two go in; user 4 does not fit yet
+        log.PublishBacklog();
+        Assert.Equal(3, _metrics.EventLogBacklog.Value);
+    }
+
     [Theory]
     [InlineData(0, 0, false, false)]      // presence writes current: append at once
     [InlineData(500, 0, false, false)]    // at the bound: still current enough

@@ -137,7 +137,6 @@ internal sealed class EventLogAppender : ITransitionSink
     /// </summary>
     public void Release()
     {
-        _metrics.EventLogBacklog.Set(_queue.Count + _held.Count);
         if (_heldOrder.Count == 0)
             return;
         while (_heldOrder.TryPeek(out ulong user))
@@ -154,6 +153,9 @@ internal sealed class EventLogAppender : ITransitionSink
         _held.TrimExcess(); // the overflow is over: give its memory back
         _heldOrder.TrimExcess();
     }
+
+    /// <summary>Sets <c>presence_event_log_backlog</c> (queued + users held): once a flusher tick, not per transition.</summary>
+    public void PublishBacklog() => _metrics.EventLogBacklog.Set(_queue.Count + _held.Count);
 
     private void Write(PresenceTransition transition)
     {

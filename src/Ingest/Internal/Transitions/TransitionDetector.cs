@@ -48,6 +48,7 @@ internal sealed class TransitionDetector : IWriteObserver
     public void Tick(long nowMs)
     {
         _log.Release();
+        _log.PublishBacklog();
         _watcher.TakeSwept(nowMs);
         _classifier.Forget(nowMs);
         _watcher.Tick(nowMs);
