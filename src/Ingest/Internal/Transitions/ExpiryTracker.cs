@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal.Transitions;
 
@@ -11,28 +12,29 @@ namespace Presence.Ingest.Internal.Transitions;
 /// An open-addressing table (linear probing, backward-shift deletion) of 12 bytes a slot: user id,
 /// and the receive time as milliseconds after a base, in an int. At 1M users and the 0.8 load
 /// limit that is ~15 MB, against ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its buckets.
+/// The table lives outside the GC heap (<see cref="NativeBlock"/>): when it grows, the old one goes
+/// back to the kernel at once, where a large array's region stayed committed in the GC heap.
 /// Finding due users scans the times alone (4 bytes a slot); a lower bound of the earliest time
 /// lets most ticks skip the scan: in the steady state every user refreshes long before it is due.
 /// </remarks>
-internal sealed class ExpiryTracker
+internal sealed unsafe class ExpiryTracker
 {
     private const int EmptyValue = int.MaxValue; // an empty slot is never due
     private const ulong EmptyKey = 0;             // user id 0 is never valid (PROTOCOL.md)
     private const double MaxLoad = 0.8;
     private const long RebaseAfterMs = 1L << 30;  // ~12 days of offsets, well inside an int
 
-    private ulong[] _keys;
-    private int[] _values;
+    private NativeBlock _table;   // the keys (8 bytes a slot), then the values (4 bytes a slot)
+    private ulong* _keys;
+    private int* _values;
+    private int _capacity;
     private int _count;
     private long _baseMs;
     private long _earliestLowerBound = long.MaxValue; // no tracked time is earlier than this (Unix ms)
 
     public ExpiryTracker(long nowMs, int capacity = 1024)
     {
-        capacity = Math.Max(capacity, 16);
-        _keys = new ulong[capacity];
-        _values = new int[capacity];
-        Array.Fill(_values, EmptyValue);
+        _table = Allocate(Math.Max(capacity, 16));
         _baseMs = nowMs - 86_400_000; // room for times up to a day old (adopted users)
     }
 
@@ -52,7 +54,7 @@ internal sealed class ExpiryTracker
                 _values[slot] = value;
             return;
         }
-        if (_count + 1 > _keys.Length * MaxLoad)
+        if (_count + 1 > _capacity * MaxLoad)
         {
             Grow();
             slot = Find(userId, out _);
@@ -61,12 +63,14 @@ internal sealed class ExpiryTracker
         _values[slot] = value;
         _count++;
         _earliestLowerBound = Math.Min(_earliestLowerBound, _baseMs + value);
+        GC.KeepAlive(this); // the table is freed by its finalizer only once nobody reads it
     }
 
     public bool TryGet(ulong userId, out long receiveMs)
     {
         int slot = Find(userId, out bool found);
         receiveMs = found ? _baseMs + _values[slot] : 0;
+        GC.KeepAlive(this);
         return found;
     }
 
@@ -90,7 +94,7 @@ internal sealed class ExpiryTracker
         int next = hole;
         while (true)
         {
-            next = next + 1 == _keys.Length ? 0 : next + 1;
+            next = next + 1 == _capacity ? 0 : next + 1;
             ulong key = _keys[next];
             if (key == EmptyKey)
                 break;
@@ -105,6 +109,7 @@ internal sealed class ExpiryTracker
         _keys[hole] = EmptyKey;
         _values[hole] = EmptyValue;
         _count--;
+        GC.KeepAlive(this);
         return true;
     }
 
@@ -121,7 +126,7 @@ internal sealed class ExpiryTracker
         if (threshold < 0)
             return 0;
         int limit = threshold >= EmptyValue ? EmptyValue - 1 : (int)threshold;
-        var values = _values;
+        var values = new ReadOnlySpan<int>(_values, _capacity);
         int added = 0;
         int earliest = EmptyValue;
         for (int i = 0; i < values.Length; i++)
@@ -137,16 +142,17 @@ internal sealed class ExpiryTracker
         }
         // Due users stay tracked until their check is resolved, so the bound is the earliest of all.
         _earliestLowerBound = earliest == EmptyValue ? long.MaxValue : _baseMs + earliest;
+        GC.KeepAlive(this);
         return added;
     }
 
     /// <summary>Every tracked user (for the hand-over when the ingester stops).</summary>
     public IEnumerable<TrackedUser> All()
     {
-        for (int i = 0; i < _keys.Length; i++)
+        for (int i = 0; i < _capacity; i++)
         {
-            if (_keys[i] != EmptyKey)
-                yield return new TrackedUser(_keys[i], _baseMs + _values[i]);
+            if (Read(i) is { } user)
+                yield return user; // the iterator holds this tracker: its table stays
         }
     }
 
@@ -166,22 +172,34 @@ internal sealed class ExpiryTracker
                 found = false;
                 return slot;
             }
-            slot = slot + 1 == _keys.Length ? 0 : slot + 1;
+            slot = slot + 1 == _capacity ? 0 : slot + 1;
         }
     }
 
+    private TrackedUser? Read(int slot) => _keys[slot] == EmptyKey ? null : new TrackedUser(_keys[slot], _baseMs + _values[slot]);
+
     /// <summary>Fibonacci hashing, reduced to the table's (any) length by a multiply-high.</summary>
-    private int Home(ulong userId) => (int)Math.BigMul(userId * 0x9E3779B97F4A7C15UL, (ulong)_keys.Length, out _);
+    private int Home(ulong userId) => (int)Math.BigMul(userId * 0x9E3779B97F4A7C15UL, (ulong)_capacity, out _);
+
+    /// <summary>A table of <paramref name="capacity"/> empty slots, made the tracker's own.</summary>
+    private NativeBlock Allocate(int capacity)
+    {
+        var table = new NativeBlock((nuint)capacity * (sizeof(ulong) + sizeof(int)));
+        _keys = (ulong*)table.Address; // zero: every key empty
+        _values = (int*)(_keys + capacity);
+        _capacity = capacity;
+        new Span<int>(_values, capacity).Fill(EmptyValue);
+        return table;
+    }
 
     private void Grow()
     {
-        var keys = _keys;
-        var values = _values;
-        int capacity = (int)Math.Min(Array.MaxLength, Math.Max(16L, (long)(keys.Length * 1.6)));
-        _keys = new ulong[capacity];
-        _values = new int[capacity];
-        Array.Fill(_values, EmptyValue);
-        for (int i = 0; i < keys.Length; i++)
+        var old = _table;
+        ulong* keys = _keys;
+        int* values = _values;
+        int oldCapacity = _capacity;
+        _table = Allocate((int)Math.Min(Array.MaxLength, Math.Max(16L, (long)(oldCapacity * 1.6))));
+        for (int i = 0; i < oldCapacity; i++)
         {
             if (keys[i] == EmptyKey)
                 continue;
@@ -189,6 +207,7 @@ internal sealed class ExpiryTracker
             _keys[slot] = keys[i];
             _values[slot] = values[i];
         }
+        old.Dispose(); // back to the kernel now, not at some later full GC
     }
 
     /// <summary>Moves the base forward so offsets stay small; times older than the new base become the base (long due anyway).</summary>
@@ -196,7 +215,7 @@ internal sealed class ExpiryTracker
     {
         long newBase = nowMs - 86_400_000;
         long shift = newBase - _baseMs;
-        for (int i = 0; i < _values.Length; i++)
+        for (int i = 0; i < _capacity; i++)
         {
             if (_keys[i] != EmptyKey)
                 _values[i] = (int)Math.Max(0, _values[i] - shift);

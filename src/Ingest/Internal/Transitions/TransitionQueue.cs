@@ -1,22 +1,39 @@
+using Presence.Core.Interop;
+
 namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// The events appender's bounded queue: one writer (the flusher thread), one reader (the append loop).
-/// A <see cref="Queue{T}"/> under a lock, not a bounded <c>Channel</c>, because the channel's buffer
-/// never shrinks: a cold start's online burst grew it to its 1M transitions (32 MB) for the life of the
-/// process (docs/PERFORMANCE.md, "Ingest memory at 1M online users"). Here the buffer is given back
-/// whenever the reader empties the queue after it held more than <see cref="KeepBelow"/>.
+/// A ring under a lock, not a bounded <c>Channel</c>, because the channel's buffer never shrinks: a cold
+/// start's online burst grew it to its 1M transitions for the life of the process; nor a growing
+/// <see cref="Queue{T}"/>, whose arrays (each growth's, and the trimmed one) stayed committed in the
+/// GC's large object heap after they died (docs/PERFORMANCE.md, "Ingest memory at 1M online users").
+/// The ring's memory is a <see cref="NativeBlock"/> of the full capacity, resident only as far as it
+/// was written: the reader restarts it at its front each time it empties the queue, and gives its pages
+/// back to the kernel when the queue empties after it held more than <see cref="KeepBelow"/>.
 /// </summary>
-internal sealed class TransitionQueue<T>(int capacity)
+internal sealed class TransitionQueue<T> where T : unmanaged
 {
-    /// <summary>A buffer that held no more than this many stays allocated when the queue empties (a steady trickle reuses it).</summary>
+    /// <summary>A burst that held no more than this many keeps its pages when the queue empties (a steady trickle reuses them).</summary>
     public const int KeepBelow = 16_384;
 
     private readonly Lock _gate = new();
-    private readonly Queue<T> _items = new();
+    private readonly NativeBlock _ring;
+    private readonly unsafe T* _items;
+    private readonly int _capacity;
+    private int _head;
+    private int _count;
     private TaskCompletionSource<bool>? _waiter;
     private bool _completed;
     private int _peak;
+
+    public unsafe TransitionQueue(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        _capacity = capacity;
+        _ring = new NativeBlock((nuint)capacity * (nuint)sizeof(T));
+        _items = (T*)_ring.Address;
+    }
 
     /// <summary>Items waiting now.</summary>
     public int Count
@@ -24,31 +41,33 @@ internal sealed class TransitionQueue<T>(int capacity)
         get
         {
             lock (_gate)
-                return _items.Count;
+                return _count;
         }
     }
 
-    /// <summary>Slots the buffer has allocated now (tests: that a burst's memory is given back).</summary>
-    internal int Allocated
+    /// <summary>Slots resident in memory now (tests: that a burst's memory is given back).</summary>
+    internal unsafe int Allocated
     {
         get
         {
             lock (_gate)
-                return _items.EnsureCapacity(0);
+                return (int)(_ring.ResidentBytes() / (nuint)sizeof(T));
         }
     }
 
     /// <summary>Adds an item; false when the queue is full or completed.</summary>
-    public bool TryWrite(T item)
+    public unsafe bool TryWrite(T item)
     {
         TaskCompletionSource<bool>? waiter;
         lock (_gate)
         {
-            if (_completed || _items.Count >= capacity)
+            if (_completed || _count >= _capacity)
                 return false;
-            _items.Enqueue(item);
-            if (_items.Count > _peak)
-                _peak = _items.Count;
+            int tail = _head + _count;
+            _items[tail >= _capacity ? tail - _capacity : tail] = item;
+            _count++;
+            if (_count > _peak)
+                _peak = _count;
             waiter = _waiter;
             _waiter = null;
         }
@@ -57,16 +76,26 @@ internal sealed class TransitionQueue<T>(int capacity)
     }
 
     /// <summary>Takes the oldest item, if any.</summary>
-    public bool TryRead(out T item)
+    public unsafe bool TryRead(out T item)
     {
         lock (_gate)
         {
-            if (!_items.TryDequeue(out item!))
-                return false;
-            if (_items.Count == 0 && _peak > KeepBelow)
+            if (_count == 0)
             {
-                _items.TrimExcess(); // empty: the burst's buffer goes back to the runtime
-                _peak = 0;
+                item = default;
+                return false;
+            }
+            item = _items[_head];
+            _count--;
+            _head = _head + 1 == _capacity ? 0 : _head + 1;
+            if (_count == 0)
+            {
+                _head = 0; // empty: the next items go in at the front, so a trickle keeps to the same pages
+                if (_peak > KeepBelow)
+                {
+                    _ring.Discard(0); // the burst's pages go back to the kernel
+                    _peak = 0;
+                }
             }
             return true;
         }
@@ -78,7 +107,7 @@ internal sealed class TransitionQueue<T>(int capacity)
         Task<bool> wait;
         lock (_gate)
         {
-            if (_items.Count > 0)
+            if (_count > 0)
                 return true;
             if (_completed)
                 return false;
