@@ -10,8 +10,10 @@ namespace Presence.Ingest.Internal.Transitions;
 /// </summary>
 /// <remarks>
 /// An open-addressing table (linear probing, backward-shift deletion) of 12 bytes a slot: user id,
-/// and the receive time as milliseconds after a base, in an int. At 1M users and the 0.8 load
-/// limit that is ~15 MB, against ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its buckets.
+/// and the receive time as milliseconds after a base, in an int. It grows by 1.3× when more than 0.85
+/// of its slots are taken, so n users take between 1.18 and 1.53 n slots: 14.6 MB at 1M users, against
+/// ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its buckets (at 1.6× and 0.8, 22.6 MB: seed
+/// workload RSS 100–109 MB against 106–111, docs/PERFORMANCE.md, "Ingest memory at 1M online users").
 /// The table lives outside the GC heap (<see cref="NativeBlock"/>): when it grows, the old one goes
 /// back to the kernel at once, where a large array's region stayed committed in the GC heap.
 /// Finding due users scans the times alone (4 bytes a slot); a lower bound of the earliest time
@@ -21,7 +23,8 @@ internal sealed unsafe class ExpiryTracker
 {
     private const int EmptyValue = int.MaxValue; // an empty slot is never due
     private const ulong EmptyKey = 0;             // user id 0 is never valid (PROTOCOL.md)
-    private const double MaxLoad = 0.8;
+    private const double MaxLoad = 0.85;
+    private const double Growth = 1.3;
     private const long RebaseAfterMs = 1L << 30;  // ~12 days of offsets, well inside an int
 
     private NativeBlock _table;   // the keys (8 bytes a slot), then the values (4 bytes a slot)
@@ -198,7 +201,7 @@ internal sealed unsafe class ExpiryTracker
         ulong* keys = _keys;
         int* values = _values;
         int oldCapacity = _capacity;
-        _table = Allocate((int)Math.Min(Array.MaxLength, Math.Max(16L, (long)(oldCapacity * 1.6))));
+        _table = Allocate((int)Math.Min(Array.MaxLength, Math.Max(16L, (long)(oldCapacity * Growth))));
         for (int i = 0; i < oldCapacity; i++)
         {
             if (keys[i] == EmptyKey)
