@@ -1,3 +1,4 @@
+using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Transitions;
 using StackExchange.Redis;
 
@@ -9,11 +10,13 @@ public sealed partial class IngestHost
     /// <summary>The events log appender, and the transition detector the flusher reports each write to, which feeds it.</summary>
     private void CreateEvents(IDatabase database)
     {
+        var compaction = new HeapCompaction(_clock, Metrics, _logger); // after a cold start's burst, the GC's kept regions go back
         _eventLog = new EventLogAppender(database, _options.Prefix, TimeSpan.FromSeconds(_options.EventsRetentionSeconds), _clock, Metrics, _logger)
         {
             AnswerWithin = _store!.AnswerWithin,
             TtlMs = _options.TtlSeconds * 1000L,
             LastSeen = CreateLastSeen(database),
+            BurstOver = () => compaction.Request(),
         };
         _transitions = new TransitionDetector(database, _options.Prefix, _options.TtlSeconds * 1000L, _clock.NowMs, _eventLog, Metrics, _logger, _store.AnswerWithin);
         IngestLog.EventsOn(_logger, _options.EventsRetentionSeconds);

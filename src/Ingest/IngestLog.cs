@@ -89,4 +89,10 @@ internal static partial class IngestLog
 
     [LoggerMessage(27, LogLevel.Information, "Store writes go {Path}")]
     public static partial void StoreWritesPath(ILogger logger, string path);
+
+    [LoggerMessage(28, LogLevel.Information, "Compacted the GC heap after a burst: {BeforeMb} MB committed before, {AfterMb} MB after, every thread paused {PauseMs:0.0} ms")]
+    public static partial void HeapCompacted(ILogger logger, long beforeMb, long afterMb, double pauseMs);
+
+    [LoggerMessage(29, LogLevel.Information, "Did not compact the GC heap after a burst: {LiveMb} MB live is above {MaxMb} MB, whose compaction would pause the receiver too long")]
+    public static partial void HeapCompactionSkipped(ILogger logger, long liveMb, long maxMb);
 }

@@ -78,6 +78,9 @@ public sealed class IngestMetrics
             "Transitions not yet appended to the events log: queued, plus one per user held for a full queue (read each flusher tick).");
         EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
         TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
+        HeapCompactions = f.CreateCounter("presence_heap_compactions_total", "Compacting full GCs after a burst that give the GC's emptied regions back to the kernel, by result (done; skipped: the live heap too large).", "result");
+        HeapCompactions.WithLabels("done"); // both shown from the start, at 0
+        HeapCompactions.WithLabels("skipped");
 
         TcpConnections = f.CreateGauge("presence_tcp_connections", "Gateway TCP connections open now.");
         TcpAccepted = f.CreateCounter("presence_tcp_connections_accepted_total", "Gateway TCP connections accepted (including those closed at once for being over --tcp-max-connections).");
@@ -114,6 +117,7 @@ public sealed class IngestMetrics
     public Counter TransitionsHeld { get; }
     public Counter TransitionsDropped { get; }
     public Counter EventLogAppends { get; }
+    public Counter HeapCompactions { get; }
     public Counter LastSeenWrites { get; }
     public Counter LastSeenForgotten { get; }
     public Gauge EventLogLastSeq { get; }

@@ -49,6 +49,31 @@ public sealed class TransitionQueueTests
     }
 
     [Fact]
+    public void BurstOver_ToldOnceWhenABurstIsReadOut_NotForATrickle()
+    {
+        int told = 0;
+        var queue = new TransitionQueue<long>(100_000, () => told++);
+        for (int i = 0; i < 1_000; i++)
+            queue.TryWrite(i);
+        while (queue.TryRead(out _))
+        {
+        }
+        Assert.Equal(0, told); // a trickle: nothing to give back
+
+        for (int i = 0; i <= TransitionQueue<long>.KeepBelow; i++)
+            queue.TryWrite(i);
+        while (queue.Count > 1)
+            queue.TryRead(out _);
+        Assert.Equal(0, told); // only once it is empty
+        Assert.True(queue.TryRead(out _));
+        Assert.Equal(1, told);
+
+        queue.TryWrite(1);
+        queue.TryRead(out _);
+        Assert.Equal(1, told); // the burst was told once
+    }
+
+    [Fact]
     public async Task WaitToRead_ToldWhenAnItemComes_AndFalseOnceCompletedAndEmpty()
     {
         var queue = new TransitionQueue<int>(10);

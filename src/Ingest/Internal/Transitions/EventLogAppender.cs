@@ -86,6 +86,9 @@ internal sealed class EventLogAppender : ITransitionSink
 
     private volatile bool _stopping;
 
+    /// <summary>Called on the append loop when the queue empties after a burst (more than <see cref="TransitionQueue{T}.KeepBelow"/> waited): the host compacts the GC heap then (<see cref="HeapCompaction"/>).</summary>
+    public Action? BurstOver { get; init; }
+
     /// <summary>How long an append is waited for before it counts as failed and is sent again (<see cref="AnswerBound"/>).</summary>
     public TimeSpan AnswerWithin { get; init; } = AnswerBound.Default;
 
@@ -94,7 +97,7 @@ internal sealed class EventLogAppender : ITransitionSink
     {
         _capacity = capacity;
         _heldCapacity = heldCapacity;
-        _queue = new TransitionQueue<PresenceTransition>(capacity); // written by the flusher thread only; full: TryWrite fails, and the transition is held
+        _queue = new TransitionQueue<PresenceTransition>(capacity, () => BurstOver?.Invoke()); // written by the flusher thread only; full: TryWrite fails, and the transition is held
         _database = database;
         _keys = new EventLogKeys(prefix);
         _scriptKeys = [_keys.Seq, _keys.Log, _keys.Epoch];

@@ -10,7 +10,8 @@ namespace Presence.Ingest.Internal.Transitions;
 /// GC's large object heap after they died (docs/PERFORMANCE.md, "Ingest memory at 1M online users").
 /// The ring's memory is a <see cref="NativeBlock"/> of the full capacity, resident only as far as it
 /// was written: the reader restarts it at its front each time it empties the queue, and gives its pages
-/// back to the kernel when the queue empties after it held more than <see cref="KeepBelow"/>.
+/// back to the kernel when the queue empties after it held more than <see cref="KeepBelow"/>, and then
+/// tells its owner the burst is over (<c>burstOver</c>, called outside the lock on the reader's thread).
 /// </summary>
 internal sealed class TransitionQueue<T> where T : unmanaged
 {
@@ -26,11 +27,13 @@ internal sealed class TransitionQueue<T> where T : unmanaged
     private TaskCompletionSource<bool>? _waiter;
     private bool _completed;
     private int _peak;
+    private readonly Action? _burstOver;
 
-    public unsafe TransitionQueue(int capacity)
+    public unsafe TransitionQueue(int capacity, Action? burstOver = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _capacity = capacity;
+        _burstOver = burstOver;
         _ring = new NativeBlock((nuint)capacity * (nuint)sizeof(T));
         _items = (T*)_ring.Address;
     }
@@ -78,6 +81,7 @@ internal sealed class TransitionQueue<T> where T : unmanaged
     /// <summary>Takes the oldest item, if any.</summary>
     public unsafe bool TryRead(out T item)
     {
+        bool burstOver = false;
         lock (_gate)
         {
             if (_count == 0)
@@ -95,10 +99,13 @@ internal sealed class TransitionQueue<T> where T : unmanaged
                 {
                     _ring.Discard(0); // the burst's pages go back to the kernel
                     _peak = 0;
+                    burstOver = true;
                 }
             }
-            return true;
         }
+        if (burstOver)
+            _burstOver?.Invoke();
+        return true;
     }
 
     /// <summary>True once an item is waiting; false when completed and empty.</summary>
