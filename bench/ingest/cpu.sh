@@ -4,7 +4,8 @@
 # RUNS times each, against one Release presence-ingest (events on, the default) and its own
 # redis-server. Per run: utime+stime (/proc) of presence-ingest, redis-server and the sender over a
 # steady WINDOW after a WARM-up (the first heartbeat of every user finds no key: the 1M-line online
-# burst of the events log is appended in the warm-up), divided by the window; medians printed.
+# burst of the events log is appended in the warm-up), divided by the window; and presence-ingest's
+# RSS at the window's end (VmRSS) and its peak (VmHWM); medians printed.
 # Use: bench/ingest/cpu.sh   (RUNS=3 WARM=20 WINDOW=20 RATE=100000 USERS=1000000 SENDERS="blast loadgen" VARIANTS="defaults:")
 # VARIANTS, "label:ingest args" separated by ';', also alternates ingest settings within each run, e.g.
 #   VARIANTS="direct:--store-writes direct;multiplexer:--store-writes multiplexer" (INGEST.md, "Store writes");
@@ -57,19 +58,20 @@ one_run() { # $1 = blast | loadgen, $2 = run number, $3 = variant label, $4 = it
   fi
   sender=$!; started+=("$sender")
   sleep "$WARM"
-  local i0 r0 s0 f0 t0 i1 r1 s1 f1 t1
+  local i0 r0 s0 f0 t0 i1 r1 s1 f1 t1 rss peak
   i0=$(cpu "$ingest"); r0=$(cpu "$redis"); s0=$(cpu "$sender"); t0=$(date +%s.%N)
   f0=$(curl -s "http://127.0.0.1:$http/metrics" | awk '$1 == "presence_records_accepted_total" {print $2}')
   sleep "$WINDOW"
   i1=$(cpu "$ingest"); r1=$(cpu "$redis"); s1=$(cpu "$sender"); t1=$(date +%s.%N)
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$ingest/status"); peak=$(awk '/^VmHWM/ {print $2}' "/proc/$ingest/status") # kB
   f1=$(curl -s "http://127.0.0.1:$http/metrics" | awk '$1 == "presence_records_accepted_total" {print $2}')
   wait "$sender" || true
   kill -TERM "$ingest"; wait "$ingest" 2>/dev/null || true
   awk -v who="$1/$3" -v n="$2" -v i0="$i0" -v i1="$i1" -v r0="$r0" -v r1="$r1" -v s0="$s0" -v s1="$s1" -v f0="$f0" -v f1="$f1" \
-      -v t0="$t0" -v t1="$t1" -v hz="$ticks" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+      -v t0="$t0" -v t1="$t1" -v hz="$ticks" -v rss="$rss" -v peak="$peak" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
     s = t1 - t0; rate = (f1 - f0) / s
-    printf "%-8s run %d: accepted %7.0f/s  ingest %.3f cores (%.3f per 100K/s)  redis %.3f  sender %.3f  load %s\n",
-      who, n, rate, (i1 - i0) / hz / s, (i1 - i0) / hz / s * 100000 / rate, (r1 - r0) / hz / s, (s1 - s0) / hz / s, load
+    printf "%-8s run %d: accepted %7.0f/s  ingest %.3f cores (%.3f per 100K/s)  redis %.3f  sender %.3f  ingest RSS %.0f MB (peak %.0f)  load %s\n",
+      who, n, rate, (i1 - i0) / hz / s, (i1 - i0) / hz / s * 100000 / rate, (r1 - r0) / hz / s, (s1 - s0) / hz / s, rss / 1024, peak / 1024, load
   }' | tee -a "$work/results"
 }
 
@@ -82,17 +84,17 @@ for n in $(seq 1 "$RUNS"); do
   done
 done
 
-echo "== medians of $RUNS: ingest cores per 100K heartbeats/s, and the sender's own cores"
+echo "== medians of $RUNS: ingest cores per 100K heartbeats/s, the sender's own cores, ingest RSS at the window's end and its peak"
 python3 - "$work/results" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"([\w/.=-]+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)", line)
+    m = re.match(r"([\w/.=-]+)\s+run \d+: accepted\s+(\d+)/s\s+ingest ([\d.]+) cores \(([\d.]+) per 100K/s\)\s+redis ([\d.]+)\s+sender ([\d.]+)\s+ingest RSS (\d+) MB \(peak (\d+)\)", line)
     if m:
         rows.setdefault(m[1], []).append([float(x) for x in m.groups()[1:]])
 for who, runs in rows.items():
     med = [statistics.median(col) for col in zip(*runs)]
-    print(f"{who:20} accepted {med[0]:,.0f}/s  ingest {med[1]:.3f} cores ({med[2]:.3f} per 100K/s)  redis {med[3]:.3f}  sender {med[4]:.3f}")
+    print(f"{who:20} accepted {med[0]:,.0f}/s  ingest {med[1]:.3f} cores ({med[2]:.3f} per 100K/s)  redis {med[3]:.3f}  sender {med[4]:.3f}  ingest RSS {med[5]:.0f} MB (peak {med[6]:.0f})")
 def per(key):
     return statistics.median(r[2] for r in rows[key])
 variants = list(dict.fromkeys(k.split("/", 1)[1] for k in rows))  # in the order first run
