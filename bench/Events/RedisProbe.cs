@@ -104,7 +104,7 @@ internal sealed class RedisProbe : IAsyncDisposable
                 throw new InvalidOperationException($"the events log ends at {(long)result[1]}, before line {lastSeq}");
             for (int i = 3; i < result.Length && position < lastSeq; i++)
             {
-                if (!EventLogLine.TryParse((byte[])result[i]!, out var line))
+                if (!EventLogLine.TryParse((byte[])result[i]!, position + 1, out var line))
                     throw new InvalidOperationException($"unreadable events log line: {(string?)result[i]}");
                 lines.Add(line);
                 position = line.Seq;

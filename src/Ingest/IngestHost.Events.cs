@@ -15,6 +15,7 @@ public sealed partial class IngestHost
         {
             AnswerWithin = _store!.AnswerWithin,
             TtlMs = _options.TtlSeconds * 1000L,
+            NumberedLines = _options.EventsNumberedLines,
             LastSeen = CreateLastSeen(database),
             BurstOver = () => compaction.Request(),
         };

@@ -95,6 +95,9 @@ public sealed class IngestOptions
     [Option("events-retention-seconds", Default = 300, HelpText = "How long the events log keeps transitions, so event streams can resume after a disconnect or a query-node restart (60..86400).")]
     public int EventsRetentionSeconds { get; set; } = 300;
 
+    [Option("events-numbered-lines", Default = false, HelpText = "With --events on: write each events log line with its sequence number first, as ingesters before 2026-12-07 did (4.5 bytes a line more in the store), for a rolling upgrade while query nodes older than that still read the log; without it lines are numbered by their place (docs/DEPLOY.md, \"Upgrades\").")]
+    public bool EventsNumberedLines { get; set; }
+
     [Option("last-seen-days", Default = 30, HelpText = "With --events on: how many days an offline user's last seen (its last receive time, whole seconds) is kept, written once per offline transition (0..3650; 0: none kept, and what was kept is forgotten within the hour). presence-query answers it as lastSeenMs.")]
     public int LastSeenDays { get; set; } = 30;
 

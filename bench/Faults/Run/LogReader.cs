@@ -126,7 +126,7 @@ internal sealed class LogReader(Store store, IReadOnlySet<ulong> judged)
                 {
                     // Lines are consecutive from max(after + 1, first): a line that does not parse still moves the reader on.
                     _readThrough = Math.Max(_readThrough + 1, first + i - 3);
-                    if (!EventLogLine.TryParse((string)result[i]!, out var line))
+                    if (!EventLogLine.TryParse((byte[])result[i]!, _readThrough, out var line))
                         continue;
                     if (!judged.Contains(line.UserId))
                         continue;

@@ -5,9 +5,12 @@ using System.Text;
 namespace Presence.Core.Events;
 
 /// <summary>
-/// One line of the events log: <c>"&lt;seq&gt; &lt;kind&gt; &lt;user id&gt; &lt;at ms&gt;"</c>, kind <c>n</c> (online),
-/// <c>t</c> (offline, timeout) or <c>s</c> (offline, sign-out). Numbers in decimal; the user id
-/// stays a string inside the store's scripts (Lua numbers are doubles, ids are 64-bit).
+/// One line of the events log, stored as <c>"&lt;kind&gt; &lt;user id&gt; &lt;at ms&gt;"</c>, kind <c>n</c> (online),
+/// <c>t</c> (offline, timeout) or <c>s</c> (offline, sign-out), and numbered (<see cref="Seq"/>) by its place in
+/// the log: the store keeps the last line's number, so a line need not carry its own (docs/EVENTS.md). Ingesters
+/// before 2026-12-07, and any started with <c>--events-numbered-lines</c>, store <c>"&lt;seq&gt; &lt;kind&gt; &lt;user id&gt; &lt;at ms&gt;"</c>
+/// (<see cref="ToString"/>'s form). Numbers in decimal; the user id stays a string inside the store's scripts
+/// (Lua numbers are doubles, ids are 64-bit).
 /// </summary>
 public readonly record struct EventLogLine(long Seq, TransitionKind Kind, ulong UserId, long AtMs)
 {
@@ -32,20 +35,28 @@ public readonly record struct EventLogLine(long Seq, TransitionKind Kind, ulong 
         return ok;
     }
 
+    /// <summary>The line with its number first, <c>"&lt;seq&gt; &lt;kind&gt; &lt;user id&gt; &lt;at ms&gt;"</c>: how a numbered log stores it.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Seq} {KindCode(Kind)} {UserId} {AtMs}");
 
-    /// <summary>Parses one log line as the append script wrote it; false for anything else.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> line, out EventLogLine entry)
+    /// <summary>
+    /// Parses the line the log holds at <paramref name="seq"/>: <c>"&lt;kind&gt; &lt;user id&gt; &lt;at ms&gt;"</c>, or the numbered
+    /// form, whose number must then be <paramref name="seq"/>. False for anything else (a numbered line elsewhere
+    /// than its number says is not taken for the line at this place).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> line, long seq, out EventLogLine entry)
     {
         entry = default;
-        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out long seq, out int used) || used == line.Length || line[used] != (byte)' ')
-            return false;
-        line = line[(used + 1)..];
+        if (StartsWithDigit(line))
+        {
+            if (!Utf8Parser.TryParse(line, out long number, out int length) || length == line.Length || line[length] != (byte)' ' || number != seq)
+                return false;
+            line = line[(length + 1)..];
+        }
         if (line.Length < 2 || !TryParseKind(line[0], out var kind) || line[1] != (byte)' ')
             return false;
         line = line[2..];
-        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out ulong user, out used) || used == line.Length || line[used] != (byte)' ' || user == 0)
+        if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out ulong user, out int used) || used == line.Length || line[used] != (byte)' ' || user == 0)
             return false;
         line = line[(used + 1)..];
         if (!StartsWithDigit(line) || !Utf8Parser.TryParse(line, out long at, out used) || used != line.Length)
@@ -54,7 +65,8 @@ public readonly record struct EventLogLine(long Seq, TransitionKind Kind, ulong 
         return true;
     }
 
-    public static bool TryParse(string line, out EventLogLine entry) => TryParse(Encoding.ASCII.GetBytes(line), out entry);
+    /// <inheritdoc cref="TryParse(ReadOnlySpan{byte}, long, out EventLogLine)"/>
+    public static bool TryParse(string line, long seq, out EventLogLine entry) => TryParse(Encoding.ASCII.GetBytes(line), seq, out entry);
 
     /// <summary>The script writes unsigned decimals; Utf8Parser alone would also take a sign ("-1" is the query node's resync marker's number).</summary>
     private static bool StartsWithDigit(ReadOnlySpan<byte> text) => !text.IsEmpty && char.IsAsciiDigit((char)text[0]);

@@ -35,7 +35,7 @@ public static class EventLogReadCall
         for (int i = 0; i < lines; i++)
         {
             long seq = afterSeq + i + 1;
-            if (reply[Head + i] is { } text && EventLogLine.TryParse(text, out var entry) && entry.Seq == seq)
+            if (reply[Head + i] is { } text && EventLogLine.TryParse(text, seq, out var entry))
                 entries.Add(entry);
         }
         return new EventLogRead(reply[0]!, ParseSeq(reply[1]), ParseSeq(reply[2]), entries, afterSeq + lines);

@@ -32,9 +32,21 @@ public static class EventLogScripts
     /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
     /// over the online buckets. An online into an empty <c>…:off</c> and <c>…:pend</c> (a cold start's burst)
     /// is one store command (<c>HSETNX</c> on its bucket): those sets are read only while they hold anyone
-    /// (docs/PERFORMANCE.md, "The Append script's cost per online").
+    /// (docs/PERFORMANCE.md, "The Append script's cost per online"). Lines are <c>&lt;kind&gt; &lt;user id&gt; &lt;at&gt;</c>,
+    /// numbered by their place (<see cref="EventLogLine"/>); <see cref="AppendNumbered"/> writes each with its number.
     /// </summary>
-    public const string Append = """
+    public static readonly string Append = AppendScript.Replace(LineText, "string.format('%s %s %s', kind, id, at)", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <see cref="Append"/> writing each line with its sequence number first, <c>&lt;seq&gt; &lt;kind&gt; &lt;user id&gt; &lt;at&gt;</c>, as
+    /// ingesters before 2026-12-07 did: for a rolling upgrade while query nodes that need the number still read the log
+    /// (presence-ingest <c>--events-numbered-lines</c>; docs/DEPLOY.md, "Upgrades").
+    /// </summary>
+    public static readonly string AppendNumbered = AppendScript.Replace(LineText, "string.format('%d %s %s %s', seq, kind, id, at)", StringComparison.Ordinal);
+
+    private const string LineText = "LINE_TEXT";
+
+    private const string AppendScript = """
         local unpack = unpack or table.unpack
         local epoch = redis.call('GET', KEYS[3])
         if not epoch then
@@ -62,7 +74,7 @@ public static class EventLogScripts
           if kind == 'n' then online = online + 1 else online = online - 1 end
           if tonumber(at) > onlineAt then onlineAt = tonumber(at) end
           seq = seq + 1
-          lines[#lines + 1] = string.format('%d %s %s %s', seq, kind, id, at)
+          lines[#lines + 1] = LINE_TEXT
           if #lines == 500 then
             redis.call('RPUSH', KEYS[2], unpack(lines))
             lines = {}

@@ -28,8 +28,7 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
         await db.ScriptEvaluateAsync(EventLogScripts.Append, [keys.Seq, keys.Log, keys.Epoch], [.. args]);
     }
 
-    private static async Task<EventLogLine[]> LinesAsync(IDatabase db, EventLogKeys keys) =>
-        [.. (await db.ListRangeAsync(keys.Log)).Select(r => EventLogLine.TryParse((byte[])r!, out var line) ? line : throw new InvalidDataException($"log line '{r}'"))];
+    private static async Task<EventLogLine[]> LinesAsync(IDatabase db, EventLogKeys keys) => [.. await EventLogLines.ReadAsync(db, keys)];
 
     [Fact]
     public async Task Append_OnlineDatedBeforeTheUsersLastOffline_IsDatedAtThatOffline()

@@ -102,15 +102,47 @@ public sealed class EventLogCallsTests(RedisFixture redis)
         Assert.Equal((5L, 1L, 4_000L), (upgraded.Seq, upgraded.Online, upgraded.AtMs));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Read_NumberedLinesOfAnOlderIngesterThenLinesNumberedByPlace_OneLogReadAcross(string store)
+    {
+        // A rolling upgrade (docs/DEPLOY.md, "Upgrades"): ingesters before 2026-12-07 (and --events-numbered-lines) store
+        // "<seq> <kind> <id> <at>", later ones "<kind> <id> <at>"; one log holds both and reads as one, trims as one.
+        using var garnet = store == "garnet" ? new EmbeddedGarnet() : null;
+        using var mux = await ConnectionMultiplexer.ConnectAsync(garnet?.Configuration ?? redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+
+        await AppendAsync(db, keys, trimBeforeMs: 0, numbered: true, (TransitionKind.Online, 7, 1_000), (TransitionKind.Online, 8, 1_100));
+        await AppendAsync(db, keys, trimBeforeMs: 0, numbered: false, (TransitionKind.Timeout, 7, 2_000), (TransitionKind.Online, 9, 2_100));
+        await AppendAsync(db, keys, trimBeforeMs: 0, numbered: true, (TransitionKind.Signout, 9, 3_000));
+        Assert.Equal(["1 n 7 1000", "2 n 8 1100", "t 7 2000", "n 9 2100", "5 s 9 3000"], (await db.ListRangeAsync(keys.Log)).Select(v => (string?)v));
+
+        var all = await ReadAsync(db, keys, afterSeq: 0, max: 10);
+        Assert.Equal(
+            [new EventLogLine(1, TransitionKind.Online, 7, 1_000), new EventLogLine(2, TransitionKind.Online, 8, 1_100),
+             new EventLogLine(3, TransitionKind.Timeout, 7, 2_000), new EventLogLine(4, TransitionKind.Online, 9, 2_100),
+             new EventLogLine(5, TransitionKind.Signout, 9, 3_000)],
+            all.Entries);
+
+        await AppendAsync(db, keys, trimBeforeMs: 2_050, numbered: false, (TransitionKind.Online, 10, 4_000)); // trims lines 1-3, of both forms
+        var trimmed = await ReadAsync(db, keys, afterSeq: 3, max: 10);
+        Assert.Equal((6L, 4L, 6L), (trimmed.LastSeq, trimmed.FirstSeq, trimmed.ReadTo));
+        Assert.Equal([(4L, 9UL), (5L, 9UL), (6L, 10UL)], trimmed.Entries.Select(e => (e.Seq, e.UserId)));
+    }
+
     private static async Task<EventLogCount> CountAsync(IDatabase db, EventLogKeys keys) =>
         EventLogCountCall.Decode((string?[])(await db.ScriptEvaluateAsync(EventLogScripts.Count, Array.ConvertAll(EventLogCountCall.Keys(keys), k => (RedisKey)k)))!);
 
-    private static async Task<EventLogHead> AppendAsync(IDatabase db, EventLogKeys keys, long trimBeforeMs, params (TransitionKind Kind, ulong User, long At)[] transitions)
+    private static Task<EventLogHead> AppendAsync(IDatabase db, EventLogKeys keys, long trimBeforeMs, params (TransitionKind Kind, ulong User, long At)[] transitions) =>
+        AppendAsync(db, keys, trimBeforeMs, numbered: false, transitions);
+
+    private static async Task<EventLogHead> AppendAsync(IDatabase db, EventLogKeys keys, long trimBeforeMs, bool numbered, params (TransitionKind Kind, ulong User, long At)[] transitions)
     {
         var call = new EventLogAppendCall(keys, transitions.Length, ttlMs: 10_000);
         foreach (var (kind, user, at) in transitions)
             call.Add(kind, user, at);
-        return EventLogAppendCall.Decode(await EvaluateAsync(db, keys, EventLogScripts.Append, call.Arguments(trimBeforeMs)));
+        return EventLogAppendCall.Decode(await EvaluateAsync(db, keys, numbered ? EventLogScripts.AppendNumbered : EventLogScripts.Append, call.Arguments(trimBeforeMs)));
     }
 
     private static async Task<EventLogRead> ReadAsync(IDatabase db, EventLogKeys keys, long afterSeq, int max) =>

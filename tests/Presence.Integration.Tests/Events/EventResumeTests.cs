@@ -44,11 +44,7 @@ public sealed class EventResumeTests(RedisFixture redis)
     }
 
     /// <summary>The log's lines as the store holds them now.</summary>
-    private static async Task<EventLogLine[]> LogAsync(IDatabase db, string prefix)
-    {
-        var raw = await db.ListRangeAsync(new EventLogKeys(prefix).Log);
-        return [.. raw.Select(r => EventLogLine.TryParse((byte[])r!, out var line) ? line : throw new InvalidDataException($"log line '{r}'"))];
-    }
+    private static async Task<EventLogLine[]> LogAsync(IDatabase db, string prefix) => [.. await EventLogLines.ReadAsync(db, new EventLogKeys(prefix))];
 
     /// <summary>A new stream's first event must be a snapshot of the log as it is, then a live transition follows it.</summary>
     private static async Task AssertSnapshotThenLive(QueryHost query, IngestTestHost ingest, string? lastEventId, ulong liveUser, string what)

@@ -83,6 +83,27 @@ public sealed class IngestTransitionTests(RedisFixture redis)
         Assert.False(await db.KeyExistsAsync(IngestTestHost.Key(prefix, user)));
     }
 
+    [Fact]
+    public async Task EventsNumberedLines_LinesCarryTheirNumber_WithoutIt_NumberedByPlace()
+    {
+        // docs/DEPLOY.md, "Upgrades": --events-numbered-lines keeps the form older query nodes need; by default a line has no number.
+        var prefix = TestKeys.Prefix();
+        await using var numbered = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.EventsNumberedLines = true);
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var log = new EventLogKeys(prefix).Log;
+
+        numbered.Heartbeat([41]);
+        var first = await Eventually.Satisfy<string?>(async () => (string?)await db.ListGetByIndexAsync(log, 0), l => l is not null, "the first online line", s_wait);
+        Assert.StartsWith("1 n 41 ", first, StringComparison.Ordinal);
+
+        await using var placed = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix);
+        placed.Heartbeat([42]);
+        var second = await Eventually.Satisfy<string?>(async () => (string?)await db.ListGetByIndexAsync(log, 1), l => l is not null, "the second online line", s_wait);
+        Assert.StartsWith("n 42 ", second, StringComparison.Ordinal);
+        Assert.Equal([(1L, 41UL), (2L, 42UL)], (await EventLogLines.ReadAsync(db, new EventLogKeys(prefix))).Select(l => (l.Seq, l.UserId)));
+    }
+
     private static async Task<(long Value, long ExpiresAt)> ValueAndExpiryOf(IDatabase db, string prefix, ulong user)
     {
         var result = (RedisResult[])(await db.ScriptEvaluateAsync(ValueAndExpiry, [IngestTestHost.Key(prefix, user)]))!;
@@ -91,9 +112,7 @@ public sealed class IngestTransitionTests(RedisFixture redis)
 
     private static async Task<List<EventLogLine>> Lines(IDatabase db, string prefix, ulong user)
     {
-        var raw = await db.ListRangeAsync(new EventLogKeys(prefix).Log);
-        return raw.Select(r => EventLogLine.TryParse((string)r!, out var line) ? line : throw new InvalidOperationException($"bad line {r}"))
-            .Where(l => l.UserId == user)
-            .ToList();
+        var lines = await EventLogLines.ReadAsync(db, new EventLogKeys(prefix));
+        return lines.Where(l => l.UserId == user).ToList();
     }
 }

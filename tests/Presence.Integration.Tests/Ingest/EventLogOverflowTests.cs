@@ -4,6 +4,7 @@ using Presence.Core.Events;
 using Presence.Ingest;
 using Presence.Ingest.Internal.Infrastructure;
 using Presence.Ingest.Internal.Transitions;
+using Presence.Integration.Tests.Events;
 using Presence.Testing;
 using Presence.Testing.StandIns;
 using StackExchange.Redis;
@@ -175,11 +176,7 @@ public sealed class EventLogOverflowTests
         truth[transition.UserId] = transition.Kind == TransitionKind.Online;
     }
 
-    private static async Task<List<EventLogLine>> ReadLog(IDatabase db, string prefix)
-    {
-        var raw = await db.ListRangeAsync(new EventLogKeys(prefix).Log);
-        return raw.Select(r => EventLogLine.TryParse((string)r!, out var line) ? line : throw new InvalidOperationException($"bad line {r}")).ToList();
-    }
+    private static Task<List<EventLogLine>> ReadLog(IDatabase db, string prefix) => EventLogLines.ReadAsync(db, new EventLogKeys(prefix));
 
     private static TransitionKind[] Kinds(List<EventLogLine> lines, ulong user) => lines.Where(l => l.UserId == user).Select(l => l.Kind).ToArray();
 

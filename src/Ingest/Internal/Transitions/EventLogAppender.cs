@@ -63,6 +63,12 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>The ingesters' ttl (--ttl, in ms): how long the log waits for a late timeout after an online it dropped (<see cref="EventLogScripts.Append"/>).</summary>
     public long TtlMs { get; init; } = 30_000;
 
+    /// <summary>
+    /// Write each line with its sequence number (<see cref="EventLogScripts.AppendNumbered"/>, --events-numbered-lines) instead of
+    /// numbered by its place alone: while query nodes from before 2026-12-07 still read the log (docs/DEPLOY.md, "Upgrades").
+    /// </summary>
+    public bool NumberedLines { get; init; }
+
     /// <summary>Where the offlines of each append go next, their users' last seen (null: none kept).</summary>
     public LastSeen.LastSeenWriter? LastSeen { get; init; }
 
@@ -256,7 +262,7 @@ internal sealed class EventLogAppender : ITransitionSink
             var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed
             try
             {
-                var result = await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args).WaitAsync(AnswerWithin, stop).ConfigureAwait(false); // an append sent again is absorbed by the script
+                var result = await _database.ScriptEvaluateAsync(NumberedLines ? EventLogScripts.AppendNumbered : EventLogScripts.Append, _scriptKeys, args).WaitAsync(AnswerWithin, stop).ConfigureAwait(false); // an append sent again is absorbed by the script
                 long last = EventLogAppendCall.Decode((string?[])result!).LastSeq;
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);

@@ -13,7 +13,7 @@ namespace Presence.Ingest.Internal.Transitions;
 /// and the receive time as milliseconds after a base, in an int. It grows by 1.3× when more than 0.85
 /// of its slots are taken, so n users take between 1.18 and 1.53 n slots: 14.6 MB at 1M users, against
 /// ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its buckets (at 1.6× and 0.8, 22.6 MB: seed
-/// workload RSS 100–109 MB against 106–111, docs/PERFORMANCE.md, "Ingest memory at 1M online users").
+/// workload RSS 100–101 MB against 106–111 by hand, docs/PERFORMANCE.md, "Ingest memory at 1M online users").
 /// The table lives outside the GC heap (<see cref="NativeBlock"/>): when it grows, the old one goes
 /// back to the kernel at once, where a large array's region stayed committed in the GC heap.
 /// Finding due users scans the times alone (4 bytes a slot); a lower bound of the earliest time
