@@ -35,6 +35,10 @@ internal static partial class QueryLog
 
     [LoggerMessage(10, LogLevel.Warning, "Events log replaced or out of reach (epoch {OldEpoch} → {NewEpoch}, at {Position}, store holds {First}..{Last}): {Subscribers} streams take a new snapshot")]
     public static partial void EventLogReplaced(ILogger logger, string oldEpoch, string newEpoch, long position, long first, long last, int subscribers);
+
+    [LoggerMessage(11, LogLevel.Warning, "Events log lines up to {Position}: {Count} not readable by this node since its last such warning, skipped (no stream gets them); a newer ingester's line form? Upgrade query nodes first (DEPLOY.md, \"Upgrades\")")]
+    public static partial void EventLogLinesUnreadable(ILogger logger, long position, long count);
+
     // Id 20: clear of the ids that other features add after 7.
     [LoggerMessage(20, LogLevel.Information, "Trusted proxies: X-Forwarded-For believed from {Proxies}; the rate limit counts the client address it gives")]
     public static partial void TrustedProxiesOn(ILogger logger, string proxies);

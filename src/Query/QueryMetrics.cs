@@ -68,6 +68,8 @@ public sealed class QueryMetrics
         WatchedGroups = factory.CreateGauge("presence_event_watched_groups", "Groups whose membership version this node reads once a second for its open group streams.");
         EventFeedPosition = factory.CreateGauge("presence_event_feed_position", "The events log's last line this node has read.");
         EventFeedErrors = factory.CreateCounter("presence_event_feed_errors_total", "Failed reads of the events log (retried with a backoff).");
+        EventLinesUnreadable = factory.CreateCounter("presence_event_log_unreadable_lines_total",
+            "Events log lines this node could not read (a form it does not know: a newer ingester's?): skipped, no stream gets their transitions.");
         EventResyncs = factory.CreateCounter("presence_event_resyncs_total", "Times the events log was replaced or out of reach and every stream took a new snapshot.");
         DotNetStats.Register(Registry);
         Unmatched = Route("unmatched");
@@ -102,6 +104,8 @@ public sealed class QueryMetrics
     public Counter EventFeedErrors { get; }
 
     public Counter EventResyncs { get; }
+
+    public Counter EventLinesUnreadable { get; }
 
     internal Counter.Child EventsSent(EventType type) => _eventsSent[(int)type];
 

@@ -68,7 +68,7 @@ public sealed class MonitoringTests(RedisFixture redis, ITestOutputHelper output
             "PresenceRecordsDropped", "PresenceQueryErrors", "PresenceQueryLatencyHigh",
             "PresenceEventsOfflineDelayed", "PresenceEventsOnlineDelayed", "PresenceIngestDown", "PresenceQueryDown",
             "PresenceRecordsRejected", "PresenceFramesMalformed", "PresenceTransitionsDropped",
-            "PresenceEventLogAppendsFailing", "PresenceEventFeedErrors",
+            "PresenceEventLogAppendsFailing", "PresenceEventFeedErrors", "PresenceEventLogLinesUnreadable",
         })
         {
             Assert.Contains(needed, alerts);

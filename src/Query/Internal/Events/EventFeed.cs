@@ -28,6 +28,9 @@ internal sealed class EventFeed : IAsyncDisposable
     private readonly TimeProvider _time;
     private long _clockMs; // the latest read time handed out (Now, or a read's stamp): never goes backwards
     private long _stampMs; // the read time of the read being taken
+    private long _unreadable; // lines skipped as unreadable since the last warning (Query[11])
+    private long _unreadableWarnedMs = -UnreadableWarningMs;
+    private const long UnreadableWarningMs = 60_000; // Query[11] at most once a minute
 
     public EventFeed(EventLogStore log, int ringCapacity, TimeSpan pollInterval, QueryMetrics metrics, ILogger logger, TimeProvider? time = null)
     {
@@ -225,9 +228,12 @@ internal sealed class EventFeed : IAsyncDisposable
         lock (_lock)
         {
             string? epoch = _cursor.Epoch;
+            long before = _cursor.Position;
             _stampMs = Tick();
             var step = _cursor.Apply(read, _dispatch, _stampMs);
             _metrics.EventFeedPosition.Set(_cursor.Position);
+            if ((step is FeedStep.More or FeedStep.AtEnd) && _cursor.Position - before > read.Entries.Count)
+                CountUnreadable(_cursor.Position - before - read.Entries.Count);
             if (step == FeedStep.Restarted)
             {
                 // A new epoch, or the feed fell behind past what the store holds: never a silent gap.
@@ -237,6 +243,18 @@ internal sealed class EventFeed : IAsyncDisposable
             }
             return step;
         }
+    }
+
+    /// <summary>Lines read but not parsed (a form this node does not know): counted each, warned of at most once a minute.</summary>
+    private void CountUnreadable(long lines)
+    {
+        _metrics.EventLinesUnreadable.Inc(lines);
+        _unreadable += lines;
+        if (_stampMs - _unreadableWarnedMs < UnreadableWarningMs)
+            return;
+        QueryLog.EventLogLinesUnreadable(_logger, _cursor.Position, _unreadable);
+        _unreadableWarnedMs = _stampMs;
+        _unreadable = 0;
     }
 
     public ValueTask DisposeAsync() => _follower.DisposeAsync();
