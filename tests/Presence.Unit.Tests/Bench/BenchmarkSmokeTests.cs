@@ -30,6 +30,7 @@ public sealed class BenchmarkSmokeTests
         Assert.Contains("LoadGenBenchmarks", names);
         Assert.Contains("SignedIntakeBenchmarks", names);
         Assert.Contains("FlushBatchBenchmarks", names);
+        Assert.Contains("ExpiryTrackerBenchmarks", names);
     }
 
     [Theory]

@@ -10,6 +10,9 @@ namespace Presence.Ingest.Internal.Flush;
 /// </summary>
 internal sealed partial class Flusher
 {
+    /// <summary>How many writes ahead the loops over a flush's writes ask for the next users' tracker slots (<see cref="IWriteObserver.Prefetch"/>).</summary>
+    private const int PrefetchAhead = 8;
+
     private void StartFlush(long now)
     {
         _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
@@ -36,6 +39,8 @@ internal sealed partial class Flusher
         var transitions = _transitions;
         for (int i = 0; i < _snapshotCount; i++)
         {
+            if (i + PrefetchAhead < _snapshotCount)
+                transitions?.Prefetch(_snapshot[i + PrefetchAhead].UserId);
             ref readonly var write = ref _snapshot[i];
             _urgency[i] = transitions is not null && transitions.TryGetWritten(write.UserId, out long written) ? written : write.ReceiveMs;
         }
@@ -87,6 +92,8 @@ internal sealed partial class Flusher
         int next = _issued;
         for (; next < _snapshotCount && count < _writer.ChunkSize; next++)
         {
+            if (next + PrefetchAhead < _snapshotCount)
+                transitions?.Prefetch(_snapshot[next + PrefetchAhead].UserId);
             var write = _snapshot[next];
             long left = write.ReceiveMs + _ttlMs - now;
             if (left <= 0)
@@ -135,6 +142,8 @@ internal sealed partial class Flusher
         long oldest = now;
         for (int i = start; i < start + count; i++)
         {
+            if (i + PrefetchAhead < start + count)
+                _transitions?.Prefetch(_snapshot[i + PrefetchAhead].UserId);
             var outcome = _outcomes[i];
             ref readonly var write = ref _snapshot[i];
             if (outcome == WriteOutcome.Failed)

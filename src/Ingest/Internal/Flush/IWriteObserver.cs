@@ -21,6 +21,13 @@ internal interface IWriteObserver
     /// <summary>Whether this ingester knows it wrote the user's key, and that write's receive time.</summary>
     bool TryGetWritten(ulong userId, out long writtenMs);
 
+    /// <summary>
+    /// A hint, no effect: <see cref="TryGetWritten"/> or <see cref="OnWritten"/> will soon be asked about
+    /// this user. The flusher walks a flush's writes in order and asks a few ahead, so the cache
+    /// misses of a table of millions of users overlap rather than come one after another.
+    /// </summary>
+    void Prefetch(ulong userId);
+
     /// <summary>One answered write of the flusher (any outcome but Failed), answered at <paramref name="nowMs"/>.</summary>
     void OnWritten(in PendingWrite write, WriteOutcome outcome, long nowMs);
 

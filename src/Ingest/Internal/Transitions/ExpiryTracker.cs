@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Presence.Core.Interop;
 
 namespace Presence.Ingest.Internal.Transitions;
@@ -9,15 +12,20 @@ namespace Presence.Ingest.Internal.Transitions;
 /// without a second store command per heartbeat. Owned by the flusher thread.
 /// </summary>
 /// <remarks>
-/// An open-addressing table (linear probing, backward-shift deletion) of 12 bytes a slot: user id,
-/// and the receive time as milliseconds after a base, in an int. It grows by 1.3× when more than 0.85
-/// of its slots are taken, so n users take between 1.18 and 1.53 n slots: 14.6 MB at 1M users, against
-/// ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its buckets (at 1.6× and 0.8, 22.6 MB: seed
-/// workload RSS 100–101 MB against 106–111 by hand, docs/PERFORMANCE.md, "Ingest memory at 1M online users").
-/// The table lives outside the GC heap (<see cref="NativeBlock"/>): when it grows, the old one goes
-/// back to the kernel at once, where a large array's region stayed committed in the GC heap.
-/// Finding due users scans the times alone (4 bytes a slot); a lower bound of the earliest time
-/// lets most ticks skip the scan: in the steady state every user refreshes long before it is due.
+/// An open-addressing table (linear probing, backward-shift deletion) of 12 bytes a slot: the user id
+/// and, beside it, the receive time as milliseconds after a base, in an int, so a lookup reads one
+/// cache line (one in five slots straddles two), not one in a key array and another in a value array:
+/// at a few million users every lookup misses the caches, and the flusher makes three or four a write.
+/// The flusher walks a flush's writes in order and asks for each user's slot a few writes ahead
+/// (<see cref="Prefetch"/>), so those misses overlap (docs/PERFORMANCE.md, "Where the ingest's time
+/// goes at 300,000 heartbeats/s"; huge pages for the table were measured there too, and left out).
+/// It grows by 1.3× when more than 0.85 of its slots are taken, so n users take between 1.18 and 1.53 n
+/// slots: 14.6 MB at 1M users, against ~40 MB for a <c>Dictionary&lt;ulong, long&gt;</c> with its
+/// buckets (at 1.6× and 0.8, 22.6 MB: seed workload RSS 100–101 MB against 106–111 by hand,
+/// docs/PERFORMANCE.md, "Ingest memory at 1M online users"). The table lives outside the GC heap
+/// (<see cref="NativeBlock"/>): when it grows, the old one goes back to the kernel at once, where a
+/// large array's region stayed committed in the GC heap. A lower bound of the earliest time lets most
+/// ticks skip the scan for due users: in the steady state every user refreshes long before it is due.
 /// </remarks>
 internal sealed unsafe class ExpiryTracker
 {
@@ -27,9 +35,8 @@ internal sealed unsafe class ExpiryTracker
     private const double Growth = 1.3;
     private const long RebaseAfterMs = 1L << 30;  // ~12 days of offsets, well inside an int
 
-    private NativeBlock _table;   // the keys (8 bytes a slot), then the values (4 bytes a slot)
-    private ulong* _keys;
-    private int* _values;
+    private NativeBlock _table;
+    private Slot* _slots;
     private int _capacity;
     private int _count;
     private long _baseMs;
@@ -53,8 +60,9 @@ internal sealed unsafe class ExpiryTracker
         int slot = Find(userId, out bool found);
         if (found)
         {
-            if (value > _values[slot])
-                _values[slot] = value;
+            if (value > _slots[slot].Value)
+                _slots[slot].Value = value;
+            GC.KeepAlive(this);
             return;
         }
         if (_count + 1 > _capacity * MaxLoad)
@@ -62,8 +70,7 @@ internal sealed unsafe class ExpiryTracker
             Grow();
             slot = Find(userId, out _);
         }
-        _keys[slot] = userId;
-        _values[slot] = value;
+        _slots[slot] = new Slot(userId, value);
         _count++;
         _earliestLowerBound = Math.Min(_earliestLowerBound, _baseMs + value);
         GC.KeepAlive(this); // the table is freed by its finalizer only once nobody reads it
@@ -72,9 +79,21 @@ internal sealed unsafe class ExpiryTracker
     public bool TryGet(ulong userId, out long receiveMs)
     {
         int slot = Find(userId, out bool found);
-        receiveMs = found ? _baseMs + _values[slot] : 0;
+        receiveMs = found ? _baseMs + _slots[slot].Value : 0;
         GC.KeepAlive(this);
         return found;
+    }
+
+    /// <summary>
+    /// Asks the processor to bring the user's home slot into the cache (a hint, no effect on the
+    /// table): a caller that will look up many users in turn asks a few ahead, so their misses overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(ulong userId)
+    {
+        if (Sse.IsSupported)
+            Sse.Prefetch0(_slots + Home(userId));
+        GC.KeepAlive(this);
     }
 
     /// <summary>Adds a user only when it is not tracked yet (orphans adopted from a stopped ingester).</summary>
@@ -98,19 +117,17 @@ internal sealed unsafe class ExpiryTracker
         while (true)
         {
             next = next + 1 == _capacity ? 0 : next + 1;
-            ulong key = _keys[next];
+            ulong key = _slots[next].Key;
             if (key == EmptyKey)
                 break;
             int home = Home(key);
             bool stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
             if (stays)
                 continue;
-            _keys[hole] = key;
-            _values[hole] = _values[next];
+            _slots[hole] = _slots[next];
             hole = next;
         }
-        _keys[hole] = EmptyKey;
-        _values[hole] = EmptyValue;
+        _slots[hole] = new Slot(EmptyKey, EmptyValue);
         _count--;
         GC.KeepAlive(this);
         return true;
@@ -129,17 +146,17 @@ internal sealed unsafe class ExpiryTracker
         if (threshold < 0)
             return 0;
         int limit = threshold >= EmptyValue ? EmptyValue - 1 : (int)threshold;
-        var values = new ReadOnlySpan<int>(_values, _capacity);
+        var slots = new ReadOnlySpan<Slot>(_slots, _capacity);
         int added = 0;
         int earliest = EmptyValue;
-        for (int i = 0; i < values.Length; i++)
+        for (int i = 0; i < slots.Length; i++)
         {
-            int v = values[i];
+            int v = slots[i].Value;
             if (v < earliest)
                 earliest = v;
-            if (v <= limit && added < max && (skip is null || !skip(_keys[i])))
+            if (v <= limit && added < max && (skip is null || !skip(slots[i].Key)))
             {
-                due.Add(new TrackedUser(_keys[i], _baseMs + v));
+                due.Add(new TrackedUser(slots[i].Key, _baseMs + v));
                 added++;
             }
         }
@@ -164,7 +181,7 @@ internal sealed unsafe class ExpiryTracker
         int slot = Home(userId);
         while (true)
         {
-            ulong key = _keys[slot];
+            ulong key = _slots[slot].Key;
             if (key == userId)
             {
                 found = true;
@@ -179,7 +196,7 @@ internal sealed unsafe class ExpiryTracker
         }
     }
 
-    private TrackedUser? Read(int slot) => _keys[slot] == EmptyKey ? null : new TrackedUser(_keys[slot], _baseMs + _values[slot]);
+    private TrackedUser? Read(int slot) => _slots[slot].Key == EmptyKey ? null : new TrackedUser(_slots[slot].Key, _baseMs + _slots[slot].Value);
 
     /// <summary>Fibonacci hashing, reduced to the table's (any) length by a multiply-high.</summary>
     private int Home(ulong userId) => (int)Math.BigMul(userId * 0x9E3779B97F4A7C15UL, (ulong)_capacity, out _);
@@ -187,28 +204,25 @@ internal sealed unsafe class ExpiryTracker
     /// <summary>A table of <paramref name="capacity"/> empty slots, made the tracker's own.</summary>
     private NativeBlock Allocate(int capacity)
     {
-        var table = new NativeBlock((nuint)capacity * (sizeof(ulong) + sizeof(int)));
-        _keys = (ulong*)table.Address; // zero: every key empty
-        _values = (int*)(_keys + capacity);
+        var table = new NativeBlock((nuint)capacity * (nuint)sizeof(Slot));
+        _slots = (Slot*)table.Address;
         _capacity = capacity;
-        new Span<int>(_values, capacity).Fill(EmptyValue);
+        new Span<Slot>(_slots, capacity).Fill(new Slot(EmptyKey, EmptyValue));
         return table;
     }
 
     private void Grow()
     {
         var old = _table;
-        ulong* keys = _keys;
-        int* values = _values;
+        Slot* slots = _slots;
         int oldCapacity = _capacity;
         _table = Allocate((int)Math.Min(Array.MaxLength, Math.Max(16L, (long)(oldCapacity * Growth))));
         for (int i = 0; i < oldCapacity; i++)
         {
-            if (keys[i] == EmptyKey)
+            if (slots[i].Key == EmptyKey)
                 continue;
-            int slot = Find(keys[i], out _);
-            _keys[slot] = keys[i];
-            _values[slot] = values[i];
+            int slot = Find(slots[i].Key, out _);
+            _slots[slot] = slots[i];
         }
         old.Dispose(); // back to the kernel now, not at some later full GC
     }
@@ -220,9 +234,17 @@ internal sealed unsafe class ExpiryTracker
         long shift = newBase - _baseMs;
         for (int i = 0; i < _capacity; i++)
         {
-            if (_keys[i] != EmptyKey)
-                _values[i] = (int)Math.Max(0, _values[i] - shift);
+            if (_slots[i].Key != EmptyKey)
+                _slots[i].Value = (int)Math.Max(0, _slots[i].Value - shift);
         }
         _baseMs = newBase; // absolute times only moved forward for clamped users: the lower bound still holds
+    }
+
+    /// <summary>One slot: the user id (0: empty) and its time beside it, 12 bytes with no padding.</summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct Slot(ulong key, int value)
+    {
+        public ulong Key = key;
+        public int Value = value;
     }
 }

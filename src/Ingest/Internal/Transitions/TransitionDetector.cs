@@ -40,6 +40,8 @@ internal sealed class TransitionDetector : IWriteObserver
 
     public bool TryGetWritten(ulong userId, out long writtenMs) => Tracker.TryGet(userId, out writtenMs);
 
+    public void Prefetch(ulong userId) => Tracker.Prefetch(userId);
+
     public void OnWritten(in PendingWrite write, WriteOutcome outcome, long nowMs) => _classifier.OnWritten(write, outcome, nowMs);
 
     public void OnUnanswered(in PendingWrite write) => _classifier.OnUnanswered(write);
