@@ -232,8 +232,9 @@ internal sealed class EventFeed : IAsyncDisposable
             _stampMs = Tick();
             var step = _cursor.Apply(read, _dispatch, _stampMs);
             _metrics.EventFeedPosition.Set(_cursor.Position);
-            if ((step is FeedStep.More or FeedStep.AtEnd) && _cursor.Position - before > read.Entries.Count)
-                CountUnreadable(_cursor.Position - before - read.Entries.Count);
+            long skipped = _cursor.Position - before - read.Entries.Count; // lines the cursor passed that did not parse
+            if ((step is FeedStep.More or FeedStep.AtEnd) && skipped > 0)
+                CountUnreadable(skipped);
             if (step == FeedStep.Restarted)
             {
                 // A new epoch, or the feed fell behind past what the store holds: never a silent gap.
