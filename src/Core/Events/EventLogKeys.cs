@@ -19,6 +19,9 @@ namespace Presence.Core.Events;
 /// the lines that count includes (field at), kept by the Append script (the online count).</item>
 /// <item><c>…:off</c>: users the log took offline in the last minute, id → the <c>at</c> of that
 /// offline line (a sorted set), so a later online line is never dated before it.</item>
+/// <item><c>…:pend</c>: onlines kept aside while the log has the user online, until the old period's late timeout.</item>
+/// <item><c>…:moved</c>: users whose online line the Append script dated later than the online's own <c>at</c>
+/// (to an offline's), id → that own <c>at</c>, while the period lasts: a timeout after it ends the period.</item>
 /// <item><c>…:orphans</c>: users a stopping ingester was watching for expiry, id → last written
 /// receive ms, adopted by the ingesters still running.</item>
 /// <item><c>…:wake</c>: pub/sub channel on which an append tells readers to look.</item>

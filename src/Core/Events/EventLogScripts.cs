@@ -27,7 +27,11 @@ public static class EventLogScripts
     /// of it, the online is appended right after it (dated no earlier); a sign-out clears it. A timeout dated
     /// before the period the log has began, or at its start, is dropped: it ends an earlier period (another ingester's expiry
     /// check found that key gone before this period's first write, and its line comes after this period's
-    /// online; or a retried batch), never this one, whose own timeout is at least a ttl after its start. Keeps the number
+    /// online; or a retried batch), never this one, whose own timeout is at least a ttl after its start. That start is
+    /// the online's own <c>at</c>: one the script dated later (to an offline's) keeps its own in <c>…:moved</c> (user → at,
+    /// trimmed like <c>…:off</c>, removed with the period), so the period's own timeout, dated between the two, still
+    /// ends it (the quick fault run, seed 19, 2026-12-07: an ingester's held-back online and timeout after another's
+    /// start-up sweep). Keeps the number
     /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
     /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
     /// over the online buckets. An online into an empty <c>…:off</c> and <c>…:pend</c> (a cold start's burst)
@@ -57,6 +61,7 @@ public static class EventLogScripts
         local off = string.sub(KEYS[1], 1, -4) .. 'off'
         local countKey = string.sub(KEYS[1], 1, -4) .. 'count'
         local pend = string.sub(KEYS[1], 1, -4) .. 'pend'
+        local moved = string.sub(KEYS[1], 1, -4) .. 'moved'
         local ttl = tonumber(ARGV[4])
         local count = redis.call('HMGET', countKey, 'n', 'at')
         local online, onlineAt = tonumber(count[1]), tonumber(count[2] or '0')
@@ -68,6 +73,7 @@ public static class EventLogScripts
         end
         local offN = redis.call('ZCARD', off)
         local pendN = redis.call('ZCARD', pend)
+        local movedN = redis.call('ZCARD', moved)
         local newest = 0
         local lines = {}
         local function line(kind, id, at)
@@ -89,6 +95,10 @@ public static class EventLogScripts
             if offAt and tonumber(at) < tonumber(offAt) then onAt = string.format('%d', tonumber(offAt)) end
             if redis.call('HSETNX', bucket, id, onAt) == 1 then
               if pendN > 0 then redis.call('ZREM', pend, id) end
+              if onAt ~= at then
+                redis.call('ZADD', moved, at, id)
+                movedN = movedN + 1
+              end
               line('n', id, onAt)
               at = onAt
             elseif kind == 'n' and tonumber(at) > tonumber(redis.call('HGET', bucket, id)) then
@@ -97,8 +107,14 @@ public static class EventLogScripts
             end
           else
             local since = redis.call('HGET', bucket, id)
-            if since and not (kind == 't' and tonumber(at) <= tonumber(since)) then
+            local stale = false
+            if since and kind == 't' and tonumber(at) <= tonumber(since) then
+              local own = movedN > 0 and redis.call('ZSCORE', moved, id)
+              stale = not (own and tonumber(at) > tonumber(own))
+            end
+            if since and not stale then
               redis.call('HDEL', bucket, id)
+              if movedN > 0 then redis.call('ZREM', moved, id) end
               if tonumber(at) < tonumber(since) then at = since end
               redis.call('ZADD', off, at, id)
               offN = offN + 1
@@ -108,7 +124,12 @@ public static class EventLogScripts
                 redis.call('ZREM', pend, id)
                 if kind == 't' and tonumber(at) < tonumber(pendAt) + ttl then
                   local onAt = at
-                  if tonumber(pendAt) > tonumber(at) then onAt = string.format('%d', tonumber(pendAt)) end
+                  if tonumber(pendAt) > tonumber(at) then
+                    onAt = string.format('%d', tonumber(pendAt))
+                  elseif tonumber(pendAt) < tonumber(at) then
+                    redis.call('ZADD', moved, pendAt, id)
+                    movedN = movedN + 1
+                  end
                   redis.call('HSET', bucket, id, onAt)
                   line('n', id, onAt)
                 end
@@ -123,6 +144,7 @@ public static class EventLogScripts
         if newest > 0 then
           redis.call('ZREMRANGEBYSCORE', off, '-inf', string.format('(%d', newest - 60000))
           redis.call('ZREMRANGEBYSCORE', pend, '-inf', string.format('(%d', newest - 60000))
+          if movedN > 0 then redis.call('ZREMRANGEBYSCORE', moved, '-inf', string.format('(%d', newest - 60000)) end
         end
         local cutoff = tonumber(ARGV[3])
         for round = 1, 50 do

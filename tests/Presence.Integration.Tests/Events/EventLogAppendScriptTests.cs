@@ -111,6 +111,40 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Append_OnlineDatedAtALaterOffline_ThenItsOwnTimeoutDatedBeforeThat_EndsIt()
+    {
+        // The quick fault-schedule run (seed 19, 2026-12-07 15:46): ingester A held user 7's lines while its appends
+        // failed (the store restarted, then a partition): period 1's end at 28,838 and period 2's online (a write
+        // after the partition found no key), then period 2's timeout at 30,791 (its last receive + ttl). Meanwhile B
+        // started, swept the log's online set and found the key (period 2's) gone at 31,326. A's online, dated before
+        // that offline, is dated at it; A's timeout was then taken for an earlier period's (dated at or before the
+        // start the log has) and dropped: the log held 7 online for good with no key. An online the log dated later
+        // than its own at keeps that at for judging timeouts: one after it ends the period (dated at its start).
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 20_791), ('n', 8, 20_791));
+        await AppendAsync(db, keys, ('t', 7, 31_326), ('t', 8, 31_326)); // B's sweep
+        await AppendAsync(db, keys, ('t', 7, 28_838), ('n', 7, 28_838), ('n', 8, 31_000)); // A's backlog
+        await AppendAsync(db, keys, ('t', 7, 28_838), ('t', 8, 31_000)); // at each online's own at: an earlier period's end, dropped
+        Assert.Equal("31326", (string?)await db.HashGetAsync(keys.OnlinePrefix + EventLogKeys.Bucket(7), "7"));
+        Assert.Equal("31326", (string?)await db.HashGetAsync(keys.OnlinePrefix + EventLogKeys.Bucket(8), "8"));
+        await AppendAsync(db, keys, ('t', 7, 30_791), ('t', 8, 31_001)); // A's watcher: period 2's own end
+
+        var lines = await LinesAsync(db, keys);
+        Assert.Equal([(TransitionKind.Online, 20_791L), (TransitionKind.Timeout, 31_326L), (TransitionKind.Online, 31_326L), (TransitionKind.Timeout, 31_326L)],
+            lines.Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal([(TransitionKind.Online, 20_791L), (TransitionKind.Timeout, 31_326L), (TransitionKind.Online, 31_326L), (TransitionKind.Timeout, 31_326L)],
+            lines.Where(l => l.UserId == 8).Select(l => (l.Kind, l.AtMs)));
+        Assert.False(await db.HashExistsAsync(keys.OnlinePrefix + EventLogKeys.Bucket(7), "7"));
+
+        // Once the period ended, its own at is forgotten: the next period's start judges timeouts again.
+        await AppendAsync(db, keys, ('n', 7, 40_000));
+        await AppendAsync(db, keys, ('t', 7, 39_000));
+        Assert.Equal((TransitionKind.Online, 40_000L), (await LinesAsync(db, keys)).Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)).Last());
+    }
+
+    [Fact]
     public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
     {
         // A second online of the period the log has (at its own at or before), or a possible online, is
