@@ -75,7 +75,7 @@ public sealed class IngestMetrics
             "Last seen writes, one per offline transition appended to the events log (--last-seen-days), by result: written, kept (a later value was already there), failed (retried), dropped (the queue was full).", "result");
         LastSeenForgotten = f.CreateCounter("presence_last_seen_forgotten_total", "Last seen entries removed for being older than --last-seen-days (the background trim, one bucket at a time).");
         EventLogBacklog = f.CreateGauge("presence_event_log_backlog",
-            "Transitions not yet appended to the events log: queued, plus one per user held for a full queue (read each flusher tick).");
+            "Transitions not yet appended to the events log: queued, the batch being appended (retried while the store fails), plus one per user held for a full queue (read each flusher tick).");
         EventLogLastSeq = f.CreateGauge("presence_event_log_last_seq", "Sequence number of the events log's last line after this ingester's latest append.");
         TrackedUsers = f.CreateGauge("presence_expiry_tracked_users", "Users this ingester wrote last and watches for expiry.");
         HeapCompactions = f.CreateCounter("presence_heap_compactions_total", "Compacting full GCs after a burst that give the GC's emptied regions back to the kernel, by result (done; skipped: the live heap too large).", "result");

@@ -55,6 +55,41 @@ public sealed class EventLogOverflowTests
     }
 
     [Fact]
+    public async Task AppendFailing_TheBatchBeingRetried_CountsInTheBacklog_UntilItLands()
+    {
+        // The backlog read 0 through a whole outage once the appender had taken the queue into its batch: the
+        // fault-schedule run's end, which waits for every ingester's backlog to be 0, judged the log before it had all.
+        using var server = RedisServer.Start();
+        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        var db = FailingDatabase.Over(mux.GetDatabase(), nameof(IDatabase.ScriptEvaluateAsync), failures: int.MaxValue);
+        var prefix = TestKeys.Prefix();
+        var metrics = new IngestMetrics();
+        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), metrics, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var appending = Task.Run(() => log.RunAsync(stop.Token));
+        try
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            log.Enqueue(new(100, TransitionKind.Online, now));
+            log.Enqueue(new(101, TransitionKind.Online, now));
+            await Eventually.Until(() => metrics.EventLogAppends.WithLabels("failed").Value >= 1, "an append failed");
+            Assert.Equal(0, log.Queued); // taken into the batch being retried
+            log.PublishBacklog();
+            Assert.Equal(2, metrics.EventLogBacklog.Value);
+
+            ((FailingDatabase)(object)db).Failures = 0; // the store is back
+            var keys = new EventLogKeys(prefix);
+            await Eventually.Until(async () => await mux.GetDatabase().ListLengthAsync(keys.Log) == 2, "both lines are in the log");
+            await Eventually.Until(() => { log.PublishBacklog(); return metrics.EventLogBacklog.Value == 0; }, "the backlog is 0");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await appending;
+        }
+    }
+
+    [Fact]
     public async Task QueueOverflowsWhileTheStoreIsPaused_HeldTransitionsAppendedWhenItHasRoom_TheLogEndsOnTheStoresState()
     {
         using var server = RedisServer.Start();

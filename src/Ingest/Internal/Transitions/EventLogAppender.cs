@@ -59,6 +59,9 @@ internal sealed class EventLogAppender : ITransitionSink
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private Backoff _backoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
+    // Transitions taken from the queue and not yet appended (the call in flight, or retried while the store fails): part of
+    // the backlog, which read 0 through a whole outage once the queue was taken (the fault-schedule run's end waits on it).
+    private int _appending;
 
     /// <summary>The ingesters' ttl (--ttl, in ms): how long the log waits for a late timeout after an online it dropped (<see cref="EventLogScripts.Append"/>).</summary>
     public long TtlMs { get; init; } = 30_000;
@@ -163,8 +166,8 @@ internal sealed class EventLogAppender : ITransitionSink
         _heldOrder.TrimExcess();
     }
 
-    /// <summary>Sets <c>presence_event_log_backlog</c> (queued + users held): once a flusher tick, not per transition.</summary>
-    public void PublishBacklog() => _metrics.EventLogBacklog.Set(_queue.Count + _held.Count);
+    /// <summary>Sets <c>presence_event_log_backlog</c> (queued + the batch being appended + users held): once a flusher tick, not per transition.</summary>
+    public void PublishBacklog() => _metrics.EventLogBacklog.Set(_queue.Count + Volatile.Read(ref _appending) + _held.Count);
 
     private void Write(PresenceTransition transition)
     {
@@ -257,6 +260,7 @@ internal sealed class EventLogAppender : ITransitionSink
         var call = new EventLogAppendCall(_keys, batch.Count, TtlMs);
         foreach (var t in batch)
             call.Add(t.Kind, t.UserId, t.AtMs, t.Possible);
+        Volatile.Write(ref _appending, batch.Count);
         while (true)
         {
             var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed
@@ -264,6 +268,7 @@ internal sealed class EventLogAppender : ITransitionSink
             {
                 var result = await _database.ScriptEvaluateAsync(NumberedLines ? EventLogScripts.AppendNumbered : EventLogScripts.Append, _scriptKeys, args).WaitAsync(AnswerWithin, stop).ConfigureAwait(false); // an append sent again is absorbed by the script
                 long last = EventLogAppendCall.Decode((string?[])result!).LastSeq;
+                Volatile.Write(ref _appending, 0);
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);
                 _database.Publish(RedisChannel.Literal(_keys.WakeChannel), last, CommandFlags.FireAndForget);
