@@ -24,14 +24,17 @@ public static class EventLogScripts
     /// the log does not know yet: the old period's timeout is still on its way from another ingester
     /// (an ingester's <c>SET … GET</c> found no key after the other's expiry check had found it gone). It is
     /// kept in <c>…:pend</c> (user → at, trimmed like <c>…:off</c>), and when that timeout comes within a ttl
-    /// of it, the online is appended right after it (dated no earlier); a sign-out clears it. A timeout dated
+    /// of it, or a sign-out dated before it, the online is appended right after it (dated no earlier); a sign-out dated at or
+    /// after it clears it. A timeout dated
     /// before the period the log has began, or at its start, is dropped: it ends an earlier period (another ingester's expiry
     /// check found that key gone before this period's first write, and its line comes after this period's
     /// online; or a retried batch), never this one, whose own timeout is at least a ttl after its start. That start is
     /// the online's own <c>at</c>: one the script dated later (to an offline's) keeps its own in <c>…:moved</c> (user → at,
     /// trimmed like <c>…:off</c>, removed with the period), so the period's own timeout, dated between the two, still
     /// ends it (the quick fault run, seed 19, 2026-12-07: an ingester's held-back online and timeout after another's
-    /// start-up sweep). Keeps the number
+    /// start-up sweep). A sign-out dated before that start is dropped too: it ends an earlier period, which the user came
+    /// back from through another ingester (seed 14, 2026-12-07); ingesters date a sign-out no earlier than an online of theirs
+    /// they dated later than its heartbeat. Keeps the number
     /// of users the log has online and the newest <c>at</c> of its lines in <c>…:count</c> (fields n, at:
     /// <see cref="Count"/>); a log written before that count existed has it computed once, by HLEN
     /// over the online buckets. An online into an empty <c>…:off</c> and <c>…:pend</c> (a cold start's burst)
@@ -108,9 +111,9 @@ public static class EventLogScripts
           else
             local since = redis.call('HGET', bucket, id)
             local stale = false
-            if since and kind == 't' and tonumber(at) <= tonumber(since) then
-              local own = movedN > 0 and redis.call('ZSCORE', moved, id)
-              stale = not (own and tonumber(at) > tonumber(own))
+            if since and tonumber(at) <= tonumber(since) then
+              local own = tonumber(movedN > 0 and redis.call('ZSCORE', moved, id) or since)
+              if kind == 't' then stale = tonumber(at) <= own else stale = tonumber(at) < own end
             end
             if since and not stale then
               redis.call('HDEL', bucket, id)
@@ -122,7 +125,7 @@ public static class EventLogScripts
               local pendAt = pendN > 0 and redis.call('ZSCORE', pend, id)
               if pendAt then
                 redis.call('ZREM', pend, id)
-                if kind == 't' and tonumber(at) < tonumber(pendAt) + ttl then
+                if (kind == 't' and tonumber(at) < tonumber(pendAt) + ttl) or (kind == 's' and tonumber(at) < tonumber(pendAt)) then
                   local onAt = at
                   if tonumber(pendAt) > tonumber(at) then
                     onAt = string.format('%d', tonumber(pendAt))

@@ -145,6 +145,44 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Append_SignOutDatedBeforeThePeriodTheLogHas_Dropped_ALaterOneEndsIt()
+    {
+        // The quick fault-schedule run (seed 14, 2026-12-07 16:36): ingester A wrote user 7 after an empty store restart
+        // (online 30,861) and took its sign-out (31,949, the DEL removed the key), but its appends were failing; the user came
+        // back through B (online 33,949), whose line reached the new log first. A's backlog then arrived: the online dropped
+        // (the log had 7 online), the sign-out taken as the new period's end: offline for good while the key lived. A
+        // sign-out dated before the period's start ends an earlier period (the user came back after it): dropped.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 33_949));                    // B
+        await AppendAsync(db, keys, ('n', 7, 30_861), ('s', 7, 31_949)); // A's backlog
+        Assert.Equal([(TransitionKind.Online, 33_949L)], (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)));
+
+        await AppendAsync(db, keys, ('s', 7, 33_949)); // a sign-out on the start's own millisecond ends it
+        Assert.Equal([(TransitionKind.Online, 33_949L), (TransitionKind.Signout, 33_949L)], (await LinesAsync(db, keys)).Select(l => (l.Kind, l.AtMs)));
+    }
+
+    [Fact]
+    public async Task Append_OnlineKeptAside_ThenTheOldPeriodsSignOutDatedBeforeIt_EndsOnline()
+    {
+        // The log has 7 online since 1,000; A's SET … GET found no key and sent a new period's online (5,000), kept aside;
+        // then B's sign-out of the old period (received at 4,000, before that online) arrives: the old period ends, and the
+        // new one begins after it. A sign-out dated after the kept online (6,000) ends both: nothing is replayed.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000), ('n', 8, 1_000));
+        await AppendAsync(db, keys, ('n', 7, 5_000), ('n', 8, 5_000));
+        await AppendAsync(db, keys, ('s', 7, 4_000), ('s', 8, 6_000));
+
+        var lines = await LinesAsync(db, keys);
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 4_000L), (TransitionKind.Online, 5_000L)],
+            lines.Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 6_000L)], lines.Where(l => l.UserId == 8).Select(l => (l.Kind, l.AtMs)));
+    }
+
+    [Fact]
     public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
     {
         // A second online of the period the log has (at its own at or before), or a possible online, is

@@ -225,6 +225,24 @@ public sealed class TransitionClassifierTests
     }
 
     [Fact]
+    public void OnWritten_SignOutReceivedBeforeTheOnlineItEndsWasDated_IsDatedAtThatOnline()
+    {
+        // The heartbeat of Now + 25 s began a period dated Now + 30 s (the old key's expiry: its write came after), and the
+        // sign-out was received at Now + 28 s, before that write's answer. The log drops a sign-out dated before the start
+        // of the period it has (one that ends an earlier period, which the user came back from), so it is dated at the start.
+        _classifier.OnWritten(Write(7, Now), WriteOutcome.Created, Now);
+        _classifier.OnWritten(Write(7, Now + 25_000), WriteOutcome.Created, Now + 31_000);
+        Taken();
+        _classifier.OnWritten(Write(7, Now + 28_000, RecordKind.Offline), WriteOutcome.Deleted, Now + 31_100);
+        Assert.Equal([new(7, TransitionKind.Signout, Now + 30_000)], Taken());
+
+        // Once that period ended, the next one's sign-out keeps its own time.
+        _classifier.OnWritten(Write(7, Now + 29_000), WriteOutcome.Created, Now + 31_200);
+        _classifier.OnWritten(Write(7, Now + 29_500, RecordKind.Offline), WriteOutcome.Deleted, Now + 31_300);
+        Assert.Equal([new(7, TransitionKind.Online, Now + 29_000), new(7, TransitionKind.Signout, Now + 29_500)], Taken());
+    }
+
+    [Fact]
     public void OnWritten_Absent_ForAUserWhoseKeyItWrote_IsThatKeysTimeout()
     {
         // The sign-out came after the key lapsed and before a check said so: without this the

@@ -31,6 +31,10 @@ internal sealed class TransitionClassifier
     // and then its retry finds no key. Without this the sign-out was never logged (the user stayed
     // online in the log for good) or was logged as a timeout.
     private readonly Dictionary<ulong, long> _unansweredSignOuts = [];
+    // Users whose online this ingester dated after its write's receive time (at the end of the period before it), with that
+    // time, for a ttl: a sign-out received before it is this period's end all the same, and is dated no earlier, since the
+    // log drops a sign-out dated before the start of the period it has (one that ends an earlier period the user came back from).
+    private readonly Dictionary<ulong, long> _onlineDatedLater = [];
     private long _nextUnansweredPurgeMs;
 
     public TransitionClassifier(ExpiryTracker tracker, long ttlMs, ITransitionSink sink)
@@ -67,7 +71,7 @@ internal sealed class TransitionClassifier
                     long onlineAt = _unanswered.Remove(write.UserId, out long since) ? since : write.ReceiveMs;
                     if (_lapsed.Remove(write.UserId, out long lapsedSince))
                         onlineAt = Math.Max(onlineAt, lapsedSince);
-                    _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt, Possible: true), counted: false);
+                    Online(write, onlineAt, possible: true);
                 }
                 break;
             }
@@ -82,6 +86,7 @@ internal sealed class TransitionClassifier
                 {
                     // A sign-out whose DEL went unanswered came before: most likely it removed the key.
                     _tracker.Remove(write.UserId);
+                    signedOutAt = SignOutAt(write.UserId, signedOutAt);
                     _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, signedOutAt));
                     onlineAt = Math.Max(onlineAt, signedOutAt);
                 }
@@ -95,7 +100,7 @@ internal sealed class TransitionClassifier
                     onlineAt = Math.Max(onlineAt, lapsedAt);
                 _unanswered.Remove(write.UserId);
                 _tracker.Set(write.UserId, write.ReceiveMs);
-                _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                Online(write, onlineAt, possible: false);
                 break;
             }
             case WriteOutcome.Landed:
@@ -107,7 +112,7 @@ internal sealed class TransitionClassifier
                 long onlineAt = _lapsed.Remove(write.UserId, out long lapsedAt) ? Math.Max(write.ReceiveMs, lapsedAt) : write.ReceiveMs;
                 _unanswered.Remove(write.UserId);
                 _tracker.Set(write.UserId, write.ReceiveMs);
-                _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt));
+                Online(write, onlineAt, possible: false);
                 break;
             }
             case WriteOutcome.Missing:
@@ -126,7 +131,7 @@ internal sealed class TransitionClassifier
                 _tracker.Remove(write.UserId);
                 _lapsed.Remove(write.UserId);
                 _unanswered.Remove(write.UserId);
-                _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
+                _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, SignOutAt(write.UserId, write.ReceiveMs)));
                 break;
             case WriteOutcome.Absent:
                 // A sign-out found no key. After an unanswered attempt, that attempt most likely
@@ -136,7 +141,7 @@ internal sealed class TransitionClassifier
                 if (_unansweredSignOuts.Remove(write.UserId))
                 {
                     _tracker.Remove(write.UserId);
-                    _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, write.ReceiveMs));
+                    _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Signout, SignOutAt(write.UserId, write.ReceiveMs)));
                 }
                 else if (_tracker.TryGet(write.UserId, out long lapsed))
                 {
@@ -148,6 +153,20 @@ internal sealed class TransitionClassifier
                 break;
         }
     }
+
+    /// <summary>Queues the online that begins a period (possible: one the log drops when it has the user online).</summary>
+    private void Online(in PendingWrite write, long onlineAt, bool possible)
+    {
+        if (onlineAt > write.ReceiveMs)
+            _onlineDatedLater[write.UserId] = onlineAt;
+        else if (_onlineDatedLater.Count > 0)
+            _onlineDatedLater.Remove(write.UserId);
+        _sink.Enqueue(new PresenceTransition(write.UserId, TransitionKind.Online, onlineAt, possible), counted: !possible);
+    }
+
+    /// <summary>A sign-out's time: its receive time, or the start of the period it ends when this ingester dated that later.</summary>
+    private long SignOutAt(ulong userId, long receiveMs) =>
+        _onlineDatedLater.Count > 0 && _onlineDatedLater.Remove(userId, out long onlineAt) ? Math.Max(receiveMs, onlineAt) : receiveMs;
 
     /// <summary>
     /// One write of the flusher whose answer never came (timed out, refused, the connection lost, or
@@ -166,7 +185,7 @@ internal sealed class TransitionClassifier
         since = exists ? Math.Min(since, write.ReceiveMs) : write.ReceiveMs;
     }
 
-    /// <summary>Each tick: forgets what a ttl has made moot (a lapse, an unanswered write received over a ttl ago).</summary>
+    /// <summary>Each tick: forgets what a ttl has made moot (a lapse, an unanswered write received over a ttl ago, an online dated later).</summary>
     public void Forget(long nowMs)
     {
         if (_lapsed.Count > 0)
@@ -178,9 +197,14 @@ internal sealed class TransitionClassifier
                     _lapsed.Remove(user);
             }
         }
-        if ((_unanswered.Count > 0 || _unansweredSignOuts.Count > 0) && nowMs >= _nextUnansweredPurgeMs)
+        if ((_unanswered.Count > 0 || _unansweredSignOuts.Count > 0 || _onlineDatedLater.Count > 0) && nowMs >= _nextUnansweredPurgeMs)
         {
-            _nextUnansweredPurgeMs = nowMs + 1_000; // once a second: a long outage can leave many
+            _nextUnansweredPurgeMs = nowMs + 1_000; // once a second: a long outage (or an empty store restart) can leave many
+            foreach (var (user, at) in _onlineDatedLater)
+            {
+                if (at + _ttlMs < nowMs)
+                    _onlineDatedLater.Remove(user);
+            }
             foreach (var (user, at) in _unansweredSignOuts)
             {
                 if (at + _ttlMs < nowMs)
