@@ -172,7 +172,7 @@ internal static class LogRun
 
         private async Task AppendAsync(EventLogAppendCall call)
         {
-            var args = Array.ConvertAll(call.Arguments(trimBeforeMs: NowMs() - RetentionMs), a => (RedisValue)a);
+            var args = Array.ConvertAll(call.Arguments(trimBeforeMs: NowMs() - RetentionMs, NowMs()), a => (RedisValue)a);
             try
             {
                 var result = await _database.ScriptEvaluateAsync(EventLogScripts.Append, _scriptKeys, args);

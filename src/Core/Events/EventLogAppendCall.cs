@@ -4,13 +4,13 @@ namespace Presence.Core.Events;
 
 /// <summary>
 /// One call of <see cref="EventLogScripts.Append"/>: its argument layout and its result, in one
-/// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), then (kind
-/// n|p|t|s, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
+/// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), now (Unix ms), then
+/// (kind n|p|t|s|w, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
 /// are strings (what the store receives whatever the client), so Core needs no store client.
 /// </summary>
 public sealed class EventLogAppendCall
 {
-    private const int Fixed = 4;
+    private const int Fixed = 5;
     private const int PerTransition = 4;
 
     private readonly string[] _arguments;
@@ -29,27 +29,38 @@ public sealed class EventLogAppendCall
         _arguments[1] = keys.OnlinePrefix;
         _arguments[2] = "0";
         _arguments[3] = ttlMs.ToString(CultureInfo.InvariantCulture);
+        _arguments[4] = "0";
     }
 
     /// <summary>
     /// Adds the next transition, in the order the log must record them. <paramref name="possible"/>: an
     /// online the ingester is not sure of (a key it met anew), which the log drops silently when it has
-    /// the user online.
+    /// the user online; or a timeout a start-up sweep found, whose <paramref name="atMs"/> is the online
+    /// <c>at</c> the sweep read: it ends only that period, dated at the call's now.
     /// </summary>
     public void Add(TransitionKind kind, ulong userId, long atMs, bool possible = false)
     {
-        _arguments[_next++] = possible && kind == TransitionKind.Online ? "p" : EventLogLine.KindCode(kind).ToString();
+        _arguments[_next++] = (possible, kind) switch
+        {
+            (true, TransitionKind.Online) => "p",
+            (true, TransitionKind.Timeout) => "w",
+            _ => EventLogLine.KindCode(kind).ToString(),
+        };
         _arguments[_next++] = userId.ToString(CultureInfo.InvariantCulture);
         _arguments[_next++] = EventLogKeys.Bucket(userId);
         _arguments[_next++] = atMs.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The script's ARGV, with the lines older than <paramref name="trimBeforeMs"/> to be trimmed (set anew for each attempt).</summary>
-    public string[] Arguments(long trimBeforeMs)
+    /// <summary>
+    /// The script's ARGV, with the lines older than <paramref name="trimBeforeMs"/> to be trimmed and <paramref name="nowMs"/>
+    /// the time a swept timeout is dated at (both set anew for each attempt).
+    /// </summary>
+    public string[] Arguments(long trimBeforeMs, long nowMs)
     {
         if (_next != _arguments.Length)
             throw new InvalidOperationException($"{(_next - Fixed) / PerTransition} of {(_arguments.Length - Fixed) / PerTransition} transitions added");
         _arguments[2] = trimBeforeMs.ToString(CultureInfo.InvariantCulture);
+        _arguments[4] = nowMs.ToString(CultureInfo.InvariantCulture);
         return _arguments;
     }
 

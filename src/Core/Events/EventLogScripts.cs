@@ -17,9 +17,12 @@ public static class EventLogScripts
     /// of the last minute (kept in <c>…:off</c>, user → at, trimmed to 60 s behind the newest
     /// transition): two ingesters, or a sweep and a write, can see one user's offline and online
     /// in either order of their times. Then trims lines whose <c>at</c> is older than the cutoff.
-    /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), then
-    /// (kind n|p|t|s, user id, bucket, at ms) per transition (p: a possible online, which the log takes
-    /// like n but drops silently when it has the user online). Returns {epoch, last seq}.
+    /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), now (Unix ms), then
+    /// (kind n|p|t|s|w, user id, bucket, at ms) per transition (p: a possible online, which the log takes
+    /// like n but drops silently when it has the user online; w: a timeout a start-up sweep found, whose at is
+    /// the online at it read in the online set: it ends only that period, if the log still has it, dated now,
+    /// since another ingester's online of a new period can reach the log between the sweep's read and this
+    /// append: the quick fault run, seed 19, 2026-12-07 16:50). Returns {epoch, last seq}.
     /// An online (n) the log drops while it has the user online since an earlier <c>at</c> began a period
     /// the log does not know yet: the old period's timeout is still on its way from another ingester
     /// (an ingester's <c>SET … GET</c> found no key after the other's expiry check had found it gone). It is
@@ -89,10 +92,22 @@ public static class EventLogScripts
             lines = {}
           end
         end
-        for i = 5, #ARGV, 4 do
+        local now = ARGV[5]
+        for i = 6, #ARGV, 4 do
           local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local bucket = ARGV[2] .. ARGV[i + 2]
-          if kind == 'n' or kind == 'p' then
+          if kind == 'w' then
+            local seen = redis.call('HGET', bucket, id)
+            if seen and tonumber(seen) == tonumber(at) then
+              kind = 't'
+              at = now
+            else
+              kind = ''
+            end
+          end
+          if kind == '' then
+            at = '0'
+          elseif kind == 'n' or kind == 'p' then
             local onAt = at
             local offAt = offN > 0 and redis.call('ZSCORE', off, id)
             if offAt and tonumber(at) < tonumber(offAt) then onAt = string.format('%d', tonumber(offAt)) end

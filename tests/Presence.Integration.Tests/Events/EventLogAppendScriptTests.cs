@@ -15,9 +15,11 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
 {
     private const long TtlMs = 10_000;
 
-    private static async Task AppendAsync(IDatabase db, EventLogKeys keys, params (char Kind, ulong User, long At)[] lines)
+    private static Task AppendAsync(IDatabase db, EventLogKeys keys, params (char Kind, ulong User, long At)[] lines) => AppendAsync(db, keys, 0, lines);
+
+    private static async Task AppendAsync(IDatabase db, EventLogKeys keys, long nowMs, params (char Kind, ulong User, long At)[] lines)
     {
-        var args = new List<RedisValue> { EventLogKeys.NewEpoch(), keys.OnlinePrefix, 0, TtlMs };
+        var args = new List<RedisValue> { EventLogKeys.NewEpoch(), keys.OnlinePrefix, 0, TtlMs, nowMs };
         foreach (var (kind, user, at) in lines)
         {
             args.Add(kind.ToString());
@@ -180,6 +182,29 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
         Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 4_000L), (TransitionKind.Online, 5_000L)],
             lines.Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)));
         Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 6_000L)], lines.Where(l => l.UserId == 8).Select(l => (l.Kind, l.AtMs)));
+    }
+
+    [Fact]
+    public async Task Append_SweptTimeout_EndsOnlyThePeriodTheSweepSaw_DatedNow()
+    {
+        // The quick fault-schedule run (seed 19, 2026-12-07 16:50): a restarted ingester's sweep read user 7 online since
+        // 18,416 (the timeout of that period was still in another ingester's backlog); the key was gone when it looked, at
+        // 34,073. Meanwhile that timeout (30,520) and a new period's online (33,980, another ingester) reached the log, and
+        // the sweep's timeout, dated after the new online, ended the new period: offline for good while the key lived. A
+        // swept timeout ('w', at = the online's at the sweep read) ends only that period, dated at the call's now.
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 18_416), ('n', 8, 18_416));
+        await AppendAsync(db, keys, ('t', 7, 30_520), ('n', 7, 33_980));
+        await AppendAsync(db, keys, 34_073, ('w', 7, 18_416), ('w', 8, 18_416));
+
+        var lines = await LinesAsync(db, keys);
+        Assert.Equal([(TransitionKind.Online, 18_416L), (TransitionKind.Timeout, 30_520L), (TransitionKind.Online, 33_980L)],
+            lines.Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal([(TransitionKind.Online, 18_416L), (TransitionKind.Timeout, 34_073L)], lines.Where(l => l.UserId == 8).Select(l => (l.Kind, l.AtMs)));
+        await AppendAsync(db, keys, 34_100, ('w', 8, 18_416)); // the log has it offline: nothing
+        Assert.Equal(5, (await LinesAsync(db, keys)).Length);
     }
 
     [Fact]

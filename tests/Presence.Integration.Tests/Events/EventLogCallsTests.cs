@@ -142,7 +142,7 @@ public sealed class EventLogCallsTests(RedisFixture redis)
         var call = new EventLogAppendCall(keys, transitions.Length, ttlMs: 10_000);
         foreach (var (kind, user, at) in transitions)
             call.Add(kind, user, at);
-        return EventLogAppendCall.Decode(await EvaluateAsync(db, keys, numbered ? EventLogScripts.AppendNumbered : EventLogScripts.Append, call.Arguments(trimBeforeMs)));
+        return EventLogAppendCall.Decode(await EvaluateAsync(db, keys, numbered ? EventLogScripts.AppendNumbered : EventLogScripts.Append, call.Arguments(trimBeforeMs, nowMs: 0)));
     }
 
     private static async Task<EventLogRead> ReadAsync(IDatabase db, EventLogKeys keys, long afterSeq, int max) =>

@@ -39,7 +39,7 @@ public sealed class EventResumeTests(RedisFixture redis)
             call.Add(transition, user, at);
         }
         var reply = await db.ScriptEvaluateAsync(EventLogScripts.Append, [keys.Seq, keys.Log, keys.Epoch],
-            Array.ConvertAll(call.Arguments(trimBeforeMs), a => (RedisValue)a));
+            Array.ConvertAll(call.Arguments(trimBeforeMs, nowMs: 0), a => (RedisValue)a));
         return EventLogAppendCall.Decode((string?[])reply!).LastSeq;
     }
 

@@ -37,7 +37,7 @@ public sealed class LastSeenWriterFailureTests
         try
         {
             long atMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            writer.Offer([new PresenceTransition(42, TransitionKind.Signout, atMs)]);
+            writer.Offer([new PresenceTransition(42, TransitionKind.Signout, atMs)], atMs);
             var keys = new LastSeenKeys(prefix);
             await Eventually.Until(async () => (await mux.GetDatabase().HashGetAsync(keys.KeyOf(42), LastSeenKeys.Field(42))).HasValue,
                 "user 42's last seen is in its bucket");

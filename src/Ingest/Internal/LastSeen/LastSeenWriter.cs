@@ -62,20 +62,24 @@ internal sealed class LastSeenWriter
     /// <summary>Users waiting to be written.</summary>
     public int Queued => _queue.Reader.Count;
 
-    /// <summary>The last seen, in stored seconds, an offline transition gives; null for an online.</summary>
-    public static long? LastSeenOf(PresenceTransition transition, long ttlMs) => transition.Kind switch
+    /// <summary>
+    /// The last seen, in stored seconds, an offline transition appended at <paramref name="appendedAtMs"/> gives; null for an
+    /// online. A timeout a start-up sweep found carries the online's time, not its own: the key was gone by the append.
+    /// </summary>
+    public static long? LastSeenOf(PresenceTransition transition, long ttlMs, long appendedAtMs) => transition.Kind switch
     {
+        TransitionKind.Timeout when transition.Possible => LastSeenTime.ToStoredSeconds(appendedAtMs - ttlMs),
         TransitionKind.Timeout => LastSeenTime.ToStoredSeconds(transition.AtMs - ttlMs),
         TransitionKind.Signout => LastSeenTime.ToStoredSeconds(transition.AtMs),
         _ => null,
     };
 
-    /// <summary>Queues the last seen of each offline in <paramref name="appended"/> (transitions the events log took).</summary>
-    public void Offer(IReadOnlyList<PresenceTransition> appended)
+    /// <summary>Queues the last seen of each offline in <paramref name="appended"/> (transitions the events log took at <paramref name="appendedAtMs"/>).</summary>
+    public void Offer(IReadOnlyList<PresenceTransition> appended, long appendedAtMs)
     {
         foreach (var transition in appended)
         {
-            if (LastSeenOf(transition, _ttlMs) is { } seconds && !_queue.Writer.TryWrite((transition.UserId, seconds)))
+            if (LastSeenOf(transition, _ttlMs, appendedAtMs) is { } seconds && !_queue.Writer.TryWrite((transition.UserId, seconds)))
                 _metrics.LastSeenWrites.WithLabels("dropped").Inc();
         }
     }

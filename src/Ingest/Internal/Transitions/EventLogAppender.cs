@@ -263,7 +263,8 @@ internal sealed class EventLogAppender : ITransitionSink
         Volatile.Write(ref _appending, batch.Count);
         while (true)
         {
-            var args = Array.ConvertAll(call.Arguments(trimBeforeMs: _clock.NowMs - _retentionMs), a => (RedisValue)a); // lines older than this are trimmed
+            long now = _clock.NowMs;
+            var args = Array.ConvertAll(call.Arguments(trimBeforeMs: now - _retentionMs, now), a => (RedisValue)a); // lines older than this are trimmed
             try
             {
                 var result = await _database.ScriptEvaluateAsync(NumberedLines ? EventLogScripts.AppendNumbered : EventLogScripts.Append, _scriptKeys, args).WaitAsync(AnswerWithin, stop).ConfigureAwait(false); // an append sent again is absorbed by the script
@@ -272,7 +273,7 @@ internal sealed class EventLogAppender : ITransitionSink
                 _metrics.EventLogAppends.WithLabels("ok").Inc();
                 _metrics.EventLogLastSeq.Set(last);
                 _database.Publish(RedisChannel.Literal(_keys.WakeChannel), last, CommandFlags.FireAndForget);
-                LastSeen?.Offer(batch);
+                LastSeen?.Offer(batch, now);
                 if (_backoff.Failures > 0)
                     IngestLog.EventLogRecovered(_logger, _backoff.Failures);
                 _backoff.Succeed();

@@ -82,7 +82,13 @@ internal sealed class ExpiryWatcher
             if (user.WrittenMs != SweptUser.KeyGone)
                 _tracker.TryAdd(user.UserId, user.WrittenMs); // own knowledge, if any, is newer
             else if (!_tracker.TryGet(user.UserId, out _))
-                _sink.Enqueue(new PresenceTransition(user.UserId, TransitionKind.Timeout, nowMs));
+            {
+                // The period the sweep read may have ended, and another begun through another ingester, before this
+                // line reaches the log: the log ends only the period the sweep saw, dated as it appends (EventLogScripts.Append, w).
+                _sink.Enqueue(user.OnlineAtMs == SweptUser.Unknown
+                    ? new PresenceTransition(user.UserId, TransitionKind.Timeout, nowMs)
+                    : new PresenceTransition(user.UserId, TransitionKind.Timeout, user.OnlineAtMs, Possible: true));
+            }
         }
     }
 

@@ -13,8 +13,9 @@ namespace Presence.Ingest.Internal.Transitions;
 /// expiry — after an ingester crashed (no hand-over), or when all ingesters were down. A user
 /// whose key exists is adopted by the expiry tracker (with the key's receive time: if another
 /// ingester writes it, the first check finds a newer value and lets go); a user whose key is gone
-/// gets its offline (timeout) line now, <c>at</c> = when the sweep found it gone, since its last
-/// receive time is lost with the key. Paced (<see cref="UsersPerSecond"/>) so the store serves
+/// gets its offline (timeout) line, <c>at</c> = when it is appended, since its last receive time is
+/// lost with the key; that line ends only the online period the sweep read (another ingester may
+/// have begun a new one meanwhile, whose online reaches the log first). Paced (<see cref="UsersPerSecond"/>) so the store serves
 /// heartbeats first.
 /// </summary>
 internal sealed class OnlineSetSweep
@@ -91,12 +92,16 @@ internal sealed class OnlineSetSweep
             reads[i] = _database.HashGetAllAsync(_keys.OnlinePrefix + (firstBucket + i).ToString(CultureInfo.InvariantCulture));
         await Task.WhenAll(reads).WaitAsync(_answerWithin, stop).ConfigureAwait(false);
         var users = new List<ulong>();
+        var since = new List<long>();
         foreach (var read in reads)
         {
             foreach (var entry in read.Result)
             {
                 if (ulong.TryParse((string?)entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out ulong user) && user != 0)
+                {
                     users.Add(user);
+                    since.Add(entry.Value.TryParse(out long at) && at >= 0 ? at : SweptUser.Unknown);
+                }
             }
         }
         if (users.Count == 0)
@@ -109,7 +114,7 @@ internal sealed class OnlineSetSweep
         {
             long written = values[i].Result.IsNull ? SweptUser.KeyGone
                 : values[i].Result.TryParse(out long ms) ? ms : SweptUser.KeyGone;
-            await _found.Writer.WriteAsync(new SweptUser(users[i], written), stop).ConfigureAwait(false);
+            await _found.Writer.WriteAsync(new SweptUser(users[i], written, since[i]), stop).ConfigureAwait(false);
         }
         Swept += users.Count;
     }

@@ -4,7 +4,9 @@ namespace Presence.Ingest.Internal.Transitions;
 
 /// <summary>
 /// A transition the ingester saw, on its way to the events log. <see cref="Possible"/>: an online it is not
-/// sure of (a key of a user it met anew), which the log drops silently when it has the user online.
+/// sure of (a key of a user it met anew), which the log drops silently when it has the user online; or a
+/// timeout its start-up sweep found, whose <see cref="AtMs"/> is the online's <c>at</c> it read: the log ends
+/// only that period, dated as it appends.
 /// </summary>
 /// <remarks>
 /// 16 bytes: the user, and its time, kind and whether it is possible packed in one long (<see cref="Packed"/>),
@@ -34,7 +36,7 @@ internal readonly record struct PresenceTransition
 
     public bool Possible => (Packed & 4) != 0;
 
-    /// <summary>The time (ms) above 4 bits: the kind (2 bits), whether a possible online (1), and a bit always set, so it is never 0.</summary>
+    /// <summary>The time (ms) above 4 bits: the kind (2 bits), whether possible (1), and a bit always set, so it is never 0.</summary>
     internal long Packed { get; }
 
     /// <summary>The transition of <paramref name="userId"/> that <paramref name="packed"/> (a <see cref="Packed"/>) holds.</summary>
