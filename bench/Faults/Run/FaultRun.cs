@@ -210,10 +210,6 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
     }
 
     /// <summary>
-    /// Waits (bounded) until every subscriber has an open session that received the log up to the
-    /// store's last seq, as far as its watched users go: the last line of a watched user, or a snapshot at or after it.
-    /// </summary>
-    /// <summary>
     /// Waits until every ingester has appended what it holds for the events log (<c>presence_event_log_backlog</c> 0): an
     /// ingester whose appends failed in the last fault retries them with a backoff of up to 2 s, and the store's
     /// reconnection may take longer, so the log can still lack a timeout when the streams have caught up with it.
@@ -243,6 +239,10 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
         Console.WriteLine(Notes[^1]);
     }
 
+    /// <summary>
+    /// Waits (bounded) until every subscriber has an open session that received the log up to the
+    /// store's last seq, as far as its watched users go: the last line of a watched user, or a snapshot at or after it.
+    /// </summary>
     private async Task WaitCaughtUpAsync(LogReader log, List<StreamClient> clients, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;

@@ -29,7 +29,7 @@ namespace Presence.Ingest.Internal.Transitions;
 /// While users are going offline some always are, so the scan also keeps a lower bound per block of 64
 /// slots (4 bytes a block) and reads only the blocks whose bound is due, setting each to its exact
 /// earliest: a tick reads the blocks of the users due now and of those whose bound went stale, not the
-/// whole table (5.1 ms a tick at 1M users before; docs/PERFORMANCE.md, "The expiry watcher's scan").
+/// whole table (at 1M users with 300 due, ~15 µs a tick against 0.6 ms; docs/PERFORMANCE.md, "The expiry watcher's scan").
 /// </remarks>
 internal sealed unsafe class ExpiryTracker
 {
