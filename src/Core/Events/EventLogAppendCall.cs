@@ -5,7 +5,7 @@ namespace Presence.Core.Events;
 /// <summary>
 /// One call of <see cref="EventLogScripts.Append"/>: its argument layout and its result, in one
 /// place. ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), now (Unix ms), then
-/// (kind n|p|t|s|w, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
+/// (kind n|p|a|t|s|w, user id, bucket, at ms) per transition; the answer is <c>{epoch, last seq}</c>. Arguments
 /// are strings (what the store receives whatever the client), so Core needs no store client.
 /// </summary>
 public sealed class EventLogAppendCall
@@ -36,14 +36,16 @@ public sealed class EventLogAppendCall
     /// Adds the next transition, in the order the log must record them. <paramref name="possible"/>: an
     /// online the ingester is not sure of (a key it met anew), which the log drops silently when it has
     /// the user online; or a timeout a start-up sweep found, whose <paramref name="atMs"/> is the online
-    /// <c>at</c> the sweep read: it ends only that period, dated at the call's now.
+    /// <c>at</c> the sweep read: it ends only that period, dated at the call's now. <paramref name="relayed"/>: an online
+    /// the log takes only right after a timeout of the user, added just before it, that ended a period.
     /// </summary>
-    public void Add(TransitionKind kind, ulong userId, long atMs, bool possible = false)
+    public void Add(TransitionKind kind, ulong userId, long atMs, bool possible = false, bool relayed = false)
     {
-        _arguments[_next++] = (possible, kind) switch
+        _arguments[_next++] = (possible, relayed, kind) switch
         {
-            (true, TransitionKind.Online) => "p",
-            (true, TransitionKind.Timeout) => "w",
+            (_, true, TransitionKind.Online) => "a",
+            (true, _, TransitionKind.Online) => "p",
+            (true, _, TransitionKind.Timeout) => "w",
             _ => EventLogLine.KindCode(kind).ToString(),
         };
         _arguments[_next++] = userId.ToString(CultureInfo.InvariantCulture);

@@ -208,6 +208,32 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Append_RelayedOnline_TakenOnlyRightAfterTheTimeoutItFollowsEndedAPeriod()
+    {
+        // An ingester's expiry check found its user's key written since by another ingester after it had lapsed: it sends the
+        // period's timeout (11,000) and the new period's online (12,000: 'a', relayed, in case the other's online was a possible
+        // one the log dropped). The quick fault run (seed 49, 2026-12-07): such a pair reached the log late, after the new
+        // period had come and gone (user 9: the other ingester's online, kept aside, and its sign-out), or into a new epoch after an
+        // empty store restart (user 8): the timeout was dropped and the online taken, online for good with no key. A relayed
+        // online is taken only right after its timeout in the same call, when that timeout ended a period (the appender keeps
+        // the two together); else it is dropped (user 10: alone in a later call).
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var db = mux.GetDatabase();
+        var keys = new EventLogKeys(TestKeys.Prefix());
+        await AppendAsync(db, keys, ('n', 7, 1_000), ('n', 9, 1_000), ('n', 10, 1_000));
+        await AppendAsync(db, keys, ('n', 9, 12_000), ('s', 9, 13_000)); // the other ingester's period of 9
+        await AppendAsync(db, keys, ('t', 7, 11_000), ('a', 7, 12_000), ('t', 8, 11_000), ('a', 8, 12_000), ('t', 9, 11_000), ('a', 9, 12_000), ('t', 10, 11_000));
+        await AppendAsync(db, keys, ('a', 10, 12_000));
+
+        var lines = await LinesAsync(db, keys);
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Timeout, 11_000L), (TransitionKind.Online, 12_000L)],
+            lines.Where(l => l.UserId == 7).Select(l => (l.Kind, l.AtMs)));
+        Assert.DoesNotContain(lines, l => l.UserId == 8);
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 13_000L)], lines.Where(l => l.UserId == 9).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Timeout, 11_000L)], lines.Where(l => l.UserId == 10).Select(l => (l.Kind, l.AtMs)));
+    }
+
+    [Fact]
     public async Task Append_DuplicateOrPossibleOnlineOfTheCurrentPeriod_ThenItsTimeout_EndsOffline()
     {
         // A second online of the period the log has (at its own at or before), or a possible online, is

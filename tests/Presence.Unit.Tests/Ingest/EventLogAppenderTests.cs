@@ -119,18 +119,39 @@ public sealed class EventLogAppenderTests
         Assert.Equal([new(3, TransitionKind.Timeout, 120), new(3, TransitionKind.Online, 130, Possible: true)], Take(log, 2));
     }
 
-    [Theory]
-    [InlineData(TransitionKind.Online, 0L, false)]
-    [InlineData(TransitionKind.Online, 1_796_000_000_000L, true)]
-    [InlineData(TransitionKind.Timeout, 1_796_000_000_123L, false)]
-    [InlineData(TransitionKind.Signout, long.MaxValue >> 4, false)]
-    public void Transition_PackedAndBack_TheSame_NeverZero(TransitionKind kind, long atMs, bool possible)
+    [Fact]
+    public void EnqueuePair_QueueFull_HeldTogether_GoInNextToEachOther_Counted_StillRelayed()
     {
-        var transition = new PresenceTransition(42, kind, atMs, possible);
+        // The log takes a relayed online only right after its timeout in one call: a full queue must not part them.
+        var log = Appender(capacity: 2);
+        log.Enqueue(new(1, TransitionKind.Online, 100));
+        log.EnqueuePair(new(2, TransitionKind.Timeout, 110), new(2, TransitionKind.Online, 120, Relayed: true)); // room for one: both held
+        Assert.Equal(1, log.Held);
+        Assert.Equal(1, log.Queued);
+        Assert.Equal(1, _metrics.Transitions(TransitionKind.Timeout).Value);
+        Assert.Equal(2, _metrics.Transitions(TransitionKind.Online).Value);
+        Assert.Equal([new(1, TransitionKind.Online, 100)], Take(log, 1));
+        log.Release();
+        Assert.Equal([new(2, TransitionKind.Timeout, 110), new(2, TransitionKind.Online, 120, Relayed: true)], Take(log, 2));
+        log.EnqueuePair(new(3, TransitionKind.Timeout, 130), new(3, TransitionKind.Online, 140, Relayed: true)); // room: straight in
+        Assert.Equal(0, log.Held);
+        Assert.Equal([new(3, TransitionKind.Timeout, 130), new(3, TransitionKind.Online, 140, Relayed: true)], Take(log, 2));
+        Assert.Equal(0, _metrics.TransitionsDropped.Value);
+    }
+
+    [Theory]
+    [InlineData(TransitionKind.Online, 0L, false, false)]
+    [InlineData(TransitionKind.Online, 1_796_000_000_000L, true, false)]
+    [InlineData(TransitionKind.Online, 1_796_000_000_001L, false, true)]
+    [InlineData(TransitionKind.Timeout, 1_796_000_000_123L, false, false)]
+    [InlineData(TransitionKind.Signout, long.MaxValue >> 5, false, true)]
+    public void Transition_PackedAndBack_TheSame_NeverZero(TransitionKind kind, long atMs, bool possible, bool relayed)
+    {
+        var transition = new PresenceTransition(42, kind, atMs, possible, relayed);
         Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<PresenceTransition>()); // the log's queue holds up to 1M
         Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<HeldTransitions>());
         Assert.NotEqual(0, transition.Packed); // 0 means "no latest" to HeldTransitions
-        Assert.Equal((kind, atMs, possible), (transition.Kind, transition.AtMs, transition.Possible));
+        Assert.Equal((kind, atMs, possible, relayed), (transition.Kind, transition.AtMs, transition.Possible, transition.Relayed));
         Assert.Equal(transition, PresenceTransition.Unpack(42, transition.Packed));
     }
 

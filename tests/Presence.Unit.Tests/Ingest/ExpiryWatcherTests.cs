@@ -71,7 +71,7 @@ public sealed class ExpiryWatcherTests
         watcher.TakeAnswers();
 
         Assert.Equal(0, tracker.Count);
-        Assert.Equal([new(8, TransitionKind.Timeout, Now + 30_000), new(8, TransitionKind.Online, Now + 45_000)], sink.Take());
+        Assert.Equal([new(8, TransitionKind.Timeout, Now + 30_000), new(8, TransitionKind.Online, Now + 45_000, Relayed: true)], sink.Take());
         watcher.Tick(Now + 100_000);
         Assert.Equal(2, script.Gets.Count); // neither is checked again
     }

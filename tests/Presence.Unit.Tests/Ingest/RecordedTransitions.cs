@@ -19,6 +19,12 @@ internal sealed class RecordedTransitions : ITransitionSink
         _queued.Add(transition);
     }
 
+    public void EnqueuePair(PresenceTransition timeout, PresenceTransition relayedOnline)
+    {
+        Enqueue(timeout);
+        Enqueue(relayedOnline);
+    }
+
     /// <summary>Transitions of <paramref name="kind"/> that count in <c>presence_transitions_total</c>, as the events log's queue counts them.</summary>
     public int Counted(TransitionKind kind) => _counted[(int)kind];
 

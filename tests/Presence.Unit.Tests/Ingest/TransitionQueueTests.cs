@@ -26,6 +26,31 @@ public sealed class TransitionQueueTests
     }
 
     [Fact]
+    public void WritePair_BothOrNeither_NextToEachOther_AcrossTheRingsEnd_PeekLeavesTheItem()
+    {
+        // A timeout and the relayed online after it (EventLogAppender.EnqueuePair): the reader must never find the first alone.
+        var queue = new TransitionQueue<int>(4);
+        Assert.True(queue.TryWrite(1));
+        Assert.True(queue.TryWrite(2));
+        Assert.True(queue.TryWrite(3));
+        Assert.False(queue.TryWrite(4, 5)); // room for one: neither goes in
+        Assert.Equal(3, queue.Count);
+        Assert.True(queue.TryRead(out _));
+        Assert.True(queue.TryRead(out _));
+        Assert.True(queue.TryWrite(4, 5)); // wraps around the ring's end
+        Assert.True(queue.TryPeek(out int peeked));
+        Assert.Equal(3, peeked);
+        Assert.Equal(3, queue.Count);
+        var rest = new List<int>();
+        while (queue.TryRead(out int item))
+            rest.Add(item);
+        Assert.Equal([3, 4, 5], rest);
+        Assert.False(queue.TryPeek(out _));
+        queue.Complete();
+        Assert.False(queue.TryWrite(6, 7));
+    }
+
+    [Fact]
     public void Burst_Drained_ItsBufferGivenBack_ASmallOneKept()
     {
         // A cold start's online burst filled the appender's channel to its 1M transitions (32 MB) and the channel

@@ -156,9 +156,10 @@ internal sealed class EventLogAppender : ITransitionSink
             var held = _held[user];
             if (_capacity - _queue.Count < (held.HasLast ? 2 : 1))
                 return; // the appender frees room as it appends; the next tick goes on
-            Write(held.First(user));
             if (held.HasLast)
-                Write(held.Last(user));
+                Write(held.First(user), held.Last(user)); // next to each other: the last may be a relayed online after its timeout
+            else
+                Write(held.First(user));
             _heldOrder.Dequeue();
             _held.Remove(user);
         }
@@ -169,10 +170,38 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>Sets <c>presence_event_log_backlog</c> (queued + the batch being appended + users held): once a flusher tick, not per transition.</summary>
     public void PublishBacklog() => _metrics.EventLogBacklog.Set(_queue.Count + Volatile.Read(ref _appending) + _held.Count);
 
+    /// <inheritdoc/>
+    public void EnqueuePair(PresenceTransition timeout, PresenceTransition relayedOnline)
+    {
+        _metrics.Transitions(timeout.Kind).Inc();
+        _metrics.Transitions(relayedOnline.Kind).Inc();
+        if (_held.Count > 0)
+        {
+            Release();
+            if (_held.ContainsKey(timeout.UserId))
+            {
+                Hold(timeout);
+                Hold(relayedOnline);
+                return;
+            }
+        }
+        if (!_queue.TryWrite(timeout, relayedOnline))
+        {
+            Hold(timeout); // held as the user's first and latest: released next to each other
+            Hold(relayedOnline);
+        }
+    }
+
     private void Write(PresenceTransition transition)
     {
         if (!_queue.TryWrite(transition)) // only when completed (stopping): nothing more is appended
             _metrics.TransitionsDropped.Inc();
+    }
+
+    private void Write(PresenceTransition first, PresenceTransition second)
+    {
+        if (!_queue.TryWrite(first, second)) // only when completed (stopping)
+            _metrics.TransitionsDropped.Inc(2);
     }
 
     private void Hold(PresenceTransition transition)
@@ -229,6 +258,9 @@ internal sealed class EventLogAppender : ITransitionSink
                 await YieldToPresenceAsync(stop).ConfigureAwait(false);
                 while (batch.Count < BatchSize && _queue.TryRead(out var transition))
                     batch.Add(transition);
+                // A relayed online goes in the call of the timeout before it (EnqueuePair), even past the batch's size.
+                if (_queue.TryPeek(out var next) && next.Relayed && _queue.TryRead(out next))
+                    batch.Add(next);
                 await AppendAsync(batch, stop).ConfigureAwait(false);
                 batch.Clear();
             }
@@ -259,7 +291,7 @@ internal sealed class EventLogAppender : ITransitionSink
     {
         var call = new EventLogAppendCall(_keys, batch.Count, TtlMs);
         foreach (var t in batch)
-            call.Add(t.Kind, t.UserId, t.AtMs, t.Possible);
+            call.Add(t.Kind, t.UserId, t.AtMs, t.Possible, t.Relayed);
         Volatile.Write(ref _appending, batch.Count);
         while (true)
         {

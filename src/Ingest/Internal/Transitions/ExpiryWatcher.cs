@@ -154,10 +154,15 @@ internal sealed class ExpiryWatcher
                 _tracker.Remove(user); // another ingester wrote the user since: it watches it now
                 if (stored >= written + _ttlMs)
                 {
-                    // The key lapsed before that write found none: the period this ingester saw ended.
-                    // (The other ingester sent the new period's online; the log keeps one of each.)
-                    _sink.Enqueue(new PresenceTransition(user, TransitionKind.Timeout, written + _ttlMs));
-                    _sink.Enqueue(new PresenceTransition(user, TransitionKind.Online, stored));
+                    // The key lapsed before that write (or outlived receive + ttl by its write's delay, and that write found
+                    // it): the period this ingester saw ended. The other ingester sent the new period's online, a possible
+                    // one the log drops while it has this period; relayed here, the log takes it only right after this
+                    // timeout, if that ended a period: when the pair comes late, after the new period came and went or into
+                    // a new log after an empty store restart, the timeout is dropped and so is the online, which was taken
+                    // before (online for good with no key: the quick fault run, seed 49, 2026-12-07).
+                    _sink.EnqueuePair(
+                        new PresenceTransition(user, TransitionKind.Timeout, written + _ttlMs),
+                        new PresenceTransition(user, TransitionKind.Online, stored, Relayed: true));
                 }
             }
             // Same value: the key outlives receive + ttl by its write's delay; it is due again next tick.

@@ -78,6 +78,38 @@ internal sealed class TransitionQueue<T> where T : unmanaged
         return true;
     }
 
+    /// <summary>Adds two items next to each other, so the reader never takes the first without the second being there; false (neither added) when there is no room for both, or the queue is completed.</summary>
+    public unsafe bool TryWrite(T first, T second)
+    {
+        TaskCompletionSource<bool>? waiter;
+        lock (_gate)
+        {
+            if (_completed || _count > _capacity - 2)
+                return false;
+            int tail = _head + _count;
+            _items[tail >= _capacity ? tail - _capacity : tail] = first;
+            tail++;
+            _items[tail >= _capacity ? tail - _capacity : tail] = second;
+            _count += 2;
+            if (_count > _peak)
+                _peak = _count;
+            waiter = _waiter;
+            _waiter = null;
+        }
+        waiter?.TrySetResult(true);
+        return true;
+    }
+
+    /// <summary>The oldest item, if any, left in the queue.</summary>
+    public unsafe bool TryPeek(out T item)
+    {
+        lock (_gate)
+        {
+            item = _count > 0 ? _items[_head] : default;
+            return _count > 0;
+        }
+    }
+
     /// <summary>Takes the oldest item, if any.</summary>
     public unsafe bool TryRead(out T item)
     {
