@@ -59,38 +59,24 @@ internal sealed class TransitionQueue<T> where T : unmanaged
     }
 
     /// <summary>Adds an item; false when the queue is full or completed.</summary>
-    public unsafe bool TryWrite(T item)
-    {
-        TaskCompletionSource<bool>? waiter;
-        lock (_gate)
-        {
-            if (_completed || _count >= _capacity)
-                return false;
-            int tail = _head + _count;
-            _items[tail >= _capacity ? tail - _capacity : tail] = item;
-            _count++;
-            if (_count > _peak)
-                _peak = _count;
-            waiter = _waiter;
-            _waiter = null;
-        }
-        waiter?.TrySetResult(true);
-        return true;
-    }
+    public bool TryWrite(T item) => TryWrite(new ReadOnlySpan<T>(in item));
 
     /// <summary>Adds two items next to each other, so the reader never takes the first without the second being there; false (neither added) when there is no room for both, or the queue is completed.</summary>
-    public unsafe bool TryWrite(T first, T second)
+    public bool TryWrite(T first, T second) => TryWrite([first, second]);
+
+    private unsafe bool TryWrite(ReadOnlySpan<T> items)
     {
         TaskCompletionSource<bool>? waiter;
         lock (_gate)
         {
-            if (_completed || _count > _capacity - 2)
+            if (_completed || _count > _capacity - items.Length)
                 return false;
-            int tail = _head + _count;
-            _items[tail >= _capacity ? tail - _capacity : tail] = first;
-            tail++;
-            _items[tail >= _capacity ? tail - _capacity : tail] = second;
-            _count += 2;
+            foreach (var item in items)
+            {
+                int tail = _head + _count;
+                _items[tail >= _capacity ? tail - _capacity : tail] = item;
+                _count++;
+            }
             if (_count > _peak)
                 _peak = _count;
             waiter = _waiter;
