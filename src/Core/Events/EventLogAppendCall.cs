@@ -37,7 +37,7 @@ public sealed class EventLogAppendCall
     /// online the ingester is not sure of (a key it met anew), which the log drops silently when it has
     /// the user online; or a timeout a start-up sweep found, whose <paramref name="atMs"/> is the online
     /// <c>at</c> the sweep read: it ends only that period, dated at the call's now. <paramref name="relayed"/>: an online
-    /// the log takes only right after a timeout of the user, added just before it, that ended a period.
+    /// the log takes only right after a timeout of the user, added just before it, that ended a period (with a line dated no later).
     /// </summary>
     public void Add(TransitionKind kind, ulong userId, long atMs, bool possible = false, bool relayed = false)
     {

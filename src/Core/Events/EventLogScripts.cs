@@ -20,8 +20,9 @@ public static class EventLogScripts
     /// ARGV: candidate epoch, online-bucket key prefix, trim cutoff (Unix ms), ttl (ms), now (Unix ms), then
     /// (kind n|p|a|t|s|w, user id, bucket, at ms) per transition (p: a possible online, which the log takes
     /// like n but drops silently when it has the user online; a: a relayed online, taken like p only right after a
-    /// timeout of the user, the transition just before it, that ended a period: an expiry check found the key written
-    /// anew by another ingester after it lapsed, the quick fault run, seed 49, 2026-12-07; w: a timeout a start-up sweep found, whose at is
+    /// timeout of the user, the transition just before it, that ended a period with a line dated no later than it: an
+    /// expiry check found the key written anew by another ingester after it lapsed, the quick fault run, seed 49,
+    /// 2026-12-07; w: a timeout a start-up sweep found, whose at is
     /// the online at it read in the online set: it ends only that period, if the log still has it, dated now,
     /// since another ingester's online of a new period can reach the log between the sweep's read and this
     /// append: the quick fault run, seed 19, 2026-12-07 16:50). Returns {epoch, last seq}.
@@ -95,14 +96,14 @@ public static class EventLogScripts
           end
         end
         local now = ARGV[5]
-        local ended = nil
+        local ended, endedAt = nil, 0
         for i = 6, #ARGV, 4 do
           local kind, id, at = ARGV[i], ARGV[i + 1], ARGV[i + 3]
           local bucket = ARGV[2] .. ARGV[i + 2]
           local after = ended
           ended = nil
           if kind == 'a' then
-            if after == id then kind = 'p' else kind = '' end
+            if after == id and tonumber(at) >= endedAt then kind = 'p' else kind = '' end
           end
           if kind == 'w' then
             local seen = redis.call('HGET', bucket, id)
@@ -145,7 +146,7 @@ public static class EventLogScripts
               redis.call('ZADD', off, at, id)
               offN = offN + 1
               line(kind, id, at)
-              if kind == 't' then ended = id end
+              if kind == 't' then ended, endedAt = id, tonumber(at) end
               local pendAt = pendN > 0 and redis.call('ZSCORE', pend, id)
               if pendAt then
                 redis.call('ZREM', pend, id)

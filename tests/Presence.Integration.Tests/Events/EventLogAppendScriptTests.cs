@@ -216,13 +216,17 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
         // period had come and gone (user 9: the other ingester's online, kept aside, and its sign-out), or into a new epoch after an
         // empty store restart (user 8): the timeout was dropped and the online taken, online for good with no key. A relayed
         // online is taken only right after its timeout in the same call, when that timeout ended a period (the appender keeps
-        // the two together); else it is dropped (user 10: alone in a later call).
+        // the two together); else it is dropped (user 10: alone in a later call). And only when it is dated no earlier than
+        // that timeout's line (user 11: the ingester's own online came late too, and the log dated it at the other ingester's
+        // timeout, 20,000, after the relayed online's period had ended; the timeout ends that period, dated there).
         using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
         var db = mux.GetDatabase();
         var keys = new EventLogKeys(TestKeys.Prefix());
-        await AppendAsync(db, keys, ('n', 7, 1_000), ('n', 9, 1_000), ('n', 10, 1_000));
+        await AppendAsync(db, keys, ('n', 7, 1_000), ('n', 9, 1_000), ('n', 10, 1_000), ('n', 11, 1_000));
+        await AppendAsync(db, keys, ('t', 11, 20_000), ('n', 11, 5_000)); // the other ingester's timeout, then this one's late online
         await AppendAsync(db, keys, ('n', 9, 12_000), ('s', 9, 13_000)); // the other ingester's period of 9
-        await AppendAsync(db, keys, ('t', 7, 11_000), ('a', 7, 12_000), ('t', 8, 11_000), ('a', 8, 12_000), ('t', 9, 11_000), ('a', 9, 12_000), ('t', 10, 11_000));
+        await AppendAsync(db, keys, ('t', 7, 11_000), ('a', 7, 12_000), ('t', 8, 11_000), ('a', 8, 12_000), ('t', 9, 11_000), ('a', 9, 12_000), ('t', 10, 11_000),
+            ('t', 11, 15_000), ('a', 11, 12_000));
         await AppendAsync(db, keys, ('a', 10, 12_000));
 
         var lines = await LinesAsync(db, keys);
@@ -231,6 +235,8 @@ public sealed class EventLogAppendScriptTests(RedisFixture redis)
         Assert.DoesNotContain(lines, l => l.UserId == 8);
         Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Signout, 13_000L)], lines.Where(l => l.UserId == 9).Select(l => (l.Kind, l.AtMs)));
         Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Timeout, 11_000L)], lines.Where(l => l.UserId == 10).Select(l => (l.Kind, l.AtMs)));
+        Assert.Equal([(TransitionKind.Online, 1_000L), (TransitionKind.Timeout, 20_000L), (TransitionKind.Online, 20_000L), (TransitionKind.Timeout, 20_000L)],
+            lines.Where(l => l.UserId == 11).Select(l => (l.Kind, l.AtMs)));
     }
 
     [Fact]
