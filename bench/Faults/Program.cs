@@ -11,9 +11,13 @@ using Presence.Testing;
 
 if (args.Length > 0 && args[0] == "check")
 {
-    if (args.Length != 2)
+    if (args.Length == 2 && args[1] is "--help" or "-h")
     {
-        return FaultsCommandLine.Usage("check needs one FILE");
+        return FaultsCommandLine.Parse(["--help"], out int helpExit) is null ? helpExit : 0;
+    }
+    if (args.Length != 2 || args[1].StartsWith('-'))
+    {
+        return FaultsCommandLine.Usage("check needs one FILE, and takes no option");
     }
     try
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Presence.Integration.Tests.Deploy;
+using Presence.Testing;
 using Xunit.Abstractions;
 
 namespace Presence.Integration.Tests.Faults;
@@ -19,12 +20,7 @@ public sealed class FaultScheduleTests(ITestOutputHelper output)
     [Fact]
     public async Task QuickRun_EveryFaultKind_NoViolation_ExitsZero()
     {
-#if DEBUG
-        const string configuration = "Debug";
-#else
-        const string configuration = "Release";
-#endif
-        string program = Repository.PathOf("bench", "Faults", "bin", configuration, "net10.0", "presence-faults.dll");
+        string program = Program();
         Assert.True(File.Exists(program), $"{program} is missing: build the solution first (scripts/test.sh does)");
 
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -68,6 +64,29 @@ public sealed class FaultScheduleTests(ITestOutputHelper output)
         Assert.True(finished, $"presence-faults --quick did not finish within {s_deadline.TotalMinutes} minutes (output above)");
         Assert.True(process.ExitCode == 0, $"presence-faults --quick exited {process.ExitCode} (output above; history in {history}): {LastLine(log)}");
         File.Delete(history);
+    }
+
+    [Theory]
+    [InlineData("--help", 0)]
+    [InlineData("-h", 0)]
+    [InlineData("--seed", 2)]
+    public async Task Check_HelpOrAnOption_UsageNotAFileRead(string argument, int exitCode)
+    {
+        // `presence-faults check --help` read a history file named "--help" and exited 1.
+        var run = await ToolRun.RunAsync("dotnet", [Program(), "check", argument], TimeSpan.FromMinutes(1));
+        Assert.Equal(exitCode, run.ExitCode);
+        Assert.DoesNotContain("cannot read", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(exitCode == 0 ? "presence-faults check FILE" : "check needs one FILE", exitCode == 0 ? run.Stdout : run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string Program()
+    {
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        return Repository.PathOf("bench", "Faults", "bin", configuration, "net10.0", "presence-faults.dll");
     }
 
     private static void Append(StringBuilder log, string? line)
