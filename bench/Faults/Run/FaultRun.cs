@@ -72,11 +72,12 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 bool slow = i % 8 == 7;
                 clients.Add(new StreamClient(i + 1, watched, queries, slow, options.Quick, random.Next(), DebounceOf(i)));
             }
+            var reading = Task.Run(() => log.RunAsync(stop.Token));
             var background = new List<Task>
             {
                 Task.Run(() => sender.RunAsync(stop.Token)),
                 Task.Run(() => sampler.RunAsync(stop.Token)),
-                Task.Run(() => log.RunAsync(stop.Token)),
+                reading,
                 Task.Run(() => drops.RunAsync(stop.Token)),
             };
             background.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
@@ -138,6 +139,12 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
             await WaitAppendedAsync(ingesters, TimeSpan.FromSeconds(options.Quick ? 30 : 60));
             await WaitCaughtUpAsync(log, clients, TimeSpan.FromSeconds(options.Quick ? 30 : 60));
             var final = await FinalAsync(store, queries, users);
+            if (reading.IsCompleted)
+            {
+                // The truth of the stream rules is what the reader read: one that stopped early leaves the rest of the run unjudged.
+                Notes.Add($"the log reader stopped before the run's end ({(reading.IsFaulted ? reading.Exception!.GetBaseException().Message : "no failure")}): the log after it is judged only from the end's catch-up read");
+                Console.WriteLine(Notes[^1]);
+            }
 
             stop.Cancel();
             try
@@ -160,7 +167,7 @@ internal sealed class FaultRun(FaultsOptions options, string binaries, Cancellat
                 Console.WriteLine($"services' output written to {logs}/ (NAME-N.log: the Nth process of each)");
             if (log.Gaps > 0)
                 Notes.Add($"the log reader found {log.Gaps} lines trimmed before it read them (coverage of those epochs overstated)");
-            Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines");
+            Console.WriteLine($"recorded: {sender.Count:N0} heartbeats, {clients.Sum(c => c.Sessions.Count):N0} sessions, {sampler.Rounds} sample rounds ({sampler.FailedRounds} failed), {log.Lines.Count:N0} log lines ({log.ReadFailures} reads failed{(log.LastFailure is { } failure ? $", the last: {failure}" : "")})");
             return new RunHistory(
                 new RunInfo(seed, ttlMs, startedMs, Clock.NowMs, lastFaultEnded, users, [.. queries.Select(q => q.Name)], options.Cluster ? "cluster" : "single"),
                 sender.Sent,
