@@ -33,11 +33,11 @@ public sealed class TransitionQueueTests
         Assert.True(queue.TryWrite(1));
         Assert.True(queue.TryWrite(2));
         Assert.True(queue.TryWrite(3));
-        Assert.False(queue.TryWrite(4, 5)); // room for one: neither goes in
+        Assert.False(queue.TryWrite([4, 5])); // room for one: neither goes in
         Assert.Equal(3, queue.Count);
         Assert.True(queue.TryRead(out _));
         Assert.True(queue.TryRead(out _));
-        Assert.True(queue.TryWrite(4, 5)); // wraps around the ring's end
+        Assert.True(queue.TryWrite([4, 5])); // wraps around the ring's end
         Assert.True(queue.TryPeek(out int peeked));
         Assert.Equal(3, peeked);
         Assert.Equal(3, queue.Count);
@@ -47,7 +47,7 @@ public sealed class TransitionQueueTests
         Assert.Equal([3, 4, 5], rest);
         Assert.False(queue.TryPeek(out _));
         queue.Complete();
-        Assert.False(queue.TryWrite(6, 7));
+        Assert.False(queue.TryWrite([6, 7]));
     }
 
     [Fact]

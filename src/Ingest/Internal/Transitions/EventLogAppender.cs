@@ -130,17 +130,31 @@ internal sealed class EventLogAppender : ITransitionSink
     {
         if (counted)
             _metrics.Transitions(transition.Kind).Inc();
+        Enqueue(new ReadOnlySpan<PresenceTransition>(in transition));
+    }
+
+    /// <inheritdoc/>
+    public void EnqueuePair(PresenceTransition timeout, PresenceTransition relayedOnline)
+    {
+        _metrics.Transitions(timeout.Kind).Inc();
+        _metrics.Transitions(relayedOnline.Kind).Inc();
+        Enqueue([timeout, relayedOnline]); // next to each other, or held as the user's first and latest: released next to each other
+    }
+
+    /// <summary>One user's transitions, in order: queued together, or held behind the user's held ones, never ahead of them.</summary>
+    private void Enqueue(ReadOnlySpan<PresenceTransition> transitions)
+    {
         if (_held.Count > 0)
         {
             Release();
-            if (_held.ContainsKey(transition.UserId))
+            if (_held.ContainsKey(transitions[0].UserId))
             {
-                Hold(transition); // behind the user's held ones, never ahead of them
+                Hold(transitions);
                 return;
             }
         }
-        if (!_queue.TryWrite(transition))
-            Hold(transition);
+        if (!_queue.TryWrite(transitions))
+            Hold(transitions);
     }
 
     /// <summary>
@@ -157,9 +171,9 @@ internal sealed class EventLogAppender : ITransitionSink
             if (_capacity - _queue.Count < (held.HasLast ? 2 : 1))
                 return; // the appender frees room as it appends; the next tick goes on
             if (held.HasLast)
-                Write(held.First(user), held.Last(user)); // next to each other: the last may be a relayed online after its timeout
+                Write([held.First(user), held.Last(user)]); // next to each other: the last may be a relayed online after its timeout
             else
-                Write(held.First(user));
+                Write([held.First(user)]);
             _heldOrder.Dequeue();
             _held.Remove(user);
         }
@@ -170,38 +184,16 @@ internal sealed class EventLogAppender : ITransitionSink
     /// <summary>Sets <c>presence_event_log_backlog</c> (queued + the batch being appended + users held): once a flusher tick, not per transition.</summary>
     public void PublishBacklog() => _metrics.EventLogBacklog.Set(_queue.Count + Volatile.Read(ref _appending) + _held.Count);
 
-    /// <inheritdoc/>
-    public void EnqueuePair(PresenceTransition timeout, PresenceTransition relayedOnline)
+    private void Write(ReadOnlySpan<PresenceTransition> transitions)
     {
-        _metrics.Transitions(timeout.Kind).Inc();
-        _metrics.Transitions(relayedOnline.Kind).Inc();
-        if (_held.Count > 0)
-        {
-            Release();
-            if (_held.ContainsKey(timeout.UserId))
-            {
-                Hold(timeout);
-                Hold(relayedOnline);
-                return;
-            }
-        }
-        if (!_queue.TryWrite(timeout, relayedOnline))
-        {
-            Hold(timeout); // held as the user's first and latest: released next to each other
-            Hold(relayedOnline);
-        }
+        if (!_queue.TryWrite(transitions)) // only when completed (stopping): nothing more is appended
+            _metrics.TransitionsDropped.Inc(transitions.Length);
     }
 
-    private void Write(PresenceTransition transition)
+    private void Hold(ReadOnlySpan<PresenceTransition> transitions)
     {
-        if (!_queue.TryWrite(transition)) // only when completed (stopping): nothing more is appended
-            _metrics.TransitionsDropped.Inc();
-    }
-
-    private void Write(PresenceTransition first, PresenceTransition second)
-    {
-        if (!_queue.TryWrite(first, second)) // only when completed (stopping)
-            _metrics.TransitionsDropped.Inc(2);
+        foreach (var transition in transitions)
+            Hold(transition);
     }
 
     private void Hold(PresenceTransition transition)

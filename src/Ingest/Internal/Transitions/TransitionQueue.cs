@@ -61,10 +61,8 @@ internal sealed class TransitionQueue<T> where T : unmanaged
     /// <summary>Adds an item; false when the queue is full or completed.</summary>
     public bool TryWrite(T item) => TryWrite(new ReadOnlySpan<T>(in item));
 
-    /// <summary>Adds two items next to each other, so the reader never takes the first without the second being there; false (neither added) when there is no room for both, or the queue is completed.</summary>
-    public bool TryWrite(T first, T second) => TryWrite([first, second]);
-
-    private unsafe bool TryWrite(ReadOnlySpan<T> items)
+    /// <summary>Adds the items next to each other, so the reader never takes one without those after it being there; false (none added) when there is no room for all, or the queue is completed.</summary>
+    public unsafe bool TryWrite(ReadOnlySpan<T> items)
     {
         TaskCompletionSource<bool>? waiter;
         lock (_gate)
