@@ -9,7 +9,8 @@
 #      redis-benchmark's rate at the same connection count right after it, and the ratio of the two;
 #   2. cost: a FIXED request rate (RATE_BATCH, RATE_SINGLE requests/s over CONNECTIONS connections) and
 #      the CPU time presence-query and redis-server spent per request, from /proc. CPU per request at a
-#      fixed rate is what other load on a shared machine disturbs least (the load average is printed);
+#      fixed rate is what other load on a shared machine disturbs least (the load average is printed), with
+#      each process's context switches per request (every thread's, from /proc/<pid>/task/*/status);
 #      and the same for GET /healthz at both rates: the floor of Kestrel and the middleware on this machine.
 # The keys are presence:<id as 12 digits> (redis-benchmark's __rand_int__), and the service runs with
 # --prefix presence:000000 over 6-digit ids, so both ask for the same keys byte for byte.
@@ -48,6 +49,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, in clock ticks
+# Context switches (voluntary and not) of every thread the process has now: a thread that exits between two reads
+# takes its count with it, so a figure from two reads is a lower bound.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+per_request() { awk -v d="$1" -v n="$2" 'BEGIN { printf "%.2f", (n > 0 ? d / n : 0) }'; }
 ticks_per_second=$(getconf CLK_TCK)
 per_request_us() { awk -v d="$1" -v n="$2" -v t="$ticks_per_second" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / t / n : 0) }'; }
 
@@ -155,18 +160,19 @@ done
 
 echo "== cost at a fixed rate: batch $RATE_BATCH req/s, single $RATE_SINGLE req/s over $CONNECTIONS connections (load average before: $(load))"
 echo "   h2load --h1 -c $CONNECTIONS -m 1 -D $DURATION --rps <rate / $CONNECTIONS per connection> -i <2000 prepared URLs>"
-fixed() { # name urls rate -> one line per run: "rps query_us redis_us"
+fixed() { # name urls rate -> one line per run: "rps query_us redis_us query_switches redis_switches"
   local name=$1 urls=$2 rate=$3 per
   per=$(awk -v r="$rate" -v c="$CONNECTIONS" 'BEGIN { printf "%.2f", r / c }')
   h2 "$urls" 5 --rps "$per" >/dev/null
   : >"$work/$name"
   for run in $(seq "$RUNS"); do
-    local q0 r0 q1 r1 rps p50 p99 ok failed
-    q0=$(cpu_ticks "$query_pid"); r0=$(cpu_ticks "$redis_pid")
+    local q0 r0 q1 r1 qs0 rs0 qs1 rs1 rps p50 p99 ok failed
+    q0=$(cpu_ticks "$query_pid"); r0=$(cpu_ticks "$redis_pid"); qs0=$(switches "$query_pid"); rs0=$(switches "$redis_pid")
     read -r rps p50 p99 ok failed < <(h2 "$urls" "$DURATION" --rps "$per")
-    q1=$(cpu_ticks "$query_pid"); r1=$(cpu_ticks "$redis_pid")
-    echo "   $name run $run: $rps req/s (p50 $p50 p99 $p99 ms, $failed failed), presence-query $(per_request_us $((q1 - q0)) "$ok") us and redis-server $(per_request_us $((r1 - r0)) "$ok") us CPU per request"
-    echo "$rps $(per_request_us $((q1 - q0)) "$ok") $(per_request_us $((r1 - r0)) "$ok")" >>"$work/$name"
+    q1=$(cpu_ticks "$query_pid"); r1=$(cpu_ticks "$redis_pid"); qs1=$(switches "$query_pid"); rs1=$(switches "$redis_pid")
+    echo "   $name run $run: $rps req/s (p50 $p50 p99 $p99 ms, $failed failed), presence-query $(per_request_us $((q1 - q0)) "$ok") us and redis-server $(per_request_us $((r1 - r0)) "$ok") us CPU per request," \
+      "$(per_request $((qs1 - qs0)) "$ok") and $(per_request $((rs1 - rs0)) "$ok") context switches per request"
+    echo "$rps $(per_request_us $((q1 - q0)) "$ok") $(per_request_us $((r1 - r0)) "$ok") $(per_request $((qs1 - qs0)) "$ok") $(per_request $((rs1 - rs0)) "$ok")" >>"$work/$name"
   done
 }
 fixed batch "$work/batch.urls" "$RATE_BATCH"
@@ -180,7 +186,9 @@ printf "throughput, batch (%d ids): %8.0f req/s  p99 %6.2f ms   redis-benchmark 
   "$BATCH" "$(col throughput 1)" "$(col throughput 2)" "$BATCH" "$(col throughput 3)" "$(col throughput 4)"
 printf "throughput, single:          %8.0f req/s  p99 %6.2f ms   redis-benchmark GET:     %8.0f req/s   ratio %s\n" \
   "$(col throughput 5)" "$(col throughput 6)" "$(col throughput 7)" "$(col throughput 8)"
-printf "CPU per request at %s batch req/s:  presence-query %s us, redis-server %s us\n" "$(col batch 1)" "$(col batch 2)" "$(col batch 3)"
-printf "CPU per request at %s single req/s: presence-query %s us, redis-server %s us\n" "$(col single 1)" "$(col single 2)" "$(col single 3)"
-printf "the floor, GET /healthz (no store, no ids): presence-query %s us at %s req/s, %s us at %s req/s\n" \
-  "$(col floor_batch 2)" "$(col floor_batch 1)" "$(col floor_single 2)" "$(col floor_single 1)"
+printf "CPU per request at %s batch req/s:  presence-query %s us, redis-server %s us; context switches per request %s and %s\n" \
+  "$(col batch 1)" "$(col batch 2)" "$(col batch 3)" "$(col batch 4)" "$(col batch 5)"
+printf "CPU per request at %s single req/s: presence-query %s us, redis-server %s us; context switches per request %s and %s\n" \
+  "$(col single 1)" "$(col single 2)" "$(col single 3)" "$(col single 4)" "$(col single 5)"
+printf "the floor, GET /healthz (no store, no ids): presence-query %s us at %s req/s, %s us at %s req/s; context switches per request %s and %s\n" \
+  "$(col floor_batch 2)" "$(col floor_batch 1)" "$(col floor_single 2)" "$(col floor_single 1)" "$(col floor_batch 4)" "$(col floor_single 4)"
