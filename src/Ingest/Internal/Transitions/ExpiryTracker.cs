@@ -181,7 +181,7 @@ internal sealed unsafe class ExpiryTracker
             if (++block == blocks.Length)
                 break;
         }
-        int least = blocks.Length == 0 ? EmptyValue : System.Linq.Enumerable.Min(_blockEarliest);
+        int least = System.Linq.Enumerable.Min(_blockEarliest); // never empty here: a tracker that holds users has blocks
         _earliestLowerBound = least == EmptyValue ? long.MaxValue : _baseMs + least;
         GC.KeepAlive(this);
         return added;
