@@ -22,36 +22,23 @@ public sealed class EventLogOverflowTests
 {
     private const int QueueCapacity = 4;
 
-    /// <summary>User 100's line and <see cref="History"/>'s, but user 7's dropped timeout and its second online (the log has it online).</summary>
-    private const int AppendedLines = 11;
+    /// <summary>
+    /// User 100's line and <see cref="History"/>'s, but user 7's dropped timeout and its second online (the log has it
+    /// online), and of user 8's three only its online (its timeout dropped, its relayed online not after a timeout).
+    /// </summary>
+    private const int AppendedLines = 12;
 
     [Fact]
     public async Task StoreClientThrowsWhatItShouldNot_AppendCountedFailed_Retried_TheLineLands()
     {
         // After a fault tore its connection down the store client can throw InvalidOperationException; an
         // append loop that let it through ended for good, and the ingester's transitions were never appended again.
-        using var server = RedisServer.Start();
-        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        var db = FailingDatabase.Over(mux.GetDatabase(), nameof(IDatabase.ScriptEvaluateAsync), failures: 2);
-        var prefix = TestKeys.Prefix();
-        var metrics = new IngestMetrics();
-        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), metrics, NullLogger.Instance);
-        using var stop = new CancellationTokenSource();
-        var appending = Task.Run(() => log.RunAsync(stop.Token));
-        try
-        {
-            log.Enqueue(new(100, TransitionKind.Online, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            var keys = new EventLogKeys(prefix);
-            await Eventually.Until(async () => await mux.GetDatabase().ListLengthAsync(keys.Log) == 1, "the online line is in the log");
-            Assert.Equal(2, metrics.EventLogAppends.WithLabels("failed").Value);
-            Assert.Equal(1, metrics.EventLogAppends.WithLabels("ok").Value);
-            Assert.False(appending.IsCompleted);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await appending;
-        }
+        await using var run = await AppenderRun.StartAsync(db => FailingDatabase.Over(db, nameof(IDatabase.ScriptEvaluateAsync), failures: 2));
+        run.Log.Enqueue(new(100, TransitionKind.Online, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await Eventually.Until(async () => await run.Store.ListLengthAsync(run.Keys.Log) == 1, "the online line is in the log");
+        Assert.Equal(2, run.Metrics.EventLogAppends.WithLabels("failed").Value);
+        Assert.Equal(1, run.Metrics.EventLogAppends.WithLabels("ok").Value);
+        Assert.False(run.Appending.IsCompleted);
     }
 
     [Fact]
@@ -59,142 +46,104 @@ public sealed class EventLogOverflowTests
     {
         // The backlog read 0 through a whole outage once the appender had taken the queue into its batch: the
         // fault-schedule run's end, which waits for every ingester's backlog to be 0, judged the log before it had all.
-        using var server = RedisServer.Start();
-        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        var db = FailingDatabase.Over(mux.GetDatabase(), nameof(IDatabase.ScriptEvaluateAsync), failures: int.MaxValue);
-        var prefix = TestKeys.Prefix();
-        var metrics = new IngestMetrics();
-        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), metrics, NullLogger.Instance);
-        using var stop = new CancellationTokenSource();
-        var appending = Task.Run(() => log.RunAsync(stop.Token));
-        try
-        {
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            log.Enqueue(new(100, TransitionKind.Online, now));
-            log.Enqueue(new(101, TransitionKind.Online, now));
-            await Eventually.Until(() => metrics.EventLogAppends.WithLabels("failed").Value >= 1, "an append failed");
-            Assert.Equal(0, log.Queued); // taken into the batch being retried
-            log.PublishBacklog();
-            Assert.Equal(2, metrics.EventLogBacklog.Value);
+        await using var run = await AppenderRun.StartAsync(db => FailingDatabase.Over(db, nameof(IDatabase.ScriptEvaluateAsync), failures: int.MaxValue));
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        run.Log.Enqueue(new(100, TransitionKind.Online, now));
+        run.Log.Enqueue(new(101, TransitionKind.Online, now));
+        await Eventually.Until(() => run.Metrics.EventLogAppends.WithLabels("failed").Value >= 1, "an append failed");
+        Assert.Equal(0, run.Log.Queued); // taken into the batch being retried
+        run.Log.PublishBacklog();
+        Assert.Equal(2, run.Metrics.EventLogBacklog.Value);
 
-            ((FailingDatabase)(object)db).Failures = 0; // the store is back
-            var keys = new EventLogKeys(prefix);
-            await Eventually.Until(async () => await mux.GetDatabase().ListLengthAsync(keys.Log) == 2, "both lines are in the log");
-            await Eventually.Until(() => { log.PublishBacklog(); return metrics.EventLogBacklog.Value == 0; }, "the backlog is 0");
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await appending;
-        }
+        ((FailingDatabase)(object)run.Database).Failures = 0; // the store is back
+        await Eventually.Until(async () => await run.Store.ListLengthAsync(run.Keys.Log) == 2, "both lines are in the log");
+        await Eventually.Until(() => { run.Log.PublishBacklog(); return run.Metrics.EventLogBacklog.Value == 0; }, "the backlog is 0");
     }
 
     [Fact]
     public async Task QueueOverflowsWhileTheStoreIsPaused_HeldTransitionsAppendedWhenItHasRoom_TheLogEndsOnTheStoresState()
     {
-        using var server = RedisServer.Start();
-        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        var db = mux.GetDatabase();
-        var prefix = TestKeys.Prefix();
-        var metrics = new IngestMetrics();
-        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), metrics, NullLogger.Instance, QueueCapacity);
-        using var stop = new CancellationTokenSource();
-        var appending = Task.Run(() => log.RunAsync(stop.Token));
+        await using var run = await AppenderRun.StartAsync(queueCapacity: QueueCapacity);
+        var (log, db, prefix) = (run.Log, run.Store, run.Prefix);
         long t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var truth = new Dictionary<ulong, bool>();
-        try
+        var truth = await OverflowWhilePausedAsync(run, t);
+        Assert.Equal(QueueCapacity, log.Queued);
+        int heldWhilePaused = log.Held;
+        long droppedWhilePaused = (long)run.Metrics.TransitionsDropped.Value;
+
+        // The keys as the store has them once the store is back (online exactly while a key exists).
+        run.Server.Resume();
+        await SetKeysAsync(db, prefix, truth, t);
+        // The flusher thread releases held users each tick; here the test is that thread.
+        await Eventually.Until(() =>
         {
-            server.Pause();
-            Enqueue(log, truth, new(100, TransitionKind.Online, t));
-            await Eventually.Until(() => log.Queued == 0, "the appender took its first batch (and waits on the paused store)");
+            log.Release();
+            return log.Held == 0 && log.Queued == 0;
+        }, "every held user went into the queue and the queue was taken", TimeSpan.FromSeconds(60));
+        log.Complete(); // nothing is held any more: the appender returns once what it took is appended
+        await run.Appending.WaitAsync(TimeSpan.FromSeconds(60));
+        var lines = await ReadLog(db, prefix);
 
-            var history = History(t);
-            foreach (var transition in history)
-                Enqueue(log, truth, transition);
-            Assert.Equal(QueueCapacity, log.Queued);
-            int heldWhilePaused = log.Held;
-            long droppedWhilePaused = (long)metrics.TransitionsDropped.Value;
-
-            // The keys as the store has them once the store is back (online exactly while a key exists).
-            server.Resume();
-            foreach (var (user, online) in truth)
-            {
-                if (online)
-                    await db.StringSetAsync(PresenceKeys.Format(prefix, user), t, TimeSpan.FromMinutes(5));
-            }
-            // The flusher thread releases held users each tick; here the test is that thread.
-            await Eventually.Until(() =>
-            {
-                log.Release();
-                return log.Held == 0 && log.Queued == 0;
-            }, "every held user went into the queue and the queue was taken", TimeSpan.FromSeconds(60));
-            log.Complete(); // nothing is held any more: the appender returns once what it took is appended
-            await appending.WaitAsync(TimeSpan.FromSeconds(60));
-            var lines = await ReadLog(db, prefix);
-
-            await AssertLogMatchesStore(db, prefix, lines, truth);
-            Assert.Equal(AppendedLines, lines.Count);
-            Assert.Equal([TransitionKind.Online], Kinds(lines, 5));                          // its online found the queue full
-            Assert.Equal([TransitionKind.Online, TransitionKind.Timeout], Kinds(lines, 6));  // both held: the period is shown
-            Assert.Equal([TransitionKind.Online, TransitionKind.Timeout], Kinds(lines, 1));  // the timeout held: not left online
-            Assert.Equal([TransitionKind.Online, TransitionKind.Signout], Kinds(lines, 2));
-            Assert.Equal([TransitionKind.Online], Kinds(lines, 7)); // online, (timeout dropped), online: one online line
-            Assert.Equal(5, heldWhilePaused); // users 5, 6, 1, 7, 2: what a full queue used to drop
-            Assert.Equal(1, droppedWhilePaused); // user 7's timeout, between its first and latest held
-        }
-        finally
-        {
-            server.Resume();
-            await stop.CancelAsync();
-            await appending.WaitAsync(TimeSpan.FromSeconds(60));
-        }
+        await AssertLogMatchesStore(db, prefix, lines, truth);
+        Assert.Equal(AppendedLines, lines.Count);
+        Assert.Equal([TransitionKind.Online], Kinds(lines, 5));                          // its online found the queue full
+        Assert.Equal([TransitionKind.Online, TransitionKind.Timeout], Kinds(lines, 6));  // both held: the period is shown
+        Assert.Equal([TransitionKind.Online, TransitionKind.Timeout], Kinds(lines, 1));  // the timeout held: not left online
+        Assert.Equal([TransitionKind.Online, TransitionKind.Signout], Kinds(lines, 2));
+        Assert.Equal([TransitionKind.Online], Kinds(lines, 7)); // online, (timeout dropped), online: one online line
+        Assert.Equal([TransitionKind.Online], Kinds(lines, 8)); // online, (timeout dropped), relayed online: dropped by the log, online still
+        Assert.Equal(6, heldWhilePaused); // users 5, 6, 1, 7, 2, 8: what a full queue used to drop
+        Assert.Equal(2, droppedWhilePaused); // users 7's and 8's timeouts, each between its first and latest held
     }
 
     [Fact]
     public async Task Complete_WhileUsersAreHeld_AppendsThemAfterTheQueue()
     {
-        using var server = RedisServer.Start();
-        using var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        var db = mux.GetDatabase();
-        var prefix = TestKeys.Prefix();
-        var log = new EventLogAppender(db, prefix, TimeSpan.FromHours(1), new IngestClock(), new IngestMetrics(), NullLogger.Instance, QueueCapacity);
-        using var stop = new CancellationTokenSource();
-        var appending = Task.Run(() => log.RunAsync(stop.Token));
+        await using var run = await AppenderRun.StartAsync(queueCapacity: QueueCapacity);
+        var (log, db, prefix) = (run.Log, run.Store, run.Prefix);
         long t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var truth = await OverflowWhilePausedAsync(run, t);
+        int heldWhilePaused = log.Held;
+
+        log.Complete(); // stopping: no tick releases them any more
+        run.Server.Resume();
+        await run.Appending.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var lines = await ReadLog(db, prefix);
+        await SetKeysAsync(db, prefix, truth, t);
+        await AssertLogMatchesStore(db, prefix, lines, truth);
+        Assert.Equal(AppendedLines, lines.Count);
+        Assert.Equal(6, heldWhilePaused);
+    }
+
+    /// <summary>
+    /// Pauses the store, lets the appender take user 100's online into a call that waits on it, then queues
+    /// <see cref="History"/> (4 fill the queue, the rest are held) and user 8's timeout and relayed online
+    /// behind its held online (<see cref="EventLogAppender.EnqueuePair"/>); returns each user's last state.
+    /// </summary>
+    private static async Task<Dictionary<ulong, bool>> OverflowWhilePausedAsync(AppenderRun run, long t)
+    {
         var truth = new Dictionary<ulong, bool>();
-        try
-        {
-            server.Pause();
-            Enqueue(log, truth, new(100, TransitionKind.Online, t));
-            await Eventually.Until(() => log.Queued == 0, "the appender took its first batch (and waits on the paused store)");
-            var history = History(t);
-            foreach (var transition in history)
-                Enqueue(log, truth, transition);
-            int heldWhilePaused = log.Held;
+        run.Server.Pause();
+        Enqueue(run.Log, truth, new(100, TransitionKind.Online, t));
+        await Eventually.Until(() => run.Log.Queued == 0, "the appender took its first batch (and waits on the paused store)");
+        foreach (var transition in History(t))
+            Enqueue(run.Log, truth, transition);
+        run.Log.EnqueuePair(new(8, TransitionKind.Timeout, t + 30_300), new(8, TransitionKind.Online, t + 31_000, Relayed: true));
+        truth[8] = true; // online at the other ingester
+        return truth;
+    }
 
-            log.Complete(); // stopping: no tick releases them any more
-            server.Resume();
-            await appending.WaitAsync(TimeSpan.FromSeconds(60));
-
-            var lines = await ReadLog(db, prefix);
-            foreach (var (user, online) in truth)
-            {
-                if (online)
-                    await db.StringSetAsync(PresenceKeys.Format(prefix, user), t, TimeSpan.FromMinutes(5));
-            }
-            await AssertLogMatchesStore(db, prefix, lines, truth);
-            Assert.Equal(AppendedLines, lines.Count);
-            Assert.Equal(5, heldWhilePaused);
-        }
-        finally
+    private static async Task SetKeysAsync(IDatabase db, string prefix, Dictionary<ulong, bool> truth, long t)
+    {
+        foreach (var (user, online) in truth)
         {
-            server.Resume();
-            await stop.CancelAsync();
-            await appending.WaitAsync(TimeSpan.FromSeconds(60));
+            if (online)
+                await db.StringSetAsync(PresenceKeys.Format(prefix, user), t, TimeSpan.FromMinutes(5));
         }
     }
 
-    /// <summary>After user 100's online (taken by the appender): 4 fill the queue, the rest find it full.</summary>
+    /// <summary>After user 100's online (taken by the appender): 4 fill the queue, the rest find it full (user 8's online the last).</summary>
     private static PresenceTransition[] History(long t) =>
     [
         new(1, TransitionKind.Online, t), new(2, TransitionKind.Online, t), new(3, TransitionKind.Online, t), new(4, TransitionKind.Online, t),
@@ -203,6 +152,7 @@ public sealed class EventLogOverflowTests
         new(1, TransitionKind.Timeout, t + 30_000),
         new(7, TransitionKind.Online, t + 200), new(7, TransitionKind.Timeout, t + 30_200), new(7, TransitionKind.Online, t + 40_000),
         new(2, TransitionKind.Signout, t + 5_000),
+        new(8, TransitionKind.Online, t + 300),
     ];
 
     private static void Enqueue(EventLogAppender log, Dictionary<ulong, bool> truth, PresenceTransition transition)
@@ -231,6 +181,67 @@ public sealed class EventLogOverflowTests
             }
             bool keyExists = await db.KeyExistsAsync(PresenceKeys.Format(prefix, user));
             Assert.True(own[^1].IsOnline == keyExists, $"user {user}: the log ends {(own[^1].IsOnline ? "online" : "offline")}, its key {(keyExists ? "exists" : "is gone")}");
+        }
+    }
+
+    /// <summary>A redis-server of its own, and an appender over it running its loop (stopped, and the store resumed, on dispose).</summary>
+    private sealed class AppenderRun : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        private AppenderRun(RedisServer server, ConnectionMultiplexer mux, IDatabase database, int queueCapacity)
+        {
+            Server = server;
+            Mux = mux;
+            Database = database;
+            Log = new EventLogAppender(database, Prefix, TimeSpan.FromHours(1), new IngestClock(), Metrics, NullLogger.Instance, queueCapacity);
+            Appending = Task.Run(() => Log.RunAsync(_stop.Token));
+        }
+
+        public RedisServer Server { get; }
+
+        public ConnectionMultiplexer Mux { get; }
+
+        /// <summary>What the appender writes through (the store, or a stand-in over it).</summary>
+        public IDatabase Database { get; }
+
+        /// <summary>The store itself, for the test's own reads and writes.</summary>
+        public IDatabase Store => Mux.GetDatabase();
+
+        public string Prefix { get; } = TestKeys.Prefix();
+
+        public EventLogKeys Keys => new(Prefix);
+
+        public IngestMetrics Metrics { get; } = new();
+
+        public EventLogAppender Log { get; }
+
+        public Task Appending { get; }
+
+        public static async Task<AppenderRun> StartAsync(Func<IDatabase, IDatabase>? through = null, int queueCapacity = EventLogAppender.Capacity)
+        {
+            var server = RedisServer.Start();
+            try
+            {
+                var mux = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+                var db = mux.GetDatabase();
+                return new AppenderRun(server, mux, through is null ? db : through(db), queueCapacity);
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Server.Resume();
+            await _stop.CancelAsync();
+            await Appending.WaitAsync(TimeSpan.FromSeconds(60));
+            _stop.Dispose();
+            await Mux.DisposeAsync();
+            Server.Dispose();
         }
     }
 }
