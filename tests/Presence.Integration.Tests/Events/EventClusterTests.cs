@@ -14,8 +14,8 @@ public sealed class EventClusterTests(RedisClusterFixture fixture) : IClassFixtu
     {
         var cluster = fixture.Cluster.Configuration;
         var prefix = TestKeys.Prefix();
-        await using var a = await IngestTestHost.StartAsync(cluster, prefix, o => o.TtlSeconds = 3);
-        await using var b = await IngestTestHost.StartAsync(cluster, prefix, o => o.TtlSeconds = 3);
+        await using var a = await IngestTestHost.StartAsync(cluster, prefix, o => o.TtlSeconds = 8); // the sign-outs go after every online is read: before the keys lapse, loaded too
+        await using var b = await IngestTestHost.StartAsync(cluster, prefix, o => o.TtlSeconds = 8);
         await using var query = await QueryHost.StartAsync(cluster, prefix);
         var users = IngestTestHost.Users(40, 10);
         await using var stream = await SseClient.OpenAsync(query.Client.BaseAddress!, "/v1/presence/events?ids=" + string.Join(",", users));

@@ -77,7 +77,8 @@ public sealed class EventResumeTests(RedisFixture redis)
             ingest.Heartbeat([1]);
             Assert.Equal(1UL, (await stream.NextAsync("user 1 online")).User);
         }
-        long last = (long)ingest.Metrics.EventLogLastSeq.Value;
+        // Set after the append's answer, which the query node's read of the log may overtake.
+        long last = (long)await Eventually.Satisfy(() => ingest.Metrics.EventLogLastSeq.Value, v => v >= 1, "the last sequence number");
         string epoch = Epoch(snapshotId);
 
         // This epoch, one past the end and far past it: not positions of this log (garbage, or a line a store lost).

@@ -253,11 +253,13 @@ public sealed class EventStreamTests(RedisFixture redis)
     public async Task IngesterStops_AnotherAdoptsItsUsers_TheirTimeoutStillArrives()
     {
         var prefix = TestKeys.Prefix();
-        await using var stays = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 3);
+        // A ttl that outlasts the online event, the stop and the adoption (checked once a second) on a loaded machine:
+        // lapsed before, the stopping ingester would see the timeout itself and hand nothing over.
+        await using var stays = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 8);
         await using var query = await QueryHost.StartAsync(redis.Server.Configuration, prefix);
         await using var stream = await Subscribe(query, "80");
         await stream.NextAsync("the snapshot");
-        await using (var leaves = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 3))
+        await using (var leaves = await IngestTestHost.StartAsync(redis.Server.Configuration, prefix, o => o.TtlSeconds = 8))
         {
             leaves.Heartbeat([80]);
             var online = await stream.NextAsync("user 80 online");

@@ -13,7 +13,7 @@ namespace Presence.Integration.Tests.Events;
 [Collection(RedisCollection.Name)]
 public sealed class IngestTransitionTests(RedisFixture redis)
 {
-    private const int TtlSeconds = 3;
+    private const int TtlSeconds = 5; // outlasts a stall between a key written and its read, on a loaded machine
     private const long TtlMs = TtlSeconds * 1000L;
 
     /// <summary>Waiting only: how long a transition may take to reach the log on a loaded machine. Nothing asserted depends on it.</summary>

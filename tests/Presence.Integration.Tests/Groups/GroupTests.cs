@@ -312,7 +312,7 @@ public abstract class GroupSuite(string store, RedisCluster? cluster = null) : G
     public async Task UserWithSeveralDevices_OnlineWhileAnyDeviceIs_OfflineWhenTheLastStops()
     {
         var prefix = TestKeys.Prefix();
-        await using var ingest = await IngestTestHost.StartAsync(Store, prefix, o => o.TtlSeconds = 2);
+        await using var ingest = await IngestTestHost.StartAsync(Store, prefix, o => o.TtlSeconds = 5); // both devices read online before the first beats lapse, loaded too
         await using var query = await Start(prefix);
         const ulong phone = 701, laptop = 702;
         await Ok(await Send(query, HttpMethod.Put, "/v1/groups/user-7", $$"""{"ids":[{{phone}},{{laptop}}]}"""));

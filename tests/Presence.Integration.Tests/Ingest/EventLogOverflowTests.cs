@@ -36,8 +36,9 @@ public sealed class EventLogOverflowTests
         await using var run = await AppenderRun.StartAsync(db => FailingDatabase.Over(db, nameof(IDatabase.ScriptEvaluateAsync), failures: 2));
         run.Log.Enqueue(new(100, TransitionKind.Online, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         await Eventually.Until(async () => await run.Store.ListLengthAsync(run.Keys.Log) == 1, "the online line is in the log");
-        Assert.Equal(2, run.Metrics.EventLogAppends.WithLabels("failed").Value);
-        Assert.Equal(1, run.Metrics.EventLogAppends.WithLabels("ok").Value);
+        Assert.Equal(2, run.Metrics.EventLogAppends.WithLabels("failed").Value); // counted before the attempt that landed
+        // Counted after the call's answer, which may reach this test's read of the log first (one connection).
+        await Eventually.Equal(1.0, () => run.Metrics.EventLogAppends.WithLabels("ok").Value, "the append counted ok");
         Assert.False(run.Appending.IsCompleted);
     }
 
@@ -51,7 +52,7 @@ public sealed class EventLogOverflowTests
         run.Log.Enqueue(new(100, TransitionKind.Online, now));
         run.Log.Enqueue(new(101, TransitionKind.Online, now));
         await Eventually.Until(() => run.Metrics.EventLogAppends.WithLabels("failed").Value >= 1, "an append failed");
-        Assert.Equal(0, run.Log.Queued); // taken into the batch being retried
+        Assert.InRange(run.Log.Queued, 0, 1); // both taken into the batch being retried, or only 100 if the loop woke between the two
         run.Log.PublishBacklog();
         Assert.Equal(2, run.Metrics.EventLogBacklog.Value);
 
