@@ -24,7 +24,7 @@ internal sealed partial class Flusher
         if (_outcomes.Length < _snapshotCount)
             _outcomes = new WriteOutcome[_snapshot.Length];
         if (_snapshotCount > _writer.ChunkSize)
-            OrderByUrgency();
+            OrderByUrgency(now);
         _flushFailed = 0;
         _flushStarted = _time.GetTimestamp();
         if (!IssueChunk())
@@ -32,19 +32,22 @@ internal sealed partial class Flusher
     }
 
     /// <summary>More than a chunk to write: the users whose key expires soonest go first (<see cref="FlushOrder"/>).</summary>
-    private void OrderByUrgency()
+    private void OrderByUrgency(long now)
     {
         if (_urgency.Length < _snapshotCount)
-            _urgency = new long[_snapshot.Length];
+            _urgency = new ushort[_snapshot.Length];
+        long oldest = now - _ttlMs; // a key written before this has lapsed: as urgent as can be
+        long width = FlushOrder.BucketWidth(_ttlMs, _snapshotCount);
         var transitions = _transitions;
         for (int i = 0; i < _snapshotCount; i++)
         {
             if (i + PrefetchAhead < _snapshotCount)
                 transitions?.Prefetch(_snapshot[i + PrefetchAhead].UserId);
             ref readonly var write = ref _snapshot[i];
-            _urgency[i] = transitions is not null && transitions.TryGetWritten(write.UserId, out long written) ? written : write.ReceiveMs;
+            long urgency = transitions is not null && transitions.TryGetWritten(write.UserId, out long written) ? written : write.ReceiveMs;
+            _urgency[i] = FlushOrder.Bucket(urgency, oldest, _ttlMs, width);
         }
-        FlushOrder.ByUrgency(_snapshot, _urgency, _snapshotCount, ref _reorder);
+        FlushOrder.ByBucket(_snapshot, _urgency, _snapshotCount, FlushOrder.Buckets(_ttlMs, width));
     }
 
     /// <summary>

@@ -42,8 +42,7 @@ internal sealed partial class Flusher
     internal const long RefreshMarginMs = 2_000;
 
     private PendingWrite[] _snapshot = [];
-    private PendingWrite[] _reorder = [];
-    private long[] _urgency = [];
+    private ushort[] _urgency = [];  // each write's urgency bucket (FlushOrder)
     private WriteOutcome[] _outcomes = [];
     private int _snapshotCount;
     private int _issued;          // writes of the snapshot issued so far
