@@ -217,18 +217,50 @@ public sealed class FlusherTests
         Assert.Equal(2, _metrics.PendingUsers.Value); // user 1 once, though it is in flight and has a newer record
 
         _writer.Complete(0, WriteOutcome.Refreshed);
+        long answeredMs = _clock.NowMs;
         _flusher.Step();
         Assert.Equal(1, _flusher.PendingSetCount);
-        Assert.False(_flusher.Flushing);
         Assert.Equal(1, _metrics.PendingUsers.Value);
 
-        Tick();
+        // The flush outlasted a tick that merged a user: the next flush starts with the answer, not at the next tick.
+        Assert.Equal(2, _writer.CallCount);
+        Assert.Equal(answeredMs, _writer[1].AtMs);
         var rewrite = Assert.Single(_writer[1].Writes);
         Assert.Equal(1UL, rewrite.UserId);
         Assert.True(rewrite.ReceiveMs > firstMs);
         _writer.Complete(1, WriteOutcome.Refreshed);
         _flusher.Step();
         Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.False(_flusher.Flushing);
+    }
+
+    [Fact]
+    public void Step_FlushThatOutlastsATickAndFails_TheNextWaitsForTheBackoff_NotStartedAtOnce()
+    {
+        Build(chunkSize: 10);
+        _writer.Answer = null; // the store answers only when told
+        Receive(1);
+        Tick();
+        Assert.Equal(1, _writer.CallCount);
+
+        Receive(2);
+        Tick(); // merged while the flush is under way
+        Assert.Equal(1, _writer.CallCount);
+
+        _writer.Complete(0, WriteOutcome.Failed);
+        long failedMs = _clock.NowMs;
+        _flusher.Step();
+        Assert.Equal(1, _writer.CallCount); // users 1 and 2 wait for the backoff, not a flush at once
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(2, _flusher.PendingSetCount);
+        Assert.Equal(failedMs + 100, _flusher.NextAttemptMs);
+
+        while (_clock.NowMs < failedMs + 100)
+        {
+            Tick();
+            Assert.Equal(_clock.NowMs < failedMs + 100 ? 1 : 2, _writer.CallCount);
+        }
+        Assert.Equal([1UL, 2UL], _writer[1].Writes.Select(w => w.UserId).Order());
     }
 
     [Fact]

@@ -15,6 +15,7 @@ internal sealed partial class Flusher
 
     private void StartFlush(long now)
     {
+        _mergedDuringFlush = false;
         _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
         if (expired > 0)
             _metrics.UsersExpired.Inc(expired);
@@ -186,6 +187,12 @@ internal sealed partial class Flusher
         if (_issued < _snapshotCount && !storeAway && IssueChunk())
             return;
         EndFlush(failedWholly: storeAway);
+        // A flush that outlasted a tick (a backlog: the store slower than the load) ends with the users
+        // that tick merged waiting: the next flush starts at once rather than at the next tick, which would
+        // leave the store idle for up to a window. A flush that ended within its window leaves what it
+        // left pending (a refresh that found the key gone) to the next tick, as before.
+        if (_mergedDuringFlush && _pending.Count > 0 && now >= _nextAttemptMs)
+            StartFlush(_clock.NowMs);
     }
 
     private void EndFlush(bool failedWholly)

@@ -7,7 +7,8 @@ namespace Presence.Ingest.Internal.Flush;
 /// <summary>
 /// Every flush interval: closes the coalescer's window, merges it into the pending set, and —
 /// when no flush is under way and no backoff is running — writes a snapshot of everything
-/// pending, chunk by chunk, one chunk in flight at a time. So writes for a user never overtake
+/// pending, chunk by chunk, one chunk in flight at a time; a flush that outlasted a tick is
+/// followed at once by the next (users are waiting), not at the next tick. So writes for a user never overtake
 /// each other; each chunk's users are confirmed (and their room returned) as soon as its answers
 /// arrive, not at the end of the flush; windows keep being merged while a slow store answers, so
 /// memory stays bounded by --max-pending whatever the store does.
@@ -57,6 +58,7 @@ internal sealed partial class Flusher
     private long _nextAttemptMs;
     private bool _storeDown;
     private long _writeLagMs;     // WriteLagMs: written on the flusher's thread, read by the events appender's
+    private bool _mergedDuringFlush; // a tick merged users while the flush under way was running: start the next at its end
 
     public Flusher(Coalescer coalescer, IStoreWriter writer, IngestOptions options, IngestMetrics metrics, IngestClock clock, ILogger logger,
         PendingBudget room, IWriteObserver? transitions = null)
@@ -146,7 +148,8 @@ internal sealed partial class Flusher
     /// <summary>Closes the window, starts a flush when one may start, and ticks what follows the flush (with --events on: the transitions stage, which looks for expired users).</summary>
     private void Tick(long now)
     {
-        MergeWindow();
+        if (MergeWindow() > 0 && Flushing)
+            _mergedDuringFlush = true;
         if (!Flushing && _pending.Count > 0 && now >= _nextAttemptMs)
             StartFlush(now);
         _transitions?.Tick(now);
@@ -154,7 +157,8 @@ internal sealed partial class Flusher
         _room.Signal(); // expired users may have made room for waiting TCP connections
     }
 
-    private void MergeWindow()
+    /// <summary>Closes the open window into the pending set; returns how many users it held.</summary>
+    private int MergeWindow()
     {
         CoalescingWindow closed;
         long refused;
@@ -163,10 +167,12 @@ internal sealed partial class Flusher
             closed = _coalescer.Swap(_spare);
             refused = _pending.Merge(closed);
         }
+        int users = closed.Count;
         closed.Clear();
         _spare = closed;
         if (refused > 0)
             _metrics.PendingFullDropped.Inc(refused);
+        return users;
     }
 
     /// <summary>
