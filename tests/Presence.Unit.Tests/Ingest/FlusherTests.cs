@@ -235,6 +235,32 @@ public sealed class FlusherTests
     }
 
     [Fact]
+    public async Task Step_FlushStartedAtOnce_DropsTheUsersWhoseTtlRanOut_GaugeAndRoomAtOnce()
+    {
+        Build(chunkSize: 10, ttlSeconds: 1);
+        _writer.Answer = null; // the store answers only when told
+        Receive(1);
+        Tick();
+        Receive(2, 3, 4, 5);
+        Tick(); // merged while the flush of user 1 is under way: 5 held of 5
+        var waiting = _room.ReserveAsync(2, CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        AdvanceMs(1_000);
+        _flusher.Step(); // a tick: users 2-5 have had their ttl, unwritten, and still count as held
+        Assert.Equal(5, _metrics.PendingUsers.Value);
+
+        _writer.Complete(0, WriteOutcome.Refreshed);
+        _flusher.Step(); // no tick is due: the answer confirms user 1 and the next flush starts at once, its snapshot dropping 2-5
+        Assert.Equal(1, _writer.CallCount); // nothing left to write
+        Assert.False(_flusher.Flushing);
+        Assert.Equal(0, _flusher.PendingSetCount);
+        Assert.Equal(4, _metrics.UsersExpired.Value);
+        Assert.Equal(0, _metrics.PendingUsers.Value); // the gauge and the room follow the drop now, not at the next tick
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public void Step_FlushThatOutlastsATickAndFails_TheNextWaitsForTheBackoff_NotStartedAtOnce()
     {
         Build(chunkSize: 10);

@@ -15,11 +15,11 @@ internal sealed partial class Flusher
 
     private void StartFlush(long now)
     {
-        _mergedDuringFlush = false;
         _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
         if (expired > 0)
             _metrics.UsersExpired.Inc(expired);
         _issued = 0;
+        _mergedDuringFlush = false;
         if (_snapshotCount == 0)
             return;
         if (_outcomes.Length < _snapshotCount)
@@ -192,7 +192,11 @@ internal sealed partial class Flusher
         // leave the store idle for up to a window. A flush that ended within its window leaves what it
         // left pending (a refresh that found the key gone) to the next tick, as before.
         if (_mergedDuringFlush && _pending.Count > 0 && now >= _nextAttemptMs)
+        {
             StartFlush(_clock.NowMs);
+            _metrics.PendingUsers.Set(_pending.Count); // its snapshot drops the users whose ttl ran out: room comes back now, as at a tick
+            _room.Signal();
+        }
     }
 
     private void EndFlush(bool failedWholly)
