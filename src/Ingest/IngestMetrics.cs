@@ -46,7 +46,7 @@ public sealed class IngestMetrics
         QueueFullDropped = dropped.WithLabels("queue_full");
         PendingFullDropped = dropped.WithLabels("pending_full");
         ShutdownDropped = dropped.WithLabels("shutdown");
-        UsersExpired = f.CreateCounter("presence_users_expired_total", "Pending users dropped unwritten because their TTL ran out while the store was away.");
+        UsersExpired = f.CreateCounter("presence_users_expired_total", "Pending users dropped unwritten because their TTL ran out before their write (the store away, or behind a load faster than it).");
         var writes = f.CreateCounter("presence_store_writes_total", "Store commands, one per user per flush, by outcome: ok; failed (retried); missing (a refresh, SET … XX, found the key gone: written again in the next flush).", "result");
         _writesOk = writes.WithLabels("ok");
         _writesFailed = writes.WithLabels("failed");
