@@ -17,7 +17,12 @@ internal sealed partial class Flusher
     {
         _snapshotCount = _pending.Snapshot(ref _snapshot, now, _ttlMs, out long expired);
         if (expired > 0)
+        {
+            // Dropped from the pending set: the gauge and the room follow now, whoever started the flush.
             _metrics.UsersExpired.Inc(expired);
+            _metrics.PendingUsers.Set(_pending.Count);
+            _room.Signal();
+        }
         _issued = 0;
         _mergedDuringFlush = false;
         if (_snapshotCount == 0)
@@ -192,11 +197,7 @@ internal sealed partial class Flusher
         // leave the store idle for up to a window. A flush that ended within its window leaves what it
         // left pending (a refresh that found the key gone) to the next tick, as before.
         if (_mergedDuringFlush && _pending.Count > 0 && now >= _nextAttemptMs)
-        {
             StartFlush(_clock.NowMs);
-            _metrics.PendingUsers.Set(_pending.Count); // its snapshot drops the users whose ttl ran out: room comes back now, as at a tick
-            _room.Signal();
-        }
     }
 
     private void EndFlush(bool failedWholly)

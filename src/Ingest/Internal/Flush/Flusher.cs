@@ -7,11 +7,11 @@ namespace Presence.Ingest.Internal.Flush;
 /// <summary>
 /// Every flush interval: closes the coalescer's window, merges it into the pending set, and —
 /// when no flush is under way and no backoff is running — writes a snapshot of everything
-/// pending, chunk by chunk, one chunk in flight at a time; a flush that outlasted a tick is
-/// followed at once by the next (users are waiting), not at the next tick. So writes for a user never overtake
+/// pending, chunk by chunk, one chunk in flight at a time. So writes for a user never overtake
 /// each other; each chunk's users are confirmed (and their room returned) as soon as its answers
 /// arrive, not at the end of the flush; windows keep being merged while a slow store answers, so
-/// memory stays bounded by --max-pending whatever the store does.
+/// memory stays bounded by --max-pending whatever the store does. A flush that outlasted a tick
+/// is followed at once by the next (users are waiting), not at the next tick.
 /// </summary>
 /// <remarks>
 /// All state is owned by one logical thread: <see cref="RunAsync"/>'s loop, then
